@@ -1,0 +1,230 @@
+//! The command line: clap definitions only. Completions are generated from
+//! these, so every flag lives here.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::SortBy;
+use crate::verdict::Percent;
+
+/// Shown under `count --help` and read by the README: the rule and the exit codes.
+pub const COUNT_HELP: &str = "\
+Counting rule (the one kubelet's max-pods admission, kube-scheduler and `kubectl describe node` use):
+a pod counts against node N when spec.nodeName is N and its phase is neither Succeeded nor Failed.
+Pending-but-bound, Running, Unknown and terminating pods all count. Pods with no node and a
+non-terminal phase are shown as unscheduled.
+
+Exit codes:
+  0  ok
+  1  a threshold (--max-saturation, --min-free) was breached; one stderr line per node
+  2  usage or configuration error (bad flag value, unreadable kubeconfig, unknown context)
+  3  cluster error (unreachable, timeout, forbidden, server error)";
+
+const TOP_HELP: &str = "\
+Examples:
+  kubectl podcount                           # every node, all namespaces
+  kubectl podcount -o wide --sort-by saturation
+  kubectl podcount --max-saturation 90%      # exit 1 when any node is above 90%
+  kubectl podcount --context prod-eu,prod-us -o json
+
+";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-podcount",
+    bin_name = "kubectl podcount",
+    version,
+    about = "Pods per node, and how close each node is to its pod limit",
+    long_about = "Pods per node, and how close each node is to its pod limit.\n\n\
+        `kubectl podcount` with no subcommand runs `count`.",
+    after_help = format!("{TOP_HELP}{COUNT_HELP}"),
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub count: CountArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Count pods per node once (paginated List) and compare with each node's pod limit
+    #[command(after_help = COUNT_HELP)]
+    Count(CountArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    Completion {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Completion candidates for kubectl's plugin completion (kubectl_complete-podcount)
+    #[command(name = "__complete", hide = true)]
+    Complete {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    #[default]
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+/// Where to connect: the standard kubectl flags.
+#[derive(Clone, Debug, Default, Args)]
+pub struct ConnectionArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)
+    #[arg(long, value_name = "PATH", help_heading = "Connection")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context(s) to use; several, comma-separated, are counted concurrently
+    #[arg(long, value_name = "NAME[,NAME]", value_delimiter = ',', help_heading = "Connection")]
+    pub context: Vec<String>,
+    /// Use every context in the kubeconfig
+    #[arg(long, conflicts_with = "context", help_heading = "Connection")]
+    pub all_contexts: bool,
+    /// Kubeconfig cluster to use (overrides the context's)
+    #[arg(long, value_name = "NAME", help_heading = "Connection")]
+    pub cluster: Option<String>,
+    /// Kubeconfig user to use (overrides the context's)
+    #[arg(long, value_name = "NAME", help_heading = "Connection")]
+    pub user: Option<String>,
+    /// Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_timeout, help_heading = "Connection")]
+    pub request_timeout: Timeout,
+}
+
+/// `--request-timeout`: None means no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeout(pub Option<Duration>);
+
+pub fn parse_timeout(s: &str) -> Result<Timeout, String> {
+    let s = s.trim();
+    let d = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        Duration::from_secs(s.parse().map_err(|_| format!("{s:?} is too large"))?)
+    } else {
+        humantime::parse_duration(s)
+            .map_err(|e| format!("{e}; expected a duration such as 30s, 2m or 1m30s (0 for no limit)"))?
+    };
+    Ok(Timeout((!d.is_zero()).then_some(d)))
+}
+
+/// What to count: the standard kubectl selection flags.
+#[derive(Clone, Debug, Default, Args)]
+pub struct FilterArgs {
+    /// Count only pods in this namespace
+    #[arg(short = 'n', long, value_name = "NS", help_heading = "Filters")]
+    pub namespace: Option<String>,
+    /// Count pods in all namespaces (the default)
+    #[arg(short = 'A', long, conflicts_with = "namespace", help_heading = "Filters")]
+    pub all_namespaces: bool,
+    /// Pod label selector, e.g. app=web,tier!=cache
+    #[arg(short = 'l', long, value_name = "SELECTOR", help_heading = "Filters")]
+    pub selector: Option<String>,
+    /// Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)
+    #[arg(long, value_name = "SELECTOR", help_heading = "Filters")]
+    pub field_selector: Option<String>,
+    /// Node label selector: only these nodes are shown, and only pods on them counted
+    #[arg(long, value_name = "SELECTOR", help_heading = "Filters")]
+    pub node_selector: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Args)]
+pub struct CountArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value = "table", help_heading = "Output")]
+    pub output: Output,
+    /// Row order: name ascending; pods and saturation fullest first; free least first
+    #[arg(long, value_enum, default_value = "name", help_heading = "Output")]
+    pub sort_by: SortBy,
+    /// Leave out the header line (table and wide)
+    #[arg(long, help_heading = "Output")]
+    pub no_headers: bool,
+    /// Pods per List page; 0 lists everything in one request
+    #[arg(long, value_name = "N", default_value_t = 500, help_heading = "Listing")]
+    pub chunk_size: u32,
+    /// Exit 1 when a node's saturation is above this percentage (90 or 90%)
+    #[arg(long, value_name = "PCT", help_heading = "CI")]
+    pub max_saturation: Option<Percent>,
+    /// Exit 1 when a node has fewer free pod slots than this
+    #[arg(long, value_name = "N", help_heading = "CI")]
+    pub min_free: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("kubectl-podcount").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn bare_invocation_is_count_with_kubectl_flags() {
+        let cli =
+            parse(&["-n", "web", "-l", "app=x", "--context", "a,b", "-o", "json", "--max-saturation", "90%"]).unwrap();
+        assert!(cli.command.is_none());
+        let c = cli.count;
+        assert_eq!(c.filter.namespace.as_deref(), Some("web"));
+        assert_eq!(c.filter.selector.as_deref(), Some("app=x"));
+        assert_eq!(c.connection.context, ["a", "b"]);
+        assert_eq!(c.output, Output::Json);
+        assert_eq!(c.max_saturation, Some(Percent(90.0)));
+        assert_eq!(c.chunk_size, 500);
+    }
+
+    #[test]
+    fn count_subcommand_takes_the_same_flags() {
+        let cli = parse(&["count", "--chunk-size", "7", "--sort-by", "free", "-o", "wide"]).unwrap();
+        let Some(Command::Count(c)) = cli.command else { panic!("not count") };
+        assert_eq!((c.chunk_size, c.sort_by, c.output), (7, SortBy::Free, Output::Wide));
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        for bad in [
+            &["--max-saturation", "150"][..],
+            &["-o", "xml"],
+            &["--chunk-size", "-1"],
+            &["--request-timeout", "soon"],
+            &["-n", "a", "-A"],
+            &["--context", "a", "--all-contexts"],
+        ] {
+            let err = parse(bad).expect_err(&format!("{bad:?} should fail"));
+            assert_eq!(err.exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("0"), Ok(Timeout(None)));
+        assert_eq!(parse_timeout("5"), Ok(Timeout(Some(Duration::from_secs(5)))));
+        assert_eq!(parse_timeout("1m30s"), Ok(Timeout(Some(Duration::from_secs(90)))));
+        assert_eq!(parse_timeout("250ms"), Ok(Timeout(Some(Duration::from_millis(250)))));
+        assert!(parse_timeout("x").is_err());
+    }
+}

@@ -1,0 +1,144 @@
+//! From kubectl's connection flags to one API client per context: kubeconfig
+//! (a `KUBECONFIG` list, `--kubeconfig`, or in-cluster), `--context` (one,
+//! several, or `--all-contexts`), `--cluster`, `--user`. Exec auth plugins and
+//! client certificates are kube's.
+
+use std::path::Path;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::cli::ConnectionArgs;
+use crate::error::{Error, Result, chain};
+
+/// One cluster to talk to.
+#[derive(Clone)]
+pub struct Target {
+    /// The context name (`in-cluster` without a kubeconfig).
+    pub context: String,
+    pub server: String,
+    pub client: Client,
+}
+
+fn load_kubeconfig(path: Option<&Path>) -> Result<Option<Kubeconfig>> {
+    if let Some(path) = path {
+        return Kubeconfig::read_from(path).map(Some).map_err(|e| {
+            Error::usage(format!("cannot load kubeconfig {}: {} (check --kubeconfig)", path.display(), chain(&e)))
+        });
+    }
+    let env = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty());
+    let home_config = std::env::var_os("HOME").map(|h| Path::new(&h).join(".kube").join("config"));
+    let in_cluster = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
+    if env.is_none() && !home_config.as_deref().is_some_and(Path::exists) && in_cluster {
+        return Ok(None);
+    }
+    if env.is_none() && !home_config.as_deref().is_some_and(Path::exists) {
+        return Err(Error::usage("no kubeconfig found: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config"));
+    }
+    Kubeconfig::read().map(Some).map_err(|e| {
+        let which = env.map_or_else(|| "~/.kube/config".to_string(), |v| format!("KUBECONFIG={}", v.to_string_lossy()));
+        Error::usage(format!("cannot load kubeconfig ({which}): {}", chain(&e)))
+    })
+}
+
+/// The contexts the flags name, checked against the kubeconfig.
+fn contexts(kc: &Kubeconfig, args: &ConnectionArgs) -> Result<Vec<String>> {
+    let known: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<String> = if args.all_contexts {
+        known.iter().map(|s| s.to_string()).collect()
+    } else if !args.context.is_empty() {
+        args.context.iter().filter(|c| !c.is_empty()).cloned().collect()
+    } else {
+        match kc.current_context.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => vec![c.to_string()],
+            None => {
+                return Err(Error::usage(format!(
+                    "the kubeconfig has no current context: pass --context (available: {})",
+                    list_or_none(&known)
+                )));
+            }
+        }
+    };
+    if names.is_empty() {
+        return Err(Error::usage("the kubeconfig has no contexts (check --kubeconfig / KUBECONFIG)"));
+    }
+    for n in &names {
+        if !known.contains(&n.as_str()) {
+            return Err(Error::usage(format!(
+                "context {n:?} not found in the kubeconfig (available: {})",
+                list_or_none(&known)
+            )));
+        }
+    }
+    let mut unique = Vec::new();
+    for n in names {
+        if !unique.contains(&n) {
+            unique.push(n);
+        }
+    }
+    Ok(unique)
+}
+
+fn list_or_none(names: &[&str]) -> String {
+    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+}
+
+fn client(context: String, config: Config) -> Result<Target> {
+    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let client = Client::try_from(config)
+        .map_err(|e| Error::usage(format!("context {context}: cannot set up a client for {server}: {}", chain(&e))))?;
+    Ok(Target { context, server, client })
+}
+
+/// One client per selected context, in the order given.
+pub async fn targets(args: &ConnectionArgs) -> Result<Vec<Target>> {
+    let Some(kc) = load_kubeconfig(args.kubeconfig.as_deref())? else {
+        let config = Config::incluster()
+            .map_err(|e| Error::usage(format!("cannot load the in-cluster configuration: {}", chain(&e))))?;
+        return Ok(vec![client("in-cluster".to_string(), config)?]);
+    };
+    let mut out = Vec::new();
+    for context in contexts(&kc, args)? {
+        let opts = KubeConfigOptions {
+            context: Some(context.clone()),
+            cluster: args.cluster.clone(),
+            user: args.user.clone(),
+        };
+        let config = Config::from_custom_kubeconfig(kc.clone(), &opts)
+            .await
+            .map_err(|e| Error::usage(format!("context {context}: invalid kubeconfig: {}", chain(&e))))?;
+        out.push(client(context, config)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kc(yaml: &str) -> Kubeconfig {
+        Kubeconfig::from_yaml(yaml).unwrap()
+    }
+
+    const TWO: &str = "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters: []\nusers: []\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n- name: b\n  context: {cluster: c, user: u}\n";
+
+    #[test]
+    fn picks_contexts() {
+        let k = kc(TWO);
+        let mut args = ConnectionArgs::default();
+        assert_eq!(contexts(&k, &args).unwrap(), ["a"]);
+        args.context = vec!["b".into(), "a".into(), "b".into()];
+        assert_eq!(contexts(&k, &args).unwrap(), ["b", "a"]);
+        args.context = vec![];
+        args.all_contexts = true;
+        assert_eq!(contexts(&k, &args).unwrap(), ["a", "b"]);
+    }
+
+    #[test]
+    fn unknown_context_is_a_usage_error_naming_the_choices() {
+        let args = ConnectionArgs { context: vec!["nope".into()], ..Default::default() };
+        let e = contexts(&kc(TWO), &args).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.message, "context \"nope\" not found in the kubeconfig (available: a, b)");
+    }
+}

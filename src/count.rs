@@ -1,0 +1,191 @@
+//! `kubectl podcount count`: for each selected context, concurrently, list
+//! nodes and fold pod pages into a tally; join; print; judge thresholds.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::task::JoinSet;
+
+use crate::cli::{CountArgs, Output};
+use crate::connect::{Target, targets};
+use crate::error::{Error, Result, exit};
+use crate::list::{PodQuery, Progress, count_pods, list_nodes};
+use crate::report::{rows, sort_rows};
+use crate::verdict::Thresholds;
+use crate::view::{self, Counted, Filter, Format, TableOptions};
+
+/// Colour on a TTY stdout, never with NO_COLOR (any non-empty value).
+pub fn color_enabled() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// A spinner on stderr, shown only when stderr is a TTY and the list has
+/// taken more than a moment; warnings printed through it do not tear it.
+#[derive(Clone)]
+struct Status {
+    bar: ProgressBar,
+    started: Instant,
+    tty: bool,
+    pods: Arc<AtomicU64>,
+    pages: Arc<AtomicU64>,
+}
+
+impl Status {
+    fn new() -> Status {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("static template"));
+        Status {
+            bar,
+            started: Instant::now(),
+            tty: std::io::stderr().is_terminal(),
+            pods: Arc::default(),
+            pages: Arc::default(),
+        }
+    }
+
+    fn page(&self, pods: u64) {
+        let pods = self.pods.fetch_add(pods, Ordering::Relaxed) + pods;
+        let pages = self.pages.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.tty && self.bar.is_hidden() && self.started.elapsed() > Duration::from_millis(300) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar.enable_steady_tick(Duration::from_millis(120));
+        }
+        self.bar.set_message(format!("listing pods: {pods} pods, {pages} pages"));
+    }
+
+    fn warn(&self, msg: &str) {
+        self.bar.suspend(|| eprintln!("warning: {msg}"));
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+async fn count_one(target: Target, args: CountArgs, status: Status) -> Result<Counted> {
+    let f = &args.filter;
+    let query = PodQuery {
+        namespace: f.namespace.clone().filter(|_| !f.all_namespaces),
+        label_selector: f.selector.clone(),
+        field_selector: f.field_selector.clone(),
+        chunk_size: args.chunk_size,
+    };
+    let nodes = list_nodes(&target.client, &target.server, f.node_selector.as_deref(), args.chunk_size);
+    let mut last_pods = 0;
+    let pods = count_pods(
+        &target.client,
+        &target.server,
+        &query,
+        |p: Progress| {
+            // Progress reports running totals; the status adds deltas.
+            status.page(p.pods.saturating_sub(last_pods));
+            last_pods = p.pods;
+        },
+        |w| status.warn(&format!("context {}: {w}", target.context)),
+    );
+    // Both run to the end; a pods error is reported first, since a user who
+    // cannot list pods learns the most from that one.
+    let (nodes, pods) = tokio::join!(nodes, pods);
+    let (pods, nodes) = (pods?, nodes?);
+    let mut rows = rows(&pods.tally, &nodes, f.node_selector.is_none());
+    sort_rows(&mut rows, args.sort_by);
+    for r in rows.iter().filter(|r| r.missing) {
+        status.warn(&format!(
+            "context {}: {} pods are bound to node {:?}, which the node list does not have",
+            target.context, r.pods, r.name
+        ));
+    }
+    Ok(Counted {
+        context: target.context,
+        observed_at: now_rfc3339(),
+        resource_version: pods.resource_version,
+        filter: Filter {
+            namespace: query.namespace,
+            label_selector: query.label_selector,
+            field_selector: query.field_selector,
+            node_selector: f.node_selector.clone(),
+        },
+        rows,
+        unscheduled: pods.tally.unscheduled(),
+    })
+}
+
+/// Runs `count` and returns the exit code.
+pub async fn run(args: CountArgs) -> Result<i32> {
+    let targets = targets(&args.connection).await?;
+    let several = targets.len() > 1 || args.connection.all_contexts;
+    let status = Status::new();
+    let mut set = JoinSet::new();
+    for (i, t) in targets.iter().cloned().enumerate() {
+        let (args, status) = (args.clone(), status.clone());
+        set.spawn(async move { (i, count_one(t, args, status).await) });
+    }
+    let work = async {
+        let mut results: Vec<Option<Result<Counted>>> = vec![None; targets.len()];
+        while let Some(joined) = set.join_next().await {
+            let (i, r) = joined.map_err(|e| Error::cluster(format!("internal error: a count task failed: {e}")))?;
+            results[i] = Some(r);
+        }
+        Ok::<_, Error>(results)
+    };
+    let results = match args.connection.request_timeout.0 {
+        Some(limit) => tokio::time::timeout(limit, work).await.map_err(|_| {
+            Error::cluster(format!(
+                "timed out after {} (--request-timeout): the API server did not finish answering",
+                humantime::format_duration(limit)
+            ))
+        })?,
+        None => work.await,
+    }?;
+    status.finish();
+
+    let mut counted = Vec::new();
+    let mut code = exit::OK;
+    for (t, r) in targets.iter().zip(results) {
+        match r.expect("every task reports") {
+            Ok(c) => counted.push(c),
+            Err(e) => {
+                let e = if several { e.in_context(&t.context) } else { e };
+                eprintln!("error: {e}");
+                code = code.max(e.exit_code());
+            }
+        }
+    }
+    if counted.is_empty() {
+        return Ok(code);
+    }
+    let thresholds = Thresholds { max_saturation: args.max_saturation, min_free: args.min_free };
+    let out = match args.output {
+        Output::Json => view::document(&counted, several, Format::Json),
+        Output::Yaml => view::document(&counted, several, Format::Yaml),
+        Output::Table | Output::Wide => view::table(
+            &counted,
+            &TableOptions {
+                wide: args.output == Output::Wide,
+                no_headers: args.no_headers,
+                color: color_enabled(),
+                context_column: several,
+                red_from: thresholds.max_saturation.map_or(0.9, |p| p.0 / 100.0),
+            },
+        ),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush());
+    let breaches: Vec<String> =
+        counted.iter().flat_map(|c| thresholds.breaches(several.then_some(c.context.as_str()), &c.rows)).collect();
+    for b in &breaches {
+        eprintln!("{b}");
+    }
+    if code == exit::OK && !breaches.is_empty() {
+        code = exit::THRESHOLD;
+    }
+    Ok(code)
+}

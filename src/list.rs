@@ -1,0 +1,357 @@
+//! The paginated List source: pages of pods are decoded (only the counting
+//! fields, see `wire`), folded into a tally and dropped, so memory stays flat
+//! however many pods the cluster has. Nodes are listed the same way.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, StatusCode, header};
+use kube::Client;
+use kube::client::Body;
+
+use crate::error::{Error, Result, chain};
+use crate::report::NodeInfo;
+use crate::tally::Tally;
+use crate::wire::{ApiStatus, NodePage, PodPage};
+
+/// Pushed to the server so finished pods are never sent at all; ANDed with a
+/// user's `--field-selector`. Counting still applies the rule itself.
+pub const NOT_FINISHED: &str = "status.phase!=Succeeded,status.phase!=Failed";
+
+/// How often a list whose continue token expired (410) starts over.
+const MAX_RESTARTS: u32 = 3;
+/// How often one page request is retried after a 5xx or a dropped connection.
+const MAX_RETRIES: u32 = 4;
+
+#[derive(Clone, Debug, Default)]
+pub struct PodQuery {
+    pub namespace: Option<String>,
+    pub label_selector: Option<String>,
+    pub field_selector: Option<String>,
+    /// 0: one unpaginated request.
+    pub chunk_size: u32,
+}
+
+impl PodQuery {
+    /// The field selector sent: the user's, ANDed with [`NOT_FINISHED`].
+    pub fn server_field_selector(&self) -> String {
+        match self.field_selector.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(user) => format!("{user},{NOT_FINISHED}"),
+            None => NOT_FINISHED.to_string(),
+        }
+    }
+
+    fn path(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("/api/v1/namespaces/{}/pods", encode(ns)),
+            None => "/api/v1/pods".to_string(),
+        }
+    }
+}
+
+/// A finished pod count.
+#[derive(Debug)]
+pub struct PodCount {
+    pub tally: Tally<String>,
+    /// The resourceVersion of the consistent read the counts come from.
+    pub resource_version: Option<String>,
+}
+
+/// What a progress display is told after every page.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    pub pages: u64,
+    pub pods: u64,
+}
+
+/// Which request failed, for error messages.
+#[derive(Clone, Copy, Debug)]
+struct Action<'a> {
+    resource: &'a str,
+    namespace: Option<&'a str>,
+}
+
+enum PageError {
+    /// 410 Gone on a continue token: the snapshot it points at was compacted.
+    Expired(String),
+    Other(Error),
+}
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        PageError::Other(e)
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn page_uri(path: &str, params: &[(&str, Option<&str>)]) -> String {
+    let mut uri = path.to_string();
+    let mut sep = '?';
+    for (k, v) in params {
+        if let Some(v) = v {
+            uri.push(sep);
+            uri.push_str(k);
+            uri.push('=');
+            uri.push_str(&encode(v));
+            sep = '&';
+        }
+    }
+    uri
+}
+
+/// One GET, retried with backoff on 5xx and dropped connections (kube's own
+/// layer already retries 429 and 503). Returns the body of a 200.
+async fn get(client: &Client, server: &str, uri: &str, action: Action<'_>) -> Result<Bytes, PageError> {
+    let mut attempt = 0;
+    loop {
+        let req = Request::get(uri)
+            .header(header::ACCEPT, "application/json")
+            .body(Body::empty())
+            .map_err(|e| Error::usage(format!("invalid request {uri}: {e}")))?;
+        let outcome = match client.send(req).await {
+            Ok(resp) => {
+                let status = resp.status();
+                match resp.into_body().collect_bytes().await {
+                    Ok(body) if status == StatusCode::OK => return Ok(body),
+                    Ok(body) => Err((status, body)),
+                    Err(e) => Ok(e), // connection dropped mid-body
+                }
+            }
+            Err(e) => Ok(e),
+        };
+        let retriable = match &outcome {
+            Ok(_) => true,
+            Err((status, _)) => status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS,
+        };
+        if retriable && attempt < MAX_RETRIES {
+            attempt += 1;
+            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+            continue;
+        }
+        return Err(match outcome {
+            Ok(transport) => PageError::Other(unreachable(server, &transport)),
+            Err((status, body)) => {
+                let st: ApiStatus = serde_json::from_slice(&body).unwrap_or_default();
+                if status == StatusCode::GONE {
+                    PageError::Expired(st.message)
+                } else {
+                    PageError::Other(api_error(server, status, &st, action))
+                }
+            }
+        });
+    }
+}
+
+fn unreachable(server: &str, e: &kube::Error) -> Error {
+    Error::cluster(format!(
+        "cannot reach the API server at {server}: {} (is the cluster up? check --context / --kubeconfig)",
+        chain(e)
+    ))
+}
+
+/// `User "ci" cannot list resource ...` -> `ci`.
+fn user_of(message: &str) -> Option<&str> {
+    let rest = &message[message.find("User \"")? + 6..];
+    Some(&rest[..rest.find('"')?])
+}
+
+fn api_error(server: &str, status: StatusCode, st: &ApiStatus, action: Action<'_>) -> Error {
+    let scope = match action.namespace {
+        Some(ns) => format!("in namespace {ns}"),
+        None => "at cluster scope".to_string(),
+    };
+    match status {
+        StatusCode::FORBIDDEN => {
+            let who = user_of(&st.message).map_or_else(|| "the current user".to_string(), |u| format!("user {u:?}"));
+            Error::cluster(format!(
+                "forbidden: {who} cannot list {} {scope} (needs: list {}; see README \"RBAC\")",
+                action.resource, action.resource
+            ))
+        }
+        StatusCode::UNAUTHORIZED => Error::cluster(format!(
+            "unauthorized: the API server at {server} rejected the credentials (check the kubeconfig user, its token, certificate or exec plugin)"
+        )),
+        StatusCode::BAD_REQUEST => Error::usage(format!(
+            "the API server rejected the request: {} (check -l/--selector, --field-selector, --node-selector)",
+            st.message
+        )),
+        _ => {
+            let msg = if st.message.is_empty() { "no message" } else { st.message.as_str() };
+            Error::cluster(format!(
+                "the API server at {server} answered {status} while listing {}: {msg}",
+                action.resource
+            ))
+        }
+    }
+}
+
+/// Walks a List's pages, handing each page's body to `on_page`, which returns
+/// the page's continue token. A 410 on a continue token surfaces as Expired.
+async fn walk<F>(
+    client: &Client,
+    server: &str,
+    path: &str,
+    params: &[(&str, Option<&str>)],
+    chunk_size: u32,
+    action: Action<'_>,
+    mut on_page: F,
+) -> Result<(), PageError>
+where
+    F: FnMut(Bytes) -> Result<Option<String>>,
+{
+    let limit = (chunk_size > 0).then(|| chunk_size.to_string());
+    let mut token: Option<String> = None;
+    loop {
+        let mut all: Vec<(&str, Option<&str>)> = params.to_vec();
+        all.push(("limit", limit.as_deref()));
+        all.push(("continue", token.as_deref()));
+        let body = get(client, server, &page_uri(path, &all), action).await;
+        let body = match (body, &token) {
+            // A 410 on the first page is not about a continue token.
+            (Err(PageError::Expired(m)), None) => {
+                return Err(PageError::Other(Error::cluster(format!("the API server answered 410 Gone: {m}"))));
+            }
+            (r, _) => r?,
+        };
+        token = on_page(body)?.filter(|t| !t.is_empty());
+        if token.is_none() {
+            return Ok(());
+        }
+    }
+}
+
+fn decode_error(what: &str, e: serde_json::Error) -> Error {
+    Error::cluster(format!("the API server sent a {what} page that is not valid JSON: {e}"))
+}
+
+/// Counts pods with a consistent paginated List. An expired continue token
+/// restarts the count from the top (up to [`MAX_RESTARTS`] times, warning on
+/// stderr), so counts are never partial or doubled.
+pub async fn count_pods(
+    client: &Client,
+    server: &str,
+    q: &PodQuery,
+    mut progress: impl FnMut(Progress),
+    mut warn: impl FnMut(String),
+) -> Result<PodCount> {
+    let field_selector = q.server_field_selector();
+    let params = [("labelSelector", q.label_selector.as_deref()), ("fieldSelector", Some(field_selector.as_str()))];
+    let action = Action { resource: "pods", namespace: q.namespace.as_deref() };
+    let mut restarts = 0;
+    loop {
+        let mut tally = Tally::new();
+        let mut seen = Progress::default();
+        let mut resource_version = None;
+        let result = walk(client, server, &q.path(), &params, q.chunk_size, action, |body| {
+            let page: PodPage = serde_json::from_slice(&body).map_err(|e| decode_error("pod", e))?;
+            for pod in &page.items {
+                tally.add(pod.facts().contribution());
+            }
+            seen.pages += 1;
+            seen.pods += page.items.len() as u64;
+            progress(seen);
+            if resource_version.is_none() {
+                resource_version = page.metadata.resource_version.map(|s| s.into_owned());
+            }
+            Ok(page.metadata.continue_token.map(|s| s.into_owned()))
+        })
+        .await;
+        match result {
+            Ok(()) => return Ok(PodCount { tally, resource_version }),
+            Err(PageError::Other(e)) => return Err(e),
+            Err(PageError::Expired(msg)) if restarts < MAX_RESTARTS => {
+                restarts += 1;
+                warn(format!(
+                    "the pod list expired after {} pages (410 Gone: {msg}); counting again from the top ({restarts}/{MAX_RESTARTS})",
+                    seen.pages
+                ));
+            }
+            Err(PageError::Expired(msg)) => {
+                return Err(Error::cluster(format!(
+                    "the pod list expired {} times in a row (410 Gone: {msg}); the cluster compacts faster than it can be listed: try a larger --chunk-size",
+                    MAX_RESTARTS + 1
+                )));
+            }
+        }
+    }
+}
+
+/// Lists nodes (all, or those matching `label_selector`).
+pub async fn list_nodes(
+    client: &Client,
+    server: &str,
+    label_selector: Option<&str>,
+    chunk_size: u32,
+) -> Result<Vec<NodeInfo>> {
+    let action = Action { resource: "nodes", namespace: None };
+    for _ in 0..=MAX_RESTARTS {
+        let mut nodes = Vec::new();
+        let result =
+            walk(client, server, "/api/v1/nodes", &[("labelSelector", label_selector)], chunk_size, action, |body| {
+                let page: NodePage = serde_json::from_slice(&body).map_err(|e| decode_error("node", e))?;
+                nodes.extend(page.items.iter().map(NodeInfo::from_wire));
+                Ok(page.metadata.continue_token.map(|s| s.into_owned()))
+            })
+            .await;
+        match result {
+            Ok(()) => return Ok(nodes),
+            Err(PageError::Other(e)) => return Err(e),
+            Err(PageError::Expired(_)) => continue,
+        }
+    }
+    Err(Error::cluster("the node list expired repeatedly (410 Gone); try again"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_selector_is_anded_with_the_phase_filter() {
+        let mut q = PodQuery::default();
+        assert_eq!(q.server_field_selector(), NOT_FINISHED);
+        q.field_selector = Some("spec.schedulerName=x".into());
+        assert_eq!(q.server_field_selector(), format!("spec.schedulerName=x,{NOT_FINISHED}"));
+    }
+
+    #[test]
+    fn builds_encoded_uris() {
+        assert_eq!(
+            page_uri(
+                "/api/v1/pods",
+                &[("labelSelector", Some("app in (a,b)")), ("limit", None), ("continue", Some("x=/+"))]
+            ),
+            "/api/v1/pods?labelSelector=app%20in%20%28a%2Cb%29&continue=x%3D%2F%2B"
+        );
+        let q = PodQuery { namespace: Some("team-01".into()), ..Default::default() };
+        assert_eq!(q.path(), "/api/v1/namespaces/team-01/pods");
+    }
+
+    #[test]
+    fn forbidden_names_the_user_verb_and_scope() {
+        let st = ApiStatus {
+            message: r#"pods is forbidden: User "ci" cannot list resource "pods" in API group "" at the cluster scope"#
+                .into(),
+        };
+        let e = api_error("https://x", StatusCode::FORBIDDEN, &st, Action { resource: "pods", namespace: None });
+        assert_eq!(e.exit_code(), 3);
+        assert_eq!(
+            e.message,
+            r#"forbidden: user "ci" cannot list pods at cluster scope (needs: list pods; see README "RBAC")"#
+        );
+        let e = api_error("https://x", StatusCode::BAD_REQUEST, &st, Action { resource: "pods", namespace: None });
+        assert_eq!(e.exit_code(), 2);
+    }
+}

@@ -1,0 +1,338 @@
+//! The counting rule and the per-node tally: a pure state machine, no I/O.
+//!
+//! A pod counts against node N when `spec.nodeName == N` and its phase is
+//! neither Succeeded nor Failed (what kubelet's max-pods admission,
+//! kube-scheduler and `kubectl describe node` count). A pod with no node and a
+//! non-terminal phase is "unscheduled". Both `count` (folding list pages) and
+//! `watch` (applying events) go through [`Tally::add`] and [`Tally::remove`],
+//! so the two agree by construction.
+
+use std::borrow::Borrow;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// A pod's phase. An absent phase is Pending (what the apiserver sets on
+/// create); a phase this build does not know still counts, as Unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+impl Phase {
+    pub fn parse(phase: Option<&str>) -> Phase {
+        match phase {
+            None | Some("") | Some("Pending") => Phase::Pending,
+            Some("Running") => Phase::Running,
+            Some("Succeeded") => Phase::Succeeded,
+            Some("Failed") => Phase::Failed,
+            Some(_) => Phase::Unknown,
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Phase::Succeeded | Phase::Failed)
+    }
+}
+
+/// Which breakdown column a counted pod falls in. The buckets partition the
+/// count: a terminating pod is Terminating whatever its phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    Running,
+    Pending,
+    Unknown,
+    Terminating,
+}
+
+/// The facts about one pod that counting needs, and nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodFacts<N> {
+    pub node: Option<N>,
+    pub phase: Phase,
+    pub terminating: bool,
+    pub daemon_set: bool,
+}
+
+/// What one pod adds to a tally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Contribution<N> {
+    /// Succeeded or Failed: not counted anywhere.
+    Nothing,
+    /// No node yet, phase not terminal.
+    Unscheduled,
+    /// Counted against `node`.
+    Node { node: N, bucket: Bucket, daemon_set: bool },
+}
+
+impl<N> PodFacts<N> {
+    /// The counting rule.
+    pub fn contribution(self) -> Contribution<N> {
+        if self.phase.is_terminal() {
+            return Contribution::Nothing;
+        }
+        let Some(node) = self.node else {
+            return Contribution::Unscheduled;
+        };
+        let bucket = if self.terminating {
+            Bucket::Terminating
+        } else {
+            match self.phase {
+                Phase::Running => Bucket::Running,
+                Phase::Pending => Bucket::Pending,
+                _ => Bucket::Unknown,
+            }
+        };
+        Contribution::Node { node, bucket, daemon_set: self.daemon_set }
+    }
+}
+
+/// Counts on one node. `pods` is the sum of the four buckets; `daemon_set` is
+/// an "of which".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeCounts {
+    pub pods: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub unknown: u32,
+    pub terminating: u32,
+    pub daemon_set: u32,
+}
+
+impl NodeCounts {
+    fn bucket_mut(&mut self, bucket: Bucket) -> &mut u32 {
+        match bucket {
+            Bucket::Running => &mut self.running,
+            Bucket::Pending => &mut self.pending,
+            Bucket::Unknown => &mut self.unknown,
+            Bucket::Terminating => &mut self.terminating,
+        }
+    }
+
+    fn add(&mut self, bucket: Bucket, daemon_set: bool) {
+        self.pods += 1;
+        *self.bucket_mut(bucket) += 1;
+        self.daemon_set += u32::from(daemon_set);
+    }
+
+    /// Removing what was never added is a caller bug; counts still never go
+    /// below zero.
+    fn remove(&mut self, bucket: Bucket, daemon_set: bool) {
+        debug_assert!(self.pods > 0 && *self.bucket_mut(bucket) > 0, "removing an uncounted pod");
+        self.pods = self.pods.saturating_sub(1);
+        let b = self.bucket_mut(bucket);
+        *b = b.saturating_sub(1);
+        if daemon_set {
+            debug_assert!(self.daemon_set > 0, "removing an uncounted DaemonSet pod");
+            self.daemon_set = self.daemon_set.saturating_sub(1);
+        }
+    }
+}
+
+/// Per-node counts keyed by `K` (node names for `count`), plus the
+/// unscheduled total. Nodes whose count drops to zero are forgotten.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tally<K: Ord> {
+    nodes: BTreeMap<K, NodeCounts>,
+    unscheduled: u64,
+}
+
+impl<K: Ord> Default for Tally<K> {
+    fn default() -> Self {
+        Tally { nodes: BTreeMap::new(), unscheduled: 0 }
+    }
+}
+
+impl<K: Ord> Tally<K> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add<Q>(&mut self, c: Contribution<&Q>)
+    where
+        K: Borrow<Q>,
+        Q: Ord + ToOwned<Owned = K> + ?Sized,
+    {
+        match c {
+            Contribution::Nothing => {}
+            Contribution::Unscheduled => self.unscheduled += 1,
+            Contribution::Node { node, bucket, daemon_set } => match self.nodes.get_mut(node) {
+                Some(counts) => counts.add(bucket, daemon_set),
+                None => {
+                    let mut counts = NodeCounts::default();
+                    counts.add(bucket, daemon_set);
+                    self.nodes.insert(node.to_owned(), counts);
+                }
+            },
+        }
+    }
+
+    pub fn remove<Q>(&mut self, c: Contribution<&Q>)
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match c {
+            Contribution::Nothing => {}
+            Contribution::Unscheduled => {
+                debug_assert!(self.unscheduled > 0, "removing an uncounted unscheduled pod");
+                self.unscheduled = self.unscheduled.saturating_sub(1)
+            }
+            Contribution::Node { node, bucket, daemon_set } => {
+                if let Some(counts) = self.nodes.get_mut(node) {
+                    counts.remove(bucket, daemon_set);
+                    if counts.pods == 0 {
+                        self.nodes.remove(node);
+                    }
+                } else {
+                    debug_assert!(false, "removing a pod from a node with no count");
+                }
+            }
+        }
+    }
+
+    pub fn node<Q>(&self, node: &Q) -> NodeCounts
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.nodes.get(node).copied().unwrap_or_default()
+    }
+
+    /// Nodes with at least one counted pod, in key order.
+    pub fn nodes(&self) -> impl Iterator<Item = (&K, &NodeCounts)> {
+        self.nodes.iter()
+    }
+
+    pub fn unscheduled(&self) -> u64 {
+        self.unscheduled
+    }
+
+    /// All pods counted against some node.
+    pub fn counted(&self) -> u64 {
+        self.nodes.values().map(|c| u64::from(c.pods)).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn facts(node: Option<&str>, phase: Phase, terminating: bool, daemon_set: bool) -> PodFacts<&str> {
+        PodFacts { node, phase, terminating, daemon_set }
+    }
+
+    #[test]
+    fn counting_rule() {
+        use Contribution::*;
+        let n = Some("n1");
+        assert_eq!(facts(n, Phase::Succeeded, false, false).contribution(), Nothing);
+        assert_eq!(facts(n, Phase::Failed, true, false).contribution(), Nothing);
+        assert_eq!(facts(None, Phase::Succeeded, false, false).contribution(), Nothing);
+        assert_eq!(facts(None, Phase::Pending, false, false).contribution(), Unscheduled);
+        assert_eq!(facts(None, Phase::Running, false, false).contribution(), Unscheduled);
+        let on = |bucket, daemon_set| Node { node: "n1", bucket, daemon_set };
+        assert_eq!(facts(n, Phase::Pending, false, false).contribution(), on(Bucket::Pending, false));
+        assert_eq!(facts(n, Phase::Running, false, true).contribution(), on(Bucket::Running, true));
+        assert_eq!(facts(n, Phase::Unknown, false, false).contribution(), on(Bucket::Unknown, false));
+        assert_eq!(facts(n, Phase::Running, true, false).contribution(), on(Bucket::Terminating, false));
+        assert_eq!(facts(n, Phase::Pending, true, false).contribution(), on(Bucket::Terminating, false));
+    }
+
+    #[test]
+    fn phase_parse() {
+        assert_eq!(Phase::parse(None), Phase::Pending);
+        assert_eq!(Phase::parse(Some("Running")), Phase::Running);
+        assert_eq!(Phase::parse(Some("Succeeded")), Phase::Succeeded);
+        assert_eq!(Phase::parse(Some("Failed")), Phase::Failed);
+        assert_eq!(Phase::parse(Some("Unknown")), Phase::Unknown);
+        assert_eq!(Phase::parse(Some("SomethingNew")), Phase::Unknown);
+    }
+
+    fn arb_pod() -> impl Strategy<Value = (Option<String>, Phase, bool, bool)> {
+        let phase = prop_oneof![
+            Just(Phase::Pending),
+            Just(Phase::Running),
+            Just(Phase::Succeeded),
+            Just(Phase::Failed),
+            Just(Phase::Unknown)
+        ];
+        (proptest::option::weighted(0.9, "n[0-7]"), phase, any::<bool>(), any::<bool>())
+    }
+
+    /// A recount straight from the rule, written without the tally.
+    fn recount(pods: &[(Option<String>, Phase, bool, bool)]) -> (BTreeMap<String, NodeCounts>, u64) {
+        let mut nodes: BTreeMap<String, NodeCounts> = BTreeMap::new();
+        let mut unscheduled = 0;
+        for (node, phase, terminating, ds) in pods {
+            if matches!(phase, Phase::Succeeded | Phase::Failed) {
+                continue;
+            }
+            let Some(node) = node else {
+                unscheduled += 1;
+                continue;
+            };
+            let c = nodes.entry(node.clone()).or_default();
+            c.pods += 1;
+            c.daemon_set += *ds as u32;
+            match (terminating, phase) {
+                (true, _) => c.terminating += 1,
+                (false, Phase::Running) => c.running += 1,
+                (false, Phase::Pending) => c.pending += 1,
+                _ => c.unknown += 1,
+            }
+        }
+        (nodes, unscheduled)
+    }
+
+    fn tally_of(pods: &[(Option<String>, Phase, bool, bool)]) -> Tally<String> {
+        let mut t = Tally::new();
+        for (node, phase, terminating, ds) in pods {
+            t.add(facts(node.as_deref(), *phase, *terminating, *ds).contribution());
+        }
+        t
+    }
+
+    proptest! {
+        /// Folding page by page (any page size) equals a from-scratch recount.
+        #[test]
+        fn paged_fold_equals_recount(pods in proptest::collection::vec(arb_pod(), 0..300), page in 1usize..50) {
+            let mut t: Tally<String> = Tally::new();
+            for chunk in pods.chunks(page) {
+                // A page is decoded, folded in and dropped.
+                for (node, phase, terminating, ds) in chunk.to_vec() {
+                    t.add(facts(node.as_deref(), phase, terminating, ds).contribution());
+                }
+            }
+            let (nodes, unscheduled) = recount(&pods);
+            prop_assert_eq!(t.nodes().map(|(k, v)| (k.clone(), *v)).collect::<BTreeMap<_, _>>(), nodes);
+            prop_assert_eq!(t.unscheduled(), unscheduled);
+            for (_, c) in t.nodes() {
+                prop_assert_eq!(c.pods, c.running + c.pending + c.unknown + c.terminating);
+                prop_assert!(c.daemon_set <= c.pods);
+            }
+        }
+
+        /// Removing a subset of pods leaves the tally of the rest: the
+        /// incremental path `watch` takes.
+        #[test]
+        fn remove_is_inverse_of_add(pods in proptest::collection::vec(arb_pod(), 0..200), keep in proptest::collection::vec(any::<bool>(), 200)) {
+            let mut t = tally_of(&pods);
+            let mut kept = Vec::new();
+            for (i, (node, phase, terminating, ds)) in pods.iter().enumerate() {
+                if keep[i] {
+                    kept.push((node.clone(), *phase, *terminating, *ds));
+                } else {
+                    t.remove(facts(node.as_deref(), *phase, *terminating, *ds).contribution());
+                }
+            }
+            prop_assert_eq!(t, tally_of(&kept));
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Thresholds for CI: which counted nodes breach `--max-saturation` or
+//! `--min-free`. Pure; the caller turns breaches into exit code 1.
+
+use crate::report::NodeRow;
+
+/// A percentage given as `90` or `90%` (0 to 100, fractions allowed).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Percent(pub f64);
+
+impl std::str::FromStr for Percent {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let n = s.trim().strip_suffix('%').unwrap_or(s.trim());
+        match n.parse::<f64>() {
+            Ok(v) if (0.0..=100.0).contains(&v) => Ok(Percent(v)),
+            _ => Err(format!("expected a percentage from 0 to 100, such as 90 or 90%, not {s:?}")),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Thresholds {
+    pub max_saturation: Option<Percent>,
+    pub min_free: Option<i64>,
+}
+
+impl Thresholds {
+    /// One line per breach, naming the node and the limit it crossed.
+    /// A node with no known allocatable (missing, or reporting none) cannot be
+    /// judged against either limit and is skipped.
+    pub fn breaches(&self, context: Option<&str>, rows: &[NodeRow]) -> Vec<String> {
+        let prefix = context.map(|c| format!("context {c}: ")).unwrap_or_default();
+        let mut out = Vec::new();
+        for r in rows.iter().filter(|r| r.allocatable > 0) {
+            if let Some(Percent(max)) = self.max_saturation {
+                // Integer comparison: pods/allocatable > max/100.
+                if f64::from(r.pods) * 100.0 > max * f64::from(r.allocatable) {
+                    out.push(format!(
+                        "{prefix}node {} is {:.1}% saturated ({}/{} pods), above --max-saturation {}%",
+                        r.name,
+                        100.0 * f64::from(r.pods) / f64::from(r.allocatable),
+                        r.pods,
+                        r.allocatable,
+                        max
+                    ));
+                }
+            }
+            if let Some(min) = self.min_free {
+                if r.free < min {
+                    out.push(format!(
+                        "{prefix}node {} has {} free pod slots ({}/{} pods), below --min-free {}",
+                        r.name, r.free, r.pods, r.allocatable, min
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, pods: u32, alloc: u32) -> NodeRow {
+        NodeRow {
+            name: name.into(),
+            pods,
+            allocatable: alloc,
+            free: i64::from(alloc) - i64::from(pods),
+            saturation: (alloc > 0).then(|| f64::from(pods) / f64::from(alloc)),
+            running: pods,
+            pending: 0,
+            unknown: 0,
+            terminating: 0,
+            daemon_set: 0,
+            ready: true,
+            schedulable: true,
+            missing: false,
+            status: "Ready".into(),
+        }
+    }
+
+    #[test]
+    fn parses_percent() {
+        assert_eq!("90".parse::<Percent>(), Ok(Percent(90.0)));
+        assert_eq!("90%".parse::<Percent>(), Ok(Percent(90.0)));
+        assert_eq!("99.5%".parse::<Percent>(), Ok(Percent(99.5)));
+        assert!("101".parse::<Percent>().is_err());
+        assert!("-1".parse::<Percent>().is_err());
+        assert!("ninety".parse::<Percent>().is_err());
+    }
+
+    #[test]
+    fn judges_nodes() {
+        let rows = [row("full", 110, 110), row("edge", 100, 110), row("empty", 0, 30), row("unknown", 5, 0)];
+        let t = Thresholds { max_saturation: Some(Percent(90.0)), min_free: None };
+        let b = t.breaches(None, &rows);
+        assert_eq!(b.len(), 2, "{b:?}");
+        assert!(b[0].starts_with("node full is 100.0% saturated (110/110 pods)"));
+        assert!(b[1].starts_with("node edge is 90.9% saturated"));
+        // Exactly at the limit is not above it.
+        let t = Thresholds { max_saturation: Some(Percent(90.0)), min_free: None };
+        assert!(t.breaches(None, &[row("at", 9, 10)]).is_empty());
+        let t = Thresholds { max_saturation: None, min_free: Some(11) };
+        let b = t.breaches(Some("prod"), &rows);
+        assert_eq!(b.len(), 2, "{b:?}");
+        assert_eq!(b[0], "context prod: node full has 0 free pod slots (110/110 pods), below --min-free 11");
+        assert!(Thresholds::default().breaches(None, &rows).is_empty());
+    }
+}

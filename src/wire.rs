@@ -1,0 +1,220 @@
+//! The few fields of Pods and Nodes that counting reads, decoded straight from
+//! the response bytes with borrowed strings. Everything else in a Pod (specs,
+//! statuses, managedFields: kilobytes each) is skipped by the parser without
+//! being stored.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use crate::tally::{Phase, PodFacts};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListMeta<'a> {
+    #[serde(borrow, default, rename = "continue")]
+    pub continue_token: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub resource_version: Option<Cow<'a, str>>,
+}
+
+/// One page of a pod List.
+#[derive(Debug, Deserialize)]
+pub struct PodPage<'a> {
+    #[serde(borrow, default)]
+    pub metadata: ListMeta<'a>,
+    #[serde(borrow, default)]
+    pub items: Vec<SlimPod<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SlimPod<'a> {
+    #[serde(borrow, default)]
+    pub metadata: PodMeta<'a>,
+    #[serde(borrow, default)]
+    pub spec: PodSpec<'a>,
+    #[serde(borrow, default)]
+    pub status: PodStatus<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodMeta<'a> {
+    #[serde(default)]
+    pub deletion_timestamp: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    pub owner_references: Vec<OwnerRef<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct OwnerRef<'a> {
+    #[serde(borrow, default)]
+    pub kind: Cow<'a, str>,
+    #[serde(default)]
+    pub controller: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec<'a> {
+    #[serde(borrow, default)]
+    pub node_name: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PodStatus<'a> {
+    #[serde(borrow, default)]
+    pub phase: Option<Cow<'a, str>>,
+}
+
+impl<'a> SlimPod<'a> {
+    pub fn facts(&self) -> PodFacts<&str> {
+        PodFacts {
+            node: self.spec.node_name.as_deref().filter(|n| !n.is_empty()),
+            phase: Phase::parse(self.status.phase.as_deref()),
+            terminating: self.metadata.deletion_timestamp.is_some(),
+            daemon_set: self
+                .metadata
+                .owner_references
+                .iter()
+                .any(|o| o.controller == Some(true) && o.kind == "DaemonSet"),
+        }
+    }
+}
+
+/// One page of a node List.
+#[derive(Debug, Deserialize)]
+pub struct NodePage<'a> {
+    #[serde(borrow, default)]
+    pub metadata: ListMeta<'a>,
+    #[serde(borrow, default)]
+    pub items: Vec<SlimNode<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SlimNode<'a> {
+    #[serde(borrow, default)]
+    pub metadata: NodeMeta<'a>,
+    #[serde(default)]
+    pub spec: NodeSpec,
+    #[serde(borrow, default)]
+    pub status: NodeStatus<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NodeMeta<'a> {
+    #[serde(borrow, default)]
+    pub name: Cow<'a, str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NodeSpec {
+    #[serde(default)]
+    pub unschedulable: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NodeStatus<'a> {
+    #[serde(borrow, default)]
+    pub allocatable: Option<Allocatable<'a>>,
+    #[serde(borrow, default)]
+    pub conditions: Vec<Condition<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Allocatable<'a> {
+    #[serde(borrow, default)]
+    pub pods: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Condition<'a> {
+    #[serde(borrow, default, rename = "type")]
+    pub type_: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub status: Cow<'a, str>,
+}
+
+/// An apiserver `Status` object, as sent with error responses.
+#[derive(Debug, Default, Deserialize)]
+pub struct ApiStatus {
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Parses a Kubernetes quantity as a whole count (`110`, `1k`, `2Ki`, `1e3`,
+/// `1500m`), rounding down. None for anything that is not a quantity.
+pub fn parse_count_quantity(q: &str) -> Option<u64> {
+    let q = q.trim();
+    let split = q.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(q.len());
+    let (num, suffix) = q.split_at(split);
+    let value: f64 = num.parse().ok()?;
+    let factor: f64 = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        s if s.starts_with(['e', 'E']) => 10f64.powi(s[1..].parse::<i32>().ok()?),
+        _ => return None,
+    };
+    let v = value * factor;
+    (v.is_finite() && v >= 0.0).then(|| (v + 1e-9).floor() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_only_counting_fields_and_skips_the_rest() {
+        let page = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42","continue":"abc","remainingItemCount":3},
+          "items":[
+            {"metadata":{"name":"a","namespace":"ns","uid":"u1","deletionTimestamp":"2026-01-01T00:00:00Z",
+               "ownerReferences":[{"apiVersion":"apps/v1","kind":"DaemonSet","name":"ds","uid":"x","controller":true}],
+               "managedFields":[{"manager":"m","fieldsV1":{"f:spec":{}}}]},
+             "spec":{"nodeName":"n\u002d1","containers":[{"name":"c","image":"i","env":[{"name":"A","value":"\"q\""}]}]},
+             "status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}},
+            {"metadata":{"name":"b","ownerReferences":[{"kind":"DaemonSet","name":"ds"}]},"spec":{},"status":{}},
+            {"metadata":{"name":"c"},"spec":{"nodeName":""},"status":{"phase":"Succeeded"}}
+          ]}"#;
+        let p: PodPage = serde_json::from_str(page).unwrap();
+        assert_eq!(p.metadata.continue_token.as_deref(), Some("abc"));
+        assert_eq!(p.metadata.resource_version.as_deref(), Some("42"));
+        let f: Vec<_> = p.items.iter().map(|i| i.facts()).collect();
+        assert_eq!(f[0], PodFacts { node: Some("n-1"), phase: Phase::Running, terminating: true, daemon_set: true });
+        // Not the controller: not a DaemonSet pod. No phase: Pending.
+        assert_eq!(f[1], PodFacts { node: None, phase: Phase::Pending, terminating: false, daemon_set: false });
+        assert_eq!(f[2], PodFacts { node: None, phase: Phase::Succeeded, terminating: false, daemon_set: false });
+    }
+
+    #[test]
+    fn decodes_nodes() {
+        let page = r#"{"metadata":{},"items":[{"metadata":{"name":"n1","labels":{"a":"b"}},"spec":{"unschedulable":true},
+            "status":{"allocatable":{"cpu":"8","pods":"110"},"conditions":[{"type":"MemoryPressure","status":"False"},{"type":"Ready","status":"True"}]}}]}"#;
+        let p: NodePage = serde_json::from_str(page).unwrap();
+        let n = &p.items[0];
+        assert_eq!(n.metadata.name, "n1");
+        assert_eq!(n.spec.unschedulable, Some(true));
+        assert_eq!(n.status.allocatable.as_ref().unwrap().pods.as_deref(), Some("110"));
+        assert_eq!(n.status.conditions[1].type_, "Ready");
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(parse_count_quantity("110"), Some(110));
+        assert_eq!(parse_count_quantity("1k"), Some(1000));
+        assert_eq!(parse_count_quantity("2Ki"), Some(2048));
+        assert_eq!(parse_count_quantity("1e3"), Some(1000));
+        assert_eq!(parse_count_quantity("1500m"), Some(1));
+        assert_eq!(parse_count_quantity("0"), Some(0));
+        assert_eq!(parse_count_quantity("abc"), None);
+        assert_eq!(parse_count_quantity("-1"), None);
+        assert_eq!(parse_count_quantity("12Q"), None);
+    }
+}

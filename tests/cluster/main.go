@@ -1,0 +1,60 @@
+// Command podcount-cluster runs a real Kubernetes control plane on loopback for
+// kubectl-podcount's acceptance tests and benchmarks: an embedded etcd and the
+// upstream kube-apiserver, both compiled from the upstream Go modules, plus a
+// seeder that fills the cluster with production-shaped nodes and pods.
+//
+// It is test infrastructure, not part of the plugin. The shell wrappers in this
+// folder (up, down, restart, seed) are the interface other tooling uses.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage: podcount-cluster COMMAND [flags]
+
+commands:
+  init       --dir D [--compaction-interval DUR] [--no-pod-watch-cache]
+             create certificates, pick free loopback ports, write D/kubeconfig
+  etcd       --dir D          run the embedded etcd in the foreground
+  apiserver  --dir D          run kube-apiserver in the foreground
+  wait       --dir D          wait until the apiserver reports ready
+  seed       --kubeconfig K --nodes N --pods M [--namespace-count C] [--seed S]
+             create nodes and pods; print the ground truth as JSON
+  compact    --dir D          compact etcd at its current revision (forces 410 Gone)
+  user-kubeconfig --dir D --user U [--group G] --out F
+             write a kubeconfig for a client certificate of user U
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "init":
+		err = cmdInit(args)
+	case "etcd":
+		err = cmdEtcd(args)
+	case "apiserver":
+		err = cmdAPIServer(args)
+	case "wait":
+		err = cmdWait(args)
+	case "seed":
+		err = cmdSeed(args)
+	case "compact":
+		err = cmdCompact(args)
+	case "user-kubeconfig":
+		err = cmdUserKubeconfig(args)
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "podcount-cluster %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}

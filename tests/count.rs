@@ -1,0 +1,357 @@
+//! Acceptance tests of `kubectl podcount` (count) on the real cluster,
+//! invoked through kubectl's plugin mechanism.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use kube::api::{Api, PostParams};
+use serde_json::{Value, json};
+use support::proxy::Proxy;
+use support::{Cluster, Options, PodSpec, json_of, nodes_of, podcount, stderr};
+
+const SEEDED: Options = Options { nodes: 12, pods: 1500, no_pod_watch_cache: true };
+/// Only what the seeder made: its pods carry this label, its nodes theirs.
+const SEEDED_PODS: &str = "app.kubernetes.io/part-of=shop";
+const SEEDED_NODES: &str = "podcount.test/seeded=true";
+
+fn cluster() -> &'static Cluster {
+    Cluster::shared(SEEDED)
+}
+
+fn truth() -> &'static Value {
+    cluster().truth.as_ref().unwrap()
+}
+
+fn seeded_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["-l", SEEDED_PODS, "--node-selector", SEEDED_NODES];
+    v.extend_from_slice(extra);
+    v
+}
+
+const FIELDS: [&str; 9] =
+    ["pods", "running", "pending", "unknown", "terminating", "daemonSet", "allocatable", "ready", "schedulable"];
+
+fn assert_matches_truth(doc: &Value) {
+    let t = truth();
+    let nodes = nodes_of(doc);
+    let want = t["nodes"].as_object().unwrap();
+    assert_eq!(nodes.len(), want.len(), "every seeded node is shown, empty ones too");
+    for (name, w) in want {
+        let got = &nodes[name];
+        for f in FIELDS {
+            assert_eq!(got[f], w[f], "node {name} field {f}");
+        }
+        let alloc = w["allocatable"].as_i64().unwrap();
+        assert_eq!(got["free"].as_i64().unwrap(), alloc - w["pods"].as_i64().unwrap());
+    }
+    assert_eq!(doc["unscheduled"], t["unscheduled"]);
+    assert_eq!(doc["totals"]["pods"], t["counted"]);
+}
+
+#[test]
+fn json_and_yaml_equal_the_ground_truth() {
+    let c = cluster();
+    let doc = json_of(&podcount(&c.kubeconfig, &seeded_args(&["-o", "json"])));
+    assert_eq!(doc["apiVersion"], "podcount/v1");
+    assert_eq!(doc["kind"], "PodCount");
+    assert_eq!(doc["context"], "podcount-test");
+    assert_eq!(doc["filter"]["labelSelector"], SEEDED_PODS);
+    assert_eq!(doc["filter"]["nodeSelector"], SEEDED_NODES);
+    assert!(doc["resourceVersion"].as_str().is_some_and(|rv| !rv.is_empty()));
+    assert_matches_truth(&doc);
+
+    let out = podcount(&c.kubeconfig, &seeded_args(&["-o", "yaml"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let yaml: Value = serde_yaml::from_slice(&out.stdout).expect("valid YAML");
+    assert_matches_truth(&yaml);
+}
+
+/// Rows of a table/wide output, keyed by node, columns by header.
+fn parse_table(stdout: &[u8]) -> (BTreeMap<String, BTreeMap<String, String>>, String) {
+    let text = String::from_utf8_lossy(stdout).to_string();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split_whitespace().map(String::from).collect();
+    let mut rows = BTreeMap::new();
+    for line in lines.by_ref() {
+        if line.is_empty() {
+            break;
+        }
+        let cells: BTreeMap<String, String> =
+            header.iter().cloned().zip(line.split_whitespace().map(String::from)).collect();
+        rows.insert(cells["NODE"].clone(), cells);
+    }
+    (rows, lines.collect::<Vec<_>>().join("\n"))
+}
+
+#[test]
+fn table_and_wide_equal_the_ground_truth() {
+    let c = cluster();
+    let t = truth();
+    let out = podcount(&c.kubeconfig, &seeded_args(&[]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!out.stdout.contains(&0x1b), "no colour when piped");
+    let (rows, footer) = parse_table(&out.stdout);
+    assert_eq!(rows.len(), t["nodes"].as_object().unwrap().len());
+    for (name, w) in t["nodes"].as_object().unwrap() {
+        assert_eq!(rows[name]["PODS"], w["pods"].to_string(), "{name}");
+        assert_eq!(rows[name]["ALLOCATABLE"], w["allocatable"].to_string(), "{name}");
+    }
+    assert!(
+        footer.contains(&format!("TOTAL {} pods", t["counted"]))
+            && footer.contains(&format!("{} unscheduled", t["unscheduled"])),
+        "{footer}"
+    );
+
+    let out = podcount(&c.kubeconfig, &seeded_args(&["-o", "wide"]));
+    let (rows, _) = parse_table(&out.stdout);
+    for (name, w) in t["nodes"].as_object().unwrap() {
+        for (col, f) in [
+            ("RUNNING", "running"),
+            ("PENDING", "pending"),
+            ("UNKNOWN", "unknown"),
+            ("TERMINATING", "terminating"),
+            ("DAEMONSET", "daemonSet"),
+        ] {
+            assert_eq!(rows[name][col], w[f].to_string(), "{name} {col}");
+        }
+        let ready = if w["ready"] == true { "Ready" } else { "NotReady" };
+        let status = if w["schedulable"] == true { ready.to_string() } else { format!("{ready},SchedulingDisabled") };
+        assert_eq!(rows[name]["STATUS"], status, "{name}");
+    }
+}
+
+fn without_volatile(mut doc: Value) -> Value {
+    doc.as_object_mut().unwrap().remove("observedAt");
+    doc.as_object_mut().unwrap().remove("resourceVersion");
+    doc
+}
+
+#[test]
+fn chunk_size_7_equals_chunk_size_0() {
+    let c = cluster();
+    let small = json_of(&podcount(&c.kubeconfig, &seeded_args(&["-o", "json", "--chunk-size", "7"])));
+    let whole = json_of(&podcount(&c.kubeconfig, &seeded_args(&["-o", "json", "--chunk-size", "0"])));
+    assert_matches_truth(&small);
+    assert_eq!(without_volatile(small), without_volatile(whole));
+}
+
+/// A namespace and two nodes of its own: the counting rule, edge by edge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counting_rule_edge_cases_thresholds_and_missing_nodes() {
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("rule").await;
+    let (busy, idle, ghost) = (format!("{ns}-busy"), format!("{ns}-idle"), format!("{ns}-ghost"));
+    support::create_node(&client, &busy, 4, true, true).await;
+    support::create_node(&client, &idle, 10, false, false).await;
+    let on = Some(busy.as_str());
+    for (name, node, phase) in [
+        ("running", on, "Running"),
+        ("bound-pending", on, "Pending"),
+        ("unknown", on, "Unknown"),
+        ("doomed", on, "Running"),
+        ("done", on, "Succeeded"),
+        ("crashed", on, "Failed"),
+        ("waiting", None, "Pending"),
+        ("orphan", Some(ghost.as_str()), "Running"),
+    ] {
+        support::create_pod(&client, &ns, &PodSpec::new(name, node, phase)).await;
+    }
+    support::create_pod(&client, &ns, &PodSpec { daemon_set: true, ..PodSpec::new("agent", on, "Running") }).await;
+    support::delete_pod(&client, &ns, "doomed", true).await; // stays, terminating
+
+    let out = podcount(&c.kubeconfig, &["-n", &ns, "-o", "json"]);
+    let doc = json_of(&out);
+    let nodes = nodes_of(&doc);
+    let b = &nodes[&busy];
+    let got: Vec<i64> = FIELDS[..6].iter().map(|f| b[f].as_i64().unwrap()).collect();
+    // pods, running (running + agent), pending, unknown, terminating, daemonSet
+    assert_eq!(got, [5, 2, 1, 1, 1, 1]);
+    assert_eq!((b["allocatable"].as_i64(), b["free"].as_i64()), (Some(4), Some(-1)));
+    assert_eq!(b["saturation"], json!(1.25));
+    let i = &nodes[&idle];
+    assert_eq!(
+        (i["pods"].as_i64(), i["ready"].as_bool(), i["schedulable"].as_bool()),
+        (Some(0), Some(false), Some(false))
+    );
+    let g = &nodes[&ghost];
+    assert_eq!(
+        (g["pods"].as_i64(), g["missing"].as_bool(), g["status"].as_str()),
+        (Some(1), Some(true), Some("Missing"))
+    );
+    assert_eq!(doc["unscheduled"], 1);
+    assert_eq!(doc["filter"]["namespace"], json!(ns));
+    assert!(stderr(&out).contains(&format!("which the node list does not have")), "{}", stderr(&out));
+
+    // Thresholds: busy is above 90% and has -1 free; idle is fine.
+    let out = podcount(&c.kubeconfig, &["-n", &ns, "--max-saturation", "90%"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("node {busy} is 125.0% saturated (5/4 pods), above --max-saturation 90%")), "{err}");
+    assert!(!err.contains(&idle), "{err}");
+    let out = podcount(&c.kubeconfig, &["-n", &ns, "--min-free", "0", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(&format!("node {busy} has -1 free pod slots")), "{}", stderr(&out));
+    let sel = format!("podcount.test/node={idle}");
+    let out = podcount(&c.kubeconfig, &["-n", &ns, "--max-saturation", "90", "--node-selector", &sel]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    support::delete_node(&client, &busy).await;
+    support::delete_node(&client, &idle).await;
+}
+
+/// The kubeconfig, pointed at another server address.
+fn kubeconfig_via(c: &Cluster, server: &str, name: &str) -> std::path::PathBuf {
+    let text = c.kubeconfig_text().replace(&c.server(), server);
+    let path = c.dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn upstream(c: &Cluster) -> SocketAddr {
+    c.server().trim_start_matches("https://").parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_continue_token_mid_list_restarts_with_exact_counts() {
+    let c = cluster();
+    let proxy = Proxy::start(upstream(c)).await;
+    let kc = kubeconfig_via(c, &format!("https://{}", proxy.addr), "kubeconfig-expire");
+    // Hold the server's bytes well into the list, compact etcd, let it go on:
+    // the next continue token is older than the compaction.
+    proxy.pause_after(300_000);
+    let args: Vec<String> = seeded_args(&["-o", "json", "--chunk-size", "7"]).iter().map(|s| s.to_string()).collect();
+    let run = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        podcount(&kc, &args)
+    });
+    tokio::time::timeout(std::time::Duration::from_secs(60), proxy.paused()).await.expect("list reached the pause");
+    c.compact();
+    proxy.resume();
+    let out = run.await.unwrap();
+    let err = stderr(&out);
+    assert!(err.contains("warning: context podcount-test: the pod list expired after"), "{err}");
+    assert!(err.contains("counting again from the top (1/3)"), "{err}");
+    assert_matches_truth(&json_of(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rbac_denials_name_the_missing_verb() {
+    let c = cluster();
+    let out = podcount(&c.user_kubeconfig("ci"), &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        stderr(&out).trim(),
+        r#"error: forbidden: user "ci" cannot list pods at cluster scope (needs: list pods; see README "RBAC")"#
+    );
+    let out = podcount(&c.user_kubeconfig("ci"), &["-n", "team-01"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains(r#"cannot list pods in namespace team-01"#), "{}", stderr(&out));
+
+    // Allowed to list pods but not nodes: the message says nodes.
+    let client = c.client().await;
+    let role: ClusterRole = serde_json::from_value(json!({
+        "metadata": {"name": "podcount-pods-only"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]}]
+    }))
+    .unwrap();
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": "podcount-pods-only"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "podcount-pods-only"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "pods-only"}]
+    }))
+    .unwrap();
+    Api::<ClusterRole>::all(client.clone()).create(&PostParams::default(), &role).await.unwrap();
+    Api::<ClusterRoleBinding>::all(client.clone()).create(&PostParams::default(), &binding).await.unwrap();
+    let kc = c.user_kubeconfig("pods-only");
+    let mut out = podcount(&kc, &[]);
+    for _ in 0..50 {
+        // RBAC changes reach the authorizer's cache within a moment.
+        if !stderr(&out).contains("cannot list pods") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        out = podcount(&kc, &[]);
+    }
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        stderr(&out).trim(),
+        r#"error: forbidden: user "pods-only" cannot list nodes at cluster scope (needs: list nodes; see README "RBAC")"#
+    );
+}
+
+#[test]
+fn connection_and_configuration_errors_get_their_exit_codes() {
+    let c = cluster();
+    // Nothing listens on port 1 of loopback.
+    let out = podcount(&kubeconfig_via(c, "https://127.0.0.1:1", "kubeconfig-unreachable"), &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: cannot reach the API server at https://127.0.0.1:1"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one clear line: {err}");
+
+    let garbage = c.dir.join("kubeconfig-garbage");
+    std::fs::write(&garbage, "this: is: not: a kubeconfig: [").unwrap();
+    let out = podcount(&garbage, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("error: cannot load kubeconfig"), "{}", stderr(&out));
+
+    let out = podcount(&c.kubeconfig, &["--context", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).trim(), r#"error: context "nope" not found in the kubeconfig (available: podcount-test)"#);
+
+    let out = podcount(&c.kubeconfig, &["--max-saturation", "ninety"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("panicked"));
+
+    let out = podcount(&c.kubeconfig, &["--field-selector", "spec.nonsense=1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the API server rejected the request"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_timeout_bounds_the_run() {
+    let c = cluster();
+    let proxy = Proxy::start(upstream(c)).await;
+    let kc = kubeconfig_via(c, &format!("https://{}", proxy.addr), "kubeconfig-stall");
+    proxy.pause_after(0); // hold everything the server sends
+    let out = tokio::task::spawn_blocking(move || podcount(&kc, &["--request-timeout", "2s"])).await.unwrap();
+    proxy.resume();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: timed out after 2s (--request-timeout): the API server did not finish answering"
+    );
+}
+
+#[test]
+fn several_contexts_count_into_one_document() {
+    let c = cluster();
+    let text = c.kubeconfig_text();
+    // A second context to the same cluster, and a third that cannot connect.
+    let extra = "\n- name: second\n  context:\n    cluster: podcount-test\n    user: admin\n- name: broken\n  context:\n    cluster: nowhere\n    user: admin\n";
+    let clusters = "\n- name: nowhere\n  cluster:\n    server: https://127.0.0.1:1\n";
+    let text =
+        text.replace("contexts:", &format!("contexts:{extra}")).replace("clusters:", &format!("clusters:{clusters}"));
+    let path = c.dir.join("kubeconfig-multi");
+    std::fs::write(&path, text).unwrap();
+
+    let out = podcount(&path, &seeded_args(&["--context", "podcount-test,second", "-o", "json"]));
+    let doc = json_of(&out);
+    assert_eq!(doc["kind"], "PodCountList");
+    let items = doc["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!((items[0]["context"].as_str(), items[1]["context"].as_str()), (Some("podcount-test"), Some("second")));
+    assert_matches_truth(&items[0]);
+    assert_matches_truth(&items[1]);
+
+    let out = podcount(&path, &seeded_args(&["--context", "podcount-test,broken,second"]));
+    assert_eq!(out.status.code(), Some(3), "one failing cluster: exit 3, the others still print");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("CONTEXT"), "{text}");
+    assert!(text.contains("podcount-test:") && text.contains("second:"), "{text}");
+    assert!(stderr(&out).starts_with("error: context broken: cannot reach the API server"), "{}", stderr(&out));
+}

@@ -1,0 +1,259 @@
+//! Test support: one real cluster (kube-apiserver + etcd on loopback, see
+//! tests/cluster/) per test binary, shared by its tests and stopped when the
+//! binary exits, pass or fail; a fresh namespace per test; helpers to create,
+//! bind, re-phase and delete pods and nodes, compact etcd, restart the
+//! apiserver; a loopback TCP proxy that can pause traffic; and a runner for
+//! `kubectl podcount` through kubectl's plugin mechanism.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+pub mod proxy;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use serde_json::{Value, json};
+
+/// How a test binary wants its cluster.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub nodes: u32,
+    pub pods: u32,
+    /// Lists and continuations go to etcd, so compaction expires them (410).
+    pub no_pod_watch_cache: bool,
+}
+
+pub struct Cluster {
+    pub dir: PathBuf,
+    pub kubeconfig: PathBuf,
+    /// The seeder's ground truth (tests/cluster/seed), when seeded.
+    pub truth: Option<Value>,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn script(name: &str) -> PathBuf {
+    repo().join("tests/cluster").join(name)
+}
+
+fn run_checked(cmd: &mut Command) -> String {
+    let out = cmd.stderr(Stdio::inherit()).output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed: {}", out.status);
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+impl Cluster {
+    /// The cluster of this test binary, started on first use.
+    pub fn shared(opts: Options) -> &'static Cluster {
+        CLUSTER.get_or_init(|| Cluster::start(opts))
+    }
+
+    fn start(opts: Options) -> Cluster {
+        let bin = std::env::current_exe().unwrap();
+        let name = bin.file_stem().unwrap().to_string_lossy().to_string();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cluster-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut up = Command::new(script("up"));
+        up.arg("--dir").arg(&dir).args(["--nodes", &opts.nodes.to_string(), "--pods", &opts.pods.to_string()]);
+        if opts.no_pod_watch_cache {
+            up.arg("--no-pod-watch-cache");
+        }
+        // Whatever happens to this process, the cluster goes with it.
+        Command::new("setsid")
+            .args(["bash", "-c", r#"while kill -0 "$0" 2>/dev/null; do sleep 0.5; done; "$1" --dir "$2"; rm -rf "$2""#])
+            .arg(std::process::id().to_string())
+            .arg(script("down"))
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the cluster reaper");
+        run_checked(&mut up);
+        let truth = std::fs::read_to_string(dir.join("truth.json")).ok().map(|s| serde_json::from_str(&s).unwrap());
+        Cluster { kubeconfig: dir.join("kubeconfig"), dir, truth }
+    }
+
+    /// A client for the calling test's runtime (clients are tied to one).
+    pub async fn client(&self) -> Client {
+        client_for(&self.kubeconfig).await
+    }
+
+    /// A fresh namespace for one test.
+    pub async fn namespace(&self, prefix: &str) -> String {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!("t-{prefix}-{}-{}", std::process::id() % 10000, N.fetch_add(1, Ordering::Relaxed));
+        let api: Api<Namespace> = Api::all(self.client().await);
+        api.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": name}})).unwrap())
+            .await
+            .expect("create namespace");
+        name
+    }
+
+    /// Forces etcd compaction at its current revision: every older
+    /// resourceVersion and continue token is now too old (410 Gone).
+    pub fn compact(&self) {
+        run_checked(Command::new(script("ctl")).arg("compact").arg("--dir").arg(&self.dir));
+    }
+
+    /// Stops and starts the apiserver on the same data.
+    pub fn restart_apiserver(&self) {
+        run_checked(Command::new(script("restart")).arg("--dir").arg(&self.dir));
+    }
+
+    /// A kubeconfig for a client certificate of `user` (no groups, so RBAC
+    /// grants it nothing).
+    pub fn user_kubeconfig(&self, user: &str) -> PathBuf {
+        let out = self.dir.join(format!("kubeconfig-{user}"));
+        run_checked(
+            Command::new(script("ctl"))
+                .args(["user-kubeconfig", "--user", user, "--dir"])
+                .arg(&self.dir)
+                .arg("--out")
+                .arg(&out),
+        );
+        out
+    }
+
+    /// The admin kubeconfig's text, for building variants (other servers,
+    /// extra contexts).
+    pub fn kubeconfig_text(&self) -> String {
+        std::fs::read_to_string(&self.kubeconfig).unwrap()
+    }
+
+    pub fn server(&self) -> String {
+        let kc = Kubeconfig::read_from(&self.kubeconfig).unwrap();
+        kc.clusters[0].cluster.as_ref().unwrap().server.clone().unwrap()
+    }
+}
+
+pub async fn client_for(kubeconfig: &Path) -> Client {
+    let kc = Kubeconfig::read_from(kubeconfig).expect("read kubeconfig");
+    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.expect("kubeconfig");
+    Client::try_from(config).expect("client")
+}
+
+/// How a test pod should look.
+#[derive(Clone, Debug)]
+pub struct PodSpec<'a> {
+    pub name: &'a str,
+    pub node: Option<&'a str>,
+    pub phase: &'a str,
+    pub daemon_set: bool,
+    pub labels: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> PodSpec<'a> {
+    pub fn new(name: &'a str, node: Option<&'a str>, phase: &'a str) -> Self {
+        PodSpec { name, node, phase, daemon_set: false, labels: &[] }
+    }
+}
+
+pub async fn create_node(client: &Client, name: &str, allocatable: u32, ready: bool, schedulable: bool) {
+    let api: Api<Node> = Api::all(client.clone());
+    let node = json!({
+        "metadata": {"name": name, "labels": {"podcount.test/node": name}},
+        "spec": {"unschedulable": !schedulable},
+        "status": {
+            "allocatable": {"pods": allocatable.to_string(), "cpu": "4"},
+            "capacity": {"pods": allocatable.to_string(), "cpu": "4"},
+            "conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}]
+        }
+    });
+    api.create(&PostParams::default(), &serde_json::from_value(node).unwrap()).await.expect("create node");
+}
+
+pub async fn delete_node(client: &Client, name: &str) {
+    let api: Api<Node> = Api::all(client.clone());
+    api.delete(name, &DeleteParams::default()).await.expect("delete node");
+}
+
+pub async fn create_pod(client: &Client, ns: &str, spec: &PodSpec<'_>) {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let labels: BTreeMap<&str, &str> = spec.labels.iter().copied().collect();
+    let owner = if spec.daemon_set {
+        json!([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent",
+                "uid": "00000000-0000-4000-8000-0000000000d5", "controller": true}])
+    } else {
+        json!([])
+    };
+    let mut pod = json!({
+        "metadata": {"name": spec.name, "labels": labels, "ownerReferences": owner},
+        "spec": {"containers": [{"name": "c", "image": "registry.example.com/app:1"}], "terminationGracePeriodSeconds": 30}
+    });
+    if let Some(node) = spec.node {
+        pod["spec"]["nodeName"] = json!(node);
+    }
+    api.create(&PostParams::default(), &serde_json::from_value(pod).unwrap()).await.expect("create pod");
+    if spec.phase != "Pending" {
+        set_phase(client, ns, spec.name, spec.phase).await;
+    }
+}
+
+pub async fn set_phase(client: &Client, ns: &str, name: &str, phase: &str) {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    api.patch_status(name, &PatchParams::default(), &Patch::Merge(json!({"status": {"phase": phase}})))
+        .await
+        .unwrap_or_else(|e| panic!("set phase of {ns}/{name} to {phase}: {e}"));
+}
+
+/// Binds an unscheduled pod to a node, as the scheduler does.
+pub async fn bind(client: &Client, ns: &str, name: &str, node: &str) {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
+                         "target": {"apiVersion": "v1", "kind": "Node", "name": node}});
+    api.create_subresource::<Value, Value>("binding", name, &PostParams::default(), &binding).await.expect("bind pod");
+}
+
+/// Deletes a pod. Graceful deletion of a bound pod never finishes without a
+/// kubelet: the pod stays, terminating (deletionTimestamp set).
+pub async fn delete_pod(client: &Client, ns: &str, name: &str, graceful: bool) {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let dp = if graceful { DeleteParams::default() } else { DeleteParams::default().grace_period(0) };
+    api.delete(name, &dp).await.expect("delete pod");
+}
+
+/// `kubectl podcount ARGS` through kubectl's plugin mechanism: the built
+/// binary's folder first on PATH. No TTY, so no colours and no spinner.
+pub fn podcount(kubeconfig: &Path, args: &[&str]) -> Output {
+    podcount_cmd(kubeconfig, args).output().expect("run kubectl podcount")
+}
+
+pub fn podcount_cmd(kubeconfig: &Path, args: &[&str]) -> Command {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_kubectl-podcount"));
+    let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new("kubectl");
+    cmd.arg("podcount").args(args).env("PATH", path).env("KUBECONFIG", kubeconfig).env_remove("NO_COLOR");
+    cmd
+}
+
+/// Parses a successful `-o json` run.
+pub fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+/// `{node name: node object}` of a PodCount document.
+pub fn nodes_of(doc: &Value) -> BTreeMap<String, Value> {
+    doc["nodes"].as_array().unwrap().iter().map(|n| (n["name"].as_str().unwrap().to_string(), n.clone())).collect()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
