@@ -22,6 +22,17 @@ Exit codes:
   2  usage or configuration error (bad flag value, unreadable kubeconfig, unknown context)
   3  cluster error (unreachable, timeout, forbidden, server error)";
 
+const WATCH_HELP: &str = "\
+Examples:
+  kubectl podcount watch                          # table once synced, then a line per change
+  kubectl podcount watch --interval 0 -o jsonl    # every change as it happens, as JSON lines
+  kubectl podcount watch --until-saturated 95%    # exit 1 as soon as a node is above 95%
+  kubectl podcount watch --for 10m
+
+Change lines: TIME (UTC)  NODE  FROM → TO  (DELTA)  SATURATION. Ctrl-C exits 0.
+Exit codes: 0 ok / stopped; 1 --until-saturated crossed; 2 usage or configuration error;
+3 cluster error (unreachable at start, forbidden).";
+
 const TOP_HELP: &str = "\
 Examples:
   kubectl podcount                           # every node, all namespaces
@@ -55,6 +66,9 @@ pub enum Command {
     /// Count pods per node once (paginated List) and compare with each node's pod limit
     #[command(after_help = COUNT_HELP)]
     Count(CountArgs),
+    /// Watch pod counts live (list + watch) and print per-node changes
+    #[command(after_help = WATCH_HELP)]
+    Watch(WatchArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell)
     Completion {
         #[arg(value_enum)]
@@ -66,6 +80,48 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
     },
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum WatchOutput {
+    /// The table once synced, then one line per changed node
+    #[default]
+    Table,
+    /// One JSON object per line: changes and state events
+    Jsonl,
+}
+
+#[derive(Clone, Debug, Default, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value = "table", help_heading = "Output")]
+    pub output: WatchOutput,
+    /// Row order of the first table
+    #[arg(long, value_enum, default_value = "name", help_heading = "Output")]
+    pub sort_by: SortBy,
+    /// Coalesce changes over this long (net change per node); 0 prints every event
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval, help_heading = "Output")]
+    pub interval: Duration,
+    /// Stop after this long (e.g. 10m)
+    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Watch")]
+    pub r#for: Option<Duration>,
+    /// Exit 1 as soon as any node's saturation is above this percentage
+    #[arg(long, value_name = "PCT", help_heading = "Watch")]
+    pub until_saturated: Option<Percent>,
+    /// Objects per List page when (re)listing
+    #[arg(long, value_name = "N", default_value_t = 500, help_heading = "Listing")]
+    pub chunk_size: u32,
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    if s.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e}; expected a duration such as 1s or 500ms, or 0"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -202,6 +258,20 @@ mod tests {
         let cli = parse(&["count", "--chunk-size", "7", "--sort-by", "free", "-o", "wide"]).unwrap();
         let Some(Command::Count(c)) = cli.command else { panic!("not count") };
         assert_eq!((c.chunk_size, c.sort_by, c.output), (7, SortBy::Free, Output::Wide));
+    }
+
+    #[test]
+    fn watch_flags() {
+        let cli =
+            parse(&["watch", "--interval", "0", "-o", "jsonl", "--for", "10m", "--until-saturated", "95%"]).unwrap();
+        let Some(Command::Watch(w)) = cli.command else { panic!("not watch") };
+        assert_eq!(w.interval, Duration::ZERO);
+        assert_eq!(w.output, WatchOutput::Jsonl);
+        assert_eq!(w.r#for, Some(Duration::from_secs(600)));
+        assert_eq!(w.until_saturated, Some(Percent(95.0)));
+        let Some(Command::Watch(w)) = parse(&["watch"]).unwrap().command else { panic!("not watch") };
+        assert_eq!((w.interval, w.r#for, w.chunk_size), (Duration::from_secs(1), None, 500));
+        assert!(parse(&["watch", "--interval", "soon"]).is_err());
     }
 
     #[test]

@@ -37,18 +37,18 @@ pub fn candidates(words: &[String]) -> (Vec<String>, u32) {
     let sub = before.iter().find_map(|w| root.find_subcommand(w).cloned());
     let cmd: &Command = sub.as_ref().unwrap_or(&root);
 
-    if let Some(prev) = before.last() {
-        if let Some(arg) = flag(cmd, prev).filter(|a| a.get_action().takes_values()) {
-            let id = arg.get_id().as_str();
-            return match id {
-                "kubeconfig" => (vec![], FILES),
-                "context" | "cluster" | "user" => (prefixed(kubeconfig_names(id, before), current), NO_FILE),
-                _ => (
-                    prefixed(arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect(), current),
-                    NO_FILE,
-                ),
-            };
-        }
+    if let Some(prev) = before.last()
+        && let Some(arg) = flag(cmd, prev).filter(|a| a.get_action().takes_values())
+    {
+        let id = arg.get_id().as_str();
+        return match id {
+            "kubeconfig" => (vec![], FILES),
+            "context" | "cluster" | "user" => (prefixed(kubeconfig_names(id, before), current), NO_FILE),
+            _ => (
+                prefixed(arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect(), current),
+                NO_FILE,
+            ),
+        };
     }
     if current.starts_with('-') {
         let mut flags = Vec::new();
@@ -123,6 +123,17 @@ mod tests {
 
     fn w(words: &[&str]) -> Vec<String> {
         words.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn committed_completion_scripts_match_the_cli() {
+        for (shell, ext) in
+            [(Shell::Bash, "bash"), (Shell::Zsh, "zsh"), (Shell::Fish, "fish"), (Shell::Powershell, "powershell")]
+        {
+            let path = format!("{}/completions/kubectl-podcount.{ext}", env!("CARGO_MANIFEST_DIR"));
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(script(shell) == committed, "{path} is stale: run scripts/completions");
+        }
     }
 
     #[test]

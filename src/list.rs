@@ -41,7 +41,7 @@ impl PodQuery {
         }
     }
 
-    fn path(&self) -> String {
+    pub fn path(&self) -> String {
         match &self.namespace {
             Some(ns) => format!("/api/v1/namespaces/{}/pods", encode(ns)),
             None => "/api/v1/pods".to_string(),
@@ -66,20 +66,44 @@ pub struct Progress {
 
 /// Which request failed, for error messages.
 #[derive(Clone, Copy, Debug)]
-struct Action<'a> {
-    resource: &'a str,
-    namespace: Option<&'a str>,
+pub(crate) struct Action<'a> {
+    pub resource: &'a str,
+    pub namespace: Option<&'a str>,
 }
 
-enum PageError {
-    /// 410 Gone on a continue token: the snapshot it points at was compacted.
+pub(crate) enum PageError {
+    /// 410 Gone: the resourceVersion or continue token was compacted away.
     Expired(String),
-    Other(Error),
+    /// Unreachable, dropped, 5xx, 429: worth trying again later.
+    Transient(Error),
+    /// Forbidden, unauthorized, bad request: trying again will not help.
+    Fatal(Error),
 }
 
 impl From<Error> for PageError {
     fn from(e: Error) -> Self {
-        PageError::Other(e)
+        PageError::Fatal(e)
+    }
+}
+
+impl PageError {
+    fn into_error(self, what: &str) -> Error {
+        match self {
+            PageError::Expired(m) => Error::cluster(format!("the {what} answered 410 Gone: {m}")),
+            PageError::Transient(e) | PageError::Fatal(e) => e,
+        }
+    }
+}
+
+/// Sorts a non-200 answer into expired, transient or fatal.
+pub(crate) fn classify(server: &str, status: StatusCode, body: &[u8], action: Action<'_>) -> PageError {
+    let st: ApiStatus = serde_json::from_slice(body).unwrap_or_default();
+    if status == StatusCode::GONE {
+        PageError::Expired(st.message)
+    } else if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        PageError::Transient(api_error(server, status, &st, action))
+    } else {
+        PageError::Fatal(api_error(server, status, &st, action))
     }
 }
 
@@ -96,7 +120,7 @@ fn encode(s: &str) -> String {
     out
 }
 
-fn page_uri(path: &str, params: &[(&str, Option<&str>)]) -> String {
+pub(crate) fn page_uri(path: &str, params: &[(&str, Option<&str>)]) -> String {
     let mut uri = path.to_string();
     let mut sep = '?';
     for (k, v) in params {
@@ -141,20 +165,13 @@ async fn get(client: &Client, server: &str, uri: &str, action: Action<'_>) -> Re
             continue;
         }
         return Err(match outcome {
-            Ok(transport) => PageError::Other(unreachable(server, &transport)),
-            Err((status, body)) => {
-                let st: ApiStatus = serde_json::from_slice(&body).unwrap_or_default();
-                if status == StatusCode::GONE {
-                    PageError::Expired(st.message)
-                } else {
-                    PageError::Other(api_error(server, status, &st, action))
-                }
-            }
+            Ok(transport) => PageError::Transient(unreachable(server, &transport)),
+            Err((status, body)) => classify(server, status, &body, action),
         });
     }
 }
 
-fn unreachable(server: &str, e: &kube::Error) -> Error {
+pub(crate) fn unreachable(server: &str, e: &kube::Error) -> Error {
     Error::cluster(format!(
         "cannot reach the API server at {server}: {} (is the cluster up? check --context / --kubeconfig)",
         chain(e)
@@ -199,7 +216,7 @@ fn api_error(server: &str, status: StatusCode, st: &ApiStatus, action: Action<'_
 
 /// Walks a List's pages, handing each page's body to `on_page`, which returns
 /// the page's continue token. A 410 on a continue token surfaces as Expired.
-async fn walk<F>(
+pub(crate) async fn walk<F>(
     client: &Client,
     server: &str,
     path: &str,
@@ -220,9 +237,7 @@ where
         let body = get(client, server, &page_uri(path, &all), action).await;
         let body = match (body, &token) {
             // A 410 on the first page is not about a continue token.
-            (Err(PageError::Expired(m)), None) => {
-                return Err(PageError::Other(Error::cluster(format!("the API server answered 410 Gone: {m}"))));
-            }
+            (Err(e @ PageError::Expired(_)), None) => return Err(PageError::Fatal(e.into_error("API server"))),
             (r, _) => r?,
         };
         token = on_page(body)?.filter(|t| !t.is_empty());
@@ -232,7 +247,7 @@ where
     }
 }
 
-fn decode_error(what: &str, e: serde_json::Error) -> Error {
+pub(crate) fn decode_error(what: &str, e: serde_json::Error) -> Error {
     Error::cluster(format!("the API server sent a {what} page that is not valid JSON: {e}"))
 }
 
@@ -270,7 +285,7 @@ pub async fn count_pods(
         .await;
         match result {
             Ok(()) => return Ok(PodCount { tally, resource_version }),
-            Err(PageError::Other(e)) => return Err(e),
+            Err(e @ (PageError::Transient(_) | PageError::Fatal(_))) => return Err(e.into_error("API server")),
             Err(PageError::Expired(msg)) if restarts < MAX_RESTARTS => {
                 restarts += 1;
                 warn(format!(
@@ -307,7 +322,7 @@ pub async fn list_nodes(
             .await;
         match result {
             Ok(()) => return Ok(nodes),
-            Err(PageError::Other(e)) => return Err(e),
+            Err(e @ (PageError::Transient(_) | PageError::Fatal(_))) => return Err(e.into_error("API server")),
             Err(PageError::Expired(_)) => continue,
         }
     }
@@ -344,6 +359,7 @@ mod tests {
         let st = ApiStatus {
             message: r#"pods is forbidden: User "ci" cannot list resource "pods" in API group "" at the cluster scope"#
                 .into(),
+            code: 403,
         };
         let e = api_error("https://x", StatusCode::FORBIDDEN, &st, Action { resource: "pods", namespace: None });
         assert_eq!(e.exit_code(), 3);

@@ -7,7 +7,7 @@ use clap::Parser;
 
 use kubectl_podcount::cli::{Cli, Command};
 use kubectl_podcount::error::{self, exit};
-use kubectl_podcount::{complete, count};
+use kubectl_podcount::{complete, count, watch};
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -22,6 +22,7 @@ fn main() {
         Some(Command::Completion { shell }) => print(&complete::script(shell)),
         Some(Command::Complete { words }) => print(&complete::render(&words)),
         Some(Command::Count(args)) => run(count::run(args)),
+        Some(Command::Watch(args)) => run(watch::run(args)),
         None => run(count::run(cli.count)),
     };
     std::process::exit(code);

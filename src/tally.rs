@@ -91,6 +91,19 @@ impl<N> PodFacts<N> {
     }
 }
 
+impl<N> Contribution<N> {
+    /// The same contribution, borrowing its node key.
+    pub fn as_ref(&self) -> Contribution<&N> {
+        match self {
+            Contribution::Nothing => Contribution::Nothing,
+            Contribution::Unscheduled => Contribution::Unscheduled,
+            Contribution::Node { node, bucket, daemon_set } => {
+                Contribution::Node { node, bucket: *bucket, daemon_set: *daemon_set }
+            }
+        }
+    }
+}
+
 /// Counts on one node. `pods` is the sum of the four buckets; `daemon_set` is
 /// an "of which".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -209,6 +222,21 @@ impl<K: Ord> Tally<K> {
         self.nodes.iter()
     }
 
+    /// Adds another tally's counts under new keys (interned node indices
+    /// back to names, for printing).
+    pub fn absorb<J: Ord>(&mut self, other: &Tally<J>, key: impl Fn(&J) -> K) {
+        for (k, c) in &other.nodes {
+            let mine = self.nodes.entry(key(k)).or_default();
+            mine.pods += c.pods;
+            mine.running += c.running;
+            mine.pending += c.pending;
+            mine.unknown += c.unknown;
+            mine.terminating += c.terminating;
+            mine.daemon_set += c.daemon_set;
+        }
+        self.unscheduled += other.unscheduled;
+    }
+
     pub fn unscheduled(&self) -> u64 {
         self.unscheduled
     }
@@ -306,7 +334,7 @@ mod tests {
             let mut t: Tally<String> = Tally::new();
             for chunk in pods.chunks(page) {
                 // A page is decoded, folded in and dropped.
-                for (node, phase, terminating, ds) in chunk.to_vec() {
+                for (node, phase, terminating, ds) in chunk.iter().cloned() {
                     t.add(facts(node.as_deref(), phase, terminating, ds).contribution());
                 }
             }

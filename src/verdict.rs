@@ -45,13 +45,13 @@ impl Thresholds {
                     ));
                 }
             }
-            if let Some(min) = self.min_free {
-                if r.free < min {
-                    out.push(format!(
-                        "{prefix}node {} has {} free pod slots ({}/{} pods), below --min-free {}",
-                        r.name, r.free, r.pods, r.allocatable, min
-                    ));
-                }
+            if let Some(min) = self.min_free
+                && r.free < min
+            {
+                out.push(format!(
+                    "{prefix}node {} has {} free pod slots ({}/{} pods), below --min-free {}",
+                    r.name, r.free, r.pods, r.allocatable, min
+                ));
             }
         }
         out

@@ -164,7 +164,7 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
         header.extend(["RUNNING", "PENDING", "UNKNOWN", "TERMINATING", "DAEMONSET", "STATUS"]);
     }
     if !opts.no_headers {
-        t.set_header(header.iter().map(|h| Cell::new(h)));
+        t.set_header(header.iter().map(Cell::new));
     }
     for c in counted {
         for r in &c.rows {

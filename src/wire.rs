@@ -41,6 +41,10 @@ pub struct SlimPod<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodMeta<'a> {
+    #[serde(borrow, default)]
+    pub uid: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub resource_version: Option<Cow<'a, str>>,
     #[serde(default)]
     pub deletion_timestamp: Option<IgnoredAny>,
     #[serde(borrow, default)]
@@ -103,9 +107,12 @@ pub struct SlimNode<'a> {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NodeMeta<'a> {
     #[serde(borrow, default)]
     pub name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub resource_version: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,11 +143,37 @@ pub struct Condition<'a> {
     pub status: Cow<'a, str>,
 }
 
+/// One line of a watch stream. The object stays raw until the type says
+/// what it is (a Status for ERROR, the resource otherwise).
+#[derive(Debug, Deserialize)]
+pub struct WatchLine<'a> {
+    #[serde(borrow, rename = "type")]
+    pub type_: Cow<'a, str>,
+    #[serde(borrow)]
+    pub object: &'a serde_json::value::RawValue,
+}
+
+/// A BOOKMARK's object: only its resourceVersion matters.
+#[derive(Debug, Default, Deserialize)]
+pub struct Bookmark<'a> {
+    #[serde(borrow, default)]
+    pub metadata: BookmarkMeta<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookmarkMeta<'a> {
+    #[serde(borrow, default)]
+    pub resource_version: Option<Cow<'a, str>>,
+}
+
 /// An apiserver `Status` object, as sent with error responses.
 #[derive(Debug, Default, Deserialize)]
 pub struct ApiStatus {
     #[serde(default)]
     pub message: String,
+    #[serde(default)]
+    pub code: u16,
 }
 
 /// Parses a Kubernetes quantity as a whole count (`110`, `1k`, `2Ki`, `1e3`,

@@ -184,7 +184,7 @@ async fn counting_rule_edge_cases_thresholds_and_missing_nodes() {
     );
     assert_eq!(doc["unscheduled"], 1);
     assert_eq!(doc["filter"]["namespace"], json!(ns));
-    assert!(stderr(&out).contains(&format!("which the node list does not have")), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&"which the node list does not have".to_string()), "{}", stderr(&out));
 
     // Thresholds: busy is above 90% and has -1 free; idle is fine.
     let out = podcount(&c.kubeconfig, &["-n", &ns, "--max-saturation", "90%"]);

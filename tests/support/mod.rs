@@ -68,7 +68,9 @@ impl Cluster {
         if opts.no_pod_watch_cache {
             up.arg("--no-pod-watch-cache");
         }
-        // Whatever happens to this process, the cluster goes with it.
+        // Whatever happens to this process, the cluster goes with it. The
+        // reaper outlives us by design, so it is never waited for.
+        #[allow(clippy::zombie_processes)]
         Command::new("setsid")
             .args(["bash", "-c", r#"while kill -0 "$0" 2>/dev/null; do sleep 0.5; done; "$1" --dir "$2"; rm -rf "$2""#])
             .arg(std::process::id().to_string())

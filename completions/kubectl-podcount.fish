@@ -1,0 +1,103 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_podcount_global_optspecs
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= no-headers chunk-size= max-saturation= min-free= h/help V/version
+end
+
+function __fish_kubectl_podcount_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_podcount_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_podcount_using_subcommand
+    set -l cmd (__fish_kubectl_podcount_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s n -l namespace -d 'Count only pods in this namespace' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l field-selector -d 'Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l node-selector -d 'Node label selector: only these nodes are shown, and only pods on them counted' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first; free least first' -r -f -a "name\t''
+pods\t''
+free\t''
+saturation\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l chunk-size -d 'Pods per List page; 0 lists everything in one request' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage (90 or 90%)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l all-contexts -d 'Use every context in the kubeconfig'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l no-headers -d 'Leave out the header line (table and wide)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "count" -d 'Count pods per node once (paginated List) and compare with each node\'s pod limit'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "watch" -d 'Watch pod counts live (list + watch) and print per-node changes'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "__complete" -d 'Completion candidates for kubectl\'s plugin completion (kubectl_complete-podcount)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s n -l namespace -d 'Count only pods in this namespace' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l field-selector -d 'Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l node-selector -d 'Node label selector: only these nodes are shown, and only pods on them counted' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first; free least first' -r -f -a "name\t''
+pods\t''
+free\t''
+saturation\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l chunk-size -d 'Pods per List page; 0 lists everything in one request' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage (90 or 90%)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l all-contexts -d 'Use every context in the kubeconfig'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l no-headers -d 'Leave out the header line (table and wide)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s h -l help -d 'Print help'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s n -l namespace -d 'Count only pods in this namespace' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l field-selector -d 'Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l node-selector -d 'Node label selector: only these nodes are shown, and only pods on them counted' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s o -l output -d 'Output format' -r -f -a "table\t'The table once synced, then one line per changed node'
+jsonl\t'One JSON object per line: changes and state events'"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l sort-by -d 'Row order of the first table' -r -f -a "name\t''
+pods\t''
+free\t''
+saturation\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l interval -d 'Coalesce changes over this long (net change per node); 0 prints every event' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l for -d 'Stop after this long (e.g. 10m)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l until-saturated -d 'Exit 1 as soon as any node\'s saturation is above this percentage' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l chunk-size -d 'Objects per List page when (re)listing' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l all-contexts -d 'Use every context in the kubeconfig'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand __complete" -s h -l help -d 'Print help'

@@ -1,0 +1,162 @@
+#compdef kubectl-podcount
+
+autoload -U is-at-least
+
+_kubectl-podcount() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, a list, or ~/.kube/config)]:PATH:_files' \
+'*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
+'--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
+'--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'-n+[Count only pods in this namespace]:NS:_default' \
+'--namespace=[Count only pods in this namespace]:NS:_default' \
+'-l+[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
+'--selector=[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
+'--field-selector=[Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)]:SELECTOR:_default' \
+'--node-selector=[Node label selector\: only these nodes are shown, and only pods on them counted]:SELECTOR:_default' \
+'-o+[Output format]:OUTPUT:(table wide json yaml)' \
+'--output=[Output format]:OUTPUT:(table wide json yaml)' \
+'--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
+'--chunk-size=[Pods per List page; 0 lists everything in one request]:N:_default' \
+'--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
+'--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
+'(--context)--all-contexts[Use every context in the kubeconfig]' \
+'(-n --namespace)-A[Count pods in all namespaces (the default)]' \
+'(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
+'--no-headers[Leave out the header line (table and wide)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_kubectl-podcount_commands" \
+"*::: :->kubectl-podcount" \
+&& ret=0
+    case $state in
+    (kubectl-podcount)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:kubectl-podcount-command-$line[1]:"
+        case $line[1] in
+            (count)
+_arguments "${_arguments_options[@]}" : \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, a list, or ~/.kube/config)]:PATH:_files' \
+'*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
+'--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
+'--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'-n+[Count only pods in this namespace]:NS:_default' \
+'--namespace=[Count only pods in this namespace]:NS:_default' \
+'-l+[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
+'--selector=[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
+'--field-selector=[Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)]:SELECTOR:_default' \
+'--node-selector=[Node label selector\: only these nodes are shown, and only pods on them counted]:SELECTOR:_default' \
+'-o+[Output format]:OUTPUT:(table wide json yaml)' \
+'--output=[Output format]:OUTPUT:(table wide json yaml)' \
+'--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
+'--chunk-size=[Pods per List page; 0 lists everything in one request]:N:_default' \
+'--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
+'--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
+'(--context)--all-contexts[Use every context in the kubeconfig]' \
+'(-n --namespace)-A[Count pods in all namespaces (the default)]' \
+'(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
+'--no-headers[Leave out the header line (table and wide)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(watch)
+_arguments "${_arguments_options[@]}" : \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, a list, or ~/.kube/config)]:PATH:_files' \
+'*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
+'--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
+'--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'-n+[Count only pods in this namespace]:NS:_default' \
+'--namespace=[Count only pods in this namespace]:NS:_default' \
+'-l+[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
+'--selector=[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
+'--field-selector=[Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)]:SELECTOR:_default' \
+'--node-selector=[Node label selector\: only these nodes are shown, and only pods on them counted]:SELECTOR:_default' \
+'-o+[Output format]:OUTPUT:((table\:"The table once synced, then one line per changed node"
+jsonl\:"One JSON object per line\: changes and state events"))' \
+'--output=[Output format]:OUTPUT:((table\:"The table once synced, then one line per changed node"
+jsonl\:"One JSON object per line\: changes and state events"))' \
+'--sort-by=[Row order of the first table]:SORT_BY:(name pods free saturation)' \
+'--interval=[Coalesce changes over this long (net change per node); 0 prints every event]:DURATION:_default' \
+'--for=[Stop after this long (e.g. 10m)]:DURATION:_default' \
+'--until-saturated=[Exit 1 as soon as any node'\''s saturation is above this percentage]:PCT:_default' \
+'--chunk-size=[Objects per List page when (re)listing]:N:_default' \
+'(--context)--all-contexts[Use every context in the kubeconfig]' \
+'(-n --namespace)-A[Count pods in all namespaces (the default)]' \
+'(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(completion)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help]' \
+'--help[Print help]' \
+':shell:(bash zsh fish powershell)' \
+&& ret=0
+;;
+(__complete)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::words:_default' \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_kubectl-podcount_commands] )) ||
+_kubectl-podcount_commands() {
+    local commands; commands=(
+'count:Count pods per node once (paginated List) and compare with each node'\''s pod limit' \
+'watch:Watch pod counts live (list + watch) and print per-node changes' \
+'completion:Print a shell completion script (bash, zsh, fish, powershell)' \
+'__complete:Completion candidates for kubectl'\''s plugin completion (kubectl_complete-podcount)' \
+    )
+    _describe -t commands 'kubectl-podcount commands' commands "$@"
+}
+(( $+functions[_kubectl-podcount__subcmd____complete_commands] )) ||
+_kubectl-podcount__subcmd____complete_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-podcount __complete commands' commands "$@"
+}
+(( $+functions[_kubectl-podcount__subcmd__completion_commands] )) ||
+_kubectl-podcount__subcmd__completion_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-podcount completion commands' commands "$@"
+}
+(( $+functions[_kubectl-podcount__subcmd__count_commands] )) ||
+_kubectl-podcount__subcmd__count_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-podcount count commands' commands "$@"
+}
+(( $+functions[_kubectl-podcount__subcmd__watch_commands] )) ||
+_kubectl-podcount__subcmd__watch_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-podcount watch commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_kubectl-podcount" ]; then
+    _kubectl-podcount "$@"
+else
+    compdef _kubectl-podcount kubectl-podcount
+fi
