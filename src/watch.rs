@@ -300,7 +300,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     }
     let tracked: usize = clusters.iter().map(|c| c.pods.len()).sum();
     eprintln!(
-        "watched {} : {} events, {} changes printed, {} pods tracked",
+        "watched {}: {} events, {} changes printed, {} pods tracked",
         humantime::format_duration(Duration::from_secs(started.elapsed().as_secs())),
         events,
         p.changes,
@@ -375,9 +375,15 @@ fn on_pod_event(c: &mut Cluster, ev: PodEvent, p: &Printer) {
 }
 
 fn on_node_event(c: &mut Cluster, ev: NodeEvent, p: &Printer) {
-    let announce = |c: &Cluster, kind: &str, n: &NodeInfo| {
+    // Said once the first table is out. The event carries the node's current
+    // count: with a node selector, a node entering the view brings its pods
+    // with it and one leaving takes them along (no change lines for either).
+    let announce = |c: &mut Cluster, kind: &str, n: &NodeInfo| {
+        let idx = c.names.intern(&n.name);
+        let pods = c.pods.node(idx).pods;
+        c.set_printed(idx, pods);
         if c.started {
-            p.state(&c.context, kind, json!({"node": n.name, "allocatable": n.allocatable}));
+            p.state(&c.context, kind, json!({"node": n.name, "allocatable": n.allocatable, "pods": pods}));
         }
     };
     match ev {
@@ -394,10 +400,12 @@ fn on_node_event(c: &mut Cluster, ev: NodeEvent, p: &Printer) {
         Event::Synced => {
             if let Some(next) = c.nodes_next.take() {
                 let old = std::mem::replace(&mut c.nodes, next);
-                for n in c.nodes.values().filter(|n| !old.contains_key(&n.name)) {
+                let added: Vec<NodeInfo> = c.nodes.values().filter(|n| !old.contains_key(&n.name)).cloned().collect();
+                for n in &added {
                     announce(c, "node-added", n);
                 }
-                for n in old.values().filter(|n| !c.nodes.contains_key(&n.name)) {
+                let removed: Vec<NodeInfo> = old.into_values().filter(|n| !c.nodes.contains_key(&n.name)).collect();
+                for n in &removed {
                     announce(c, "node-removed", n);
                 }
             }

@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod proxy;
+pub mod watcher;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
