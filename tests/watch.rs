@@ -6,7 +6,7 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube::Client;
@@ -26,9 +26,9 @@ fn cluster() -> &'static Cluster {
 
 /// One test at a time: some restart the apiserver or compact etcd under
 /// everyone's feet.
-fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 async fn nodes(client: &Client, ns: &str, n: usize, allocatable: u32) -> Vec<String> {
@@ -98,7 +98,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn churn_while_watching_converges_to_a_fresh_list() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("churn").await;
@@ -123,7 +123,7 @@ async fn churn_while_watching_converges_to_a_fresh_list() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_cut_again_and_again_mid_stream() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("cut").await;
@@ -154,7 +154,7 @@ async fn connections_cut_again_and_again_mid_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apiserver_restart_on_the_same_data() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("restart").await;
@@ -173,7 +173,7 @@ async fn apiserver_restart_on_the_same_data() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gone_410_after_compaction_relists_and_catches_deletes() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("gone").await;
@@ -208,7 +208,7 @@ async fn gone_410_after_compaction_relists_and_catches_deletes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_view_then_nodes_come_and_go() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("empty").await;
@@ -249,7 +249,7 @@ async fn an_empty_view_then_nodes_come_and_go() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn until_saturated_for_and_ctrl_c_end_the_watch_with_their_codes() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("stop").await;
@@ -283,7 +283,7 @@ async fn until_saturated_for_and_ctrl_c_end_the_watch_with_their_codes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn table_mode_prints_the_table_then_change_lines() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("lines").await;
@@ -338,7 +338,7 @@ fn plugin_pid(w: &Watcher) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_tens_of_thousands_of_events_with_flat_memory() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("soak").await;
