@@ -51,6 +51,8 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s h -l 
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "count" -d 'Count pods per node once (paginated List) and compare with each node\'s pod limit'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "watch" -d 'Watch pod counts live (list + watch) and print per-node changes'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "bench" -d 'Measure counting strategies on this cluster: paged List, watch-cache List, per-node, Table, informers'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "bench-run" -d 'One bench strategy, once, in a process of its own (run by bench)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "__complete" -d 'Completion candidates for kubectl\'s plugin completion (kubectl_complete-podcount)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
@@ -99,5 +101,40 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l strategies -d 'Strategies to run' -r -f -a "list\t''
+list-cached\t''
+per-node\t''
+table\t''
+informer\t''
+informer-streaming\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l chunk-sizes -d 'Page sizes for list and table; the first is the baseline of the ratios' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l iterations -d 'Runs of each strategy' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l decode -d 'Add a list run that decodes full Pod objects' -r -f -a "full\t'Also decode full k8s-openapi Pod objects in one list run'"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l steady -d 'How long informers keep watching after their first sync (steady-state RSS)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l all-contexts -d 'Use every context in the kubeconfig'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l strategy -r -f -a "list\t''
+list-cached\t''
+per-node\t''
+table\t''
+informer\t''
+informer-streaming\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l chunk-size -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l steady -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l all-contexts -d 'Use every context in the kubeconfig'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l decode-full
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -s h -l help -d 'Print help'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand __complete" -s h -l help -d 'Print help'

@@ -105,6 +105,41 @@ jsonl\:"One JSON object per line\: changes and state events"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(bench)
+_arguments "${_arguments_options[@]}" : \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, a list, or ~/.kube/config)]:PATH:_files' \
+'*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
+'--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
+'--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'*--strategies=[Strategies to run]:STRATEGIES:(list list-cached per-node table informer informer-streaming)' \
+'*--chunk-sizes=[Page sizes for list and table; the first is the baseline of the ratios]:N,N:_default' \
+'--iterations=[Runs of each strategy]:ITERATIONS:_default' \
+'--decode=[Add a list run that decodes full Pod objects]:full:((full\:"Also decode full k8s-openapi Pod objects in one list run"))' \
+'--steady=[How long informers keep watching after their first sync (steady-state RSS)]:DURATION:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'(--context)--all-contexts[Use every context in the kubeconfig]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(bench-run)
+_arguments "${_arguments_options[@]}" : \
+'--kubeconfig=[Path to the kubeconfig file (default\: \$KUBECONFIG, a list, or ~/.kube/config)]:PATH:_files' \
+'*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
+'--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
+'--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'--strategy=[]:STRATEGY:(list list-cached per-node table informer informer-streaming)' \
+'--chunk-size=[]:CHUNK_SIZE:_default' \
+'--steady=[]:STEADY:_default' \
+'(--context)--all-contexts[Use every context in the kubeconfig]' \
+'--decode-full[]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (completion)
 _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
@@ -129,6 +164,8 @@ _kubectl-podcount_commands() {
     local commands; commands=(
 'count:Count pods per node once (paginated List) and compare with each node'\''s pod limit' \
 'watch:Watch pod counts live (list + watch) and print per-node changes' \
+'bench:Measure counting strategies on this cluster\: paged List, watch-cache List, per-node, Table, informers' \
+'bench-run:One bench strategy, once, in a process of its own (run by bench)' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell)' \
 '__complete:Completion candidates for kubectl'\''s plugin completion (kubectl_complete-podcount)' \
     )
@@ -138,6 +175,16 @@ _kubectl-podcount_commands() {
 _kubectl-podcount__subcmd____complete_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-podcount __complete commands' commands "$@"
+}
+(( $+functions[_kubectl-podcount__subcmd__bench_commands] )) ||
+_kubectl-podcount__subcmd__bench_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-podcount bench commands' commands "$@"
+}
+(( $+functions[_kubectl-podcount__subcmd__bench-run_commands] )) ||
+_kubectl-podcount__subcmd__bench-run_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-podcount bench-run commands' commands "$@"
 }
 (( $+functions[_kubectl-podcount__subcmd__completion_commands] )) ||
 _kubectl-podcount__subcmd__completion_commands() {

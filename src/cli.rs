@@ -33,6 +33,17 @@ Change lines: TIME (UTC)  NODE  FROM → TO  (DELTA)  SATURATION. Ctrl-C exits 0
 Exit codes: 0 ok / stopped; 1 --until-saturated crossed; 2 usage or configuration error;
 3 cluster error (unreachable at start, forbidden).";
 
+const BENCH_HELP: &str = "\
+Each strategy runs in a child process of its own, so its peak RSS is its own; iterations alternate
+the order. Read-only. Every strategy must agree on the per-node counts; a disagreement exits 1.
+  list                paged consistent List (each --chunk-sizes), lean decoding
+  list-cached         resourceVersion=0: served from the apiserver's watch cache, limit ignored
+  per-node            one List per node (fieldSelector=spec.nodeName=...), 8 at a time
+  table               the Table API (as=Table, includeObject=None), Node column
+  informer            list+watch to first sync, then --steady of watching
+  informer-streaming  WatchList (sendInitialEvents=true); skipped where the server lacks it
+--decode full adds a list run that decodes full k8s-openapi Pod objects.";
+
 const TOP_HELP: &str = "\
 Examples:
   kubectl podcount                           # every node, all namespaces
@@ -69,6 +80,12 @@ pub enum Command {
     /// Watch pod counts live (list + watch) and print per-node changes
     #[command(after_help = WATCH_HELP)]
     Watch(WatchArgs),
+    /// Measure counting strategies on this cluster: paged List, watch-cache List, per-node, Table, informers
+    #[command(after_help = BENCH_HELP)]
+    Bench(BenchArgs),
+    /// One bench strategy, once, in a process of its own (run by bench)
+    #[command(name = "bench-run", hide = true)]
+    BenchRun(BenchRunArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell)
     Completion {
         #[arg(value_enum)]
@@ -122,6 +139,88 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
         return Ok(Duration::ZERO);
     }
     humantime::parse_duration(s).map_err(|e| format!("{e}; expected a duration such as 1s or 500ms, or 0"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Strategy {
+    List,
+    ListCached,
+    PerNode,
+    Table,
+    Informer,
+    InformerStreaming,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 6] = [
+        Strategy::List,
+        Strategy::ListCached,
+        Strategy::PerNode,
+        Strategy::Table,
+        Strategy::Informer,
+        Strategy::InformerStreaming,
+    ];
+
+    pub fn to_possible_value_name(self) -> String {
+        self.to_possible_value().expect("no skipped variants").get_name().to_string()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum BenchOutput {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Decode {
+    /// Also decode full k8s-openapi Pod objects in one list run
+    Full,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Strategies to run
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Strategy::ALL)]
+    pub strategies: Vec<Strategy>,
+    /// Page sizes for list and table; the first is the baseline of the ratios
+    #[arg(long, value_name = "N,N", value_delimiter = ',', default_value = "500,5000", value_parser = clap::value_parser!(u32).range(1..))]
+    pub chunk_sizes: Vec<u32>,
+    /// Runs of each strategy
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub iterations: u32,
+    /// Add a list run that decodes full Pod objects
+    #[arg(long, value_enum, value_name = "full")]
+    pub decode: Option<Decode>,
+    /// How long informers keep watching after their first sync (steady-state RSS)
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub steady: Duration,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: BenchOutput,
+}
+
+impl BenchArgs {
+    pub fn decode_full(&self) -> bool {
+        self.decode == Some(Decode::Full)
+    }
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct BenchRunArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[arg(long, value_enum)]
+    pub strategy: Strategy,
+    #[arg(long, default_value_t = 500)]
+    pub chunk_size: u32,
+    #[arg(long)]
+    pub decode_full: bool,
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    pub steady: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -76,6 +76,7 @@ async fn count_one(target: Target, args: CountArgs, status: Status) -> Result<Co
         label_selector: f.selector.clone(),
         field_selector: f.field_selector.clone(),
         chunk_size: args.chunk_size,
+        resource_version: None,
     };
     let nodes = list_nodes(&target.client, &target.server, f.node_selector.as_deref(), args.chunk_size);
     let mut last_pods = 0;

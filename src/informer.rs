@@ -12,6 +12,8 @@
 //! ends with `Synced`; the consumer builds a fresh store from those and swaps
 //! it in, so objects deleted while disconnected disappear too.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
@@ -142,6 +144,22 @@ impl Kind for Nodes {
     }
 }
 
+/// Requests made and body bytes read, for `bench`.
+#[derive(Clone, Debug, Default)]
+pub struct Meter {
+    pub requests: Arc<AtomicU64>,
+    pub bytes: Arc<AtomicU64>,
+}
+
+impl Meter {
+    fn request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+    fn read(&self, n: usize) {
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
 /// Where and what to watch.
 #[derive(Clone)]
 pub struct Source {
@@ -152,6 +170,7 @@ pub struct Source {
     pub label_selector: Option<String>,
     pub field_selector: Option<String>,
     pub chunk_size: u32,
+    pub meter: Meter,
 }
 
 /// Why a watch stream ended.
@@ -180,6 +199,8 @@ pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>)
             [("labelSelector", src.label_selector.as_deref()), ("fieldSelector", src.field_selector.as_deref())];
         let mut pages = Vec::new();
         let listed = walk(&src.client, &src.server, &src.path, &params, src.chunk_size, action, |body| {
+            src.meter.request();
+            src.meter.read(body.len());
             let (items, token, page_rv) = K::page(&body).map_err(|e| decode_error(K::RESOURCE, e))?;
             rv = rv.take().or(page_rv);
             pages.push(items);
@@ -258,6 +279,7 @@ async fn watch<K: Kind>(
         .header(header::ACCEPT, "application/json")
         .body(Body::empty())
         .map_err(|e| Some(Error::usage(format!("invalid request {uri}: {e}"))))?;
+    src.meter.request();
     let resp = match src.client.send(req).await {
         Ok(r) => r,
         Err(e) => return Ok(Ended::Transient(unreachable(&src.server, &e))),
@@ -286,6 +308,7 @@ async fn watch<K: Kind>(
             Some(Ok(f)) => f,
         };
         let Ok(data) = frame.into_data() else { continue };
+        src.meter.read(data.len());
         buf.extend_from_slice(&data);
         while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
             let line = buf.split_to(nl + 1);

@@ -6,6 +6,7 @@
 //! to exit code). [`connect`] turns kubectl's flags into clients; [`cli`]
 //! holds the flags; [`count`] wires the count command.
 
+pub mod bench;
 pub mod cli;
 pub mod complete;
 pub mod connect;

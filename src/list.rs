@@ -30,6 +30,9 @@ pub struct PodQuery {
     pub field_selector: Option<String>,
     /// 0: one unpaginated request.
     pub chunk_size: u32,
+    /// Unset: a consistent read. "0": whatever the apiserver's watch cache
+    /// holds (the server then ignores `limit`).
+    pub resource_version: Option<String>,
 }
 
 impl PodQuery {
@@ -62,6 +65,8 @@ pub struct PodCount {
 pub struct Progress {
     pub pages: u64,
     pub pods: u64,
+    /// Response body bytes read so far.
+    pub bytes: u64,
 }
 
 /// Which request failed, for error messages.
@@ -87,7 +92,7 @@ impl From<Error> for PageError {
 }
 
 impl PageError {
-    fn into_error(self, what: &str) -> Error {
+    pub(crate) fn into_error(self, what: &str) -> Error {
         match self {
             PageError::Expired(m) => Error::cluster(format!("the {what} answered 410 Gone: {m}")),
             PageError::Transient(e) | PageError::Fatal(e) => e,
@@ -262,7 +267,11 @@ pub async fn count_pods(
     mut warn: impl FnMut(String),
 ) -> Result<PodCount> {
     let field_selector = q.server_field_selector();
-    let params = [("labelSelector", q.label_selector.as_deref()), ("fieldSelector", Some(field_selector.as_str()))];
+    let params = [
+        ("labelSelector", q.label_selector.as_deref()),
+        ("fieldSelector", Some(field_selector.as_str())),
+        ("resourceVersion", q.resource_version.as_deref()),
+    ];
     let action = Action { resource: "pods", namespace: q.namespace.as_deref() };
     let mut restarts = 0;
     loop {
@@ -276,6 +285,7 @@ pub async fn count_pods(
             }
             seen.pages += 1;
             seen.pods += page.items.len() as u64;
+            seen.bytes += body.len() as u64;
             progress(seen);
             if resource_version.is_none() {
                 resource_version = page.metadata.resource_version.map(|s| s.into_owned());

@@ -7,7 +7,7 @@ use clap::Parser;
 
 use kubectl_podcount::cli::{Cli, Command};
 use kubectl_podcount::error::{self, exit};
-use kubectl_podcount::{complete, count, watch};
+use kubectl_podcount::{bench, complete, count, watch};
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -23,6 +23,8 @@ fn main() {
         Some(Command::Complete { words }) => print(&complete::render(&words)),
         Some(Command::Count(args)) => run(count::run(args)),
         Some(Command::Watch(args)) => run(watch::run(args)),
+        Some(Command::Bench(args)) => run(bench::run(args)),
+        Some(Command::BenchRun(args)) => run(bench::run_one(args)),
         None => run(count::run(cli.count)),
     };
     std::process::exit(code);

@@ -13,7 +13,7 @@ use crate::cli::{WatchArgs, WatchOutput};
 use crate::connect::targets;
 use crate::count::color_enabled;
 use crate::error::{Error, Result, exit};
-use crate::informer::{self, Event, NodeEvent, PodEvent, Source};
+use crate::informer::{self, Event, Meter, NodeEvent, PodEvent, Source};
 use crate::list::PodQuery;
 use crate::report::{NodeInfo, rows, sort_rows};
 use crate::store::{Nodes, PodStore};
@@ -171,6 +171,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
         label_selector: f.selector.clone(),
         field_selector: f.field_selector.clone(),
         chunk_size: args.chunk_size,
+        resource_version: None,
     };
     let filter = Filter {
         namespace: query.namespace.clone(),
@@ -191,6 +192,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             label_selector: query.label_selector.clone(),
             field_selector: Some(query.server_field_selector()),
             chunk_size: args.chunk_size,
+            meter: Meter::default(),
         };
         let nodes = Source {
             path: "/api/v1/nodes".into(),

@@ -9,7 +9,7 @@ die() { echo "tests/cluster: $*" >&2; exit 1; }
 cluster_bin() {
   local cache=${PODCOUNT_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-podcount}
   local hash
-  hash=$(cd "$here" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)
+  hash=$(cd "$here" && cat go.mod go.sum ./*.go lib.sh | sha256sum | cut -c1-16)
   local bin=$cache/podcount-cluster-$hash
   mkdir -p "$cache"
   if [ ! -x "$bin" ]; then
@@ -18,7 +18,13 @@ cluster_bin() {
       if [ ! -x "$bin" ]; then
         echo "tests/cluster: building the cluster program (kube-apiserver + etcd; 10-20 min the first time)..." >&2
         local start=$SECONDS
-        (cd "$here" && go build -ldflags=-s -o "$bin.tmp" .) >&2 || die "go build failed"
+        # Stamp the version /version reports (the module build leaves it unset).
+        local v pkg=k8s.io/component-base/version
+        v=$(awk '$1 == "k8s.io/kubernetes" {print $2}' "$here/go.mod")
+        local minor=${v#v1.}; minor=${minor%%.*}
+        (cd "$here" && go build -o "$bin.tmp" \
+          -ldflags "-s -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" .) >&2 \
+          || die "go build failed"
         mv "$bin.tmp" "$bin"
         echo "tests/cluster: built in $((SECONDS - start))s: $bin" >&2
       fi

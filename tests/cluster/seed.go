@@ -74,6 +74,7 @@ func cmdSeed(args []string) error {
 	nNS := fs.Int("namespace-count", 20, "namespaces to spread pods over")
 	seed := fs.Int64("seed", 1, "random seed")
 	workers := fs.Int("workers", 48, "concurrent requests")
+	etcdDir := fs.String("etcd-dir", "", "write pods straight into this cluster's etcd (fast; skips admission)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,6 +129,19 @@ func cmdSeed(args []string) error {
 		return nil
 	}); err != nil {
 		return err
+	}
+
+	if *etcdDir != "" {
+		c, err := loadConfig(*etcdDir)
+		if err != nil {
+			return err
+		}
+		if err := seedEtcd(c, cs, pods, nodeUIDs, *seed, start); err != nil {
+			return err
+		}
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(truth(nodes, pods))
 	}
 
 	var done, bytes atomic.Int64

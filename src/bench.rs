@@ -1,0 +1,722 @@
+//! `kubectl podcount bench`: every counting strategy people argue about,
+//! each run in a child process of its own (so its peak RSS is its own),
+//! timed over several iterations in alternating order, checked against each
+//! other, and printed side by side.
+//!
+//! The parent runs `kubectl-podcount bench-run --strategy S ...` (hidden),
+//! which does the work once and prints one JSON [`Run`] line.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::client::Body;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::cli::{BenchArgs, BenchOutput, BenchRunArgs, ConnectionArgs, Strategy};
+use crate::connect::{Target, targets};
+use crate::error::{Error, Result, chain, exit};
+use crate::informer::{self, Event, Meter, Source};
+use crate::list::{self, Action, NOT_FINISHED, PodQuery, count_pods, list_nodes, page_uri, walk};
+use crate::store::{Nodes, PodStore};
+use crate::tally::{Phase, PodFacts, Tally};
+use crate::wire::{SlimPod, WatchLine};
+
+/// What one child run reports.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Run {
+    pub label: String,
+    /// Set when the strategy could not run here, with the reason.
+    pub skipped: Option<String>,
+    /// Time to a complete count (informers: to first sync).
+    pub seconds: f64,
+    pub requests: u64,
+    pub bytes: u64,
+    pub peak_rss_kib: u64,
+    pub steady_rss_kib: Option<u64>,
+    pub tracked_pods: Option<u64>,
+    pub store_bytes_per_pod: Option<f64>,
+    /// Informers: answering "pods on every node" from memory.
+    pub query_micros: Option<f64>,
+    /// Pods per node (non-zero), for the agreement check.
+    pub counts: BTreeMap<String, u64>,
+    pub unscheduled: u64,
+}
+
+fn proc_status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn counts_of<K: Ord>(tally: &Tally<K>, name: impl Fn(&K) -> String) -> BTreeMap<String, u64> {
+    tally.nodes().map(|(k, c)| (name(k), u64::from(c.pods))).collect()
+}
+
+fn label(strategy: Strategy, chunk: u32, decode_full: bool) -> String {
+    match strategy {
+        Strategy::List if decode_full => format!("list (chunk {chunk}, full Pod decode)"),
+        Strategy::List => format!("list (chunk {chunk})"),
+        Strategy::ListCached => "list-cached (rv=0)".into(),
+        Strategy::PerNode => "per-node".into(),
+        Strategy::Table => format!("table (chunk {chunk})"),
+        Strategy::Informer => "informer".into(),
+        Strategy::InformerStreaming => "informer-streaming".into(),
+    }
+}
+
+// ---------------------------------------------------------------- child side
+
+/// `bench-run`: one strategy, once; prints a JSON [`Run`].
+pub async fn run_one(args: BenchRunArgs) -> Result<i32> {
+    let t = targets(&args.connection).await?.remove(0);
+    let started = Instant::now();
+    let mut run = match args.strategy {
+        Strategy::List if args.decode_full => list_full(&t, args.chunk_size).await?,
+        Strategy::List | Strategy::ListCached => {
+            let q = PodQuery {
+                chunk_size: args.chunk_size,
+                resource_version: (args.strategy == Strategy::ListCached).then(|| "0".to_string()),
+                ..Default::default()
+            };
+            let mut last = list::Progress::default();
+            let c = count_pods(&t.client, &t.server, &q, |p| last = p, |w| eprintln!("warning: {w}")).await?;
+            Run {
+                requests: last.pages,
+                bytes: last.bytes,
+                counts: counts_of(&c.tally, String::clone),
+                unscheduled: c.tally.unscheduled(),
+                ..Default::default()
+            }
+        }
+        Strategy::PerNode => per_node(&t, args.chunk_size).await?,
+        Strategy::Table => table(&t, args.chunk_size).await?,
+        Strategy::Informer => informer_run(&t, args.chunk_size, args.steady).await?,
+        Strategy::InformerStreaming => streaming(&t, args.steady).await?,
+    };
+    if run.skipped.is_none() && run.seconds == 0.0 {
+        run.seconds = started.elapsed().as_secs_f64();
+    }
+    run.label = label(args.strategy, args.chunk_size, args.decode_full);
+    run.peak_rss_kib = proc_status_kib("VmHWM:");
+    println!("{}", serde_json::to_string(&run).expect("serialisable"));
+    Ok(exit::OK)
+}
+
+/// The same paged List, decoding full k8s-openapi Pods: what lean decoding saves.
+async fn list_full(t: &Target, chunk: u32) -> Result<Run> {
+    let mut tally: Tally<String> = Tally::new();
+    let mut run = Run::default();
+    let action = Action { resource: "pods", namespace: None };
+    let params = [("fieldSelector", Some(NOT_FINISHED))];
+    let res = walk(&t.client, &t.server, "/api/v1/pods", &params, chunk, action, |body| {
+        run.requests += 1;
+        run.bytes += body.len() as u64;
+        let page: k8s_openapi::List<Pod> = serde_json::from_slice(&body).map_err(|e| list::decode_error("pod", e))?;
+        for p in &page.items {
+            let node = p.spec.as_ref().and_then(|s| s.node_name.as_deref());
+            let facts = PodFacts {
+                node,
+                phase: Phase::parse(p.status.as_ref().and_then(|s| s.phase.as_deref())),
+                terminating: p.metadata.deletion_timestamp.is_some(),
+                daemon_set: p
+                    .metadata
+                    .owner_references
+                    .as_ref()
+                    .is_some_and(|o| o.iter().any(|r| r.controller == Some(true) && r.kind == "DaemonSet")),
+            };
+            tally.add(facts.contribution());
+        }
+        Ok(page.metadata.continue_.filter(|c| !c.is_empty()))
+    })
+    .await;
+    res.map_err(|e| e.into_error("API server"))?;
+    run.counts = counts_of(&tally, String::clone);
+    run.unscheduled = tally.unscheduled();
+    Ok(run)
+}
+
+/// One List per node (fieldSelector=spec.nodeName=N), eight at a time.
+async fn per_node(t: &Target, chunk: u32) -> Result<Run> {
+    let nodes = list_nodes(&t.client, &t.server, None, chunk).await?;
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+    let mut set = tokio::task::JoinSet::new();
+    for n in nodes {
+        let (t, sem) = (t.clone(), sem.clone());
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            let q = PodQuery {
+                field_selector: Some(format!("spec.nodeName={}", n.name)),
+                chunk_size: chunk,
+                ..Default::default()
+            };
+            let mut last = list::Progress::default();
+            let c = count_pods(&t.client, &t.server, &q, |p| last = p, |_| {}).await?;
+            let pods = c.tally.node(n.name.as_str()).pods;
+            Ok::<_, Error>((n.name, pods, last))
+        });
+    }
+    let mut run = Run { requests: 1, ..Default::default() };
+    while let Some(r) = set.join_next().await {
+        let (name, pods, p) = r.map_err(|e| Error::cluster(format!("per-node task failed: {e}")))??;
+        run.requests += p.pages;
+        run.bytes += p.bytes;
+        if pods > 0 {
+            run.counts.insert(name, u64::from(pods));
+        }
+    }
+    // Unscheduled pods are on no node, so this strategy cannot see them.
+    Ok(run)
+}
+
+#[derive(Deserialize)]
+struct TablePage {
+    #[serde(default)]
+    metadata: TableMeta,
+    #[serde(default, rename = "columnDefinitions")]
+    columns: Vec<TableColumn>,
+    #[serde(default)]
+    rows: Vec<TableRow>,
+}
+
+#[derive(Default, Deserialize)]
+struct TableMeta {
+    #[serde(default, rename = "continue")]
+    continue_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TableColumn {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct TableRow {
+    cells: Vec<serde_json::Value>,
+}
+
+/// The Table API (`as=Table`, no objects): the server renders rows and we
+/// read the Node column. Finished pods are filtered server-side.
+async fn table(t: &Target, chunk: u32) -> Result<Run> {
+    let mut run = Run::default();
+    let mut tally: Tally<String> = Tally::new();
+    let mut token: Option<String> = None;
+    let limit = (chunk > 0).then(|| chunk.to_string());
+    loop {
+        let uri = page_uri(
+            "/api/v1/pods",
+            &[
+                ("includeObject", Some("None")),
+                ("fieldSelector", Some(NOT_FINISHED)),
+                ("limit", limit.as_deref()),
+                ("continue", token.as_deref()),
+            ],
+        );
+        let req = Request::get(&uri)
+            .header(header::ACCEPT, "application/json;as=Table;g=meta.k8s.io;v=v1")
+            .body(Body::empty())
+            .map_err(|e| Error::usage(e.to_string()))?;
+        let resp = t.client.send(req).await.map_err(|e| list::unreachable(&t.server, &e))?;
+        let status = resp.status();
+        let body = resp.into_body().collect_bytes().await.map_err(|e| list::unreachable(&t.server, &e))?;
+        run.requests += 1;
+        run.bytes += body.len() as u64;
+        if status != StatusCode::OK {
+            return Err(Error::cluster(format!("the Table API answered {status}")));
+        }
+        let page: TablePage = serde_json::from_slice(&body).map_err(|e| list::decode_error("table", e))?;
+        let node_col = page.columns.iter().position(|c| c.name == "Node");
+        let Some(node_col) = node_col else {
+            return Err(Error::cluster("the Table API sent no Node column"));
+        };
+        for row in &page.rows {
+            let node = row.cells.get(node_col).and_then(|v| v.as_str()).filter(|n| *n != "<none>" && !n.is_empty());
+            // Phase is not a column; the server-side filter already dropped
+            // finished pods, so every row counts.
+            tally.add(PodFacts { node, phase: Phase::Running, terminating: false, daemon_set: false }.contribution());
+        }
+        token = page.metadata.continue_token.filter(|c| !c.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    run.counts = counts_of(&tally, String::clone);
+    run.unscheduled = tally.unscheduled();
+    Ok(run)
+}
+
+fn query_micros(store: &PodStore, names: &Nodes) -> f64 {
+    let start = Instant::now();
+    let rounds = 100;
+    let mut sink = 0u64;
+    for _ in 0..rounds {
+        for (k, c) in store.tally().nodes() {
+            sink = sink.wrapping_add(u64::from(c.pods)).wrapping_add(names.name(*k).len() as u64);
+        }
+    }
+    std::hint::black_box(sink);
+    start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds)
+}
+
+/// list+watch to first sync, then `steady` of watching.
+async fn informer_run(t: &Target, chunk: u32, steady: Duration) -> Result<Run> {
+    let meter = Meter::default();
+    let src = Source {
+        client: t.client.clone(),
+        server: t.server.clone(),
+        path: "/api/v1/pods".into(),
+        namespace: None,
+        label_selector: None,
+        field_selector: Some(NOT_FINISHED.into()),
+        chunk_size: chunk,
+        meter: meter.clone(),
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = tokio::spawn(informer::run::<informer::Pods>(src, tx));
+    let started = Instant::now();
+    let mut names = Nodes::default();
+    let mut store = PodStore::new();
+    let mut next: Option<PodStore> = None;
+    let mut synced_after = None;
+    let deadline = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(deadline);
+    loop {
+        let ev = tokio::select! {
+            ev = rx.recv() => ev,
+            _ = &mut deadline => break,
+        };
+        let Some(ev) = ev else { break };
+        match ev {
+            Event::Relist { .. } => next = Some(PodStore::new()),
+            Event::Page(items) => {
+                let n = next.as_mut().expect("pages follow a relist");
+                for r in items {
+                    n.apply(&mut names, r.uid, r.facts());
+                }
+            }
+            Event::Synced => {
+                store = next.take().unwrap_or_default();
+                if synced_after.is_none() {
+                    synced_after = Some(started.elapsed());
+                    deadline.as_mut().reset(tokio::time::Instant::now() + steady);
+                }
+            }
+            Event::Apply(r) => {
+                store.apply(&mut names, r.uid, r.facts());
+            }
+            Event::Delete(uid) => {
+                store.delete(uid);
+            }
+            Event::Reconnecting { .. } => {}
+        }
+    }
+    task.abort();
+    if let Ok(Err(e)) = task.await.map_err(|_| ()) {
+        return Err(e);
+    }
+    let Some(synced) = synced_after else {
+        return Err(Error::cluster("the informer never synced"));
+    };
+    Ok(Run {
+        seconds: synced.as_secs_f64(),
+        requests: meter.requests.load(std::sync::atomic::Ordering::Relaxed),
+        bytes: meter.bytes.load(std::sync::atomic::Ordering::Relaxed),
+        steady_rss_kib: Some(proc_status_kib("VmRSS:")),
+        tracked_pods: Some(store.len() as u64),
+        store_bytes_per_pod: Some(store.bytes_per_pod()),
+        query_micros: Some(query_micros(&store, &names)),
+        counts: counts_of(store.tally(), |k| names.name(*k).to_string()),
+        unscheduled: store.tally().unscheduled(),
+        ..Default::default()
+    })
+}
+
+/// WatchList: one watch that starts with the current state as ADDED events
+/// and marks its end with a bookmark. Skipped where the server lacks it.
+async fn streaming(t: &Target, steady: Duration) -> Result<Run> {
+    let uri = page_uri(
+        "/api/v1/pods",
+        &[
+            ("watch", Some("1")),
+            ("sendInitialEvents", Some("true")),
+            ("resourceVersionMatch", Some("NotOlderThan")),
+            ("allowWatchBookmarks", Some("true")),
+            ("fieldSelector", Some(NOT_FINISHED)),
+            ("timeoutSeconds", Some("600")),
+        ],
+    );
+    let req = Request::get(&uri)
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .map_err(|e| Error::usage(e.to_string()))?;
+    let started = Instant::now();
+    let resp = t.client.send(req).await.map_err(|e| list::unreachable(&t.server, &e))?;
+    let status = resp.status();
+    let mut body = resp.into_body();
+    let mut run = Run { requests: 1, ..Default::default() };
+    if status != StatusCode::OK {
+        let bytes = body.collect_bytes().await.unwrap_or_default();
+        let st: crate::wire::ApiStatus = serde_json::from_slice(&bytes).unwrap_or_default();
+        run.skipped = Some(format!("the server refused WatchList ({status}): {}", st.message));
+        return Ok(run);
+    }
+    let mut names = Nodes::default();
+    let mut store = PodStore::new();
+    let mut buf = Vec::new();
+    let mut synced: Option<Duration> = None;
+    let first_event_deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let wait = match synced {
+            Some(at) => (at + steady).saturating_sub(started.elapsed()),
+            None => first_event_deadline.saturating_duration_since(Instant::now()),
+        };
+        let frame = match tokio::time::timeout(wait, body.frame()).await {
+            Err(_) if synced.is_some() => break,
+            Err(_) => {
+                run.skipped =
+                    Some("no initial-events-end bookmark within 60 s: the server ignores sendInitialEvents".into());
+                return Ok(run);
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(Error::cluster(format!("the WatchList stream failed: {}", chain(&e)))),
+            Ok(Some(Ok(f))) => f,
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        run.bytes += data.len() as u64;
+        buf.extend_from_slice(&data);
+        while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=nl).collect();
+            let ev: WatchLine = serde_json::from_slice(&line).map_err(|e| list::decode_error("watch", e))?;
+            match ev.type_.as_ref() {
+                "ADDED" | "MODIFIED" => {
+                    let p: SlimPod = serde_json::from_str(ev.object.get()).map_err(|e| list::decode_error("pod", e))?;
+                    store.apply(&mut names, crate::store::uid_key(&p.metadata.uid), p.facts());
+                }
+                "DELETED" => {
+                    let p: SlimPod = serde_json::from_str(ev.object.get()).map_err(|e| list::decode_error("pod", e))?;
+                    store.delete(crate::store::uid_key(&p.metadata.uid));
+                }
+                "BOOKMARK"
+                    if synced.is_none() && ev.object.get().contains("\"k8s.io/initial-events-end\":\"true\"") =>
+                {
+                    synced = Some(started.elapsed());
+                }
+                "ERROR" => {
+                    run.skipped = Some(format!("the server ended WatchList with an error: {}", ev.object.get()));
+                    return Ok(run);
+                }
+                _ => {}
+            }
+        }
+    }
+    let Some(synced) = synced else {
+        run.skipped = Some("the stream ended before the initial-events-end bookmark".into());
+        return Ok(run);
+    };
+    run.seconds = synced.as_secs_f64();
+    run.steady_rss_kib = Some(proc_status_kib("VmRSS:"));
+    run.tracked_pods = Some(store.len() as u64);
+    run.store_bytes_per_pod = Some(store.bytes_per_pod());
+    run.query_micros = Some(query_micros(&store, &names));
+    run.counts = counts_of(store.tally(), |k| names.name(*k).to_string());
+    run.unscheduled = store.tally().unscheduled();
+    Ok(run)
+}
+
+// --------------------------------------------------------------- parent side
+
+/// One strategy's runs over all iterations.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub label: String,
+    pub skipped: Option<String>,
+    pub min_seconds: f64,
+    pub median_seconds: f64,
+    pub p95_seconds: f64,
+    pub requests: u64,
+    pub bytes: u64,
+    pub peak_rss_kib: u64,
+    pub steady_rss_kib: Option<u64>,
+    pub store_bytes_per_pod: Option<f64>,
+    pub query_micros: Option<f64>,
+    /// Median time over the baseline's median.
+    pub ratio: Option<f64>,
+    /// Counts differ from the baseline's (per node).
+    pub disagrees: Option<String>,
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn summarize(runs: &[Run]) -> Summary {
+    let first = &runs[0];
+    let mut secs: Vec<f64> = runs.iter().map(|r| r.seconds).collect();
+    secs.sort_by(f64::total_cmp);
+    let max = |f: fn(&Run) -> u64| runs.iter().map(f).max().unwrap_or(0);
+    Summary {
+        label: first.label.clone(),
+        skipped: first.skipped.clone(),
+        min_seconds: secs[0],
+        median_seconds: percentile(&secs, 50.0),
+        p95_seconds: percentile(&secs, 95.0),
+        requests: first.requests,
+        bytes: first.bytes,
+        peak_rss_kib: max(|r| r.peak_rss_kib),
+        steady_rss_kib: runs.iter().filter_map(|r| r.steady_rss_kib).max(),
+        store_bytes_per_pod: first.store_bytes_per_pod,
+        query_micros: first.query_micros,
+        ratio: None,
+        disagrees: None,
+    }
+}
+
+/// How two strategies' per-node counts differ, if they do.
+pub fn disagreement(base: &BTreeMap<String, u64>, other: &BTreeMap<String, u64>) -> Option<String> {
+    let mut diffs = Vec::new();
+    for k in base.keys().chain(other.keys().filter(|k| !base.contains_key(*k))) {
+        let (a, b) = (base.get(k).copied().unwrap_or(0), other.get(k).copied().unwrap_or(0));
+        if a != b {
+            diffs.push(format!("{k}: {a} vs {b}"));
+        }
+    }
+    (!diffs.is_empty()).then(|| {
+        let n = diffs.len();
+        diffs.truncate(3);
+        format!("{n} nodes differ ({}{})", diffs.join(", "), if n > 3 { ", ..." } else { "" })
+    })
+}
+
+fn connection_flags(c: &ConnectionArgs) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(k) = &c.kubeconfig {
+        v.extend(["--kubeconfig".to_string(), k.display().to_string()]);
+    }
+    if let Some(ctx) = c.context.first() {
+        v.extend(["--context".to_string(), ctx.clone()]);
+    }
+    if let Some(cl) = &c.cluster {
+        v.extend(["--cluster".to_string(), cl.clone()]);
+    }
+    if let Some(u) = &c.user {
+        v.extend(["--user".to_string(), u.clone()]);
+    }
+    v
+}
+
+async fn child(args: &BenchArgs, strategy: Strategy, chunk: u32, full: bool) -> Result<Run> {
+    let exe = std::env::current_exe().map_err(|e| Error::usage(format!("cannot find my own binary: {e}")))?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.arg("bench-run")
+        .arg("--strategy")
+        .arg(strategy.to_possible_value_name())
+        .args(["--chunk-size", &chunk.to_string()])
+        .args(["--steady", &humantime::format_duration(args.steady).to_string()])
+        .args(connection_flags(&args.connection))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if full {
+        cmd.arg("--decode-full");
+    }
+    let out = cmd.output().await.map_err(|e| Error::usage(format!("cannot run a bench child: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let err = err.trim().trim_start_matches("error: ");
+        return Err(Error { kind: crate::error::Kind::Cluster, message: err.to_string() });
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| Error::cluster(format!("a bench child printed no result: {e}")))
+}
+
+/// Runs `bench` and returns the exit code.
+pub async fn run(args: BenchArgs) -> Result<i32> {
+    let t = targets(&args.connection).await?.remove(0);
+    let version: serde_json::Value = t
+        .client
+        .request(Request::get("/version").body(Vec::new()).map_err(|e| Error::usage(e.to_string()))?)
+        .await
+        .map_err(|e| Error::cluster(format!("cannot read the server version: {}", chain(&e))))?;
+    let nodes = list_nodes(&t.client, &t.server, None, 500).await?.len();
+
+    let mut plan: Vec<(Strategy, u32, bool)> = Vec::new();
+    for s in &args.strategies {
+        match s {
+            Strategy::List | Strategy::Table => plan.extend(args.chunk_sizes.iter().map(|c| (*s, *c, false))),
+            _ => plan.push((*s, args.chunk_sizes[0], false)),
+        }
+    }
+    if args.decode_full() {
+        plan.push((Strategy::List, args.chunk_sizes[0], true));
+    }
+    let tty = std::io::stderr().is_terminal();
+    let mut runs: Vec<Vec<Run>> = vec![Vec::new(); plan.len()];
+    let mut failed: Vec<Option<String>> = vec![None; plan.len()];
+    for it in 0..args.iterations {
+        // Alternate the order so no strategy always runs on a cold or warm server.
+        let mut order: Vec<usize> = (0..plan.len()).collect();
+        order.rotate_left(it as usize % plan.len().max(1));
+        if it % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            if failed[i].is_some() || runs[i].first().is_some_and(|r| r.skipped.is_some()) {
+                continue;
+            }
+            let (s, c, full) = plan[i];
+            if tty {
+                eprint!("\r\x1b[2Kbench: iteration {}/{}: {}", it + 1, args.iterations, label(s, c, full));
+            }
+            match child(&args, s, c, full).await {
+                Ok(r) => runs[i].push(r),
+                Err(e) => failed[i] = Some(e.message),
+            }
+        }
+    }
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
+    let base = runs[0].first().cloned();
+    let mut summaries = Vec::new();
+    let mut disagree = false;
+    for (i, r) in runs.iter().enumerate() {
+        let (s, c, full) = plan[i];
+        let mut sum = match (r.is_empty(), &failed[i]) {
+            (true, Some(e)) => Summary {
+                skipped: Some(format!("failed: {e}")),
+                ..summarize(&[Run { label: label(s, c, full), ..Default::default() }])
+            },
+            (true, None) => continue,
+            _ => summarize(r),
+        };
+        if let (Some(base), Some(first)) = (&base, r.first().filter(|r| r.skipped.is_none())) {
+            sum.ratio = (base.seconds > 0.0).then(|| sum.median_seconds / summarize(&runs[0]).median_seconds);
+            sum.disagrees = disagreement(&base.counts, &first.counts);
+            if s != Strategy::PerNode && first.unscheduled != base.unscheduled {
+                sum.disagrees
+                    .get_or_insert_with(|| format!("unscheduled {} vs {}", base.unscheduled, first.unscheduled));
+            }
+            disagree |= sum.disagrees.is_some();
+        }
+        summaries.push(sum);
+    }
+    let pods: u64 = base.as_ref().map_or(0, |b| b.counts.values().sum::<u64>() + b.unscheduled);
+    let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let server = version["gitVersion"].as_str().unwrap_or("unknown").to_string();
+    let mut out = std::io::stdout().lock();
+    let text = match args.output {
+        BenchOutput::Json => {
+            serde_json::to_string_pretty(&json!({
+                "apiVersion": "podcount/v1", "kind": "PodCountBench", "context": t.context, "date": date,
+                "serverVersion": server, "nodes": nodes, "countedPods": pods, "iterations": args.iterations,
+                "results": summaries,
+            }))
+            .expect("serialisable")
+                + "\n"
+        }
+        BenchOutput::Table => render(&summaries, &t.context, &server, nodes, pods, &date, args.iterations),
+    };
+    let _ = out.write_all(text.as_bytes());
+    if disagree {
+        eprintln!(
+            "error: strategies disagree on the counts (see the AGREES column); the cluster may have changed during the run"
+        );
+        return Ok(exit::THRESHOLD);
+    }
+    Ok(exit::OK)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn render(s: &[Summary], context: &str, server: &str, nodes: usize, pods: u64, date: &str, iterations: u32) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::NOTHING).force_no_tty();
+    t.set_header([
+        "STRATEGY",
+        "MIN",
+        "MEDIAN",
+        "P95",
+        "RATIO",
+        "REQUESTS",
+        "BYTES",
+        "PEAK RSS",
+        "STEADY RSS",
+        "B/POD",
+        "QUERY",
+        "AGREES",
+    ]);
+    for r in s {
+        if let Some(why) = &r.skipped {
+            t.add_row([r.label.clone(), format!("skipped: {why}")]);
+            continue;
+        }
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+        t.add_row([
+            r.label.clone(),
+            format!("{:.3}s", r.min_seconds),
+            format!("{:.3}s", r.median_seconds),
+            format!("{:.3}s", r.p95_seconds),
+            opt(r.ratio.map(|x| format!("{x:.2}x"))),
+            r.requests.to_string(),
+            mib(r.bytes / 1024),
+            mib(r.peak_rss_kib),
+            opt(r.steady_rss_kib.map(mib)),
+            opt(r.store_bytes_per_pod.map(|b| format!("{b:.0}"))),
+            opt(r.query_micros.map(|q| format!("{q:.0}us"))),
+            match &r.disagrees {
+                None => "yes".into(),
+                Some(d) => format!("NO: {d}"),
+            },
+        ]);
+    }
+    for c in t.column_iter_mut() {
+        c.set_padding((0, 3));
+    }
+    let mut out = format!(
+        "context {context}, Kubernetes {server}, {nodes} nodes, {pods} counted pods, {date}, {iterations} iterations\n\n"
+    );
+    for line in t.to_string().lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(percentile(&v, 50.0), 3.0);
+        assert_eq!(percentile(&v, 95.0), 5.0);
+        assert_eq!(percentile(&v, 0.0), 1.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn disagreements_name_the_nodes() {
+        let a: BTreeMap<String, u64> = [("n1".to_string(), 3), ("n2".to_string(), 1)].into();
+        let b: BTreeMap<String, u64> = [("n1".to_string(), 3), ("n3".to_string(), 2)].into();
+        assert_eq!(disagreement(&a, &a), None);
+        assert_eq!(disagreement(&a, &b).unwrap(), "2 nodes differ (n2: 1 vs 0, n3: 0 vs 2)");
+    }
+}
