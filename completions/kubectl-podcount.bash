@@ -41,7 +41,7 @@ _kubectl__podcount() {
 
     case "${cmd}" in
         kubectl__podcount)
-            opts="-n -A -l -o -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
+            opts="-n -A -l -o -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,6 +107,10 @@ _kubectl__podcount() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --method)
+                    COMPREPLY=($(compgen -W "auto objects table" -- "${cur}"))
+                    return 0
+                    ;;
                 --max-saturation)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -137,7 +141,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__bench)
-            opts="-o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --strategies --chunk-sizes --iterations --decode --steady --output --help"
+            opts="-o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --strategies --chunk-sizes --iterations --decode --steady --output --probe --probe-samples --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,7 +168,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --strategies)
-                    COMPREPLY=($(compgen -W "list list-cached per-node table informer informer-streaming" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "floor list list-cached per-node table informer informer-streaming" -- "${cur}"))
                     return 0
                     ;;
                 --chunk-sizes)
@@ -189,6 +193,10 @@ _kubectl__podcount() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --probe-samples)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -226,7 +234,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --strategy)
-                    COMPREPLY=($(compgen -W "list list-cached per-node table informer informer-streaming" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "floor list list-cached per-node table informer informer-streaming" -- "${cur}"))
                     return 0
                     ;;
                 --chunk-size)
@@ -259,7 +267,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__count)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --max-saturation --min-free --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --max-saturation --min-free --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +331,10 @@ _kubectl__podcount() {
                     ;;
                 --chunk-size)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --method)
+                    COMPREPLY=($(compgen -W "auto objects table" -- "${cur}"))
                     return 0
                     ;;
                 --max-saturation)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= no-headers chunk-size= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= no-headers chunk-size= method= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -42,6 +42,9 @@ pods\t''
 free\t''
 saturation\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l chunk-size -d 'Pods per List page; 0 lists everything in one request' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
+objects\t''
+table\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage (90 or 90%)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l all-contexts -d 'Use every context in the kubeconfig'
@@ -73,6 +76,9 @@ pods\t''
 free\t''
 saturation\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l chunk-size -d 'Pods per List page; 0 lists everything in one request' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
+objects\t''
+table\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage (90 or 90%)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l all-contexts -d 'Use every context in the kubeconfig'
@@ -106,7 +112,8 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l strategies -d 'Strategies to run' -r -f -a "list\t''
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l strategies -d 'Strategies to run' -r -f -a "floor\t'The floor: the same paged requests as list, bytes read and thrown away'
+list\t''
 list-cached\t''
 per-node\t''
 table\t''
@@ -118,14 +125,17 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l steady -d 'How long informers keep watching after their first sync (steady-state RSS)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l probe-samples -d 'Pods the probe creates and deletes' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l all-contexts -d 'Use every context in the kubeconfig'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l probe -d 'Also time watch\'s event-to-printed-line latency by creating and deleting pods in a throw-away namespace (the only write; cleaned up, Ctrl-C included)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l strategy -r -f -a "list\t''
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l strategy -r -f -a "floor\t'The floor: the same paged requests as list, bytes read and thrown away'
+list\t''
 list-cached\t''
 per-node\t''
 table\t''
@@ -135,6 +145,6 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l steady -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l decode-full
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -s h -l help -d 'Print help'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand __complete" -s h -l help -d 'Print help'

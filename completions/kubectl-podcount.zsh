@@ -30,6 +30,7 @@ _kubectl-podcount() {
 '--output=[Output format]:OUTPUT:(table wide json yaml)' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
 '--chunk-size=[Pods per List page; 0 lists everything in one request]:N:_default' \
+'--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
@@ -66,6 +67,7 @@ _arguments "${_arguments_options[@]}" : \
 '--output=[Output format]:OUTPUT:(table wide json yaml)' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
 '--chunk-size=[Pods per List page; 0 lists everything in one request]:N:_default' \
+'--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
@@ -112,14 +114,22 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
-'*--strategies=[Strategies to run]:STRATEGIES:(list list-cached per-node table informer informer-streaming)' \
+'*--strategies=[Strategies to run]:STRATEGIES:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
+list\:""
+list-cached\:""
+per-node\:""
+table\:""
+informer\:""
+informer-streaming\:""))' \
 '*--chunk-sizes=[Page sizes for list and table; the first is the baseline of the ratios]:N,N:_default' \
 '--iterations=[Runs of each strategy]:ITERATIONS:_default' \
 '--decode=[Add a list run that decodes full Pod objects]:full:((full\:"Also decode full k8s-openapi Pod objects in one list run"))' \
 '--steady=[How long informers keep watching after their first sync (steady-state RSS)]:DURATION:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
+'--probe-samples=[Pods the probe creates and deletes]:PROBE_SAMPLES:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
+'--probe[Also time watch'\''s event-to-printed-line latency by creating and deleting pods in a throw-away namespace (the only write; cleaned up, Ctrl-C included)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
@@ -131,13 +141,19 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
-'--strategy=[]:STRATEGY:(list list-cached per-node table informer informer-streaming)' \
+'--strategy=[]:STRATEGY:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
+list\:""
+list-cached\:""
+per-node\:""
+table\:""
+informer\:""
+informer-streaming\:""))' \
 '--chunk-size=[]:CHUNK_SIZE:_default' \
 '--steady=[]:STEADY:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '--decode-full[]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
 (completion)

@@ -67,6 +67,7 @@ fn label(strategy: Strategy, chunk: u32, decode_full: bool) -> String {
     match strategy {
         Strategy::List if decode_full => format!("list (chunk {chunk}, full Pod decode)"),
         Strategy::List => format!("list (chunk {chunk})"),
+        Strategy::Floor => format!("floor (chunk {chunk})"),
         Strategy::ListCached => "list-cached (rv=0)".into(),
         Strategy::PerNode => "per-node".into(),
         Strategy::Table => format!("table (chunk {chunk})"),
@@ -99,6 +100,7 @@ pub async fn run_one(args: BenchRunArgs) -> Result<i32> {
                 ..Default::default()
             }
         }
+        Strategy::Floor => floor(&t, args.chunk_size).await?,
         Strategy::PerNode => per_node(&t, args.chunk_size).await?,
         Strategy::Table => table(&t, args.chunk_size).await?,
         Strategy::Informer => informer_run(&t, args.chunk_size, args.steady).await?,
@@ -119,7 +121,7 @@ async fn list_full(t: &Target, chunk: u32) -> Result<Run> {
     let mut run = Run::default();
     let action = Action { resource: "pods", namespace: None };
     let params = [("fieldSelector", Some(NOT_FINISHED))];
-    let res = walk(&t.client, &t.server, "/api/v1/pods", &params, chunk, action, |body| {
+    let res = walk(&t.client, &t.server, "/api/v1/pods", list::JSON, &params, chunk, action, |body| {
         run.requests += 1;
         run.bytes += body.len() as u64;
         let page: k8s_openapi::List<Pod> = serde_json::from_slice(&body).map_err(|e| list::decode_error("pod", e))?;
@@ -143,6 +145,32 @@ async fn list_full(t: &Target, chunk: u32) -> Result<Run> {
     res.map_err(|e| e.into_error("API server"))?;
     run.counts = counts_of(&tally, String::clone);
     run.unscheduled = tally.unscheduled();
+    Ok(run)
+}
+
+/// The continue token from the start of a List body: the apiserver writes
+/// `metadata` (and in it `continue`) before `items`.
+fn continue_token(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(4096)];
+    let key = b"\"continue\":\"";
+    let at = head.windows(key.len()).position(|w| w == key)? + key.len();
+    let end = head[at..].iter().position(|&b| b == b'"')?;
+    Some(String::from_utf8_lossy(&head[at..at + end]).into_owned()).filter(|t| !t.is_empty())
+}
+
+/// The floor: the paged requests `list` makes, with nothing decoded.
+async fn floor(t: &Target, chunk: u32) -> Result<Run> {
+    let mut run = Run::default();
+    let action = Action { resource: "pods", namespace: None };
+    let params = [("fieldSelector", Some(NOT_FINISHED))];
+    walk(&t.client, &t.server, "/api/v1/pods", list::JSON, &params, chunk, action, |body| {
+        run.requests += 1;
+        run.bytes += body.len() as u64;
+        Ok(continue_token(&body))
+    })
+    .await
+    .map_err(|e| e.into_error("API server"))?;
+    run.skipped = None;
     Ok(run)
 }
 
@@ -179,80 +207,19 @@ async fn per_node(t: &Target, chunk: u32) -> Result<Run> {
     Ok(run)
 }
 
-#[derive(Deserialize)]
-struct TablePage {
-    #[serde(default)]
-    metadata: TableMeta,
-    #[serde(default, rename = "columnDefinitions")]
-    columns: Vec<TableColumn>,
-    #[serde(default)]
-    rows: Vec<TableRow>,
-}
-
-#[derive(Default, Deserialize)]
-struct TableMeta {
-    #[serde(default, rename = "continue")]
-    continue_token: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct TableColumn {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct TableRow {
-    cells: Vec<serde_json::Value>,
-}
-
-/// The Table API (`as=Table`, no objects): the server renders rows and we
+/// The Table API (`as=Table`, no objects): the server prints rows and we
 /// read the Node column. Finished pods are filtered server-side.
 async fn table(t: &Target, chunk: u32) -> Result<Run> {
-    let mut run = Run::default();
-    let mut tally: Tally<String> = Tally::new();
-    let mut token: Option<String> = None;
-    let limit = (chunk > 0).then(|| chunk.to_string());
-    loop {
-        let uri = page_uri(
-            "/api/v1/pods",
-            &[
-                ("includeObject", Some("None")),
-                ("fieldSelector", Some(NOT_FINISHED)),
-                ("limit", limit.as_deref()),
-                ("continue", token.as_deref()),
-            ],
-        );
-        let req = Request::get(&uri)
-            .header(header::ACCEPT, "application/json;as=Table;g=meta.k8s.io;v=v1")
-            .body(Body::empty())
-            .map_err(|e| Error::usage(e.to_string()))?;
-        let resp = t.client.send(req).await.map_err(|e| list::unreachable(&t.server, &e))?;
-        let status = resp.status();
-        let body = resp.into_body().collect_bytes().await.map_err(|e| list::unreachable(&t.server, &e))?;
-        run.requests += 1;
-        run.bytes += body.len() as u64;
-        if status != StatusCode::OK {
-            return Err(Error::cluster(format!("the Table API answered {status}")));
-        }
-        let page: TablePage = serde_json::from_slice(&body).map_err(|e| list::decode_error("table", e))?;
-        let node_col = page.columns.iter().position(|c| c.name == "Node");
-        let Some(node_col) = node_col else {
-            return Err(Error::cluster("the Table API sent no Node column"));
-        };
-        for row in &page.rows {
-            let node = row.cells.get(node_col).and_then(|v| v.as_str()).filter(|n| *n != "<none>" && !n.is_empty());
-            // Phase is not a column; the server-side filter already dropped
-            // finished pods, so every row counts.
-            tally.add(PodFacts { node, phase: Phase::Running, terminating: false, daemon_set: false }.contribution());
-        }
-        token = page.metadata.continue_token.filter(|c| !c.is_empty());
-        if token.is_none() {
-            break;
-        }
-    }
-    run.counts = counts_of(&tally, String::clone);
-    run.unscheduled = tally.unscheduled();
-    Ok(run)
+    let q = PodQuery { chunk_size: chunk, method: list::Method::Table, ..Default::default() };
+    let mut last = list::Progress::default();
+    let c = count_pods(&t.client, &t.server, &q, |p| last = p, |w| eprintln!("warning: {w}")).await?;
+    Ok(Run {
+        requests: last.pages,
+        bytes: last.bytes,
+        counts: counts_of(&c.tally, String::clone),
+        unscheduled: c.tally.unscheduled(),
+        ..Default::default()
+    })
 }
 
 fn query_micros(store: &PodStore, names: &Nodes) -> f64 {
@@ -433,6 +400,118 @@ async fn streaming(t: &Target, steady: Duration) -> Result<Run> {
     Ok(run)
 }
 
+// ------------------------------------------------------------------- probe
+
+/// Event-to-printed-line latency of the real `watch` command, in ms.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    pub samples: usize,
+    pub create_p50_ms: f64,
+    pub create_p99_ms: f64,
+    pub create_max_ms: f64,
+    pub delete_p50_ms: f64,
+    pub delete_p99_ms: f64,
+    pub delete_max_ms: f64,
+}
+
+fn millis(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (percentile(&v, 50.0), percentile(&v, 99.0), v.last().copied().unwrap_or(0.0))
+}
+
+/// Starts `watch -o jsonl --interval 0` on a throw-away namespace, then
+/// creates and deletes pods bound to a node that does not exist (so no
+/// kubelet runs them) and times request-start to printed line. Cleans up
+/// on every path, Ctrl-C included.
+async fn probe(args: &BenchArgs, t: &Target) -> Result<Probe> {
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::api::{Api, DeleteParams, PostParams};
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let ns = format!("podcount-probe-{}", std::process::id());
+    let node = format!("{ns}-nowhere");
+    let namespaces: Api<Namespace> = Api::all(t.client.clone());
+    let ns_obj: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": ns, "labels": {"podcount.io/probe": "true"}}}))
+            .expect("static object");
+    namespaces.create(&PostParams::default(), &ns_obj).await.map_err(|e| {
+        Error::cluster(format!(
+            "--probe cannot create namespace {ns}: {} (needs: create namespaces, create/delete pods)",
+            chain(&e)
+        ))
+    })?;
+    let pods: Api<Pod> = Api::namespaced(t.client.clone(), &ns);
+    let exe = std::env::current_exe().map_err(|e| Error::usage(format!("cannot find my own binary: {e}")))?;
+    let mut watcher = tokio::process::Command::new(exe)
+        .args(["watch", "-o", "jsonl", "--interval", "0", "-n", &ns])
+        .args(connection_flags(&args.connection))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| Error::usage(format!("cannot start the watch: {e}")))?;
+    let mut lines = BufReader::new(watcher.stdout.take().expect("piped")).lines();
+    let work = async {
+        loop {
+            match lines.next_line().await {
+                Ok(Some(l)) if l.contains("\"synced\"") => break,
+                Ok(Some(_)) => {}
+                _ => return Err(Error::cluster("the probe's watch ended before it synced")),
+            }
+        }
+        let (mut created, mut deleted) = (Vec::new(), Vec::new());
+        for i in 0..args.probe_samples {
+            let name = format!("probe-{i}");
+            let pod: Pod = serde_json::from_value(json!({
+                "metadata": {"name": name},
+                "spec": {"nodeName": node, "containers": [{"name": "c", "image": "podcount.invalid/probe"}]}
+            }))
+            .expect("static object");
+            for (create, into) in [(true, &mut created), (false, &mut deleted)] {
+                let started = Instant::now();
+                let r = if create {
+                    pods.create(&PostParams::default(), &pod).await.map(|_| ())
+                } else {
+                    pods.delete(&name, &DeleteParams::default().grace_period(0)).await.map(|_| ())
+                };
+                r.map_err(|e| Error::cluster(format!("--probe: {}", chain(&e))))?;
+                let want = if create { "\"to\":1" } else { "\"to\":0" };
+                loop {
+                    match lines.next_line().await {
+                        Ok(Some(l)) if l.contains("\"change\"") && l.contains(want) => break,
+                        Ok(Some(_)) => {}
+                        _ => return Err(Error::cluster("the probe's watch ended")),
+                    }
+                }
+                into.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        Ok((created, deleted))
+    };
+    let outcome = tokio::select! {
+        r = tokio::time::timeout(Duration::from_secs(300), work) => r.unwrap_or_else(|_| Err(Error::cluster("--probe timed out"))),
+        _ = tokio::signal::ctrl_c() => Err(Error::cluster("interrupted")),
+    };
+    let _ = watcher.kill().await;
+    // Clean up whatever happened above.
+    let _ = pods.delete_collection(&DeleteParams::default().grace_period(0), &Default::default()).await;
+    let _ = namespaces.delete(&ns, &DeleteParams::default()).await;
+    let (created, deleted) = outcome?;
+    let (c50, c99, cmax) = millis(created);
+    let (d50, d99, dmax) = millis(deleted);
+    Ok(Probe {
+        samples: args.probe_samples as usize,
+        create_p50_ms: c50,
+        create_p99_ms: c99,
+        create_max_ms: cmax,
+        delete_p50_ms: d50,
+        delete_p99_ms: d99,
+        delete_max_ms: dmax,
+    })
+}
+
 // --------------------------------------------------------------- parent side
 
 /// One strategy's runs over all iterations.
@@ -591,7 +670,10 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
     if tty {
         eprint!("\r\x1b[2K");
     }
-    let base = runs[0].first().cloned();
+    // Ratios and agreement are against list at the first chunk size.
+    let base_i = plan.iter().position(|p| p.0 == Strategy::List && !p.2).unwrap_or(0);
+    let base = runs[base_i].first().cloned();
+    let base_median = (!runs[base_i].is_empty()).then(|| summarize(&runs[base_i]).median_seconds);
     let mut summaries = Vec::new();
     let mut disagree = false;
     for (i, r) in runs.iter().enumerate() {
@@ -605,7 +687,11 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
             _ => summarize(r),
         };
         if let (Some(base), Some(first)) = (&base, r.first().filter(|r| r.skipped.is_none())) {
-            sum.ratio = (base.seconds > 0.0).then(|| sum.median_seconds / summarize(&runs[0]).median_seconds);
+            sum.ratio = base_median.filter(|m| *m > 0.0).map(|m| sum.median_seconds / m);
+            if s == Strategy::Floor {
+                summaries.push(sum); // decodes nothing: nothing to agree on
+                continue;
+            }
             sum.disagrees = disagreement(&base.counts, &first.counts);
             if s != Strategy::PerNode && first.unscheduled != base.unscheduled {
                 sum.disagrees
@@ -615,6 +701,7 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
         }
         summaries.push(sum);
     }
+    let probe = if args.probe { Some(probe(&args, &t).await?) } else { None };
     let pods: u64 = base.as_ref().map_or(0, |b| b.counts.values().sum::<u64>() + b.unscheduled);
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let server = version["gitVersion"].as_str().unwrap_or("unknown").to_string();
@@ -629,7 +716,16 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
             .expect("serialisable")
                 + "\n"
         }
-        BenchOutput::Table => render(&summaries, &t.context, &server, nodes, pods, &date, args.iterations),
+        BenchOutput::Table => {
+            let mut s = render(&summaries, &t.context, &server, nodes, pods, &date, args.iterations);
+            if let Some(p) = &probe {
+                s.push_str(&format!(
+                    "\nwatch --interval 0, request start to printed line over {} pods: create p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; delete p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n",
+                    p.samples, p.create_p50_ms, p.create_p99_ms, p.create_max_ms, p.delete_p50_ms, p.delete_p99_ms, p.delete_max_ms
+                ));
+            }
+            s
+        }
     };
     let _ = out.write_all(text.as_bytes());
     if disagree {
@@ -681,6 +777,7 @@ fn render(s: &[Summary], context: &str, server: &str, nodes: usize, pods: u64, d
             opt(r.store_bytes_per_pod.map(|b| format!("{b:.0}"))),
             opt(r.query_micros.map(|q| format!("{q:.0}us"))),
             match &r.disagrees {
+                None if r.label.starts_with("floor") => "-".into(),
                 None => "yes".into(),
                 Some(d) => format!("NO: {d}"),
             },
@@ -702,6 +799,14 @@ fn render(s: &[Summary], context: &str, server: &str, nodes: usize, pods: u64, d
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_continue_token_from_the_head() {
+        let body = br#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"eyJ2Ijo"},"items":[]}"#;
+        assert_eq!(continue_token(body).as_deref(), Some("eyJ2Ijo"));
+        assert_eq!(continue_token(br#"{"metadata":{"resourceVersion":"9"},"items":[]}"#), None);
+        assert_eq!(continue_token(br#"{"metadata":{"continue":""}}"#), None);
+    }
 
     #[test]
     fn percentiles() {

@@ -37,6 +37,7 @@ const BENCH_HELP: &str = "\
 Each strategy runs in a child process of its own, so its peak RSS is its own; iterations alternate
 the order. Read-only. Every strategy must agree on the per-node counts; a disagreement exits 1.
   list                paged consistent List (each --chunk-sizes), lean decoding
+  floor               the same requests, bodies read and discarded (only the continue token is read)
   list-cached         resourceVersion=0: served from the apiserver's watch cache, limit ignored
   per-node            one List per node (fieldSelector=spec.nodeName=...), 8 at a time
   table               the Table API (as=Table, includeObject=None), Node column
@@ -100,6 +101,14 @@ pub enum Command {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum MethodChoice {
+    #[default]
+    Auto,
+    Objects,
+    Table,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum WatchOutput {
     /// The table once synced, then one line per changed node
     #[default]
@@ -143,6 +152,8 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Strategy {
+    /// The floor: the same paged requests as list, bytes read and thrown away
+    Floor,
     List,
     ListCached,
     PerNode,
@@ -152,8 +163,9 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 6] = [
+    pub const ALL: [Strategy; 7] = [
         Strategy::List,
+        Strategy::Floor,
         Strategy::ListCached,
         Strategy::PerNode,
         Strategy::Table,
@@ -201,6 +213,13 @@ pub struct BenchArgs {
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: BenchOutput,
+    /// Also time watch's event-to-printed-line latency by creating and deleting pods in a
+    /// throw-away namespace (the only write; cleaned up, Ctrl-C included)
+    #[arg(long)]
+    pub probe: bool,
+    /// Pods the probe creates and deletes
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub probe_samples: u32,
 }
 
 impl BenchArgs {
@@ -316,6 +335,10 @@ pub struct CountArgs {
     /// Pods per List page; 0 lists everything in one request
     #[arg(long, value_name = "N", default_value_t = 500, help_heading = "Listing")]
     pub chunk_size: u32,
+    /// How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are
+    /// printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Listing")]
+    pub method: MethodChoice,
     /// Exit 1 when a node's saturation is above this percentage (90 or 90%)
     #[arg(long, value_name = "PCT", help_heading = "CI")]
     pub max_saturation: Option<Percent>,

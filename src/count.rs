@@ -9,10 +9,10 @@ use std::time::{Duration, Instant, SystemTime};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
 
-use crate::cli::{CountArgs, Output};
+use crate::cli::{CountArgs, MethodChoice, Output};
 use crate::connect::{Target, targets};
 use crate::error::{Error, Result, exit};
-use crate::list::{PodQuery, Progress, count_pods, list_nodes};
+use crate::list::{Method, PodQuery, Progress, count_pods, list_nodes};
 use crate::report::{rows, sort_rows};
 use crate::verdict::Thresholds;
 use crate::view::{self, Counted, Filter, Format, TableOptions};
@@ -77,6 +77,17 @@ async fn count_one(target: Target, args: CountArgs, status: Status) -> Result<Co
         field_selector: f.field_selector.clone(),
         chunk_size: args.chunk_size,
         resource_version: None,
+        method: match (args.method, args.output) {
+            (MethodChoice::Objects, _) => Method::Objects,
+            (MethodChoice::Table, Output::Table) => Method::Table,
+            (MethodChoice::Table, _) => {
+                return Err(Error::usage(
+                    "--method table gives counts only: use it with -o table (wide, json and yaml print the breakdown)",
+                ));
+            }
+            (MethodChoice::Auto, Output::Table) => Method::Table,
+            (MethodChoice::Auto, _) => Method::Objects,
+        },
     };
     let nodes = list_nodes(&target.client, &target.server, f.node_selector.as_deref(), args.chunk_size);
     let mut last_pods = 0;

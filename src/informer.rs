@@ -198,15 +198,16 @@ pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>)
         let params =
             [("labelSelector", src.label_selector.as_deref()), ("fieldSelector", src.field_selector.as_deref())];
         let mut pages = Vec::new();
-        let listed = walk(&src.client, &src.server, &src.path, &params, src.chunk_size, action, |body| {
-            src.meter.request();
-            src.meter.read(body.len());
-            let (items, token, page_rv) = K::page(&body).map_err(|e| decode_error(K::RESOURCE, e))?;
-            rv = rv.take().or(page_rv);
-            pages.push(items);
-            Ok(token)
-        })
-        .await;
+        let listed =
+            walk(&src.client, &src.server, &src.path, crate::list::JSON, &params, src.chunk_size, action, |body| {
+                src.meter.request();
+                src.meter.read(body.len());
+                let (items, token, page_rv) = K::page(&body).map_err(|e| decode_error(K::RESOURCE, e))?;
+                rv = rv.take().or(page_rv);
+                pages.push(items);
+                Ok(token)
+            })
+            .await;
         match listed {
             Ok(()) => {}
             Err(PageError::Fatal(e)) => return Err(e),

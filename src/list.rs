@@ -11,12 +11,27 @@ use kube::client::Body;
 
 use crate::error::{Error, Result, chain};
 use crate::report::NodeInfo;
-use crate::tally::Tally;
-use crate::wire::{ApiStatus, NodePage, PodPage};
+use crate::tally::{Phase, PodFacts, Tally};
+use crate::wire::{ApiStatus, NodePage, PodPage, TablePage, table_node};
 
 /// Pushed to the server so finished pods are never sent at all; ANDed with a
 /// user's `--field-selector`. Counting still applies the rule itself.
 pub const NOT_FINISHED: &str = "status.phase!=Succeeded,status.phase!=Failed";
+
+pub const JSON: &str = "application/json";
+/// The Table API: rows of printed columns instead of objects.
+pub const TABLE: &str = "application/json;as=Table;g=meta.k8s.io;v=v1";
+
+/// How pods are read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Pod objects, decoded lean: counts and the full breakdown
+    #[default]
+    Objects,
+    /// The Table API without objects: the server prints only the Node
+    /// column we read, a fraction of the bytes; counts only, no breakdown
+    Table,
+}
 
 /// How often a list whose continue token expired (410) starts over.
 const MAX_RESTARTS: u32 = 3;
@@ -33,6 +48,7 @@ pub struct PodQuery {
     /// Unset: a consistent read. "0": whatever the apiserver's watch cache
     /// holds (the server then ignores `limit`).
     pub resource_version: Option<String>,
+    pub method: Method,
 }
 
 impl PodQuery {
@@ -142,11 +158,11 @@ pub(crate) fn page_uri(path: &str, params: &[(&str, Option<&str>)]) -> String {
 
 /// One GET, retried with backoff on 5xx and dropped connections (kube's own
 /// layer already retries 429 and 503). Returns the body of a 200.
-async fn get(client: &Client, server: &str, uri: &str, action: Action<'_>) -> Result<Bytes, PageError> {
+async fn get(client: &Client, server: &str, uri: &str, accept: &str, action: Action<'_>) -> Result<Bytes, PageError> {
     let mut attempt = 0;
     loop {
         let req = Request::get(uri)
-            .header(header::ACCEPT, "application/json")
+            .header(header::ACCEPT, accept)
             .body(Body::empty())
             .map_err(|e| Error::usage(format!("invalid request {uri}: {e}")))?;
         let outcome = match client.send(req).await {
@@ -225,6 +241,7 @@ pub(crate) async fn walk<F>(
     client: &Client,
     server: &str,
     path: &str,
+    accept: &str,
     params: &[(&str, Option<&str>)],
     chunk_size: u32,
     action: Action<'_>,
@@ -239,7 +256,7 @@ where
         let mut all: Vec<(&str, Option<&str>)> = params.to_vec();
         all.push(("limit", limit.as_deref()));
         all.push(("continue", token.as_deref()));
-        let body = get(client, server, &page_uri(path, &all), action).await;
+        let body = get(client, server, &page_uri(path, &all), accept, action).await;
         let body = match (body, &token) {
             // A 410 on the first page is not about a continue token.
             (Err(e @ PageError::Expired(_)), None) => return Err(PageError::Fatal(e.into_error("API server"))),
@@ -267,10 +284,12 @@ pub async fn count_pods(
     mut warn: impl FnMut(String),
 ) -> Result<PodCount> {
     let field_selector = q.server_field_selector();
+    let table = q.method == Method::Table;
     let params = [
         ("labelSelector", q.label_selector.as_deref()),
         ("fieldSelector", Some(field_selector.as_str())),
         ("resourceVersion", q.resource_version.as_deref()),
+        ("includeObject", table.then_some("None")),
     ];
     let action = Action { resource: "pods", namespace: q.namespace.as_deref() };
     let mut restarts = 0;
@@ -278,19 +297,37 @@ pub async fn count_pods(
         let mut tally = Tally::new();
         let mut seen = Progress::default();
         let mut resource_version = None;
-        let result = walk(client, server, &q.path(), &params, q.chunk_size, action, |body| {
-            let page: PodPage = serde_json::from_slice(&body).map_err(|e| decode_error("pod", e))?;
-            for pod in &page.items {
-                tally.add(pod.facts().contribution());
-            }
+        let accept = if table { TABLE } else { JSON };
+        let result = walk(client, server, &q.path(), accept, &params, q.chunk_size, action, |body| {
+            let (meta, pods) = if table {
+                let page: TablePage = serde_json::from_slice(&body).map_err(|e| decode_error("pod table", e))?;
+                let node = page.node_column().ok_or_else(|| Error::cluster("the pod Table has no Node column"))?;
+                for row in &page.rows {
+                    let node = table_node(row, node);
+                    let facts = PodFacts {
+                        node: node.as_deref(),
+                        phase: Phase::Running,
+                        terminating: false,
+                        daemon_set: false,
+                    };
+                    tally.add(facts.contribution());
+                }
+                (page.metadata, page.rows.len())
+            } else {
+                let page: PodPage = serde_json::from_slice(&body).map_err(|e| decode_error("pod", e))?;
+                for pod in &page.items {
+                    tally.add(pod.facts().contribution());
+                }
+                (page.metadata, page.items.len())
+            };
             seen.pages += 1;
-            seen.pods += page.items.len() as u64;
+            seen.pods += pods as u64;
             seen.bytes += body.len() as u64;
             progress(seen);
             if resource_version.is_none() {
-                resource_version = page.metadata.resource_version.map(|s| s.into_owned());
+                resource_version = meta.resource_version.map(|s| s.into_owned());
             }
-            Ok(page.metadata.continue_token.map(|s| s.into_owned()))
+            Ok(meta.continue_token.map(|s| s.into_owned()))
         })
         .await;
         match result {
@@ -323,13 +360,21 @@ pub async fn list_nodes(
     let action = Action { resource: "nodes", namespace: None };
     for _ in 0..=MAX_RESTARTS {
         let mut nodes = Vec::new();
-        let result =
-            walk(client, server, "/api/v1/nodes", &[("labelSelector", label_selector)], chunk_size, action, |body| {
+        let result = walk(
+            client,
+            server,
+            "/api/v1/nodes",
+            JSON,
+            &[("labelSelector", label_selector)],
+            chunk_size,
+            action,
+            |body| {
                 let page: NodePage = serde_json::from_slice(&body).map_err(|e| decode_error("node", e))?;
                 nodes.extend(page.items.iter().map(NodeInfo::from_wire));
                 Ok(page.metadata.continue_token.map(|s| s.into_owned()))
-            })
-            .await;
+            },
+        )
+        .await;
         match result {
             Ok(()) => return Ok(nodes),
             Err(e @ (PageError::Transient(_) | PageError::Fatal(_))) => return Err(e.into_error("API server")),

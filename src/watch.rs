@@ -14,7 +14,7 @@ use crate::connect::targets;
 use crate::count::color_enabled;
 use crate::error::{Error, Result, exit};
 use crate::informer::{self, Event, Meter, NodeEvent, PodEvent, Source};
-use crate::list::PodQuery;
+use crate::list::{Method, PodQuery};
 use crate::report::{NodeInfo, rows, sort_rows};
 use crate::store::{Nodes, PodStore};
 use crate::tally::Tally;
@@ -172,6 +172,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
         field_selector: f.field_selector.clone(),
         chunk_size: args.chunk_size,
         resource_version: None,
+        method: Method::Objects,
     };
     let filter = Filter {
         namespace: query.namespace.clone(),

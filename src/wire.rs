@@ -143,6 +143,45 @@ pub struct Condition<'a> {
     pub status: Cow<'a, str>,
 }
 
+/// One page of the Table API (`as=Table`, `includeObject=None`).
+#[derive(Debug, Deserialize)]
+pub struct TablePage<'a> {
+    #[serde(borrow, default)]
+    pub metadata: ListMeta<'a>,
+    #[serde(borrow, default, rename = "columnDefinitions")]
+    pub columns: Vec<TableColumn<'a>>,
+    #[serde(borrow, default)]
+    pub rows: Vec<TableRow<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TableColumn<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TableRow<'a> {
+    #[serde(borrow)]
+    pub cells: Vec<&'a serde_json::value::RawValue>,
+}
+
+impl TablePage<'_> {
+    /// Where the pod printer puts spec.nodeName.
+    pub fn node_column(&self) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == "Node")
+    }
+}
+
+/// A Table row's node (None: unscheduled). The server filtered finished pods
+/// out, so every row is a counted, non-terminal pod.
+pub fn table_node<'a>(row: &TableRow<'a>, node_column: usize) -> Option<Cow<'a, str>> {
+    let raw = row.cells.get(node_column)?.get();
+    // Go's encoder writes "<none>" as "\u003cnone\u003e": decode, do not trim.
+    let node: Cow<'a, str> = serde_json::from_str(raw).ok()?;
+    (!node.is_empty() && node != "<none>").then_some(node)
+}
+
 /// One line of a watch stream. The object stays raw until the type says
 /// what it is (a Status for ERROR, the resource otherwise).
 #[derive(Debug, Deserialize)]
@@ -236,6 +275,20 @@ mod tests {
         assert_eq!(n.spec.unschedulable, Some(true));
         assert_eq!(n.status.allocatable.as_ref().unwrap().pods.as_deref(), Some("110"));
         assert_eq!(n.status.conditions[1].type_, "Ready");
+    }
+
+    #[test]
+    fn decodes_table_rows() {
+        let page = r#"{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"7","continue":"c"},
+          "columnDefinitions":[{"name":"Name","type":"string"},{"name":"Ready","type":"string"},{"name":"Node","type":"string","priority":1}],
+          "rows":[{"cells":["a","1/1","node-1"],"object":null},{"cells":["b","0/1","<none>"]},{"cells":["c","0/1","\u003cnone\u003e"]}]}"#;
+        let p: TablePage = serde_json::from_str(page).unwrap();
+        let col = p.node_column().unwrap();
+        assert_eq!(col, 2);
+        assert_eq!(table_node(&p.rows[0], col).as_deref(), Some("node-1"));
+        assert_eq!(table_node(&p.rows[1], col), None);
+        assert_eq!(table_node(&p.rows[2], col), None, "escaped <none>");
+        assert_eq!(p.metadata.continue_token.as_deref(), Some("c"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::process::Command;
 use serde_json::Value;
 use support::{Cluster, Options, PodSpec};
 
-const SEEDED: Options = Options { nodes: 12, pods: 1200, no_pod_watch_cache: true };
+const SEEDED: Options = Options { nodes: 16, pods: 1200, no_pod_watch_cache: true };
 
 fn cluster() -> &'static Cluster {
     Cluster::shared(SEEDED)
@@ -33,7 +33,7 @@ fn truth() -> &'static Value {
 #[test]
 fn kubectl_sees_the_seeded_nodes_and_pods() {
     let nodes = kubectl_json(&["get", "nodes", "-l", "podcount.test/seeded=true", "-o", "json"]);
-    assert_eq!(nodes["items"].as_array().unwrap().len(), 12);
+    assert_eq!(nodes["items"].as_array().unwrap().len(), 16);
     let pods = kubectl_json(&["get", "pods", "-A", "-l", "app.kubernetes.io/part-of=shop", "-o", "json"]);
     assert_eq!(pods["items"].as_array().unwrap().len() as u64, truth()["created"].as_u64().unwrap());
     // Context named as documented.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use support::proxy::Proxy;
 use support::{Cluster, Options, PodSpec, json_of, nodes_of, podcount, stderr};
 
-const SEEDED: Options = Options { nodes: 12, pods: 1500, no_pod_watch_cache: true };
+const SEEDED: Options = Options { nodes: 16, pods: 1500, no_pod_watch_cache: true };
 /// Only what the seeder made: its pods carry this label, its nodes theirs.
 const SEEDED_PODS: &str = "app.kubernetes.io/part-of=shop";
 const SEEDED_NODES: &str = "podcount.test/seeded=true";
@@ -127,6 +127,23 @@ fn without_volatile(mut doc: Value) -> Value {
     doc.as_object_mut().unwrap().remove("observedAt");
     doc.as_object_mut().unwrap().remove("resourceVersion");
     doc
+}
+
+#[test]
+fn the_table_api_and_pod_objects_give_the_same_table() {
+    let c = cluster();
+    // -o table reads the Table API by default; objects must print the same.
+    let via_table = podcount(&c.kubeconfig, &seeded_args(&["--sort-by", "pods"]));
+    let via_objects = podcount(&c.kubeconfig, &seeded_args(&["--sort-by", "pods", "--method", "objects"]));
+    assert!(via_table.status.success() && via_objects.status.success(), "{}", stderr(&via_table));
+    assert_eq!(String::from_utf8_lossy(&via_table.stdout), String::from_utf8_lossy(&via_objects.stdout));
+    let small_pages =
+        podcount(&c.kubeconfig, &seeded_args(&["--sort-by", "pods", "--method", "table", "--chunk-size", "7"]));
+    assert_eq!(String::from_utf8_lossy(&small_pages.stdout), String::from_utf8_lossy(&via_objects.stdout));
+    // The breakdown needs objects.
+    let out = podcount(&c.kubeconfig, &["--method", "table", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--method table gives counts only"), "{}", stderr(&out));
 }
 
 #[test]
