@@ -121,26 +121,32 @@ async fn list_full(t: &Target, chunk: u32) -> Result<Run> {
     let mut run = Run::default();
     let action = Action { resource: "pods", namespace: None };
     let params = [("fieldSelector", Some(NOT_FINISHED))];
-    let res = walk(&t.client, &t.server, "/api/v1/pods", list::JSON, &params, chunk, action, |body| {
-        run.requests += 1;
-        run.bytes += body.len() as u64;
-        let page: k8s_openapi::List<Pod> = serde_json::from_slice(&body).map_err(|e| list::decode_error("pod", e))?;
-        for p in &page.items {
-            let node = p.spec.as_ref().and_then(|s| s.node_name.as_deref());
-            let facts = PodFacts {
-                node,
-                phase: Phase::parse(p.status.as_ref().and_then(|s| s.phase.as_deref())),
-                terminating: p.metadata.deletion_timestamp.is_some(),
-                daemon_set: p
-                    .metadata
-                    .owner_references
-                    .as_ref()
-                    .is_some_and(|o| o.iter().any(|r| r.controller == Some(true) && r.kind == "DaemonSet")),
-            };
-            tally.add(facts.contribution());
-        }
-        Ok(page.metadata.continue_.filter(|c| !c.is_empty()))
-    })
+    let res = walk(
+        &t.client,
+        &t.server,
+        list::Paged { path: "/api/v1/pods", accept: list::JSON, params: &params, chunk_size: chunk, action },
+        |body| {
+            run.requests += 1;
+            run.bytes += body.len() as u64;
+            let page: k8s_openapi::List<Pod> =
+                serde_json::from_slice(&body).map_err(|e| list::decode_error("pod", e))?;
+            for p in &page.items {
+                let node = p.spec.as_ref().and_then(|s| s.node_name.as_deref());
+                let facts = PodFacts {
+                    node,
+                    phase: Phase::parse(p.status.as_ref().and_then(|s| s.phase.as_deref())),
+                    terminating: p.metadata.deletion_timestamp.is_some(),
+                    daemon_set: p
+                        .metadata
+                        .owner_references
+                        .as_ref()
+                        .is_some_and(|o| o.iter().any(|r| r.controller == Some(true) && r.kind == "DaemonSet")),
+                };
+                tally.add(facts.contribution());
+            }
+            Ok(page.metadata.continue_.filter(|c| !c.is_empty()))
+        },
+    )
     .await;
     res.map_err(|e| e.into_error("API server"))?;
     run.counts = counts_of(&tally, String::clone);
@@ -163,11 +169,16 @@ async fn floor(t: &Target, chunk: u32) -> Result<Run> {
     let mut run = Run::default();
     let action = Action { resource: "pods", namespace: None };
     let params = [("fieldSelector", Some(NOT_FINISHED))];
-    walk(&t.client, &t.server, "/api/v1/pods", list::JSON, &params, chunk, action, |body| {
-        run.requests += 1;
-        run.bytes += body.len() as u64;
-        Ok(continue_token(&body))
-    })
+    walk(
+        &t.client,
+        &t.server,
+        list::Paged { path: "/api/v1/pods", accept: list::JSON, params: &params, chunk_size: chunk, action },
+        |body| {
+            run.requests += 1;
+            run.bytes += body.len() as u64;
+            Ok(continue_token(&body))
+        },
+    )
     .await
     .map_err(|e| e.into_error("API server"))?;
     run.skipped = None;

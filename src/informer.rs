@@ -24,7 +24,7 @@ use kube::client::Body;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::list::{Action, PageError, classify, decode_error, page_uri, unreachable, walk};
+use crate::list::{Action, PageError, Paged, classify, decode_error, page_uri, unreachable, walk};
 use crate::report::NodeInfo;
 use crate::store::{Uid, uid_key};
 use crate::tally::{Phase, PodFacts};
@@ -198,16 +198,20 @@ pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>)
         let params =
             [("labelSelector", src.label_selector.as_deref()), ("fieldSelector", src.field_selector.as_deref())];
         let mut pages = Vec::new();
-        let listed =
-            walk(&src.client, &src.server, &src.path, crate::list::JSON, &params, src.chunk_size, action, |body| {
+        let listed = walk(
+            &src.client,
+            &src.server,
+            Paged { path: &src.path, accept: crate::list::JSON, params: &params, chunk_size: src.chunk_size, action },
+            |body| {
                 src.meter.request();
                 src.meter.read(body.len());
                 let (items, token, page_rv) = K::page(&body).map_err(|e| decode_error(K::RESOURCE, e))?;
                 rv = rv.take().or(page_rv);
                 pages.push(items);
                 Ok(token)
-            })
-            .await;
+            },
+        )
+        .await;
         match listed {
             Ok(()) => {}
             Err(PageError::Fatal(e)) => return Err(e),

@@ -235,21 +235,23 @@ fn api_error(server: &str, status: StatusCode, st: &ApiStatus, action: Action<'_
     }
 }
 
+/// One paginated List: where, in which form, with which parameters.
+#[derive(Clone, Copy)]
+pub(crate) struct Paged<'a> {
+    pub path: &'a str,
+    pub accept: &'a str,
+    pub params: &'a [(&'a str, Option<&'a str>)],
+    pub chunk_size: u32,
+    pub action: Action<'a>,
+}
+
 /// Walks a List's pages, handing each page's body to `on_page`, which returns
 /// the page's continue token. A 410 on a continue token surfaces as Expired.
-pub(crate) async fn walk<F>(
-    client: &Client,
-    server: &str,
-    path: &str,
-    accept: &str,
-    params: &[(&str, Option<&str>)],
-    chunk_size: u32,
-    action: Action<'_>,
-    mut on_page: F,
-) -> Result<(), PageError>
+pub(crate) async fn walk<F>(client: &Client, server: &str, req: Paged<'_>, mut on_page: F) -> Result<(), PageError>
 where
     F: FnMut(Bytes) -> Result<Option<String>>,
 {
+    let Paged { path, accept, params, chunk_size, action } = req;
     let limit = (chunk_size > 0).then(|| chunk_size.to_string());
     let mut token: Option<String> = None;
     loop {
@@ -298,7 +300,9 @@ pub async fn count_pods(
         let mut seen = Progress::default();
         let mut resource_version = None;
         let accept = if table { TABLE } else { JSON };
-        let result = walk(client, server, &q.path(), accept, &params, q.chunk_size, action, |body| {
+        let path = q.path();
+        let req = Paged { path: &path, accept, params: &params, chunk_size: q.chunk_size, action };
+        let result = walk(client, server, req, |body| {
             let (meta, pods) = if table {
                 let page: TablePage = serde_json::from_slice(&body).map_err(|e| decode_error("pod table", e))?;
                 let node = page.node_column().ok_or_else(|| Error::cluster("the pod Table has no Node column"))?;
@@ -358,22 +362,15 @@ pub async fn list_nodes(
     chunk_size: u32,
 ) -> Result<Vec<NodeInfo>> {
     let action = Action { resource: "nodes", namespace: None };
+    let params = [("labelSelector", label_selector)];
     for _ in 0..=MAX_RESTARTS {
         let mut nodes = Vec::new();
-        let result = walk(
-            client,
-            server,
-            "/api/v1/nodes",
-            JSON,
-            &[("labelSelector", label_selector)],
-            chunk_size,
-            action,
-            |body| {
-                let page: NodePage = serde_json::from_slice(&body).map_err(|e| decode_error("node", e))?;
-                nodes.extend(page.items.iter().map(NodeInfo::from_wire));
-                Ok(page.metadata.continue_token.map(|s| s.into_owned()))
-            },
-        )
+        let req = Paged { path: "/api/v1/nodes", accept: JSON, params: &params, chunk_size, action };
+        let result = walk(client, server, req, |body| {
+            let page: NodePage = serde_json::from_slice(&body).map_err(|e| decode_error("node", e))?;
+            nodes.extend(page.items.iter().map(NodeInfo::from_wire));
+            Ok(page.metadata.continue_token.map(|s| s.into_owned()))
+        })
         .await;
         match result {
             Ok(()) => return Ok(nodes),
