@@ -2,17 +2,15 @@
 //! nodes and fold pod pages into a tally; join; print; judge thresholds.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
 
 use crate::cli::{CountArgs, MethodChoice, Output};
 use crate::connect::{Target, targets};
 use crate::error::{Error, Result, exit};
 use crate::list::{Method, PodQuery, Progress, count_pods, list_nodes};
+use crate::progress::Status;
 use crate::report::{rows, sort_rows};
 use crate::verdict::Thresholds;
 use crate::view::{self, Counted, Filter, Format, TableOptions};
@@ -20,49 +18,6 @@ use crate::view::{self, Counted, Filter, Format, TableOptions};
 /// Colour on a TTY stdout, never with NO_COLOR (any non-empty value).
 pub fn color_enabled() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-/// A spinner on stderr, shown only when stderr is a TTY and the list has
-/// taken more than a moment; warnings printed through it do not tear it.
-#[derive(Clone)]
-struct Status {
-    bar: ProgressBar,
-    started: Instant,
-    tty: bool,
-    pods: Arc<AtomicU64>,
-    pages: Arc<AtomicU64>,
-}
-
-impl Status {
-    fn new() -> Status {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("static template"));
-        Status {
-            bar,
-            started: Instant::now(),
-            tty: std::io::stderr().is_terminal(),
-            pods: Arc::default(),
-            pages: Arc::default(),
-        }
-    }
-
-    fn page(&self, pods: u64) {
-        let pods = self.pods.fetch_add(pods, Ordering::Relaxed) + pods;
-        let pages = self.pages.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.tty && self.bar.is_hidden() && self.started.elapsed() > Duration::from_millis(300) {
-            self.bar.set_draw_target(ProgressDrawTarget::stderr());
-            self.bar.enable_steady_tick(Duration::from_millis(120));
-        }
-        self.bar.set_message(format!("listing pods: {pods} pods, {pages} pages"));
-    }
-
-    fn warn(&self, msg: &str) {
-        self.bar.suspend(|| eprintln!("warning: {msg}"));
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
 }
 
 fn now_rfc3339() -> String {

@@ -14,6 +14,7 @@ pub mod count;
 pub mod error;
 pub mod informer;
 pub mod list;
+pub mod progress;
 pub mod report;
 pub mod store;
 pub mod tally;

@@ -15,6 +15,7 @@ use crate::count::color_enabled;
 use crate::error::{Error, Result, exit};
 use crate::informer::{self, Event, Meter, NodeEvent, PodEvent, Source};
 use crate::list::{Method, PodQuery};
+use crate::progress::Status;
 use crate::report::{NodeInfo, rows, sort_rows};
 use crate::store::{Nodes, PodStore};
 use crate::tally::Tally;
@@ -207,6 +208,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     }
     drop(tx);
 
+    let status = Status::new();
     let mut p = Printer { jsonl: args.output == WatchOutput::Jsonl, several, color: color_enabled(), changes: 0 };
     let started = Instant::now();
     let deadline = args.r#for.map(|d| tokio::time::Instant::now() + d);
@@ -262,11 +264,20 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 }
                 continue;
             }
-            Msg::Pods(_, ev) => on_pod_event(c, ev, &p),
+            Msg::Pods(_, ev) => {
+                if let (false, Event::Page(items)) = (c.started, &ev) {
+                    status.page(items.len() as u64);
+                }
+                on_pod_event(c, ev, &p)
+            }
             Msg::Nodes(_, ev) => on_node_event(c, ev, &p),
         }
         if !c.started && c.pods_synced && c.nodes_synced {
             c.started = true;
+            if clusters_started(&clusters) {
+                status.finish();
+            }
+            let c = &mut clusters[i];
             for (node, counts) in c.pods.tally().nodes().map(|(k, v)| (*k, v.pods)).collect::<Vec<_>>() {
                 c.set_printed(node, counts);
             }
@@ -449,6 +460,10 @@ fn flush(c: &mut Cluster, p: &mut Printer, args: &WatchArgs) {
         }
         p.change(&c.context, &name, before, now, info.and_then(|i| i.allocatable));
     }
+}
+
+fn clusters_started(clusters: &[Cluster]) -> bool {
+    clusters.iter().all(|c| c.started || c.failed)
 }
 
 /// `--until-saturated`: exit 1 as soon as any node is above it.
