@@ -24,11 +24,11 @@ use kube::client::Body;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::list::{Action, PageError, Paged, classify, decode_error, page_uri, unreachable, walk};
+use crate::list::{Action, ItemSink, PageError, Paged, Pager, classify, decode_error, page_uri, unreachable};
 use crate::report::NodeInfo;
 use crate::store::{Uid, uid_key};
 use crate::tally::{Phase, PodFacts};
-use crate::wire::{ApiStatus, Bookmark, NodePage, PodPage, SlimNode, SlimPod, WatchLine};
+use crate::wire::{ApiStatus, Bookmark, SlimNode, SlimPod, WatchLine};
 
 /// The server ends a watch after this long; we then resume from the last
 /// resourceVersion (under kube's 295 s read timeout).
@@ -87,18 +87,13 @@ pub enum Event<T, K> {
 pub type PodEvent = Event<PodRecord, Uid>;
 pub type NodeEvent = Event<NodeInfo, String>;
 
-/// A decoded list page: items, continue token, resourceVersion.
-pub type Page<T> = (Vec<T>, Option<String>, Option<String>);
-
 /// What differs between pods and nodes: the path and how to decode.
 pub trait Kind: Send + Sync + 'static {
     type Item: Send + 'static;
     type Key: Send + 'static;
     const RESOURCE: &'static str;
-    /// Decodes a list page: its items, continue token and resourceVersion.
-    fn page(body: &[u8]) -> serde_json::Result<Page<Self::Item>>;
     /// Decodes a watched object: the item, its key and resourceVersion.
-    fn object(raw: &str) -> serde_json::Result<(Self::Item, Self::Key, Option<String>)>;
+    fn object(raw: &[u8]) -> serde_json::Result<(Self::Item, Self::Key, Option<String>)>;
 }
 
 pub struct Pods;
@@ -108,16 +103,8 @@ impl Kind for Pods {
     type Item = PodRecord;
     type Key = Uid;
     const RESOURCE: &'static str = "pods";
-    fn page(body: &[u8]) -> serde_json::Result<Page<PodRecord>> {
-        let p: PodPage = serde_json::from_slice(body)?;
-        Ok((
-            p.items.iter().map(PodRecord::from_wire).collect(),
-            p.metadata.continue_token.map(|s| s.into_owned()),
-            p.metadata.resource_version.map(|s| s.into_owned()),
-        ))
-    }
-    fn object(raw: &str) -> serde_json::Result<(PodRecord, Uid, Option<String>)> {
-        let p: SlimPod = serde_json::from_str(raw)?;
+    fn object(raw: &[u8]) -> serde_json::Result<(PodRecord, Uid, Option<String>)> {
+        let p: SlimPod = serde_json::from_slice(raw)?;
         let r = PodRecord::from_wire(&p);
         let uid = r.uid;
         Ok((r, uid, p.metadata.resource_version.map(|s| s.into_owned())))
@@ -128,16 +115,8 @@ impl Kind for Nodes {
     type Item = NodeInfo;
     type Key = String;
     const RESOURCE: &'static str = "nodes";
-    fn page(body: &[u8]) -> serde_json::Result<Page<NodeInfo>> {
-        let p: NodePage = serde_json::from_slice(body)?;
-        Ok((
-            p.items.iter().map(NodeInfo::from_wire).collect(),
-            p.metadata.continue_token.map(|s| s.into_owned()),
-            p.metadata.resource_version.map(|s| s.into_owned()),
-        ))
-    }
-    fn object(raw: &str) -> serde_json::Result<(NodeInfo, String, Option<String>)> {
-        let n: SlimNode = serde_json::from_str(raw)?;
+    fn object(raw: &[u8]) -> serde_json::Result<(NodeInfo, String, Option<String>)> {
+        let n: SlimNode = serde_json::from_slice(raw)?;
         let info = NodeInfo::from_wire(&n);
         let name = info.name.clone();
         Ok((info, name, n.metadata.resource_version.map(|s| s.into_owned())))
@@ -157,6 +136,29 @@ impl Meter {
     }
     fn read(&self, n: usize) {
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// Collects one list page's items (decoded as they arrive).
+struct PageSink<'m, K: Kind> {
+    items: Vec<K::Item>,
+    meter: &'m Meter,
+}
+
+impl<K: Kind> ItemSink for PageSink<'_, K> {
+    fn begin_page(&mut self) {
+        self.items.clear();
+    }
+
+    fn item(&mut self, json: &[u8]) -> Result<()> {
+        let (item, _, _) = K::object(json).map_err(|e| decode_error(K::RESOURCE, e))?;
+        self.items.push(item);
+        Ok(())
+    }
+
+    fn end_page(&mut self, bytes: u64) {
+        self.meter.request();
+        self.meter.read(bytes as usize);
     }
 }
 
@@ -194,24 +196,26 @@ pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>)
         if tx.send(Event::Relist { why: std::mem::take(&mut why) }).await.is_err() {
             return Ok(());
         }
-        let mut rv: Option<String> = None;
         let params =
             [("labelSelector", src.label_selector.as_deref()), ("fieldSelector", src.field_selector.as_deref())];
-        let mut pages = Vec::new();
-        let listed = walk(
-            &src.client,
-            &src.server,
-            Paged { path: &src.path, accept: crate::list::JSON, params: &params, chunk_size: src.chunk_size, action },
-            |body| {
-                src.meter.request();
-                src.meter.read(body.len());
-                let (items, token, page_rv) = K::page(&body).map_err(|e| decode_error(K::RESOURCE, e))?;
-                rv = rv.take().or(page_rv);
-                pages.push(items);
-                Ok(token)
-            },
-        )
-        .await;
+        let req =
+            Paged { path: &src.path, accept: crate::list::JSON, params: &params, chunk_size: src.chunk_size, action };
+        let mut pager = Pager::new(req);
+        let mut page = PageSink::<K> { items: Vec::new(), meter: &src.meter };
+        // Each page goes to the consumer as soon as it is complete.
+        let listed = loop {
+            match pager.next(&src.client, &src.server, &mut page).await {
+                Ok(more) => {
+                    if tx.send(Event::Page(std::mem::take(&mut page.items))).await.is_err() {
+                        return Ok(());
+                    }
+                    if !more {
+                        break Ok(());
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
         match listed {
             Ok(()) => {}
             Err(PageError::Fatal(e)) => return Err(e),
@@ -228,17 +232,12 @@ pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>)
                 continue 'relist;
             }
         }
-        for items in pages {
-            if tx.send(Event::Page(items)).await.is_err() {
-                return Ok(());
-            }
-        }
         if tx.send(Event::Synced).await.is_err() {
             return Ok(());
         }
         synced_once = true;
         backoff = Duration::from_millis(100);
-        let mut rv = rv.unwrap_or_default();
+        let mut rv = pager.resource_version.unwrap_or_default();
         loop {
             match watch::<K>(&src, &mut rv, action, &tx).await {
                 Ok(Ended::Closed) => backoff = Duration::from_millis(100),
@@ -346,7 +345,7 @@ async fn handle_line<K: Kind>(
     let raw = ev.object.get();
     let event = match ev.type_.as_ref() {
         "ADDED" | "MODIFIED" | "DELETED" => {
-            let (item, key, obj_rv) = match K::object(raw) {
+            let (item, key, obj_rv) = match K::object(raw.as_bytes()) {
                 Ok(x) => x,
                 Err(e) => return bad(e),
             };

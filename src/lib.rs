@@ -16,6 +16,7 @@ pub mod informer;
 pub mod list;
 pub mod progress;
 pub mod report;
+pub mod split;
 pub mod store;
 pub mod tally;
 pub mod verdict;

@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
 use kube::Client;
 use kube::client::Body;
 
 use crate::error::{Error, Result, chain};
 use crate::report::NodeInfo;
+use crate::split::Splitter;
 use crate::tally::{Phase, PodFacts, Tally};
-use crate::wire::{ApiStatus, NodePage, PodPage, TablePage, table_node};
+use crate::wire::{ApiStatus, NodePage, SlimPod, TablePage, table_node};
 
 /// Pushed to the server so finished pods are never sent at all; ANDed with a
 /// user's `--field-selector`. Counting still applies the rule itself.
@@ -158,7 +160,24 @@ pub(crate) fn page_uri(path: &str, params: &[(&str, Option<&str>)]) -> String {
 
 /// One GET, retried with backoff on 5xx and dropped connections (kube's own
 /// layer already retries 429 and 503). Returns the body of a 200.
-async fn get(client: &Client, server: &str, uri: &str, accept: &str, action: Action<'_>) -> Result<Bytes, PageError> {
+/// What [`fetch`] hands over.
+enum Piece<'a> {
+    /// An attempt's 200 begins: drop what an earlier attempt delivered.
+    Start,
+    Data(&'a [u8]),
+}
+
+/// One GET, streamed to `on` piece by piece.
+/// Retried with backoff on 5xx and dropped connections, mid-body included
+/// (kube's own layer already retries 429 and 503).
+async fn fetch(
+    client: &Client,
+    server: &str,
+    uri: &str,
+    accept: &str,
+    action: Action<'_>,
+    mut on: impl FnMut(Piece) -> Result<()>,
+) -> Result<(), PageError> {
     let mut attempt = 0;
     loop {
         let req = Request::get(uri)
@@ -166,12 +185,26 @@ async fn get(client: &Client, server: &str, uri: &str, accept: &str, action: Act
             .body(Body::empty())
             .map_err(|e| Error::usage(format!("invalid request {uri}: {e}")))?;
         let outcome = match client.send(req).await {
+            Ok(resp) if resp.status() == StatusCode::OK => {
+                on(Piece::Start)?;
+                let mut body = resp.into_body();
+                loop {
+                    match body.frame().await {
+                        None => return Ok(()),
+                        Some(Ok(frame)) => {
+                            if let Ok(data) = frame.into_data() {
+                                on(Piece::Data(&data))?;
+                            }
+                        }
+                        Some(Err(e)) => break Ok(e), // dropped mid-body
+                    }
+                }
+            }
             Ok(resp) => {
                 let status = resp.status();
                 match resp.into_body().collect_bytes().await {
-                    Ok(body) if status == StatusCode::OK => return Ok(body),
                     Ok(body) => Err((status, body)),
-                    Err(e) => Ok(e), // connection dropped mid-body
+                    Err(e) => Ok(e),
                 }
             }
             Err(e) => Ok(e),
@@ -190,6 +223,103 @@ async fn get(client: &Client, server: &str, uri: &str, accept: &str, action: Act
             Err((status, body)) => classify(server, status, &body, action),
         });
     }
+}
+
+/// One GET, whole body.
+async fn get(client: &Client, server: &str, uri: &str, accept: &str, action: Action<'_>) -> Result<Bytes, PageError> {
+    let mut buf = Vec::new();
+    fetch(client, server, uri, accept, action, |p| {
+        match p {
+            Piece::Start => buf.clear(),
+            Piece::Data(d) => buf.extend_from_slice(d),
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Bytes::from(buf))
+}
+
+/// Receives a List item by item (see [`walk_items`]).
+pub(crate) trait ItemSink {
+    /// A page starts, or starts over after a dropped connection: forget
+    /// what this page delivered so far.
+    fn begin_page(&mut self);
+    fn item(&mut self, json: &[u8]) -> Result<()>;
+    /// The page is complete: keep what it delivered.
+    fn end_page(&mut self, bytes: u64);
+}
+
+/// Like [`walk`], but pages are split into items as they arrive, so no page
+/// is ever held whole; driven one page at a time, so the caller can act
+/// between pages.
+pub(crate) struct Pager<'a> {
+    req: Paged<'a>,
+    limit: Option<String>,
+    token: Option<String>,
+    started: bool,
+    /// The list's resourceVersion (from its first page).
+    pub resource_version: Option<String>,
+}
+
+impl<'a> Pager<'a> {
+    pub(crate) fn new(req: Paged<'a>) -> Self {
+        let limit = (req.chunk_size > 0).then(|| req.chunk_size.to_string());
+        Pager { req, limit, token: None, started: false, resource_version: None }
+    }
+
+    /// Reads the next page into `sink`; Ok(false) once the list is complete.
+    pub(crate) async fn next(
+        &mut self,
+        client: &Client,
+        server: &str,
+        sink: &mut impl ItemSink,
+    ) -> Result<bool, PageError> {
+        if self.started && self.token.is_none() {
+            return Ok(false);
+        }
+        self.started = true;
+        let mut all: Vec<(&str, Option<&str>)> = self.req.params.to_vec();
+        all.push(("limit", self.limit.as_deref()));
+        all.push(("continue", self.token.as_deref()));
+        let mut split = Splitter::new();
+        let mut bytes = 0u64;
+        let fetched =
+            fetch(client, server, &page_uri(self.req.path, &all), self.req.accept, self.req.action, |p| match p {
+                Piece::Start => {
+                    split = Splitter::new();
+                    bytes = 0;
+                    sink.begin_page();
+                    Ok(())
+                }
+                Piece::Data(d) => {
+                    bytes += d.len() as u64;
+                    split.feed(d, |item| sink.item(item))
+                }
+            })
+            .await;
+        match (fetched, &self.token) {
+            // A 410 on the first page is not about a continue token.
+            (Err(e @ PageError::Expired(_)), None) => return Err(PageError::Fatal(e.into_error("API server"))),
+            (r, _) => r?,
+        }
+        let meta = split.meta().map_err(|e| decode_error(self.req.action.resource, e))?;
+        sink.end_page(bytes);
+        self.resource_version = self.resource_version.take().or(meta.resource_version.map(|s| s.into_owned()));
+        self.token = meta.continue_token.map(|s| s.into_owned()).filter(|t| !t.is_empty());
+        Ok(self.token.is_some())
+    }
+}
+
+/// Every page of a List through `sink`; the list's resourceVersion.
+pub(crate) async fn walk_items(
+    client: &Client,
+    server: &str,
+    req: Paged<'_>,
+    sink: &mut impl ItemSink,
+) -> Result<Option<String>, PageError> {
+    let mut pager = Pager::new(req);
+    while pager.next(client, server, sink).await? {}
+    Ok(pager.resource_version)
 }
 
 pub(crate) fn unreachable(server: &str, e: &kube::Error) -> Error {
@@ -294,54 +424,36 @@ pub async fn count_pods(
         ("includeObject", table.then_some("None")),
     ];
     let action = Action { resource: "pods", namespace: q.namespace.as_deref() };
+    let path = q.path();
+    let req = Paged {
+        path: &path,
+        accept: if table { TABLE } else { JSON },
+        params: &params,
+        chunk_size: q.chunk_size,
+        action,
+    };
     let mut restarts = 0;
     loop {
-        let mut tally = Tally::new();
-        let mut seen = Progress::default();
-        let mut resource_version = None;
-        let accept = if table { TABLE } else { JSON };
-        let path = q.path();
-        let req = Paged { path: &path, accept, params: &params, chunk_size: q.chunk_size, action };
-        let result = walk(client, server, req, |body| {
-            let (meta, pods) = if table {
-                let page: TablePage = serde_json::from_slice(&body).map_err(|e| decode_error("pod table", e))?;
-                let node = page.node_column().ok_or_else(|| Error::cluster("the pod Table has no Node column"))?;
-                for row in &page.rows {
-                    let node = table_node(row, node);
-                    let facts = PodFacts {
-                        node: node.as_deref(),
-                        phase: Phase::Running,
-                        terminating: false,
-                        daemon_set: false,
-                    };
-                    tally.add(facts.contribution());
-                }
-                (page.metadata, page.rows.len())
-            } else {
-                let page: PodPage = serde_json::from_slice(&body).map_err(|e| decode_error("pod", e))?;
-                for pod in &page.items {
-                    tally.add(pod.facts().contribution());
-                }
-                (page.metadata, page.items.len())
-            };
-            seen.pages += 1;
-            seen.pods += pods as u64;
-            seen.bytes += body.len() as u64;
-            progress(seen);
-            if resource_version.is_none() {
-                resource_version = meta.resource_version.map(|s| s.into_owned());
-            }
-            Ok(meta.continue_token.map(|s| s.into_owned()))
-        })
-        .await;
+        let mut fold = Fold {
+            tally: Tally::new(),
+            page: Tally::new(),
+            page_pods: 0,
+            seen: Progress::default(),
+            progress: &mut progress,
+        };
+        let result = if table {
+            count_table(client, server, req, &mut fold).await
+        } else {
+            walk_items(client, server, req, &mut fold).await
+        };
         match result {
-            Ok(()) => return Ok(PodCount { tally, resource_version }),
+            Ok(resource_version) => return Ok(PodCount { tally: fold.tally, resource_version }),
             Err(e @ (PageError::Transient(_) | PageError::Fatal(_))) => return Err(e.into_error("API server")),
             Err(PageError::Expired(msg)) if restarts < MAX_RESTARTS => {
                 restarts += 1;
                 warn(format!(
                     "the pod list expired after {} pages (410 Gone: {msg}); counting again from the top ({restarts}/{MAX_RESTARTS})",
-                    seen.pages
+                    fold.seen.pages
                 ));
             }
             Err(PageError::Expired(msg)) => {
@@ -352,6 +464,70 @@ pub async fn count_pods(
             }
         }
     }
+}
+
+/// Folds pods into a tally page by page; a page counts only once complete,
+/// so a page retried after a dropped connection is not counted twice.
+struct Fold<'p, P: FnMut(Progress)> {
+    tally: Tally<String>,
+    page: Tally<String>,
+    page_pods: u64,
+    seen: Progress,
+    progress: &'p mut P,
+}
+
+impl<P: FnMut(Progress)> Fold<'_, P> {
+    fn add(&mut self, facts: PodFacts<&str>) {
+        self.page.add(facts.contribution());
+        self.page_pods += 1;
+    }
+}
+
+impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
+    fn begin_page(&mut self) {
+        self.page = Tally::new();
+        self.page_pods = 0;
+    }
+
+    fn item(&mut self, json: &[u8]) -> Result<()> {
+        let pod: SlimPod = serde_json::from_slice(json).map_err(|e| decode_error("pod", e))?;
+        self.add(pod.facts());
+        Ok(())
+    }
+
+    fn end_page(&mut self, bytes: u64) {
+        self.tally.absorb(&self.page, String::clone);
+        self.seen.pages += 1;
+        self.seen.pods += self.page_pods;
+        self.seen.bytes += bytes;
+        (self.progress)(self.seen);
+    }
+}
+
+/// The Table API path: pages are small (a few bytes a pod), so each is read
+/// whole and its Node column folded.
+async fn count_table<P: FnMut(Progress)>(
+    client: &Client,
+    server: &str,
+    req: Paged<'_>,
+    fold: &mut Fold<'_, P>,
+) -> Result<Option<String>, PageError> {
+    let mut rv = None;
+    walk(client, server, req, |body| {
+        let page: TablePage = serde_json::from_slice(&body).map_err(|e| decode_error("pod table", e))?;
+        let column = page.node_column().ok_or_else(|| Error::cluster("the pod Table has no Node column"))?;
+        fold.begin_page();
+        for row in &page.rows {
+            // The phase filter ran on the server: every row is a counted pod.
+            let node = table_node(row, column);
+            fold.add(PodFacts { node: node.as_deref(), phase: Phase::Running, terminating: false, daemon_set: false });
+        }
+        fold.end_page(body.len() as u64);
+        rv = rv.take().or(page.metadata.resource_version.map(|s| s.into_owned()));
+        Ok(page.metadata.continue_token.map(|s| s.into_owned()))
+    })
+    .await?;
+    Ok(rv)
 }
 
 /// Lists nodes (all, or those matching `label_selector`).

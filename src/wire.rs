@@ -19,15 +19,6 @@ pub struct ListMeta<'a> {
     pub resource_version: Option<Cow<'a, str>>,
 }
 
-/// One page of a pod List.
-#[derive(Debug, Deserialize)]
-pub struct PodPage<'a> {
-    #[serde(borrow, default)]
-    pub metadata: ListMeta<'a>,
-    #[serde(borrow, default)]
-    pub items: Vec<SlimPod<'a>>,
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct SlimPod<'a> {
     #[serde(borrow, default)]
@@ -255,10 +246,19 @@ mod tests {
             {"metadata":{"name":"b","ownerReferences":[{"kind":"DaemonSet","name":"ds"}]},"spec":{},"status":{}},
             {"metadata":{"name":"c"},"spec":{"nodeName":""},"status":{"phase":"Succeeded"}}
           ]}"#;
-        let p: PodPage = serde_json::from_str(page).unwrap();
-        assert_eq!(p.metadata.continue_token.as_deref(), Some("abc"));
-        assert_eq!(p.metadata.resource_version.as_deref(), Some("42"));
-        let f: Vec<_> = p.items.iter().map(|i| i.facts()).collect();
+        let mut items = Vec::new();
+        let mut split = crate::split::Splitter::new();
+        split
+            .feed::<serde_json::Error>(page.as_bytes(), |i| {
+                items.push(i.to_vec());
+                Ok(())
+            })
+            .unwrap();
+        let meta = split.meta().unwrap();
+        assert_eq!(meta.continue_token.as_deref(), Some("abc"));
+        assert_eq!(meta.resource_version.as_deref(), Some("42"));
+        let pods: Vec<SlimPod> = items.iter().map(|i| serde_json::from_slice(i).unwrap()).collect();
+        let f: Vec<_> = pods.iter().map(|p| p.facts()).collect();
         assert_eq!(f[0], PodFacts { node: Some("n-1"), phase: Phase::Running, terminating: true, daemon_set: true });
         // Not the controller: not a DaemonSet pod. No phase: Pending.
         assert_eq!(f[1], PodFacts { node: None, phase: Phase::Pending, terminating: false, daemon_set: false });
