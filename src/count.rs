@@ -24,26 +24,9 @@ fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-async fn count_one(target: Target, args: CountArgs, status: Status) -> Result<Counted> {
+async fn count_one(target: Target, args: CountArgs, method: Method, status: Status) -> Result<Counted> {
     let f = &args.filter;
-    let query = PodQuery {
-        namespace: f.namespace.clone().filter(|_| !f.all_namespaces),
-        label_selector: f.selector.clone(),
-        field_selector: f.field_selector.clone(),
-        chunk_size: args.chunk_size,
-        resource_version: None,
-        method: match (args.method, args.output) {
-            (MethodChoice::Objects, _) => Method::Objects,
-            (MethodChoice::Table, Output::Table) => Method::Table,
-            (MethodChoice::Table, _) => {
-                return Err(Error::usage(
-                    "--method table gives counts only: use it with -o table (wide, json and yaml print the breakdown)",
-                ));
-            }
-            (MethodChoice::Auto, Output::Table) => Method::Table,
-            (MethodChoice::Auto, _) => Method::Objects,
-        },
-    };
+    let query = PodQuery::new(f, args.chunk_size, method);
     let nodes = list_nodes(&target.client, &target.server, f.node_selector.as_deref(), args.chunk_size);
     let mut last_pods = 0;
     let pods = count_pods(
@@ -73,12 +56,7 @@ async fn count_one(target: Target, args: CountArgs, status: Status) -> Result<Co
         context: target.context,
         observed_at: now_rfc3339(),
         resource_version: pods.resource_version,
-        filter: Filter {
-            namespace: query.namespace,
-            label_selector: query.label_selector,
-            field_selector: query.field_selector,
-            node_selector: f.node_selector.clone(),
-        },
+        filter: Filter::of(&query, f.node_selector.as_deref()),
         rows,
         unscheduled: pods.tally.unscheduled(),
     })
@@ -86,13 +64,24 @@ async fn count_one(target: Target, args: CountArgs, status: Status) -> Result<Co
 
 /// Runs `count` and returns the exit code.
 pub async fn run(args: CountArgs) -> Result<i32> {
+    let method = match (args.method, args.output) {
+        (MethodChoice::Objects, _) => Method::Objects,
+        (MethodChoice::Table, Output::Table) => Method::Table,
+        (MethodChoice::Table, _) => {
+            return Err(Error::usage(
+                "--method table gives counts only: use it with -o table (wide, json and yaml print the breakdown)",
+            ));
+        }
+        (MethodChoice::Auto, Output::Table) => Method::Table,
+        (MethodChoice::Auto, _) => Method::Objects,
+    };
     let targets = targets(&args.connection).await?;
     let several = targets.len() > 1 || args.connection.all_contexts;
     let status = Status::new();
     let mut set = JoinSet::new();
     for (i, t) in targets.iter().cloned().enumerate() {
         let (args, status) = (args.clone(), status.clone());
-        set.spawn(async move { (i, count_one(t, args, status).await) });
+        set.spawn(async move { (i, count_one(t, args, method, status).await) });
     }
     let work = async {
         let mut results: Vec<Option<Result<Counted>>> = vec![None; targets.len()];

@@ -10,6 +10,7 @@ use http_body_util::BodyExt;
 use kube::Client;
 use kube::client::Body;
 
+use crate::cli::FilterArgs;
 use crate::error::{Error, Result, chain};
 use crate::report::NodeInfo;
 use crate::split::Splitter;
@@ -54,6 +55,18 @@ pub struct PodQuery {
 }
 
 impl PodQuery {
+    /// The query kubectl's selection flags ask for.
+    pub fn new(f: &FilterArgs, chunk_size: u32, method: Method) -> PodQuery {
+        PodQuery {
+            namespace: f.namespace.clone().filter(|_| !f.all_namespaces),
+            label_selector: f.selector.clone(),
+            field_selector: f.field_selector.clone(),
+            chunk_size,
+            resource_version: None,
+            method,
+        }
+    }
+
     /// The field selector sent: the user's, ANDed with [`NOT_FINISHED`].
     pub fn server_field_selector(&self) -> String {
         match self.field_selector.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

@@ -4,6 +4,7 @@
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, presets};
 use serde::Serialize;
 
+use crate::list::PodQuery;
 use crate::report::{NodeRow, Totals, totals};
 
 pub const API_VERSION: &str = "podcount/v1";
@@ -19,6 +20,16 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filters a query ran with (the pod query's, plus the node selector).
+    pub fn of(q: &PodQuery, node_selector: Option<&str>) -> Filter {
+        Filter {
+            namespace: q.namespace.clone(),
+            label_selector: q.label_selector.clone(),
+            field_selector: q.field_selector.clone(),
+            node_selector: node_selector.map(String::from),
+        }
+    }
+
     fn describe(&self) -> Option<String> {
         let parts: Vec<String> = [
             ("namespace", &self.namespace),

@@ -167,20 +167,8 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     let targets = targets(&args.connection).await?;
     let several = targets.len() > 1 || args.connection.all_contexts;
     let f = &args.filter;
-    let query = PodQuery {
-        namespace: f.namespace.clone().filter(|_| !f.all_namespaces),
-        label_selector: f.selector.clone(),
-        field_selector: f.field_selector.clone(),
-        chunk_size: args.chunk_size,
-        resource_version: None,
-        method: Method::Objects,
-    };
-    let filter = Filter {
-        namespace: query.namespace.clone(),
-        label_selector: query.label_selector.clone(),
-        field_selector: query.field_selector.clone(),
-        node_selector: f.node_selector.clone(),
-    };
+    let query = PodQuery::new(f, args.chunk_size, Method::Objects);
+    let filter = Filter::of(&query, f.node_selector.as_deref());
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
