@@ -722,7 +722,7 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
             serde_json::to_string_pretty(&json!({
                 "apiVersion": "podcount/v1", "kind": "PodCountBench", "context": t.context, "date": date,
                 "serverVersion": server, "nodes": nodes, "countedPods": pods, "iterations": args.iterations,
-                "results": summaries,
+                "results": summaries, "probe": probe,
             }))
             .expect("serialisable")
                 + "\n"
