@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use kube::Client;
@@ -313,16 +313,17 @@ async fn watch<K: Kind>(
         };
         let Ok(data) = frame.into_data() else { continue };
         src.meter.read(data.len());
+        // Only the new bytes can hold the next newline.
+        let mut scan_from = buf.len();
         buf.extend_from_slice(&data);
-        while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
-            let line = buf.split_to(nl + 1);
-            if let Some(end) = handle_line::<K>(&line[..nl], rv, tx).await? {
+        while let Some(nl) = buf[scan_from..].iter().position(|&b| b == b'\n') {
+            let line = buf.split_to(scan_from + nl + 1);
+            scan_from = 0;
+            if let Some(end) = handle_line::<K>(&line[..line.len() - 1], rv, tx).await? {
                 return Ok(end);
             }
         }
-        if buf.is_empty() {
-            buf.clear();
-        } else if buf.remaining() > 64 << 20 {
+        if buf.len() > 64 << 20 {
             return Ok(Ended::Transient(Error::cluster("a watch event over 64 MiB: reconnecting")));
         }
     }
