@@ -41,7 +41,6 @@ pub struct Run {
     pub bytes: u64,
     pub peak_rss_kib: u64,
     pub steady_rss_kib: Option<u64>,
-    pub tracked_pods: Option<u64>,
     pub store_bytes_per_pod: Option<f64>,
     /// Informers: answering "pods on every node" from memory.
     pub query_micros: Option<f64>,
@@ -310,7 +309,6 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration) -> Result<Run> {
         requests: meter.requests.load(std::sync::atomic::Ordering::Relaxed),
         bytes: meter.bytes.load(std::sync::atomic::Ordering::Relaxed),
         steady_rss_kib: Some(proc_status_kib("VmRSS:")),
-        tracked_pods: Some(store.len() as u64),
         store_bytes_per_pod: Some(store.bytes_per_pod()),
         query_micros: Some(query_micros(&store, &names)),
         counts: counts_of(store.tally(), |k| names.name(*k).to_string()),
@@ -403,7 +401,6 @@ async fn streaming(t: &Target, steady: Duration) -> Result<Run> {
     };
     run.seconds = synced.as_secs_f64();
     run.steady_rss_kib = Some(proc_status_kib("VmRSS:"));
-    run.tracked_pods = Some(store.len() as u64);
     run.store_bytes_per_pod = Some(store.bytes_per_pod());
     run.query_micros = Some(query_micros(&store, &names));
     run.counts = counts_of(store.tally(), |k| names.name(*k).to_string());

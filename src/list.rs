@@ -315,6 +315,13 @@ impl<'a> Pager<'a> {
             (Err(e @ PageError::Expired(_)), None) => return Err(PageError::Fatal(e.into_error("API server"))),
             (r, _) => r?,
         }
+        if !split.done() {
+            // The body ended cleanly but early: never count a partial page.
+            return Err(PageError::Transient(Error::cluster(format!(
+                "the {} list page ended before its closing brace",
+                self.req.action.resource
+            ))));
+        }
         let meta = split.meta().map_err(|e| decode_error(self.req.action.resource, e))?;
         sink.end_page(bytes);
         self.resource_version = self.resource_version.take().or(meta.resource_version.map(|s| s.into_owned()));
