@@ -353,7 +353,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__watch)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --interval --for --until-saturated --chunk-size --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --interval --for --until-saturated --chunk-size --initial-list --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,6 +429,10 @@ _kubectl__podcount() {
                     ;;
                 --chunk-size)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --initial-list)
+                    COMPREPLY=($(compgen -W "paged stream" -- "${cur}"))
                     return 0
                     ;;
                 *)

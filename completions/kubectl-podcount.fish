@@ -28,7 +28,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l kubec
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s n -l namespace -d 'Count only pods in this namespace' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l field-selector -d 'Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)' -r
@@ -62,7 +62,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s n -l namespace -d 'Count only pods in this namespace' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l field-selector -d 'Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)' -r
@@ -89,7 +89,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s n -l namespace -d 'Count only pods in this namespace' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l field-selector -d 'Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)' -r
@@ -104,6 +104,8 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l for -d 'Stop after this long (e.g. 10m)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l until-saturated -d 'Exit 1 as soon as any node\'s saturation is above this percentage' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l chunk-size -d 'Objects per List page when (re)listing' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l initial-list -d 'How the initial state is read: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)' -r -f -a "paged\t'A paginated List, then a watch from its resourceVersion'
+stream\t'WatchList: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -111,7 +113,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l strategies -d 'Strategies to run' -r -f -a "floor\t'The floor: the same paged requests as list, bytes read and thrown away'
 list\t''
 list-cached\t''
@@ -133,7 +135,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l request-timeout -d 'Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l strategy -r -f -a "floor\t'The floor: the same paged requests as list, bytes read and thrown away'
 list\t''
 list-cached\t''

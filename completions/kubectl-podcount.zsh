@@ -19,7 +19,7 @@ _kubectl-podcount() {
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
-'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
 '-l+[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
@@ -56,7 +56,7 @@ _arguments "${_arguments_options[@]}" : \
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
-'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
 '-l+[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
@@ -84,7 +84,7 @@ _arguments "${_arguments_options[@]}" : \
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
-'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
 '-l+[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
@@ -100,6 +100,8 @@ jsonl\:"One JSON object per line\: changes and state events"))' \
 '--for=[Stop after this long (e.g. 10m)]:DURATION:_default' \
 '--until-saturated=[Exit 1 as soon as any node'\''s saturation is above this percentage]:PCT:_default' \
 '--chunk-size=[Objects per List page when (re)listing]:N:_default' \
+'--initial-list=[How the initial state is read\: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)]:INITIAL_LIST:((paged\:"A paginated List, then a watch from its resourceVersion"
+stream\:"WatchList\: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it"))' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
@@ -113,7 +115,7 @@ _arguments "${_arguments_options[@]}" : \
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
-'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '*--strategies=[Strategies to run]:STRATEGIES:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
 list\:""
 list-cached\:""
@@ -140,7 +142,7 @@ _arguments "${_arguments_options[@]}" : \
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
-'--request-timeout=[Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit]:DURATION:_default' \
+'--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '--strategy=[]:STRATEGY:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
 list\:""
 list-cached\:""

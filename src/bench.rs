@@ -11,10 +11,8 @@ use std::io::{IsTerminal, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
-use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use http::Request;
 use k8s_openapi::api::core::v1::Pod;
-use kube::client::Body;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -22,11 +20,13 @@ use tokio::sync::mpsc;
 use crate::cli::{BenchArgs, BenchOutput, BenchRunArgs, ConnectionArgs, Strategy};
 use crate::connect::{Target, targets};
 use crate::error::{Error, Result, chain, exit};
-use crate::informer::{self, Event, Meter, Source};
-use crate::list::{self, Action, NOT_FINISHED, PodQuery, count_pods, list_nodes, page_uri, walk};
-use crate::store::{Nodes, PodStore};
+use crate::event::Event;
+use crate::http::Failure;
+use crate::informer::{self, InitialList, Meter, Source};
+use crate::list::{self, NOT_FINISHED, PodQuery, count_pods, list_nodes};
+use crate::pager::{ListRequest, PageMeta, PageSink, Pager, Whole, decode_error};
+use crate::store::{Mirror, PodStore};
 use crate::tally::{Phase, PodFacts, Tally};
-use crate::wire::{SlimPod, WatchLine};
 
 /// What one child run reports.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -90,7 +90,7 @@ pub async fn run_one(args: BenchRunArgs) -> Result<i32> {
                 ..Default::default()
             };
             let mut last = list::Progress::default();
-            let c = count_pods(&t.client, &t.server, &q, |p| last = p, |w| eprintln!("warning: {w}")).await?;
+            let c = count_pods(&t, &q, |p| last = p, |w| eprintln!("warning: {w}")).await?;
             Run {
                 requests: last.pages,
                 bytes: last.bytes,
@@ -102,8 +102,8 @@ pub async fn run_one(args: BenchRunArgs) -> Result<i32> {
         Strategy::Floor => floor(&t, args.chunk_size).await?,
         Strategy::PerNode => per_node(&t, args.chunk_size).await?,
         Strategy::Table => table(&t, args.chunk_size).await?,
-        Strategy::Informer => informer_run(&t, args.chunk_size, args.steady).await?,
-        Strategy::InformerStreaming => streaming(&t, args.steady).await?,
+        Strategy::Informer => informer_run(&t, args.chunk_size, args.steady, InitialList::Paged).await?,
+        Strategy::InformerStreaming => informer_run(&t, args.chunk_size, args.steady, InitialList::Stream).await?,
     };
     if run.skipped.is_none() && run.seconds == 0.0 {
         run.seconds = started.elapsed().as_secs_f64();
@@ -114,43 +114,43 @@ pub async fn run_one(args: BenchRunArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
+/// The all-pods List every list strategy makes, without the phase filter's
+/// users: the baseline request.
+fn all_pods(chunk: u32) -> ListRequest {
+    PodQuery { chunk_size: chunk, ..Default::default() }.list_request()
+}
+
 /// The same paged List, decoding full k8s-openapi Pods: what lean decoding saves.
 async fn list_full(t: &Target, chunk: u32) -> Result<Run> {
     let mut tally: Tally<String> = Tally::new();
-    let mut run = Run::default();
-    let action = Action { resource: "pods", namespace: None };
-    let params = [("fieldSelector", Some(NOT_FINISHED))];
-    let res = walk(
-        &t.client,
-        &t.server,
-        list::Paged { path: "/api/v1/pods", accept: list::JSON, params: &params, chunk_size: chunk, action },
-        |body| {
-            run.requests += 1;
-            run.bytes += body.len() as u64;
-            let page: k8s_openapi::List<Pod> =
-                serde_json::from_slice(&body).map_err(|e| list::decode_error("pod", e))?;
-            for p in &page.items {
-                let node = p.spec.as_ref().and_then(|s| s.node_name.as_deref());
-                let facts = PodFacts {
-                    node,
-                    phase: Phase::parse(p.status.as_ref().and_then(|s| s.phase.as_deref())),
-                    terminating: p.metadata.deletion_timestamp.is_some(),
-                    daemon_set: p
-                        .metadata
-                        .owner_references
-                        .as_ref()
-                        .is_some_and(|o| o.iter().any(|r| r.controller == Some(true) && r.kind == "DaemonSet")),
-                };
-                tally.add(facts.contribution());
-            }
-            Ok(page.metadata.continue_.filter(|c| !c.is_empty()))
-        },
-    )
-    .await;
-    res.map_err(|e| e.into_error("API server"))?;
-    run.counts = counts_of(&tally, String::clone);
-    run.unscheduled = tally.unscheduled();
-    Ok(run)
+    let mut pager = Pager::new(all_pods(chunk));
+    let mut whole = Whole::new(|body: &[u8]| {
+        let page: k8s_openapi::List<Pod> = serde_json::from_slice(body).map_err(|e| decode_error("pod", e))?;
+        for p in &page.items {
+            let node = p.spec.as_ref().and_then(|s| s.node_name.as_deref());
+            let facts = PodFacts {
+                node,
+                phase: Phase::parse(p.status.as_ref().and_then(|s| s.phase.as_deref())),
+                terminating: p.metadata.deletion_timestamp.is_some(),
+                daemon_set: p
+                    .metadata
+                    .owner_references
+                    .as_ref()
+                    .is_some_and(|o| o.iter().any(|r| r.controller == Some(true) && r.kind == "DaemonSet")),
+            };
+            tally.add(facts.contribution());
+        }
+        Ok(PageMeta { continue_token: page.metadata.continue_.filter(|c| !c.is_empty()), resource_version: None })
+    });
+    while pager.next(t, &mut whole).await.map_err(Failure::into_error)? {}
+    drop(whole);
+    Ok(Run {
+        requests: pager.pages,
+        bytes: pager.bytes,
+        counts: counts_of(&tally, String::clone),
+        unscheduled: tally.unscheduled(),
+        ..Default::default()
+    })
 }
 
 /// The continue token from the start of a List body: the apiserver writes
@@ -163,30 +163,40 @@ fn continue_token(body: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(&head[at..at + end]).into_owned()).filter(|t| !t.is_empty())
 }
 
+/// Keeps a page's first 4 KiB (where the continue token is) and drops the
+/// rest as it arrives: the floor streams as `list` does.
+#[derive(Default)]
+struct Discard {
+    head: Vec<u8>,
+}
+
+impl PageSink for Discard {
+    fn begin(&mut self) {
+        self.head.clear();
+    }
+
+    fn data(&mut self, bytes: &[u8]) -> Result<()> {
+        let room = 4096usize.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<PageMeta, Failure> {
+        Ok(PageMeta { continue_token: continue_token(&self.head), resource_version: None })
+    }
+}
+
 /// The floor: the paged requests `list` makes, with nothing decoded.
 async fn floor(t: &Target, chunk: u32) -> Result<Run> {
-    let mut run = Run::default();
-    let action = Action { resource: "pods", namespace: None };
-    let params = [("fieldSelector", Some(NOT_FINISHED))];
-    walk(
-        &t.client,
-        &t.server,
-        list::Paged { path: "/api/v1/pods", accept: list::JSON, params: &params, chunk_size: chunk, action },
-        |body| {
-            run.requests += 1;
-            run.bytes += body.len() as u64;
-            Ok(continue_token(&body))
-        },
-    )
-    .await
-    .map_err(|e| e.into_error("API server"))?;
-    run.skipped = None;
-    Ok(run)
+    let mut pager = Pager::new(all_pods(chunk));
+    let mut sink = Discard::default();
+    while pager.next(t, &mut sink).await.map_err(Failure::into_error)? {}
+    Ok(Run { requests: pager.pages, bytes: pager.bytes, ..Default::default() })
 }
 
 /// One List per node (fieldSelector=spec.nodeName=N), eight at a time.
 async fn per_node(t: &Target, chunk: u32) -> Result<Run> {
-    let nodes = list_nodes(&t.client, &t.server, None, chunk).await?;
+    let nodes = list_nodes(t, None, chunk).await?;
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     let mut set = tokio::task::JoinSet::new();
     for n in nodes {
@@ -199,7 +209,7 @@ async fn per_node(t: &Target, chunk: u32) -> Result<Run> {
                 ..Default::default()
             };
             let mut last = list::Progress::default();
-            let c = count_pods(&t.client, &t.server, &q, |p| last = p, |_| {}).await?;
+            let c = count_pods(&t, &q, |p| last = p, |_| {}).await?;
             let pods = c.tally.node(n.name.as_str()).pods;
             Ok::<_, Error>((n.name, pods, last))
         });
@@ -222,7 +232,7 @@ async fn per_node(t: &Target, chunk: u32) -> Result<Run> {
 async fn table(t: &Target, chunk: u32) -> Result<Run> {
     let q = PodQuery { chunk_size: chunk, method: list::Method::Table, ..Default::default() };
     let mut last = list::Progress::default();
-    let c = count_pods(&t.client, &t.server, &q, |p| last = p, |w| eprintln!("warning: {w}")).await?;
+    let c = count_pods(t, &q, |p| last = p, |w| eprintln!("warning: {w}")).await?;
     Ok(Run {
         requests: last.pages,
         bytes: last.bytes,
@@ -232,7 +242,8 @@ async fn table(t: &Target, chunk: u32) -> Result<Run> {
     })
 }
 
-fn query_micros(store: &PodStore, names: &Nodes) -> f64 {
+fn query_micros(store: &PodStore) -> f64 {
+    let names = store.names();
     let start = Instant::now();
     let rounds = 100;
     let mut sink = 0u64;
@@ -245,25 +256,24 @@ fn query_micros(store: &PodStore, names: &Nodes) -> f64 {
     start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds)
 }
 
-/// list+watch to first sync, then `steady` of watching.
-async fn informer_run(t: &Target, chunk: u32, steady: Duration) -> Result<Run> {
+/// The watch's informer to first sync, then `steady` of watching: `Paged`
+/// is list+watch, `Stream` WatchList (skipped where the server refuses it).
+async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: InitialList) -> Result<Run> {
     let meter = Meter::default();
     let src = Source {
-        client: t.client.clone(),
-        server: t.server.clone(),
+        target: t.clone(),
         path: "/api/v1/pods".into(),
         namespace: None,
         label_selector: None,
         field_selector: Some(NOT_FINISHED.into()),
         chunk_size: chunk,
+        initial,
         meter: meter.clone(),
     };
     let (tx, mut rx) = mpsc::channel(64);
     let task = tokio::spawn(informer::run::<informer::Pods>(src, tx));
     let started = Instant::now();
-    let mut names = Nodes::default();
-    let mut store = PodStore::new();
-    let mut next: Option<PodStore> = None;
+    let mut store = Mirror::new(PodStore::new());
     let mut synced_after = None;
     let deadline = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(deadline);
@@ -273,28 +283,17 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration) -> Result<Run> {
             _ = &mut deadline => break,
         };
         let Some(ev) = ev else { break };
-        match ev {
-            Event::Relist { .. } => next = Some(PodStore::new()),
-            Event::Page(items) => {
-                let n = next.as_mut().expect("pages follow a relist");
-                for r in items {
-                    n.apply(&mut names, r.uid, r.facts());
-                }
-            }
-            Event::Synced => {
-                store = next.take().unwrap_or_default();
-                if synced_after.is_none() {
-                    synced_after = Some(started.elapsed());
-                    deadline.as_mut().reset(tokio::time::Instant::now() + steady);
-                }
-            }
-            Event::Apply(r) => {
-                store.apply(&mut names, r.uid, r.facts());
-            }
-            Event::Delete(uid) => {
-                store.delete(uid);
-            }
-            Event::Reconnecting { .. } => {}
+        if let Event::Relist { why } = &ev
+            && why.contains("refused WatchList")
+        {
+            task.abort();
+            return Ok(Run { skipped: Some(why.clone()), ..Default::default() });
+        }
+        let synced = matches!(ev, Event::Synced);
+        store.handle(ev, &mut |_| {});
+        if synced && synced_after.is_none() {
+            synced_after = Some(started.elapsed());
+            deadline.as_mut().reset(tokio::time::Instant::now() + steady);
         }
     }
     task.abort();
@@ -304,108 +303,18 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration) -> Result<Run> {
     let Some(synced) = synced_after else {
         return Err(Error::cluster("the informer never synced"));
     };
+    let store = &store.live;
     Ok(Run {
         seconds: synced.as_secs_f64(),
         requests: meter.requests.load(std::sync::atomic::Ordering::Relaxed),
         bytes: meter.bytes.load(std::sync::atomic::Ordering::Relaxed),
         steady_rss_kib: Some(proc_status_kib("VmRSS:")),
         store_bytes_per_pod: Some(store.bytes_per_pod()),
-        query_micros: Some(query_micros(&store, &names)),
-        counts: counts_of(store.tally(), |k| names.name(*k).to_string()),
+        query_micros: Some(query_micros(store)),
+        counts: counts_of(store.tally(), |k| store.names().name(*k).to_string()),
         unscheduled: store.tally().unscheduled(),
         ..Default::default()
     })
-}
-
-/// WatchList: one watch that starts with the current state as ADDED events
-/// and marks its end with a bookmark. Skipped where the server lacks it.
-async fn streaming(t: &Target, steady: Duration) -> Result<Run> {
-    let uri = page_uri(
-        "/api/v1/pods",
-        &[
-            ("watch", Some("1")),
-            ("sendInitialEvents", Some("true")),
-            ("resourceVersionMatch", Some("NotOlderThan")),
-            ("allowWatchBookmarks", Some("true")),
-            ("fieldSelector", Some(NOT_FINISHED)),
-            ("timeoutSeconds", Some("600")),
-        ],
-    );
-    let req = Request::get(&uri)
-        .header(header::ACCEPT, "application/json")
-        .body(Body::empty())
-        .map_err(|e| Error::usage(e.to_string()))?;
-    let started = Instant::now();
-    let resp = t.client.send(req).await.map_err(|e| list::unreachable(&t.server, &e))?;
-    let status = resp.status();
-    let mut body = resp.into_body();
-    let mut run = Run { requests: 1, ..Default::default() };
-    if status != StatusCode::OK {
-        let bytes = body.collect_bytes().await.unwrap_or_default();
-        let st: crate::wire::ApiStatus = serde_json::from_slice(&bytes).unwrap_or_default();
-        run.skipped = Some(format!("the server refused WatchList ({status}): {}", st.message));
-        return Ok(run);
-    }
-    let mut names = Nodes::default();
-    let mut store = PodStore::new();
-    let mut buf = Vec::new();
-    let mut synced: Option<Duration> = None;
-    let first_event_deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let wait = match synced {
-            Some(at) => (at + steady).saturating_sub(started.elapsed()),
-            None => first_event_deadline.saturating_duration_since(Instant::now()),
-        };
-        let frame = match tokio::time::timeout(wait, body.frame()).await {
-            Err(_) if synced.is_some() => break,
-            Err(_) => {
-                run.skipped =
-                    Some("no initial-events-end bookmark within 60 s: the server ignores sendInitialEvents".into());
-                return Ok(run);
-            }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(Error::cluster(format!("the WatchList stream failed: {}", chain(&e)))),
-            Ok(Some(Ok(f))) => f,
-        };
-        let Ok(data) = frame.into_data() else { continue };
-        run.bytes += data.len() as u64;
-        buf.extend_from_slice(&data);
-        while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=nl).collect();
-            let ev: WatchLine = serde_json::from_slice(&line).map_err(|e| list::decode_error("watch", e))?;
-            match ev.type_.as_ref() {
-                "ADDED" | "MODIFIED" => {
-                    let p: SlimPod = serde_json::from_str(ev.object.get()).map_err(|e| list::decode_error("pod", e))?;
-                    store.apply(&mut names, crate::store::uid_key(&p.metadata.uid), p.facts());
-                }
-                "DELETED" => {
-                    let p: SlimPod = serde_json::from_str(ev.object.get()).map_err(|e| list::decode_error("pod", e))?;
-                    store.delete(crate::store::uid_key(&p.metadata.uid));
-                }
-                "BOOKMARK"
-                    if synced.is_none() && ev.object.get().contains("\"k8s.io/initial-events-end\":\"true\"") =>
-                {
-                    synced = Some(started.elapsed());
-                }
-                "ERROR" => {
-                    run.skipped = Some(format!("the server ended WatchList with an error: {}", ev.object.get()));
-                    return Ok(run);
-                }
-                _ => {}
-            }
-        }
-    }
-    let Some(synced) = synced else {
-        run.skipped = Some("the stream ended before the initial-events-end bookmark".into());
-        return Ok(run);
-    };
-    run.seconds = synced.as_secs_f64();
-    run.steady_rss_kib = Some(proc_status_kib("VmRSS:"));
-    run.store_bytes_per_pod = Some(store.bytes_per_pod());
-    run.query_micros = Some(query_micros(&store, &names));
-    run.counts = counts_of(store.tally(), |k| names.name(*k).to_string());
-    run.unscheduled = store.tally().unscheduled();
-    Ok(run)
 }
 
 // ------------------------------------------------------------------- probe
@@ -622,7 +531,14 @@ async fn child(args: &BenchArgs, strategy: Strategy, chunk: u32, full: bool) -> 
     if full {
         cmd.arg("--decode-full");
     }
-    let out = cmd.output().await.map_err(|e| Error::usage(format!("cannot run a bench child: {e}")))?;
+    cmd.kill_on_drop(true);
+    let out = match args.connection.request_timeout.0 {
+        Some(limit) => tokio::time::timeout(limit, cmd.output()).await.map_err(|_| {
+            Error::cluster(format!("timed out after {} (--request-timeout)", humantime::format_duration(limit)))
+        })?,
+        None => cmd.output().await,
+    };
+    let out = out.map_err(|e| Error::usage(format!("cannot run a bench child: {e}")))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let err = err.trim().trim_start_matches("error: ");
@@ -639,7 +555,7 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
         .request(Request::get("/version").body(Vec::new()).map_err(|e| Error::usage(e.to_string()))?)
         .await
         .map_err(|e| Error::cluster(format!("cannot read the server version: {}", chain(&e))))?;
-    let nodes = list_nodes(&t.client, &t.server, None, 500).await?.len();
+    let nodes = list_nodes(&t, None, 500).await?.len();
 
     let mut plan: Vec<(Strategy, u32, bool)> = Vec::new();
     for s in &args.strategies {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::informer::InitialList;
 use crate::report::SortBy;
 use crate::verdict::Percent;
 
@@ -141,6 +142,10 @@ pub struct WatchArgs {
     /// Objects per List page when (re)listing
     #[arg(long, value_name = "N", default_value_t = 500, help_heading = "Listing")]
     pub chunk_size: u32,
+    /// How the initial state is read: paged (List, then watch) or stream (WatchList,
+    /// falling back to paged where the server refuses it)
+    #[arg(long, value_enum, default_value = "paged", help_heading = "Listing")]
+    pub initial_list: InitialList,
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
@@ -277,7 +282,9 @@ pub struct ConnectionArgs {
     /// Kubeconfig user to use (overrides the context's)
     #[arg(long, value_name = "NAME", help_heading = "Connection")]
     pub user: Option<String>,
-    /// Time limit for the whole run, e.g. 30s or 2m; a bare number is seconds; 0 is no limit
+    /// count: time limit for each context's count; watch: for each list page and each watch
+    /// request until it is established; bench: for each strategy run. 30s, 2m; a bare number
+    /// is seconds; 0 is no limit (a single request is still bounded at 60s)
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_timeout, help_heading = "Connection")]
     pub request_timeout: Timeout,
 }

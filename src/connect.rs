@@ -10,14 +10,15 @@ use kube::{Client, Config};
 
 use crate::cli::ConnectionArgs;
 use crate::error::{Error, Result, chain};
+use crate::http::{self, Endpoint, Timeouts};
 
 /// One cluster to talk to.
 #[derive(Clone)]
 pub struct Target {
     /// The context name (`in-cluster` without a kubeconfig).
     pub context: String,
-    pub server: String,
     pub client: Client,
+    pub at: Endpoint,
 }
 
 fn load_kubeconfig(path: Option<&Path>) -> Result<Option<Kubeconfig>> {
@@ -83,19 +84,43 @@ fn list_or_none(names: &[&str]) -> String {
     if names.is_empty() { "none".to_string() } else { names.join(", ") }
 }
 
-fn client(context: String, config: Config) -> Result<Target> {
-    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
-    let client = Client::try_from(config)
-        .map_err(|e| Error::usage(format!("context {context}: cannot set up a client for {server}: {}", chain(&e))))?;
-    Ok(Target { context, server, client })
+fn client(context: String, config: Config, mut at: Endpoint) -> Result<Target> {
+    at.server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    if let Some(proxy) = &config.proxy_url {
+        return Err(Error::usage(format!(
+            "context {context}: kubeconfig cluster {:?} sets proxy-url {proxy}, which kubectl podcount does not support yet",
+            at.cluster
+        )));
+    }
+    let client = http::client(&config, at.timeouts).map_err(|e| {
+        Error::usage(format!(
+            "context {context}: cannot set up a client for {} (kubeconfig cluster {:?}, user {:?}): {}",
+            at.server,
+            at.cluster,
+            at.user,
+            chain(&e)
+        ))
+    })?;
+    Ok(Target { context, client, at })
+}
+
+/// The kubeconfig cluster and user entries a context resolves to.
+fn entries(kc: &Kubeconfig, context: &str, args: &ConnectionArgs) -> (String, String) {
+    let ctx = kc.contexts.iter().find(|c| c.name == context).and_then(|c| c.context.as_ref());
+    let cluster = args.cluster.clone().or_else(|| ctx.map(|c| c.cluster.clone())).unwrap_or_default();
+    let user = args.user.clone().or_else(|| ctx.and_then(|c| c.user.clone())).unwrap_or_default();
+    (cluster, user)
 }
 
 /// One client per selected context, in the order given.
 pub async fn targets(args: &ConnectionArgs) -> Result<Vec<Target>> {
+    let base =
+        Endpoint { request_timeout: args.request_timeout.0, timeouts: Timeouts::from_env(), ..Default::default() };
     let Some(kc) = load_kubeconfig(args.kubeconfig.as_deref())? else {
         let config = Config::incluster()
             .map_err(|e| Error::usage(format!("cannot load the in-cluster configuration: {}", chain(&e))))?;
-        return Ok(vec![client("in-cluster".to_string(), config)?]);
+        let at = Endpoint { cluster: "in-cluster".into(), user: "service account".into(), ..base };
+        return Ok(vec![client("in-cluster".to_string(), config, at)?]);
     };
     let mut out = Vec::new();
     for context in contexts(&kc, args)? {
@@ -107,7 +132,8 @@ pub async fn targets(args: &ConnectionArgs) -> Result<Vec<Target>> {
         let config = Config::from_custom_kubeconfig(kc.clone(), &opts)
             .await
             .map_err(|e| Error::usage(format!("context {context}: invalid kubeconfig: {}", chain(&e))))?;
-        out.push(client(context, config)?);
+        let (cluster, user) = entries(&kc, &context, args);
+        out.push(client(context, config, Endpoint { cluster, user, ..base.clone() })?);
     }
     Ok(out)
 }

@@ -24,14 +24,27 @@ fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
+/// One context's count, within `--request-timeout` when given, so a stalled
+/// cluster costs only its own line.
+async fn count_bounded(target: Target, args: CountArgs, method: Method, status: Status) -> Result<Counted> {
+    let Some(limit) = target.at.request_timeout else {
+        return count_one(target, args, method, status).await;
+    };
+    tokio::time::timeout(limit, count_one(target, args, method, status)).await.unwrap_or_else(|_| {
+        Err(Error::cluster(format!(
+            "timed out after {} (--request-timeout): the API server did not finish answering",
+            humantime::format_duration(limit)
+        )))
+    })
+}
+
 async fn count_one(target: Target, args: CountArgs, method: Method, status: Status) -> Result<Counted> {
     let f = &args.filter;
     let query = PodQuery::new(f, args.chunk_size, method);
-    let nodes = list_nodes(&target.client, &target.server, f.node_selector.as_deref(), args.chunk_size);
+    let nodes = list_nodes(&target, f.node_selector.as_deref(), args.chunk_size);
     let mut last_pods = 0;
     let pods = count_pods(
-        &target.client,
-        &target.server,
+        &target,
         &query,
         |p: Progress| {
             // Progress reports running totals; the status adds deltas.
@@ -81,25 +94,13 @@ pub async fn run(args: CountArgs) -> Result<i32> {
     let mut set = JoinSet::new();
     for (i, t) in targets.iter().cloned().enumerate() {
         let (args, status) = (args.clone(), status.clone());
-        set.spawn(async move { (i, count_one(t, args, method, status).await) });
+        set.spawn(async move { (i, count_bounded(t, args, method, status).await) });
     }
-    let work = async {
-        let mut results: Vec<Option<Result<Counted>>> = vec![None; targets.len()];
-        while let Some(joined) = set.join_next().await {
-            let (i, r) = joined.map_err(|e| Error::cluster(format!("internal error: a count task failed: {e}")))?;
-            results[i] = Some(r);
-        }
-        Ok::<_, Error>(results)
-    };
-    let results = match args.connection.request_timeout.0 {
-        Some(limit) => tokio::time::timeout(limit, work).await.map_err(|_| {
-            Error::cluster(format!(
-                "timed out after {} (--request-timeout): the API server did not finish answering",
-                humantime::format_duration(limit)
-            ))
-        })?,
-        None => work.await,
-    }?;
+    let mut results: Vec<Option<Result<Counted>>> = vec![None; targets.len()];
+    while let Some(joined) = set.join_next().await {
+        let (i, r) = joined.map_err(|e| Error::cluster(format!("internal error: a count task failed: {e}")))?;
+        results[i] = Some(r);
+    }
     status.finish();
 
     let mut counted = Vec::new();

@@ -1,91 +1,68 @@
-//! The watch source: list + watch with its own small state machine, for pods
-//! and for nodes. It decodes only what counting needs and sends events down a
-//! channel; it keeps nothing but the resourceVersion to resume from.
+//! The watch source: list + watch as an explicit state machine (after kube-rs
+//! `kube-runtime/src/watcher.rs`), for pods and for nodes. It decodes only
+//! what counting needs, sends [`Event`]s down a channel and keeps nothing but
+//! the resourceVersion to resume from.
 //!
 //! ```text
-//! Relist --(pages, Synced)--> Watch(rv) --(stream ends)--> Watch(rv)
-//!   ^                            |  \--(dropped, 5xx)--> Backoff --> Watch(rv)
-//!   \-------(410 Gone)-----------/
+//!            +-------------------- 410 Gone ---------------------+
+//!            v                                                   |
+//!  Empty --(list mode)--> Listing --(last page: Synced)--> Watching(rv) --(closed after a healthy run)--> Watching(rv)
+//!    |                       |                               |   ^
+//!    |                       +--(failure)-->  Backoff ------>+   |   (dropped, silent, 5xx: Reconnecting)
+//!    +--(WatchList mode: initial events, then the same stream)---+
 //! ```
 //!
-//! A relist is announced with `Relist`, sends every object in `Page`s and
-//! ends with `Synced`; the consumer builds a fresh store from those and swaps
-//! it in, so objects deleted while disconnected disappear too.
+//! Every transition is in [`Machine::step`]; every wait before trying again
+//! goes through the one `Backoff` (jittered, reset after a healthy watch).
+//! Before the first sync a failure ends the informer (a wrong context should
+//! not spin); after it, the informer rides out outages.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use kube::Client;
 use kube::client::Body;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
+use crate::connect::Target;
 use crate::error::{Error, Result};
-use crate::list::{Action, ItemSink, PageError, Paged, Pager, classify, decode_error, page_uri, unreachable};
+use crate::event::Event;
+use crate::http::{self, Action, Failure};
+use crate::list::JSON;
+use crate::pager::{ItemSink, Items, ListRequest, Pager, decode_error, page_uri};
 use crate::report::NodeInfo;
-use crate::store::{Uid, uid_key};
-use crate::tally::{Phase, PodFacts};
+use crate::retry::Backoff;
+use crate::store::{PodRecord, Uid};
 use crate::wire::{ApiStatus, Bookmark, SlimNode, SlimPod, WatchLine};
 
 /// The server ends a watch after this long; we then resume from the last
-/// resourceVersion (under kube's 295 s read timeout).
-const WATCH_TIMEOUT_SECS: u32 = 290;
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// resourceVersion.
+const WATCH_TIMEOUT: Duration = Duration::from_secs(290);
+/// A watch stream that has not ended this long after its `timeoutSeconds`
+/// is dead however quiet it looked: the bound over HTTP/1.1, where there is
+/// no PING (README "How it reads the cluster").
+const WATCH_GRACE: Duration = Duration::from_secs(30);
+/// A watch that ran this long was healthy: the next failure backs off from
+/// the start again.
+const HEALTHY: Duration = Duration::from_secs(10);
+/// Reconnect delays: 250 ms doubling, jittered, up to 10 s.
+const RECONNECT: Backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(10));
+/// WatchList initial events are sent on to the consumer in pages this big.
+const BATCH: usize = 500;
 
-/// A pod as the store needs it; owned so it can cross the channel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PodRecord {
-    pub uid: Uid,
-    pub node: Option<Box<str>>,
-    pub phase: Phase,
-    pub terminating: bool,
-    pub daemon_set: bool,
+/// How the informer gets the initial state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitialList {
+    /// A paginated List, then a watch from its resourceVersion
+    #[default]
+    Paged,
+    /// WatchList: one watch that starts with every object (sendInitialEvents);
+    /// falls back to paged when the server refuses it
+    Stream,
 }
-
-impl PodRecord {
-    fn from_wire(p: &SlimPod) -> PodRecord {
-        let f = p.facts();
-        PodRecord {
-            uid: uid_key(&p.metadata.uid),
-            node: f.node.map(Into::into),
-            phase: f.phase,
-            terminating: f.terminating,
-            daemon_set: f.daemon_set,
-        }
-    }
-
-    pub fn facts(&self) -> PodFacts<&str> {
-        PodFacts {
-            node: self.node.as_deref(),
-            phase: self.phase,
-            terminating: self.terminating,
-            daemon_set: self.daemon_set,
-        }
-    }
-}
-
-/// What an informer tells its consumer.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Event<T, K> {
-    /// A full list begins; `why` is empty for the first one.
-    Relist {
-        why: String,
-    },
-    Page(Vec<T>),
-    Synced,
-    Apply(T),
-    Delete(K),
-    /// The connection failed; the informer is retrying.
-    Reconnecting {
-        why: String,
-    },
-}
-
-pub type PodEvent = Event<PodRecord, Uid>;
-pub type NodeEvent = Event<NodeInfo, String>;
 
 /// What differs between pods and nodes: the path and how to decode.
 pub trait Kind: Send + Sync + 'static {
@@ -105,7 +82,7 @@ impl Kind for Pods {
     const RESOURCE: &'static str = "pods";
     fn object(raw: &[u8]) -> serde_json::Result<(PodRecord, Uid, Option<String>)> {
         let p: SlimPod = serde_json::from_slice(raw)?;
-        let r = PodRecord::from_wire(&p);
+        let r = PodRecord::new(&p.metadata.uid, p.facts());
         let uid = r.uid;
         Ok((r, uid, p.metadata.resource_version.map(|s| s.into_owned())))
     }
@@ -139,13 +116,374 @@ impl Meter {
     }
 }
 
-/// Collects one list page's items (decoded as they arrive).
-struct PageSink<'m, K: Kind> {
+/// Where and what to watch.
+#[derive(Clone)]
+pub struct Source {
+    pub target: Target,
+    pub path: String,
+    pub namespace: Option<String>,
+    pub label_selector: Option<String>,
+    pub field_selector: Option<String>,
+    pub chunk_size: u32,
+    pub initial: InitialList,
+    pub meter: Meter,
+}
+
+/// Where the informer is.
+enum State {
+    /// No usable state: list from scratch. `why` goes into the Relist event.
+    Empty { why: String },
+    /// The paginated initial list, a page per step.
+    Listing { pager: Box<Pager> },
+    /// Synced: (re)open a watch from `rv`.
+    Watching { rv: String },
+    /// Wait (the one backoff), then go on to `then`.
+    Backoff { then: Box<State> },
+}
+
+/// What a step leads to.
+enum Next {
+    Go(State),
+    /// The consumer hung up (Ok), or the cluster refused for good (Err).
+    Stop(Result<()>),
+}
+
+/// Why a watch stream ended.
+enum Ended {
+    /// The server closed it (timeoutSeconds, or early): resume from rv.
+    Closed,
+    Gone(String),
+    Failed(Failure),
+    /// WatchList mode: the server refused it; list instead.
+    Refused(String),
+    /// The consumer is gone.
+    Hangup,
+}
+
+struct Machine<K: Kind> {
+    src: Source,
+    tx: mpsc::Sender<Event<K::Item, K::Key>>,
+    backoff: Backoff,
+    synced_once: bool,
+    initial: InitialList,
+}
+
+/// Runs until the consumer hangs up (Ok) or the cluster refuses for good
+/// (forbidden, bad selector, or any failure before the first sync: Err).
+pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>) -> Result<()> {
+    let initial = src.initial;
+    let mut m = Machine::<K> { src, tx, backoff: RECONNECT, synced_once: false, initial };
+    let mut state = State::Empty { why: String::new() };
+    loop {
+        state = match m.step(state).await {
+            Next::Go(s) => s,
+            Next::Stop(r) => return r,
+        };
+    }
+}
+
+impl<K: Kind> Machine<K> {
+    fn action(&self, verb: &'static str) -> Action<'_> {
+        Action { verb, resource: K::RESOURCE, namespace: self.src.namespace.as_deref() }
+    }
+
+    async fn send(&self, ev: Event<K::Item, K::Key>) -> bool {
+        self.tx.send(ev).await.is_ok()
+    }
+
+    /// The one transition function.
+    async fn step(&mut self, state: State) -> Next {
+        match state {
+            State::Empty { why } if self.initial == InitialList::Stream => self.stream_initial(why).await,
+            State::Empty { why } => {
+                if !self.send(Event::Relist { why }).await {
+                    return Next::Stop(Ok(()));
+                }
+                Next::Go(State::Listing { pager: Box::new(Pager::new(self.list_request())) })
+            }
+            State::Listing { mut pager } => {
+                let mut page = PageItems::<K> { items: Vec::new(), meter: &self.src.meter };
+                let more = pager.next(&self.src.target, &mut Items::new(&mut page, K::RESOURCE)).await;
+                match more {
+                    Ok(more) => {
+                        if !self.send(Event::Page(page.items)).await {
+                            return Next::Stop(Ok(()));
+                        }
+                        if more {
+                            return Next::Go(State::Listing { pager });
+                        }
+                        if !self.send(Event::Synced).await {
+                            return Next::Stop(Ok(()));
+                        }
+                        self.synced_once = true;
+                        Next::Go(State::Watching { rv: pager.resource_version.unwrap_or_default() })
+                    }
+                    Err(Failure::Gone(m)) => Next::Go(State::Empty { why: format!("list expired: {m}") }),
+                    Err(f) => self.failed(f, State::Empty { why: "reconnected".into() }).await,
+                }
+            }
+            State::Watching { mut rv } => {
+                let started = Instant::now();
+                match self.watch(&mut rv).await {
+                    Ended::Closed if started.elapsed() >= HEALTHY => {
+                        self.backoff.reset();
+                        Next::Go(State::Watching { rv })
+                    }
+                    // Closed at once: not a fault to announce, but no reason
+                    // to hammer the server either.
+                    Ended::Closed => Next::Go(State::Backoff { then: Box::new(State::Watching { rv }) }),
+                    Ended::Gone(m) => Next::Go(State::Empty { why: format!("watch expired (410 Gone): {m}") }),
+                    Ended::Failed(f) => {
+                        if started.elapsed() >= HEALTHY {
+                            self.backoff.reset();
+                        }
+                        self.failed(f, State::Watching { rv }).await
+                    }
+                    Ended::Refused(m) => Next::Stop(Err(Error::cluster(m))),
+                    Ended::Hangup => Next::Stop(Ok(())),
+                }
+            }
+            State::Backoff { then } => {
+                tokio::time::sleep(self.backoff.next_delay()).await;
+                Next::Go(*then)
+            }
+        }
+    }
+
+    /// A failed request: fatal ends the informer, as does anything before
+    /// the first sync; otherwise announce it and retry after the backoff.
+    async fn failed(&mut self, f: Failure, then: State) -> Next {
+        match f {
+            Failure::Fatal(e) => Next::Stop(Err(e)),
+            f if !self.synced_once => Next::Stop(Err(f.into_error())),
+            f => {
+                if !self.send(Event::Reconnecting { why: f.into_error().message }).await {
+                    return Next::Stop(Ok(()));
+                }
+                Next::Go(State::Backoff { then: Box::new(then) })
+            }
+        }
+    }
+
+    fn list_request(&self) -> ListRequest {
+        ListRequest {
+            path: self.src.path.clone(),
+            accept: JSON,
+            params: vec![
+                ("labelSelector", self.src.label_selector.clone()),
+                ("fieldSelector", self.src.field_selector.clone()),
+            ],
+            chunk_size: self.src.chunk_size,
+            resource: K::RESOURCE,
+            namespace: self.src.namespace.clone(),
+        }
+    }
+
+    fn watch_uri(&self, rv: Option<&str>) -> String {
+        let timeout = WATCH_TIMEOUT.as_secs().to_string();
+        let initial = rv.is_none();
+        page_uri(
+            &self.src.path,
+            &[
+                ("watch", Some("1")),
+                ("allowWatchBookmarks", Some("true")),
+                ("sendInitialEvents", initial.then_some("true")),
+                ("resourceVersionMatch", initial.then_some("NotOlderThan")),
+                ("resourceVersion", rv),
+                ("timeoutSeconds", Some(&timeout)),
+                ("labelSelector", self.src.label_selector.as_deref()),
+                ("fieldSelector", self.src.field_selector.as_deref()),
+            ],
+        )
+    }
+
+    /// WatchList: one watch whose first events are the whole state, ended
+    /// by a bookmark; then it goes on as a plain watch.
+    async fn stream_initial(&mut self, why: String) -> Next {
+        let mut rv = String::new();
+        let started = Instant::now();
+        match self.open_and_stream(None, &mut rv, why).await {
+            Ended::Refused(m) => {
+                // Not this server (WatchList off, or no watch cache): list.
+                self.initial = InitialList::Paged;
+                Next::Go(State::Empty { why: format!("the API server refused WatchList ({m}); listing instead") })
+            }
+            Ended::Closed if !rv.is_empty() && self.synced_once && started.elapsed() >= HEALTHY => {
+                self.backoff.reset();
+                Next::Go(State::Watching { rv })
+            }
+            Ended::Closed if !rv.is_empty() && self.synced_once => {
+                Next::Go(State::Backoff { then: Box::new(State::Watching { rv }) })
+            }
+            Ended::Closed => {
+                let f = Failure::transient(Error::cluster(format!(
+                    "the WatchList stream of {} ended before its initial events did",
+                    K::RESOURCE
+                )));
+                self.failed(f, State::Empty { why: "reconnected".into() }).await
+            }
+            Ended::Gone(m) => Next::Go(State::Empty { why: format!("watch expired (410 Gone): {m}") }),
+            Ended::Failed(f) => {
+                let then = if self.synced_once && !rv.is_empty() {
+                    State::Watching { rv }
+                } else {
+                    State::Empty { why: "reconnected".into() }
+                };
+                self.failed(f, then).await
+            }
+            Ended::Hangup => Next::Stop(Ok(())),
+        }
+    }
+
+    /// One plain watch from `rv`, forwarding events until the stream ends.
+    async fn watch(&mut self, rv: &mut String) -> Ended {
+        let from = rv.clone();
+        self.open_and_stream(Some(&from), rv, String::new()).await
+    }
+
+    /// Opens a watch (from `from`, or WatchList when None) and follows it.
+    async fn open_and_stream(&mut self, from: Option<&str>, rv: &mut String, why: String) -> Ended {
+        let uri = self.watch_uri(from);
+        let t = &self.src.target;
+        self.src.meter.request();
+        let action = self.action("watch");
+        let resp = match http::open(t, &uri, JSON, action, http::deadline(&t.at)).await {
+            Ok(r) => r,
+            Err(Failure::Fatal(e)) if from.is_none() && e.kind == crate::error::Kind::Usage => {
+                return Ended::Refused(e.message);
+            }
+            Err(Failure::Fatal(e)) if from.is_none() && !e.message.starts_with("forbidden") => {
+                return Ended::Refused(e.message);
+            }
+            Err(Failure::Gone(m)) => return Ended::Gone(m),
+            Err(f) => return Ended::Failed(f),
+        };
+        let mut initial = None;
+        if from.is_none() {
+            if !self.send(Event::Relist { why }).await {
+                return Ended::Hangup;
+            }
+            initial = Some(Vec::new());
+        }
+        self.follow(resp.into_body(), rv, initial).await
+    }
+
+    /// Reads a watch stream's JSON lines. With `initial` (WatchList), ADDED
+    /// objects are batched into Pages until the initial-events-end bookmark.
+    async fn follow(&mut self, mut body: Body, rv: &mut String, mut initial: Option<Vec<K::Item>>) -> Ended {
+        // However quiet the stream looks, the server ends it by now.
+        let deadline = Instant::now() + WATCH_TIMEOUT + WATCH_GRACE;
+        let mut buf = BytesMut::new();
+        loop {
+            let data = match tokio::time::timeout_at(deadline, body.frame()).await {
+                Err(_) => {
+                    return Ended::Failed(Failure::TimedOut(Error::cluster(format!(
+                        "the watch on {} did not end when the server should have ended it: the connection went silent",
+                        K::RESOURCE
+                    ))));
+                }
+                Ok(None) => return Ended::Closed,
+                Ok(Some(Err(e))) => return Ended::Failed(http::cut(&self.src.target.at, self.action("watch"), &e)),
+                Ok(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(d) => d,
+                    Err(_) => continue,
+                },
+            };
+            self.src.meter.read(data.len());
+            // Only the new bytes can hold the next newline.
+            let mut scan_from = buf.len();
+            buf.extend_from_slice(&data);
+            while let Some(nl) = buf[scan_from..].iter().position(|&b| b == b'\n') {
+                let line = buf.split_to(scan_from + nl + 1);
+                scan_from = 0;
+                if let Some(end) = self.line(&line[..line.len() - 1], rv, &mut initial).await {
+                    return end;
+                }
+            }
+            if buf.len() > 64 << 20 {
+                return Ended::Failed(Failure::transient(Error::cluster("a watch event over 64 MiB: reconnecting")));
+            }
+        }
+    }
+
+    /// One event line; Some(end) when the stream must end.
+    async fn line(&mut self, line: &[u8], rv: &mut String, initial: &mut Option<Vec<K::Item>>) -> Option<Ended> {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let bad = |e: serde_json::Error| Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e))));
+        let ev: WatchLine = match serde_json::from_slice(line) {
+            Ok(ev) => ev,
+            Err(e) => return bad(e),
+        };
+        let raw = ev.object.get();
+        let event = match ev.type_.as_ref() {
+            "ADDED" | "MODIFIED" | "DELETED" => {
+                let (item, key, obj_rv) = match K::object(raw.as_bytes()) {
+                    Ok(x) => x,
+                    Err(e) => return bad(e),
+                };
+                if let Some(v) = obj_rv {
+                    *rv = v;
+                }
+                match (initial.as_mut(), ev.type_ == "DELETED") {
+                    (Some(batch), false) => {
+                        batch.push(item);
+                        if batch.len() < BATCH {
+                            return None;
+                        }
+                        Event::Page(std::mem::take(batch))
+                    }
+                    (Some(_), true) => {
+                        return Some(Ended::Failed(Failure::transient(Error::cluster(
+                            "a DELETED event among WatchList's initial events",
+                        ))));
+                    }
+                    (None, true) => Event::Delete(key),
+                    (None, false) => Event::Apply(item),
+                }
+            }
+            "BOOKMARK" => {
+                let b: Bookmark = serde_json::from_str(raw).unwrap_or_default();
+                let end = b.metadata.initial_events_end();
+                if let Some(v) = b.metadata.resource_version {
+                    *rv = v.into_owned();
+                }
+                if end && let Some(batch) = initial.take() {
+                    self.synced_once = true;
+                    if !self.send(Event::Page(batch)).await || !self.send(Event::Synced).await {
+                        return Some(Ended::Hangup);
+                    }
+                }
+                return None;
+            }
+            _ => {
+                // ERROR: a Status. 410 means our resourceVersion is gone.
+                let st: ApiStatus = serde_json::from_str(raw).unwrap_or_default();
+                return Some(if st.code == 410 {
+                    Ended::Gone(st.message)
+                } else {
+                    Ended::Failed(Failure::transient(Error::cluster(format!(
+                        "watch error {}: {}",
+                        st.code, st.message
+                    ))))
+                });
+            }
+        };
+        if !self.send(event).await {
+            return Some(Ended::Hangup);
+        }
+        None
+    }
+}
+
+/// Collects one list page's items, decoded as they arrive.
+struct PageItems<'m, K: Kind> {
     items: Vec<K::Item>,
     meter: &'m Meter,
 }
 
-impl<K: Kind> ItemSink for PageSink<'_, K> {
+impl<K: Kind> ItemSink for PageItems<'_, K> {
     fn begin_page(&mut self) {
         self.items.clear();
     }
@@ -160,219 +498,4 @@ impl<K: Kind> ItemSink for PageSink<'_, K> {
         self.meter.request();
         self.meter.read(bytes as usize);
     }
-}
-
-/// Where and what to watch.
-#[derive(Clone)]
-pub struct Source {
-    pub client: Client,
-    pub server: String,
-    pub path: String,
-    pub namespace: Option<String>,
-    pub label_selector: Option<String>,
-    pub field_selector: Option<String>,
-    pub chunk_size: u32,
-    pub meter: Meter,
-}
-
-/// Why a watch stream ended.
-enum Ended {
-    /// The server closed it (timeoutSeconds): resume from the resourceVersion.
-    Closed,
-    Expired(String),
-    Transient(Error),
-}
-
-/// Runs until the consumer hangs up (Ok) or the cluster refuses for good
-/// (forbidden, bad selector: Err). Everything else is retried.
-pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>) -> Result<()> {
-    let action = Action { resource: K::RESOURCE, namespace: src.namespace.as_deref() };
-    let mut why = String::new();
-    let mut backoff = Duration::from_millis(100);
-    // Before the first sync a failure is the user's to see (a wrong context
-    // should not spin); after it, the informer rides out outages.
-    let mut synced_once = false;
-    'relist: loop {
-        if tx.send(Event::Relist { why: std::mem::take(&mut why) }).await.is_err() {
-            return Ok(());
-        }
-        let params =
-            [("labelSelector", src.label_selector.as_deref()), ("fieldSelector", src.field_selector.as_deref())];
-        let req =
-            Paged { path: &src.path, accept: crate::list::JSON, params: &params, chunk_size: src.chunk_size, action };
-        let mut pager = Pager::new(req);
-        let mut page = PageSink::<K> { items: Vec::new(), meter: &src.meter };
-        // Each page goes to the consumer as soon as it is complete.
-        let listed = loop {
-            match pager.next(&src.client, &src.server, &mut page).await {
-                Ok(more) => {
-                    if tx.send(Event::Page(std::mem::take(&mut page.items))).await.is_err() {
-                        return Ok(());
-                    }
-                    if !more {
-                        break Ok(());
-                    }
-                }
-                Err(e) => break Err(e),
-            }
-        };
-        match listed {
-            Ok(()) => {}
-            Err(PageError::Fatal(e)) => return Err(e),
-            Err(PageError::Expired(m)) => {
-                why = format!("list expired: {m}");
-                continue 'relist;
-            }
-            Err(PageError::Transient(e)) if !synced_once => return Err(e),
-            Err(PageError::Transient(e)) => {
-                let _ = tx.send(Event::Reconnecting { why: e.message.clone() }).await;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                why = "reconnected".into();
-                continue 'relist;
-            }
-        }
-        if tx.send(Event::Synced).await.is_err() {
-            return Ok(());
-        }
-        synced_once = true;
-        backoff = Duration::from_millis(100);
-        let mut rv = pager.resource_version.unwrap_or_default();
-        loop {
-            match watch::<K>(&src, &mut rv, action, &tx).await {
-                Ok(Ended::Closed) => backoff = Duration::from_millis(100),
-                Ok(Ended::Expired(m)) => {
-                    why = format!("watch expired (410 Gone): {m}");
-                    continue 'relist;
-                }
-                Ok(Ended::Transient(e)) => {
-                    if tx.send(Event::Reconnecting { why: e.message }).await.is_err() {
-                        return Ok(());
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-                Err(None) => return Ok(()),
-                Err(Some(e)) => return Err(e),
-            }
-        }
-    }
-}
-
-/// One watch request from `rv`, forwarding events until the stream ends.
-/// Err(None): the consumer is gone.
-async fn watch<K: Kind>(
-    src: &Source,
-    rv: &mut String,
-    action: Action<'_>,
-    tx: &mpsc::Sender<Event<K::Item, K::Key>>,
-) -> Result<Ended, Option<Error>> {
-    let timeout = WATCH_TIMEOUT_SECS.to_string();
-    let uri = page_uri(
-        &src.path,
-        &[
-            ("watch", Some("1")),
-            ("allowWatchBookmarks", Some("true")),
-            ("resourceVersion", Some(rv.as_str())),
-            ("timeoutSeconds", Some(&timeout)),
-            ("labelSelector", src.label_selector.as_deref()),
-            ("fieldSelector", src.field_selector.as_deref()),
-        ],
-    );
-    let req = Request::get(&uri)
-        .header(header::ACCEPT, "application/json")
-        .body(Body::empty())
-        .map_err(|e| Some(Error::usage(format!("invalid request {uri}: {e}"))))?;
-    src.meter.request();
-    let resp = match src.client.send(req).await {
-        Ok(r) => r,
-        Err(e) => return Ok(Ended::Transient(unreachable(&src.server, &e))),
-    };
-    let status = resp.status();
-    let mut body = resp.into_body();
-    if status != StatusCode::OK {
-        let bytes = body.collect_bytes().await.unwrap_or_default();
-        return match classify(&src.server, status, &bytes, action) {
-            PageError::Expired(m) => Ok(Ended::Expired(m)),
-            PageError::Transient(e) => Ok(Ended::Transient(e)),
-            PageError::Fatal(e) => Err(Some(e)),
-        };
-    }
-    let mut buf = BytesMut::new();
-    loop {
-        let frame = match body.frame().await {
-            None => return Ok(Ended::Closed),
-            Some(Err(e)) => {
-                return Ok(Ended::Transient(Error::cluster(format!(
-                    "the watch on {} was cut: {}",
-                    K::RESOURCE,
-                    crate::error::chain(&e)
-                ))));
-            }
-            Some(Ok(f)) => f,
-        };
-        let Ok(data) = frame.into_data() else { continue };
-        src.meter.read(data.len());
-        // Only the new bytes can hold the next newline.
-        let mut scan_from = buf.len();
-        buf.extend_from_slice(&data);
-        while let Some(nl) = buf[scan_from..].iter().position(|&b| b == b'\n') {
-            let line = buf.split_to(scan_from + nl + 1);
-            scan_from = 0;
-            if let Some(end) = handle_line::<K>(&line[..line.len() - 1], rv, tx).await? {
-                return Ok(end);
-            }
-        }
-        if buf.len() > 64 << 20 {
-            return Ok(Ended::Transient(Error::cluster("a watch event over 64 MiB: reconnecting")));
-        }
-    }
-}
-
-/// Decodes one event line; Some(end) when the stream must end.
-async fn handle_line<K: Kind>(
-    line: &[u8],
-    rv: &mut String,
-    tx: &mpsc::Sender<Event<K::Item, K::Key>>,
-) -> Result<Option<Ended>, Option<Error>> {
-    if line.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let bad = |e: serde_json::Error| Ok(Some(Ended::Transient(decode_error(K::RESOURCE, e))));
-    let ev: WatchLine = match serde_json::from_slice(line) {
-        Ok(ev) => ev,
-        Err(e) => return bad(e),
-    };
-    let raw = ev.object.get();
-    let event = match ev.type_.as_ref() {
-        "ADDED" | "MODIFIED" | "DELETED" => {
-            let (item, key, obj_rv) = match K::object(raw.as_bytes()) {
-                Ok(x) => x,
-                Err(e) => return bad(e),
-            };
-            if let Some(v) = obj_rv {
-                *rv = v;
-            }
-            if ev.type_ == "DELETED" { Event::Delete(key) } else { Event::Apply(item) }
-        }
-        "BOOKMARK" => {
-            if let Ok(b) = serde_json::from_str::<Bookmark>(raw)
-                && let Some(v) = b.metadata.resource_version
-            {
-                *rv = v.into_owned();
-            }
-            return Ok(None);
-        }
-        _ => {
-            // ERROR: a Status. 410 means our resourceVersion is gone.
-            let st: ApiStatus = serde_json::from_str(raw).unwrap_or_default();
-            return Ok(Some(if st.code == 410 {
-                Ended::Expired(st.message)
-            } else {
-                Ended::Transient(Error::cluster(format!("watch error {}: {}", st.code, st.message)))
-            }));
-        }
-    };
-    tx.send(event).await.map_err(|_| None)?;
-    Ok(None)
 }

@@ -6,7 +6,7 @@ use crate::tally::{NodeCounts, Tally};
 use crate::wire::{SlimNode, parse_count_quantity};
 
 /// What the node list says about one node.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeInfo {
     pub name: String,
     /// `status.allocatable.pods`; None when the node does not report it.

@@ -1,11 +1,69 @@
-//! What `watch` keeps per pod: 16 bytes of UID and 8 bytes of slot (interned
-//! node index, phase, flags) — never the Pod object — and the tally those
-//! slots add up to. Pure: events in, per-node counts out.
+//! What `watch` and `bench` keep: per pod 16 bytes of UID and 8 bytes of
+//! slot (interned node index, phase, flags) — never the Pod object — and the
+//! tally those slots add up to; per node what the report needs. [`Mirror`]
+//! applies informer events to a store, relists included (build a fresh
+//! store, swap it in, report what differs). Pure: events in, counts out.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::event::Event;
+use crate::report::NodeInfo;
 use crate::tally::{Contribution, NodeCounts, Phase, PodFacts, Tally};
+
+/// A store that informer events keep up to date.
+pub trait Store {
+    type Item;
+    type Key;
+    /// What a change touched, for the consumer to redraw.
+    type Touch;
+    /// An empty store to relist into, sharing whatever must stay stable
+    /// across the swap (interned node indices).
+    fn fresh(&self) -> Self;
+    fn apply(&mut self, item: Self::Item, touched: &mut impl FnMut(Self::Touch));
+    fn delete(&mut self, key: &Self::Key, touched: &mut impl FnMut(Self::Touch));
+    /// What differs between `old` and `new` (`new` came from `old.fresh()`).
+    fn changed(old: &Self, new: &Self, touched: &mut impl FnMut(Self::Touch));
+}
+
+/// A store and, while a relist is in progress, the next one being built.
+#[derive(Clone, Debug, Default)]
+pub struct Mirror<S> {
+    pub live: S,
+    next: Option<S>,
+    /// Synced at least once.
+    pub synced: bool,
+}
+
+impl<S: Store> Mirror<S> {
+    pub fn new(live: S) -> Self {
+        Mirror { live, next: None, synced: false }
+    }
+
+    /// Applies one event. `touched` hears what changed in the live store:
+    /// at once for Apply and Delete, at `Synced` for a whole relist.
+    pub fn handle(&mut self, ev: Event<S::Item, S::Key>, touched: &mut impl FnMut(S::Touch)) {
+        match ev {
+            Event::Relist { .. } => self.next = Some(self.live.fresh()),
+            Event::Page(items) => {
+                let next = self.next.get_or_insert_with(|| self.live.fresh());
+                for item in items {
+                    next.apply(item, &mut |_| {});
+                }
+            }
+            Event::Synced => {
+                if let Some(next) = self.next.take() {
+                    let old = std::mem::replace(&mut self.live, next);
+                    S::changed(&old, &self.live, touched);
+                }
+                self.synced = true;
+            }
+            Event::Apply(item) => self.live.apply(item, touched),
+            Event::Delete(key) => self.live.delete(&key, touched),
+            Event::Reconnecting { .. } => {}
+        }
+    }
+}
 
 /// Interned node names: a pod stores a u32, not a String.
 #[derive(Clone, Debug, Default)]
@@ -106,11 +164,74 @@ impl Hasher for UidHasher {
 
 type UidMap = HashMap<Uid, Slot, BuildHasherDefault<UidHasher>>;
 
+/// A pod as the store takes it (decoded by the informer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodRecord {
+    pub uid: Uid,
+    pub node: Option<Box<str>>,
+    pub phase: Phase,
+    pub terminating: bool,
+    pub daemon_set: bool,
+}
+
+impl PodRecord {
+    pub fn new(uid: &str, f: PodFacts<&str>) -> PodRecord {
+        PodRecord {
+            uid: uid_key(uid),
+            node: f.node.map(Into::into),
+            phase: f.phase,
+            terminating: f.terminating,
+            daemon_set: f.daemon_set,
+        }
+    }
+
+    pub fn facts(&self) -> PodFacts<&str> {
+        PodFacts {
+            node: self.node.as_deref(),
+            phase: self.phase,
+            terminating: self.terminating,
+            daemon_set: self.daemon_set,
+        }
+    }
+}
+
 /// Every tracked pod and the counts they make.
 #[derive(Clone, Debug, Default)]
 pub struct PodStore {
+    names: Nodes,
     pods: UidMap,
     tally: Tally<u32>,
+}
+
+impl Store for PodStore {
+    type Item = PodRecord;
+    type Key = Uid;
+    /// An interned node whose counts changed.
+    type Touch = u32;
+
+    fn fresh(&self) -> Self {
+        PodStore { names: self.names.clone(), ..Default::default() }
+    }
+
+    fn apply(&mut self, r: PodRecord, touched: &mut impl FnMut(u32)) {
+        self.apply(r.uid, r.facts()).into_iter().flatten().for_each(touched);
+    }
+
+    fn delete(&mut self, uid: &Uid, touched: &mut impl FnMut(u32)) {
+        self.delete(*uid).into_iter().for_each(touched);
+    }
+
+    fn changed(old: &Self, new: &Self, touched: &mut impl FnMut(u32)) {
+        for (node, counts) in old.tally.nodes() {
+            if new.tally.node(node) != *counts {
+                touched(*node);
+            }
+        }
+        // A node with no pods has no entry: absent from `old` is zero there.
+        for (node, _) in new.tally.nodes().filter(|(n, _)| old.tally.node(*n) == NodeCounts::default()) {
+            touched(*node);
+        }
+    }
 }
 
 impl PodStore {
@@ -118,11 +239,20 @@ impl PodStore {
         Self::default()
     }
 
+    /// The interned node names; indices are stable across relists.
+    pub fn names(&self) -> &Nodes {
+        &self.names
+    }
+
+    pub fn intern(&mut self, name: &str) -> u32 {
+        self.names.intern(name)
+    }
+
     /// Adds or updates a pod: its old contribution out, its new one in.
     /// Returns the nodes whose counts this touched.
-    pub fn apply(&mut self, nodes: &mut Nodes, uid: Uid, facts: PodFacts<&str>) -> [Option<u32>; 2] {
+    pub fn apply(&mut self, uid: Uid, facts: PodFacts<&str>) -> [Option<u32>; 2] {
         let slot = Slot {
-            node: facts.node.map_or(NO_NODE, |n| nodes.intern(n)),
+            node: facts.node.map_or(NO_NODE, |n| self.names.intern(n)),
             phase: facts.phase,
             terminating: facts.terminating,
             daemon_set: facts.daemon_set,
@@ -173,6 +303,51 @@ impl PodStore {
     }
 }
 
+/// Nodes by name, as the report needs them.
+#[derive(Clone, Debug, Default)]
+pub struct NodeStore {
+    pub nodes: HashMap<String, NodeInfo>,
+}
+
+/// A node entering or leaving the store.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeTouch {
+    Added(NodeInfo),
+    Removed(NodeInfo),
+}
+
+impl Store for NodeStore {
+    type Item = NodeInfo;
+    type Key = String;
+    type Touch = NodeTouch;
+
+    fn fresh(&self) -> Self {
+        NodeStore::default()
+    }
+
+    fn apply(&mut self, n: NodeInfo, touched: &mut impl FnMut(NodeTouch)) {
+        if !self.nodes.contains_key(&n.name) {
+            touched(NodeTouch::Added(n.clone()));
+        }
+        self.nodes.insert(n.name.clone(), n);
+    }
+
+    fn delete(&mut self, name: &String, touched: &mut impl FnMut(NodeTouch)) {
+        if let Some(n) = self.nodes.remove(name) {
+            touched(NodeTouch::Removed(n));
+        }
+    }
+
+    fn changed(old: &Self, new: &Self, touched: &mut impl FnMut(NodeTouch)) {
+        for n in new.nodes.values().filter(|n| !old.nodes.contains_key(&n.name)) {
+            touched(NodeTouch::Added(n.clone()));
+        }
+        for n in old.nodes.values().filter(|n| !new.nodes.contains_key(&n.name)) {
+            touched(NodeTouch::Removed(n.clone()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,7 +393,6 @@ mod tests {
         /// touched nodes are exactly those whose counts changed.
         #[test]
         fn incremental_equals_recount(ops in proptest::collection::vec(op(), 0..400)) {
-            let mut nodes = Nodes::default();
             let mut store = PodStore::new();
             let mut live: BTreeMap<u8, (Option<String>, Phase, bool, bool)> = BTreeMap::new();
             for op in ops {
@@ -228,7 +402,7 @@ mod tests {
                         let node = n.map(|n| format!("n{n}"));
                         let facts = PodFacts { node: node.as_deref(), phase: p, terminating: t, daemon_set: d };
                         live.insert(u, (node.clone(), p, t, d));
-                        store.apply(&mut nodes, [0, u64::from(u)], facts).into_iter().flatten().collect()
+                        store.apply([0, u64::from(u)], facts).into_iter().flatten().collect()
                     }
                     Op::Delete(u) => {
                         live.remove(&u);
@@ -247,11 +421,77 @@ mod tests {
                 want.add(PodFacts { node: node.as_deref(), phase: *p, terminating: *t, daemon_set: *d }.contribution());
             }
             let got: BTreeMap<String, NodeCounts> =
-                store.tally().nodes().map(|(k, v)| (nodes.name(*k).to_string(), *v)).collect();
+                store.tally().nodes().map(|(k, v)| (store.names().name(*k).to_string(), *v)).collect();
             let want_map: BTreeMap<String, NodeCounts> = want.nodes().map(|(k, v)| (k.clone(), *v)).collect();
             prop_assert_eq!(got, want_map);
             prop_assert_eq!(store.tally().unscheduled(), want.unscheduled());
             prop_assert_eq!(store.len(), live.len());
         }
+    }
+
+    fn record(u: u8, n: Option<u8>, p: Phase) -> PodRecord {
+        let node = n.map(|n| format!("n{n}"));
+        PodRecord::new(
+            &format!("00000000-0000-0000-0000-0000000000{u:02x}"),
+            PodFacts { node: node.as_deref(), phase: p, terminating: false, daemon_set: false },
+        )
+    }
+
+    fn arb_pods() -> impl Strategy<Value = Vec<(u8, Option<u8>, Phase)>> {
+        let phase = prop_oneof![Just(Phase::Running), Just(Phase::Pending), Just(Phase::Succeeded)];
+        proptest::collection::vec((0u8..40, proptest::option::of(0u8..6), phase), 0..60)
+    }
+
+    proptest! {
+        /// A relist swap reports exactly the nodes whose counts differ
+        /// between the store before and the store after, and leaves the
+        /// store equal to one built from the relisted pods alone.
+        #[test]
+        fn a_swap_reports_every_node_whose_count_changed(before in arb_pods(), after in arb_pods()) {
+            let mut m = Mirror::new(PodStore::new());
+            m.handle(Event::Relist { why: String::new() }, &mut |_| {});
+            m.handle(Event::Page(before.iter().map(|&(u, n, p)| record(u, n, p)).collect()), &mut |_| {});
+            m.handle(Event::Synced, &mut |_| {});
+            let old: BTreeMap<String, NodeCounts> =
+                m.live.tally().nodes().map(|(k, v)| (m.live.names().name(*k).to_string(), *v)).collect();
+            m.handle(Event::Relist { why: "410".into() }, &mut |_| {});
+            m.handle(Event::Page(after.iter().map(|&(u, n, p)| record(u, n, p)).collect()), &mut |_| {});
+            let mut touched = Vec::new();
+            m.handle(Event::Synced, &mut |n| touched.push(n));
+            let new: BTreeMap<String, NodeCounts> =
+                m.live.tally().nodes().map(|(k, v)| (m.live.names().name(*k).to_string(), *v)).collect();
+            let mut want: Vec<String> = old.keys().chain(new.keys())
+                .filter(|k| old.get(*k) != new.get(*k)).cloned().collect();
+            want.sort();
+            want.dedup();
+            let mut got: Vec<String> = touched.iter().map(|n| m.live.names().name(*n).to_string()).collect();
+            got.sort();
+            prop_assert_eq!(&got, &want, "touched nodes, each once");
+            let mut fresh = PodStore::new();
+            for &(u, n, p) in &after {
+                let r = record(u, n, p);
+                fresh.apply(r.uid, r.facts());
+            }
+            let fresh_counts: BTreeMap<String, NodeCounts> =
+                fresh.tally().nodes().map(|(k, v)| (fresh.names().name(*k).to_string(), *v)).collect();
+            prop_assert_eq!(new, fresh_counts);
+        }
+    }
+
+    #[test]
+    fn node_relists_report_arrivals_and_departures() {
+        let node = |name: &str| NodeInfo { name: name.into(), ..Default::default() };
+        let mut m = Mirror::new(NodeStore::default());
+        m.handle(Event::Page(vec![node("a"), node("b")]), &mut |_| {});
+        m.handle(Event::Synced, &mut |_| {});
+        m.handle(Event::Relist { why: String::new() }, &mut |_| {});
+        m.handle(Event::Page(vec![node("b"), node("c")]), &mut |_| {});
+        let mut seen = Vec::new();
+        m.handle(Event::Synced, &mut |t| seen.push(t));
+        assert_eq!(seen, [NodeTouch::Added(node("c")), NodeTouch::Removed(node("a"))]);
+        let mut seen = Vec::new();
+        m.handle(Event::Delete("b".into()), &mut |t| seen.push(t));
+        m.handle(Event::Delete("zz".into()), &mut |t| seen.push(t));
+        assert_eq!(seen, [NodeTouch::Removed(node("b"))]);
     }
 }

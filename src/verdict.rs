@@ -18,6 +18,26 @@ impl std::str::FromStr for Percent {
     }
 }
 
+/// `watch --until-saturated`: the first node (name, pods, allocatable) above
+/// `pct`, as the line to print. Nodes without allocatable are not judged.
+pub fn first_saturated<'a>(
+    pct: Percent,
+    context: Option<&str>,
+    nodes: impl IntoIterator<Item = (&'a str, u32, Option<u32>)>,
+) -> Option<String> {
+    let prefix = context.map(|c| format!("context {c}: ")).unwrap_or_default();
+    nodes.into_iter().find_map(|(name, pods, alloc)| {
+        let alloc = alloc.filter(|a| *a > 0)?;
+        (f64::from(pods) * 100.0 > pct.0 * f64::from(alloc)).then(|| {
+            format!(
+                "{prefix}node {name} is {:.1}% saturated ({pods}/{alloc} pods), above --until-saturated {}%",
+                100.0 * f64::from(pods) / f64::from(alloc),
+                pct.0
+            )
+        })
+    })
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Thresholds {
     pub max_saturation: Option<Percent>,
@@ -107,5 +127,16 @@ mod tests {
         assert_eq!(b.len(), 2, "{b:?}");
         assert_eq!(b[0], "context prod: node full has 0 free pod slots (110/110 pods), below --min-free 11");
         assert!(Thresholds::default().breaches(None, &rows).is_empty());
+    }
+
+    #[test]
+    fn until_saturated_names_the_first_node_above() {
+        let nodes = [("a", 3, Some(4)), ("b", 4, None), ("c", 4, Some(4))];
+        assert_eq!(
+            first_saturated(Percent(75.0), None, nodes),
+            Some("node c is 100.0% saturated (4/4 pods), above --until-saturated 75%".to_string())
+        );
+        assert_eq!(first_saturated(Percent(100.0), Some("x"), nodes), None);
+        assert!(first_saturated(Percent(50.0), Some("x"), nodes).unwrap().starts_with("context x: node a "));
     }
 }

@@ -1,25 +1,31 @@
-//! `kubectl podcount watch`: one pod informer and one node informer per
-//! context feed a single loop that owns every store, prints the table once
-//! synced, then prints per-node changes coalesced over `--interval`.
+//! `kubectl podcount watch`: wiring. One pod informer and one node informer
+//! per context feed a single loop that owns every store (`store::Mirror`),
+//! prints the table once synced, then per-node changes coalesced over
+//! `--interval` (`changes::Printer`), and judges `--until-saturated`.
 
-use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
-use std::time::{Duration, Instant, SystemTime};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::changes::{Printer, now_rfc3339};
 use crate::cli::{WatchArgs, WatchOutput};
 use crate::connect::targets;
 use crate::count::color_enabled;
 use crate::error::{Error, Result, exit};
-use crate::informer::{self, Event, Meter, NodeEvent, PodEvent, Source};
+use crate::event::Event;
+use crate::informer::{self, Meter, Source};
 use crate::list::{Method, PodQuery};
 use crate::progress::Status;
 use crate::report::{NodeInfo, rows, sort_rows};
-use crate::store::{Nodes, PodStore};
+use crate::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid};
 use crate::tally::Tally;
+use crate::verdict::first_saturated;
 use crate::view::{self, Counted, Filter, TableOptions};
+
+type PodEvent = Event<PodRecord, Uid>;
+type NodeEvent = Event<NodeInfo, String>;
 
 enum Msg {
     Pods(usize, PodEvent),
@@ -30,14 +36,8 @@ enum Msg {
 /// One cluster's state: pods, nodes, and what was last printed.
 struct Cluster {
     context: String,
-    names: Nodes,
-    pods: PodStore,
-    /// A relist in progress builds here, then replaces `pods`.
-    pods_next: Option<PodStore>,
-    nodes: HashMap<String, NodeInfo>,
-    nodes_next: Option<HashMap<String, NodeInfo>>,
-    pods_synced: bool,
-    nodes_synced: bool,
+    pods: Mirror<PodStore>,
+    nodes: Mirror<NodeStore>,
     /// Shown the first table (both informers synced once).
     started: bool,
     /// Pod count per interned node as last printed.
@@ -50,13 +50,8 @@ impl Cluster {
     fn new(context: String) -> Cluster {
         Cluster {
             context,
-            names: Nodes::default(),
-            pods: PodStore::new(),
-            pods_next: None,
-            nodes: HashMap::new(),
-            nodes_next: None,
-            pods_synced: false,
-            nodes_synced: false,
+            pods: Mirror::default(),
+            nodes: Mirror::default(),
             started: false,
             printed: Vec::new(),
             dirty: BTreeSet::new(),
@@ -78,12 +73,13 @@ impl Cluster {
 
     fn tally_by_name(&self) -> Tally<String> {
         let mut t = Tally::new();
-        t.absorb(self.pods.tally(), |i| self.names.name(*i).to_string());
+        let names = self.pods.live.names();
+        t.absorb(self.pods.live.tally(), |i| names.name(*i).to_string());
         t
     }
 
     fn counted(&self, filter: &Filter, node_selector: bool) -> Counted {
-        let nodes: Vec<NodeInfo> = self.nodes.values().cloned().collect();
+        let nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
         let tally = self.tally_by_name();
         Counted {
             context: self.context.clone(),
@@ -92,72 +88,6 @@ impl Cluster {
             filter: filter.clone(),
             rows: rows(&tally, &nodes, !node_selector),
             unscheduled: tally.unscheduled(),
-        }
-    }
-}
-
-fn now_rfc3339() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
-}
-
-fn clock() -> String {
-    let s = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    s[11..19].to_string()
-}
-
-struct Printer {
-    jsonl: bool,
-    several: bool,
-    color: bool,
-    changes: u64,
-}
-
-impl Printer {
-    fn out(&self, line: &str) {
-        let mut o = std::io::stdout().lock();
-        let _ = writeln!(o, "{line}").and_then(|_| o.flush());
-    }
-
-    /// A state change: a JSON line on stdout, or a note on stderr.
-    fn state(&self, context: &str, kind: &str, extra: serde_json::Value) {
-        if self.jsonl {
-            let mut v = json!({"type": kind, "time": now_rfc3339(), "context": context});
-            if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
-                o.extend(e.clone());
-            }
-            self.out(&v.to_string());
-        } else {
-            let detail = extra
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(k, _)| *k != "counts")
-                        .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), String::from)))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default();
-            eprintln!("{}  {context}: {kind} {detail}", clock());
-        }
-    }
-
-    fn change(&mut self, context: &str, node: &str, from: u32, to: u32, allocatable: Option<u32>) {
-        self.changes += 1;
-        let saturation = allocatable.filter(|a| *a > 0).map(|a| f64::from(to) / f64::from(a));
-        let delta = i64::from(to) - i64::from(from);
-        if self.jsonl {
-            let v = json!({"type": "change", "time": now_rfc3339(), "context": context, "node": node,
-                "from": from, "to": to, "delta": delta, "allocatable": allocatable,
-                "saturation": saturation.map(|s| (s * 10_000.0).round() / 10_000.0)});
-            self.out(&v.to_string());
-        } else {
-            let ctx = if self.several { format!("{context}  ") } else { String::new() };
-            let pct = view::percent(saturation);
-            let pct = match saturation {
-                Some(s) if self.color && s >= 0.9 => format!("\x1b[31m{pct}\x1b[0m"),
-                _ => pct,
-            };
-            self.out(&format!("{}  {ctx}{node}  {from} → {to}  ({delta:+})  {pct}", clock()));
         }
     }
 }
@@ -175,13 +105,13 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     for (i, t) in targets.into_iter().enumerate() {
         clusters.push(Cluster::new(t.context.clone()));
         let pods = Source {
-            client: t.client.clone(),
-            server: t.server.clone(),
+            target: t.clone(),
             path: query.path(),
             namespace: query.namespace.clone(),
             label_selector: query.label_selector.clone(),
             field_selector: Some(query.server_field_selector()),
             chunk_size: args.chunk_size,
+            initial: args.initial_list,
             meter: Meter::default(),
         };
         let nodes = Source {
@@ -260,13 +190,13 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             }
             Msg::Nodes(_, ev) => on_node_event(c, ev, &p),
         }
-        if !c.started && c.pods_synced && c.nodes_synced {
+        if !c.started && c.pods.synced && c.nodes.synced {
             c.started = true;
             if clusters_started(&clusters) {
                 status.finish();
             }
             let c = &mut clusters[i];
-            for (node, counts) in c.pods.tally().nodes().map(|(k, v)| (*k, v.pods)).collect::<Vec<_>>() {
+            for (node, counts) in c.pods.live.tally().nodes().map(|(k, v)| (*k, v.pods)).collect::<Vec<_>>() {
                 c.set_printed(node, counts);
             }
             c.dirty.clear();
@@ -277,8 +207,8 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 p.state(
                     &c.context,
                     "synced",
-                    json!({"pods": c.pods.tally().counted(), "trackedPods": c.pods.len(),
-                           "nodes": c.nodes.len(), "unscheduled": counted.unscheduled, "counts": counts}),
+                    json!({"pods": c.pods.live.tally().counted(), "trackedPods": c.pods.live.len(),
+                           "nodes": c.nodes.live.nodes.len(), "unscheduled": counted.unscheduled, "counts": counts}),
                 );
             } else {
                 let mut counted = counted;
@@ -300,7 +230,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     for c in clusters.iter_mut() {
         flush(c, &mut p, &args);
     }
-    let tracked: usize = clusters.iter().map(|c| c.pods.len()).sum();
+    let tracked: usize = clusters.iter().map(|c| c.pods.live.len()).sum();
     eprintln!(
         "watched {}: {} events, {} changes printed, {} pods tracked",
         humantime::format_duration(Duration::from_secs(started.elapsed().as_secs())),
@@ -344,87 +274,46 @@ fn spawn_informer<K: informer::Kind>(
     });
 }
 
-fn on_pod_event(c: &mut Cluster, ev: PodEvent, p: &Printer) {
-    match ev {
-        Event::Relist { why } => {
-            if !why.is_empty() {
-                p.state(&c.context, "relisting", json!({"reason": why}));
-            }
-            c.pods_next = Some(PodStore::new());
-        }
-        Event::Page(items) => {
-            let store = c.pods_next.as_mut().expect("pages follow a relist");
-            for r in items {
-                store.apply(&mut c.names, r.uid, r.facts());
-            }
-        }
-        Event::Synced => {
-            if let Some(next) = c.pods_next.take() {
-                let old = std::mem::replace(&mut c.pods, next);
-                // Everything either store counts may have changed.
-                c.dirty.extend(old.tally().nodes().map(|(k, _)| *k));
-                c.dirty.extend(c.pods.tally().nodes().map(|(k, _)| *k));
-            }
-            c.pods_synced = true;
-        }
-        Event::Apply(r) => {
-            let touched = c.pods.apply(&mut c.names, r.uid, r.facts());
-            c.dirty.extend(touched.into_iter().flatten());
-        }
-        Event::Delete(uid) => c.dirty.extend(c.pods.delete(uid)),
-        Event::Reconnecting { why } => p.state(&c.context, "reconnecting", json!({"reason": why})),
+/// Relists and reconnects are said as they happen, whatever the store does.
+fn announce_state<T, K>(c: &Cluster, ev: &Event<T, K>, p: &Printer, resource: Option<&str>) {
+    let (kind, why) = match ev {
+        Event::Relist { why } if !why.is_empty() => ("relisting", why),
+        Event::Reconnecting { why } => ("reconnecting", why),
+        _ => return,
+    };
+    let mut extra = json!({"reason": why});
+    if let Some(r) = resource {
+        extra["resource"] = json!(r);
     }
+    p.state(&c.context, kind, extra);
+}
+
+fn on_pod_event(c: &mut Cluster, ev: PodEvent, p: &Printer) {
+    announce_state(c, &ev, p, None);
+    let dirty = &mut c.dirty;
+    c.pods.handle(ev, &mut |node| {
+        dirty.insert(node);
+    });
 }
 
 fn on_node_event(c: &mut Cluster, ev: NodeEvent, p: &Printer) {
+    announce_state(c, &ev, p, Some("nodes"));
+    let mut touched = Vec::new();
+    c.nodes.handle(ev, &mut |t| touched.push(t));
     // Said once the first table is out. The event carries the node's current
     // count: with a node selector, a node entering the view brings its pods
     // with it and one leaving takes them along (no change lines for either).
-    let announce = |c: &mut Cluster, kind: &str, n: &NodeInfo| {
-        let idx = c.names.intern(&n.name);
-        let pods = c.pods.node(idx).pods;
+    for t in touched {
+        let (kind, n) = match &t {
+            NodeTouch::Added(n) => ("node-added", n),
+            NodeTouch::Removed(n) => ("node-removed", n),
+        };
+        let idx = c.pods.live.intern(&n.name);
+        let pods = c.pods.live.node(idx).pods;
         c.set_printed(idx, pods);
         if c.started {
             p.state(&c.context, kind, json!({"node": n.name, "allocatable": n.allocatable, "pods": pods}));
         }
-    };
-    match ev {
-        Event::Relist { why } => {
-            if !why.is_empty() {
-                p.state(&c.context, "relisting", json!({"reason": why, "resource": "nodes"}));
-            }
-            c.nodes_next = Some(HashMap::new());
-        }
-        Event::Page(items) => {
-            let next = c.nodes_next.as_mut().expect("pages follow a relist");
-            next.extend(items.into_iter().map(|n| (n.name.clone(), n)));
-        }
-        Event::Synced => {
-            if let Some(next) = c.nodes_next.take() {
-                let old = std::mem::replace(&mut c.nodes, next);
-                let added: Vec<NodeInfo> = c.nodes.values().filter(|n| !old.contains_key(&n.name)).cloned().collect();
-                for n in &added {
-                    announce(c, "node-added", n);
-                }
-                let removed: Vec<NodeInfo> = old.into_values().filter(|n| !c.nodes.contains_key(&n.name)).collect();
-                for n in &removed {
-                    announce(c, "node-removed", n);
-                }
-            }
-            c.nodes_synced = true;
-        }
-        Event::Apply(n) => {
-            if !c.nodes.contains_key(&n.name) {
-                announce(c, "node-added", &n);
-            }
-            c.nodes.insert(n.name.clone(), n);
-        }
-        Event::Delete(name) => {
-            if let Some(n) = c.nodes.remove(&name) {
-                announce(c, "node-removed", &n);
-            }
-        }
-        Event::Reconnecting { why } => p.state(&c.context, "reconnecting", json!({"reason": why, "resource": "nodes"})),
     }
 }
 
@@ -434,14 +323,14 @@ fn flush(c: &mut Cluster, p: &mut Printer, args: &WatchArgs) {
         return;
     }
     for node in std::mem::take(&mut c.dirty) {
-        let now = c.pods.node(node).pods;
+        let now = c.pods.live.node(node).pods;
         let before = c.printed(node);
         if now == before {
             continue;
         }
         c.set_printed(node, now);
-        let name = c.names.name(node).to_string();
-        let info = c.nodes.get(&name);
+        let name = c.pods.live.names().name(node).to_string();
+        let info = c.nodes.live.nodes.get(&name);
         // With a node selector, pods on other nodes are outside it.
         if args.filter.node_selector.is_some() && info.is_none() {
             continue;
@@ -456,21 +345,16 @@ fn clusters_started(clusters: &[Cluster]) -> bool {
 
 /// `--until-saturated`: exit 1 as soon as any node is above it.
 fn judge(clusters: &[Cluster], args: &WatchArgs) -> Option<i32> {
-    let pct = args.until_saturated?.0;
+    let pct = args.until_saturated?;
     for c in clusters.iter().filter(|c| c.started) {
-        for n in c.nodes.values() {
-            let Some(alloc) = n.allocatable.filter(|a| *a > 0) else { continue };
-            let Some(idx) = c.names.get(&n.name) else { continue };
-            let pods = c.pods.node(idx).pods;
-            if f64::from(pods) * 100.0 > pct * f64::from(alloc) {
-                eprintln!(
-                    "{}node {} is {:.1}% saturated ({pods}/{alloc} pods), above --until-saturated {pct}%",
-                    if clusters.len() > 1 { format!("context {}: ", c.context) } else { String::new() },
-                    n.name,
-                    100.0 * f64::from(pods) / f64::from(alloc),
-                );
-                return Some(exit::THRESHOLD);
-            }
+        let live = &c.pods.live;
+        let nodes = c.nodes.live.nodes.values().map(|n| {
+            let pods = live.names().get(&n.name).map_or(0, |i| live.node(i).pods);
+            (n.name.as_str(), pods, n.allocatable)
+        });
+        if let Some(line) = first_saturated(pct, (clusters.len() > 1).then_some(c.context.as_str()), nodes) {
+            eprintln!("{line}");
+            return Some(exit::THRESHOLD);
         }
     }
     None

@@ -195,6 +195,15 @@ pub struct Bookmark<'a> {
 pub struct BookmarkMeta<'a> {
     #[serde(borrow, default)]
     pub resource_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub annotations: std::collections::BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+}
+
+impl BookmarkMeta<'_> {
+    /// The bookmark that ends a WatchList's initial events.
+    pub fn initial_events_end(&self) -> bool {
+        self.annotations.get("k8s.io/initial-events-end").is_some_and(|v| v == "true")
+    }
 }
 
 /// An apiserver `Status` object, as sent with error responses.

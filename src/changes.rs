@@ -1,0 +1,80 @@
+//! `watch`'s view: change lines and state events, as text (changes on
+//! stdout, state on stderr) or as JSON lines (everything on stdout).
+
+use std::io::Write;
+use std::time::SystemTime;
+
+use serde_json::json;
+
+use crate::view;
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// HH:MM:SS, UTC.
+fn clock() -> String {
+    let s = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    s[11..19].to_string()
+}
+
+pub struct Printer {
+    pub jsonl: bool,
+    /// Several contexts: say which one a line is about.
+    pub several: bool,
+    pub color: bool,
+    /// Change lines printed so far.
+    pub changes: u64,
+}
+
+impl Printer {
+    pub fn out(&self, line: &str) {
+        let mut o = std::io::stdout().lock();
+        let _ = writeln!(o, "{line}").and_then(|_| o.flush());
+    }
+
+    /// A state change (synced, relisting, reconnecting, node-added, ...): a
+    /// JSON line on stdout, or a note on stderr.
+    pub fn state(&self, context: &str, kind: &str, extra: serde_json::Value) {
+        if self.jsonl {
+            let mut v = json!({"type": kind, "time": now_rfc3339(), "context": context});
+            if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+                o.extend(e.clone());
+            }
+            self.out(&v.to_string());
+        } else {
+            let detail = extra
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, _)| *k != "counts")
+                        .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), String::from)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            eprintln!("{}  {context}: {kind} {detail}", clock());
+        }
+    }
+
+    /// One node's count went from `from` to `to`.
+    pub fn change(&mut self, context: &str, node: &str, from: u32, to: u32, allocatable: Option<u32>) {
+        self.changes += 1;
+        let saturation = allocatable.filter(|a| *a > 0).map(|a| f64::from(to) / f64::from(a));
+        let delta = i64::from(to) - i64::from(from);
+        if self.jsonl {
+            let v = json!({"type": "change", "time": now_rfc3339(), "context": context, "node": node,
+                "from": from, "to": to, "delta": delta, "allocatable": allocatable,
+                "saturation": saturation.map(|s| (s * 10_000.0).round() / 10_000.0)});
+            self.out(&v.to_string());
+        } else {
+            let ctx = if self.several { format!("{context}  ") } else { String::new() };
+            let pct = view::percent(saturation);
+            let pct = match saturation {
+                Some(s) if self.color && s >= 0.9 => format!("\x1b[31m{pct}\x1b[0m"),
+                _ => pct,
+            };
+            self.out(&format!("{}  {ctx}{node}  {from} → {to}  ({delta:+})  {pct}", clock()));
+        }
+    }
+}
