@@ -93,13 +93,16 @@ fn client(context: String, config: Config, mut at: Endpoint) -> Result<Target> {
         )));
     }
     let client = http::client(&config, at.timeouts).map_err(|e| {
-        Error::usage(format!(
-            "context {context}: cannot set up a client for {} (kubeconfig cluster {:?}, user {:?}): {}",
-            at.server,
-            at.cluster,
-            at.user,
-            chain(&e)
-        ))
+        let fault = http::kubeconfig_fault(&at, &chain(&e));
+        fault.map(|f| f.in_context(&context)).unwrap_or_else(|| {
+            Error::usage(format!(
+                "context {context}: cannot set up a client for {} (kubeconfig cluster {:?}, user {:?}): {}",
+                at.server,
+                at.cluster,
+                at.user,
+                chain(&e)
+            ))
+        })
     })?;
     Ok(Target { context, client, at })
 }

@@ -321,17 +321,8 @@ pub fn api_error(t: &Endpoint, status: StatusCode, st: &ApiStatus, action: Actio
 /// timeout, or a network failure (exit 3).
 pub fn transport(t: &Endpoint, e: &kube::Error) -> Failure {
     let text = chain(e);
-    if text.contains("auth exec") || text.contains("exec-plugin") || text.contains("failed exec auth") {
-        return Failure::Fatal(Error::usage(format!(
-            "the exec credential plugin of kubeconfig user {:?} failed: {text} (check users[].user.exec in the kubeconfig, and that the command is installed)",
-            t.user
-        )));
-    }
-    if text.contains("invalid peer certificate") {
-        return Failure::Fatal(Error::usage(format!(
-            "the API server at {} presented a certificate that kubeconfig cluster {:?} does not trust: {text} (check its certificate-authority-data, or --cluster/--context)",
-            t.server, t.cluster
-        )));
+    if let Some(fault) = kubeconfig_fault(t, &text) {
+        return Failure::Fatal(fault);
     }
     if is_timeout(e) {
         return Failure::TimedOut(Error::cluster(format!(
@@ -344,6 +335,25 @@ pub fn transport(t: &Endpoint, e: &kube::Error) -> Failure {
         "cannot reach the API server at {}: {text} (is the cluster up? check --context / --kubeconfig)",
         t.server
     )))
+}
+
+/// A failure the user fixes in the kubeconfig (exit 2, naming the entry):
+/// an exec credential plugin that is missing or fails, or a server
+/// certificate the cluster's CA did not sign.
+pub fn kubeconfig_fault(t: &Endpoint, text: &str) -> Option<Error> {
+    if text.contains("auth exec") || text.contains("exec-plugin") || text.contains("failed exec auth") {
+        return Some(Error::usage(format!(
+            "the exec credential plugin of kubeconfig user {:?} failed: {text} (check users[].user.exec in the kubeconfig, and that the command is installed)",
+            t.user
+        )));
+    }
+    if text.contains("invalid peer certificate") {
+        return Some(Error::usage(format!(
+            "the API server at {} presented a certificate that kubeconfig cluster {:?} does not trust: {text} (check its certificate-authority-data, or --cluster/--context)",
+            t.server, t.cluster
+        )));
+    }
+    None
 }
 
 fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {

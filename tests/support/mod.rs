@@ -260,3 +260,32 @@ pub fn nodes_of(doc: &Value) -> BTreeMap<String, Value> {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Per-node pod counts (non-zero) by the counting rule, recounted from
+/// `kubectl get pods -o json`: an oracle that shares nothing with our decoder.
+pub fn kubectl_counts(kubeconfig: &Path, namespace: &str) -> BTreeMap<String, u64> {
+    let out = Command::new("kubectl")
+        .args(["get", "pods", "-n", namespace, "-o", "json"])
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .expect("run kubectl get pods");
+    assert!(out.status.success(), "kubectl get pods: {}", String::from_utf8_lossy(&out.stderr));
+    let list: Value = serde_json::from_slice(&out.stdout).expect("kubectl JSON");
+    let mut counts = BTreeMap::new();
+    for pod in list["items"].as_array().unwrap() {
+        let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
+        let phase = pod["status"]["phase"].as_str().unwrap_or("");
+        if !node.is_empty() && phase != "Succeeded" && phase != "Failed" {
+            *counts.entry(node.to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// A copy of the admin kubeconfig pointing at `server` instead.
+pub fn kubeconfig_via(c: &Cluster, server: &str, name: &str) -> PathBuf {
+    let text = c.kubeconfig_text().replace(&c.server(), server);
+    let path = c.dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}

@@ -1,9 +1,18 @@
 //! A TCP proxy on 127.0.0.1 between a client and the apiserver, for fault
 //! tests. TLS passes through untouched (the apiserver's certificate names
-//! 127.0.0.1, whatever the port). It can hold the server's bytes once a given
-//! amount has gone by (to act mid-list), and cut every connection.
+//! 127.0.0.1, whatever the port). It can
+//! - hold the server's bytes once a given amount has gone by (to act mid-list);
+//! - cut every open connection (RST/FIN: the client notices at once);
+//! - freeze every open connection silently: nothing forwarded either way, no
+//!   FIN, no RST, while new connections still pass (a load balancer or NAT
+//!   that forgot a flow);
+//! - answer every new connection with 503 (TLS terminated here with the test
+//!   bed's serving certificate), as a load balancer with no healthy backend.
+//!
+//! A [`stalled_tls`] listener accepts TCP and never answers the handshake.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -11,6 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 
 #[derive(Default)]
 struct Shared {
@@ -22,6 +33,12 @@ struct Shared {
     on_pause: Notify,
     resume: Notify,
     tasks: Mutex<Vec<AbortHandle>>,
+    /// One flag per open connection: set, it forwards nothing, silently.
+    frozen: Mutex<Vec<Arc<AtomicBool>>>,
+    /// New connections get 503 answers instead of the apiserver.
+    refuse: AtomicBool,
+    /// Requests answered with 503.
+    refused: AtomicU64,
 }
 
 pub struct Proxy {
@@ -37,9 +54,33 @@ impl Drop for Proxy {
     }
 }
 
+/// A TLS acceptor with the test bed's serving certificate (cluster `dir`).
+pub fn acceptor(dir: &Path) -> TlsAcceptor {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(dir.join("pki/apiserver.crt"))
+        .expect("serving certificate")
+        .map(|c| c.expect("certificate"))
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(dir.join("pki/apiserver.key")).expect("serving key");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+    TlsAcceptor::from(Arc::new(config))
+}
+
 impl Proxy {
-    /// Starts forwarding from a fresh loopback port to `upstream`.
+    /// Starts forwarding from a fresh loopback port to `upstream`; `dir` is
+    /// the cluster's, for the certificate the 503 mode answers with.
     pub async fn start(upstream: SocketAddr) -> Proxy {
+        Proxy::start_with(upstream, None).await
+    }
+
+    pub async fn start_with(upstream: SocketAddr, tls: Option<TlsAcceptor>) -> Proxy {
         assert!(upstream.ip().is_loopback(), "the proxy only ever targets loopback");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -48,11 +89,19 @@ impl Proxy {
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else { return };
+                if s.refuse.load(Ordering::SeqCst) {
+                    let tls = tls.clone().expect("503 mode needs the TLS acceptor (start_with)");
+                    let t = tokio::spawn(answer_503(tls, client, s.clone()));
+                    s.tasks.lock().unwrap().push(t.abort_handle());
+                    continue;
+                }
                 let Ok(server) = TcpStream::connect(upstream).await else { continue };
+                let frozen = Arc::new(AtomicBool::new(false));
+                s.frozen.lock().unwrap().push(frozen.clone());
                 let (cr, cw) = client.into_split();
                 let (sr, sw) = server.into_split();
-                let up = tokio::spawn(pump(cr, sw, None));
-                let down = tokio::spawn(pump(sr, cw, Some(s.clone())));
+                let up = tokio::spawn(pump(cr, sw, None, frozen.clone()));
+                let down = tokio::spawn(pump(sr, cw, Some(s.clone()), frozen));
                 s.tasks.lock().unwrap().extend([up.abort_handle(), down.abort_handle()]);
             }
         })
@@ -92,16 +141,46 @@ impl Proxy {
         for t in self.shared.tasks.lock().unwrap().drain(..) {
             t.abort();
         }
+        self.shared.frozen.lock().unwrap().clear();
+    }
+
+    /// Every open connection stops forwarding, silently and for good; new
+    /// connections pass. Returns how many were frozen.
+    pub fn freeze_open(&self) -> usize {
+        let flags = std::mem::take(&mut *self.shared.frozen.lock().unwrap());
+        for f in &flags {
+            f.store(true, Ordering::SeqCst);
+        }
+        flags.len()
+    }
+
+    /// New connections are answered 503 (on) or forwarded (off).
+    pub fn refuse_new(&self, on: bool) {
+        self.shared.refuse.store(on, Ordering::SeqCst);
+    }
+
+    /// Requests answered with 503 so far.
+    pub fn refused(&self) -> u64 {
+        self.shared.refused.load(Ordering::SeqCst)
     }
 }
 
-async fn pump(mut from: impl AsyncReadExt + Unpin, mut to: impl AsyncWriteExt + Unpin, meter: Option<Arc<Shared>>) {
+async fn pump(
+    mut from: impl AsyncReadExt + Unpin,
+    mut to: impl AsyncWriteExt + Unpin,
+    meter: Option<Arc<Shared>>,
+    frozen: Arc<AtomicBool>,
+) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if frozen.load(Ordering::SeqCst) {
+            // Keep both sockets open and forward nothing, ever.
+            std::future::pending::<()>().await;
+        }
         if let Some(s) = &meter {
             let total = s.downstream.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
             if total >= s.pause_at.load(Ordering::SeqCst) {
@@ -116,4 +195,52 @@ async fn pump(mut from: impl AsyncReadExt + Unpin, mut to: impl AsyncWriteExt + 
         }
     }
     let _ = to.shutdown().await;
+}
+
+/// HTTP/1.1 over TLS: the request answered 503, then the connection closed
+/// (as a load balancer with no backend does), so each retry connects anew.
+async fn answer_503(tls: TlsAcceptor, client: TcpStream, s: Arc<Shared>) {
+    let Ok(mut stream) = tls.accept(client).await else { return };
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    s.refused.fetch_add(1, Ordering::SeqCst);
+    let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"no healthy upstream","code":503}"#;
+    let resp = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(resp.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// A loopback listener that accepts TCP connections and never says a word:
+/// a TLS handshake with it never completes. Kept open until dropped.
+pub struct StalledTls {
+    pub addr: SocketAddr,
+    accept: AbortHandle,
+}
+
+impl Drop for StalledTls {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+pub async fn stalled_tls() -> StalledTls {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accept = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            held.push(conn);
+        }
+    })
+    .abort_handle();
+    StalledTls { addr, accept }
 }
