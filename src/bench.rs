@@ -11,7 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
-use http::Request;
+use ::http::Request;
 use k8s_openapi::api::core::v1::Pod;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -21,7 +21,7 @@ use crate::cli::{BenchArgs, BenchOutput, BenchRunArgs, ConnectionArgs, Strategy}
 use crate::connect::{Target, targets};
 use crate::error::{Error, Result, chain, exit};
 use crate::event::Event;
-use crate::http::Failure;
+use crate::http::{self, Failure};
 use crate::informer::{self, InitialList, Meter, Source};
 use crate::list::{self, NOT_FINISHED, PodQuery, count_pods, list_nodes};
 use crate::pager::{ListRequest, PageMeta, PageSink, Pager, Whole, decode_error};
@@ -550,11 +550,14 @@ async fn child(args: &BenchArgs, strategy: Strategy, chunk: u32, full: bool) -> 
 /// Runs `bench` and returns the exit code.
 pub async fn run(args: BenchArgs) -> Result<i32> {
     let t = targets(&args.connection).await?.remove(0);
-    let version: serde_json::Value = t
-        .client
-        .request(Request::get("/version").body(Vec::new()).map_err(|e| Error::usage(e.to_string()))?)
+    let request = Request::get("/version").body(Vec::new()).map_err(|e| Error::usage(e.to_string()))?;
+    let version: serde_json::Value = tokio::time::timeout_at(http::deadline(&t.at), t.client.request(request))
         .await
-        .map_err(|e| Error::cluster(format!("cannot read the server version: {}", chain(&e))))?;
+        .map_err(|_| Error::cluster(format!("cannot read the server version: {} did not answer in time", t.at.server)))?
+        .map_err(|e| match http::transport(&t.at, &e) {
+            Failure::Fatal(e) => e,
+            _ => Error::cluster(format!("cannot read the server version: {}", chain(&e))),
+        })?;
     let nodes = list_nodes(&t, None, 500).await?.len();
 
     let mut plan: Vec<(Strategy, u32, bool)> = Vec::new();

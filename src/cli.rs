@@ -20,8 +20,12 @@ non-terminal phase are shown as unscheduled.
 Exit codes:
   0  ok
   1  a threshold (--max-saturation, --min-free) was breached; one stderr line per node
-  2  usage or configuration error (bad flag value, unreadable kubeconfig, unknown context)
-  3  cluster error (unreachable, timeout, forbidden, server error)";
+  2  usage or configuration error (bad flag value, unreadable kubeconfig, unknown context,
+     exec credential plugin missing or failing, server certificate not signed by the cluster's CA)
+  3  cluster error (unreachable, timed out, forbidden, server error)
+
+Every wait is bounded: connect + TLS handshake 10s; each request --request-timeout or 60s;
+4 attempts on 5xx/429/dropped connections (README \"How it reads the cluster\").";
 
 const WATCH_HELP: &str = "\
 Examples:
@@ -31,6 +35,8 @@ Examples:
   kubectl podcount watch --for 10m
 
 Change lines: TIME (UTC)  NODE  FROM → TO  (DELTA)  SATURATION. Ctrl-C exits 0.
+A dropped, failing or silent connection (HTTP/2 PING unanswered: within 25s) prints a
+`reconnecting` event with the reason; the watch resumes from the last resourceVersion.
 Exit codes: 0 ok / stopped; 1 --until-saturated crossed; 2 usage or configuration error;
 3 cluster error (unreachable at start, forbidden).";
 

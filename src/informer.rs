@@ -166,13 +166,16 @@ struct Machine<K: Kind> {
     backoff: Backoff,
     synced_once: bool,
     initial: InitialList,
+    /// The current WatchList stream has delivered all its initial events:
+    /// only then is its resourceVersion a place to resume from.
+    initial_done: bool,
 }
 
 /// Runs until the consumer hangs up (Ok) or the cluster refuses for good
 /// (forbidden, bad selector, or any failure before the first sync: Err).
 pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>) -> Result<()> {
     let initial = src.initial;
-    let mut m = Machine::<K> { src, tx, backoff: RECONNECT, synced_once: false, initial };
+    let mut m = Machine::<K> { src, tx, backoff: RECONNECT, synced_once: false, initial, initial_done: false };
     let mut state = State::Empty { why: String::new() };
     loop {
         state = match m.step(state).await {
@@ -302,19 +305,23 @@ impl<K: Kind> Machine<K> {
     async fn stream_initial(&mut self, why: String) -> Next {
         let mut rv = String::new();
         let started = Instant::now();
-        match self.open_and_stream(None, &mut rv, why).await {
+        self.initial_done = false;
+        let ended = self.open_and_stream(None, &mut rv, why).await;
+        if !self.initial_done {
+            // Objects' own resourceVersions are no place to resume from.
+            rv.clear();
+        }
+        match ended {
             Ended::Refused(m) => {
                 // Not this server (WatchList off, or no watch cache): list.
                 self.initial = InitialList::Paged;
                 Next::Go(State::Empty { why: format!("the API server refused WatchList ({m}); listing instead") })
             }
-            Ended::Closed if !rv.is_empty() && self.synced_once && started.elapsed() >= HEALTHY => {
+            Ended::Closed if !rv.is_empty() && started.elapsed() >= HEALTHY => {
                 self.backoff.reset();
                 Next::Go(State::Watching { rv })
             }
-            Ended::Closed if !rv.is_empty() && self.synced_once => {
-                Next::Go(State::Backoff { then: Box::new(State::Watching { rv }) })
-            }
+            Ended::Closed if !rv.is_empty() => Next::Go(State::Backoff { then: Box::new(State::Watching { rv }) }),
             Ended::Closed => {
                 let f = Failure::transient(Error::cluster(format!(
                     "the WatchList stream of {} ended before its initial events did",
@@ -324,11 +331,8 @@ impl<K: Kind> Machine<K> {
             }
             Ended::Gone(m) => Next::Go(State::Empty { why: format!("watch expired (410 Gone): {m}") }),
             Ended::Failed(f) => {
-                let then = if self.synced_once && !rv.is_empty() {
-                    State::Watching { rv }
-                } else {
-                    State::Empty { why: "reconnected".into() }
-                };
+                let then =
+                    if !rv.is_empty() { State::Watching { rv } } else { State::Empty { why: "reconnected".into() } };
                 self.failed(f, then).await
             }
             Ended::Hangup => Next::Stop(Ok(())),
@@ -451,6 +455,7 @@ impl<K: Kind> Machine<K> {
                 }
                 if end && let Some(batch) = initial.take() {
                     self.synced_once = true;
+                    self.initial_done = true;
                     if !self.send(Event::Page(batch)).await || !self.send(Event::Synced).await {
                         return Some(Ended::Hangup);
                     }

@@ -4,15 +4,12 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
-use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 use support::proxy::Proxy;
-use support::{Cluster, Options, PodSpec, json_of, nodes_of, podcount, stderr};
+use support::{Cluster, Options, PodSpec, json_of, kubeconfig_via, nodes_of, podcount, stderr, upstream};
 
-const SEEDED: Options = Options { nodes: 16, pods: 1500, no_pod_watch_cache: true };
+const SEEDED: Options = Options { nodes: 16, pods: 1500, no_pod_watch_cache: true, feature_gates: "" };
 /// Only what the seeder made: its pods carry this label, its nodes theirs.
 const SEEDED_PODS: &str = "app.kubernetes.io/part-of=shop";
 const SEEDED_NODES: &str = "podcount.test/seeded=true";
@@ -221,17 +218,6 @@ async fn counting_rule_edge_cases_thresholds_and_missing_nodes() {
 }
 
 /// The kubeconfig, pointed at another server address.
-fn kubeconfig_via(c: &Cluster, server: &str, name: &str) -> std::path::PathBuf {
-    let text = c.kubeconfig_text().replace(&c.server(), server);
-    let path = c.dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn upstream(c: &Cluster) -> SocketAddr {
-    c.server().trim_start_matches("https://").parse().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_continue_token_mid_list_restarts_with_exact_counts() {
     let c = cluster();
@@ -269,30 +255,8 @@ async fn rbac_denials_name_the_missing_verb() {
     assert!(stderr(&out).contains(r#"cannot list pods in namespace team-01"#), "{}", stderr(&out));
 
     // Allowed to list pods but not nodes: the message says nodes.
-    let client = c.client().await;
-    let role: ClusterRole = serde_json::from_value(json!({
-        "metadata": {"name": "podcount-pods-only"},
-        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]}]
-    }))
-    .unwrap();
-    let binding: ClusterRoleBinding = serde_json::from_value(json!({
-        "metadata": {"name": "podcount-pods-only"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "podcount-pods-only"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "pods-only"}]
-    }))
-    .unwrap();
-    Api::<ClusterRole>::all(client.clone()).create(&PostParams::default(), &role).await.unwrap();
-    Api::<ClusterRoleBinding>::all(client.clone()).create(&PostParams::default(), &binding).await.unwrap();
-    let kc = c.user_kubeconfig("pods-only");
-    let mut out = podcount(&kc, &[]);
-    for _ in 0..50 {
-        // RBAC changes reach the authorizer's cache within a moment.
-        if !stderr(&out).contains("cannot list pods") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        out = podcount(&kc, &[]);
-    }
+    let kc = support::grant(c, "pods-only", &["pods"], &["list", "watch"]).await;
+    let out = support::podcount_after_rbac(&kc, &[], "cannot list pods");
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         stderr(&out).trim(),

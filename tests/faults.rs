@@ -9,31 +9,19 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kube::Client;
-use kube::api::{Api, PostParams};
-use serde_json::json;
 use support::proxy::{Proxy, acceptor, stalled_tls};
 use support::watcher::Watcher;
-use support::{Cluster, Options, PodSpec, kubeconfig_via, kubectl_counts, podcount, stderr};
+use support::{Cluster, Options, PodSpec, blocking, kubeconfig_via, kubectl_counts, podcount, stderr, upstream};
 
 /// The apiserver's defaults: watch cache on, bookmarks.
-const BED: Options = Options { nodes: 0, pods: 0, no_pod_watch_cache: false };
+const BED: Options = Options { nodes: 0, pods: 0, no_pod_watch_cache: false, feature_gates: "" };
 
 fn cluster() -> &'static Cluster {
     Cluster::shared(BED)
-}
-
-fn upstream(c: &Cluster) -> SocketAddr {
-    c.server().trim_start_matches("https://").parse().unwrap()
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.unwrap()
 }
 
 async fn nodes(client: &Client, ns: &str, n: usize) -> Vec<String> {
@@ -222,34 +210,8 @@ async fn a_watch_that_answers_503_for_a_while_recovers_with_exact_counts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_who_may_list_but_not_watch_is_told_the_watch_verb() {
     let c = cluster();
-    let client = c.client().await;
-    let role: ClusterRole = serde_json::from_value(json!({
-        "metadata": {"name": "podcount-list-only"},
-        "rules": [{"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["list"]}]
-    }))
-    .unwrap();
-    let binding: ClusterRoleBinding = serde_json::from_value(json!({
-        "metadata": {"name": "podcount-list-only"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "podcount-list-only"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "list-only"}]
-    }))
-    .unwrap();
-    Api::<ClusterRole>::all(client.clone()).create(&PostParams::default(), &role).await.unwrap();
-    Api::<ClusterRoleBinding>::all(client.clone()).create(&PostParams::default(), &binding).await.unwrap();
-    let kc = c.user_kubeconfig("list-only");
-    let out = blocking(move || {
-        let mut out = podcount(&kc, &["watch"]);
-        for _ in 0..50 {
-            // RBAC changes reach the authorizer's cache within a moment.
-            if !stderr(&out).contains("cannot list") {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-            out = podcount(&kc, &["watch"]);
-        }
-        out
-    })
-    .await;
+    let kc = support::grant(c, "list-only", &["pods", "nodes"], &["list"]).await;
+    let out = blocking(move || support::podcount_after_rbac(&kc, &["watch"], "cannot list")).await;
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     assert!(err.contains(r#"forbidden: user "list-only" cannot watch "#) && err.contains("(needs: watch "), "{err}");

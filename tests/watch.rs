@@ -5,95 +5,19 @@
 
 mod support;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use kube::Client;
 use support::proxy::Proxy;
 use support::watcher::{Watcher, fresh_counts};
-use support::{Cluster, Options, PodSpec};
-use tokio::sync::Semaphore;
+use support::{Cluster, Options, PodSpec, blocking, churn, kubeconfig_via, kubectl_counts, serial, upstream};
 
-/// No pod watch cache: watches and lists go to etcd, so compaction really
-/// expires resourceVersions (410).
-const BED: Options = Options { nodes: 0, pods: 0, no_pod_watch_cache: true };
+/// The apiserver's defaults: watch cache on, bookmarks. (The runs that need
+/// etcd's own 410 after compaction are in watch_nocache.rs.)
+const BED: Options = Options { nodes: 0, pods: 0, no_pod_watch_cache: false, feature_gates: "" };
 const CONVERGE: Duration = Duration::from_secs(20);
 
 fn cluster() -> &'static Cluster {
     Cluster::shared(BED)
-}
-
-/// One test at a time: some restart the apiserver or compact etcd under
-/// everyone's feet.
-async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
-    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    LOCK.lock().await
-}
-
-async fn nodes(client: &Client, ns: &str, n: usize, allocatable: u32) -> Vec<String> {
-    let mut names = Vec::new();
-    for i in 0..n {
-        let name = format!("{ns}-n{i}");
-        support::create_node(client, &name, allocatable, true, true).await;
-        names.push(name);
-    }
-    names
-}
-
-/// `count` pods through every transition the counting rule cares about,
-/// sixteen requests at a time.
-async fn churn(client: &Client, ns: &str, nodes: &[String], prefix: &str, count: usize) {
-    let sem = Arc::new(Semaphore::new(16));
-    let mut set = tokio::task::JoinSet::new();
-    for i in 0..count {
-        let (client, ns, node, name) =
-            (client.clone(), ns.to_string(), nodes[i % nodes.len()].clone(), format!("{prefix}-{i}"));
-        let permit = sem.clone().acquire_owned().await.unwrap();
-        set.spawn(async move {
-            let _permit = permit;
-            let on = Some(node.as_str());
-            match i % 10 {
-                0 => {
-                    support::create_pod(&client, &ns, &PodSpec::new(&name, None, "Pending")).await;
-                    support::bind(&client, &ns, &name, &node).await;
-                }
-                1 | 2 => {
-                    support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Running")).await;
-                    support::set_phase(&client, &ns, &name, if i % 10 == 1 { "Succeeded" } else { "Failed" }).await;
-                }
-                3 => support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Unknown")).await,
-                4 => {
-                    support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Running")).await;
-                    support::delete_pod(&client, &ns, &name, true).await; // terminating, stays
-                }
-                5 => {
-                    support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Running")).await;
-                    support::delete_pod(&client, &ns, &name, false).await; // gone
-                }
-                6 => support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Pending")).await,
-                _ => support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Running")).await,
-            }
-        });
-    }
-    while let Some(r) = set.join_next().await {
-        r.expect("churn task");
-    }
-}
-
-fn via_proxy(c: &Cluster, proxy: &Proxy, name: &str) -> std::path::PathBuf {
-    let text = c.kubeconfig_text().replace(&c.server(), &format!("https://{}", proxy.addr));
-    let path = c.dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn upstream(c: &Cluster) -> SocketAddr {
-    c.server().trim_start_matches("https://").parse().unwrap()
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +26,7 @@ async fn churn_while_watching_converges_to_a_fresh_list() {
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("churn").await;
-    let nodes = nodes(&client, &ns, 4, 500).await;
+    let nodes = support::make_nodes(&client, &ns, 4, 500).await;
     let w = Watcher::start(&c.kubeconfig, &["-n", &ns]);
     blocking({
         let w = w.seen.clone();
@@ -127,9 +51,9 @@ async fn connections_cut_again_and_again_mid_stream() {
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("cut").await;
-    let nodes = nodes(&client, &ns, 3, 500).await;
+    let nodes = support::make_nodes(&client, &ns, 3, 500).await;
     let proxy = Proxy::start(upstream(c)).await;
-    let kc = via_proxy(c, &proxy, "kubeconfig-cut");
+    let kc = kubeconfig_via(c, &format!("https://{}", proxy.addr), "kubeconfig-cut");
     let w = Watcher::start(&kc, &["-n", &ns]);
     let seen = w.seen.clone();
     blocking(move || {
@@ -158,7 +82,7 @@ async fn apiserver_restart_on_the_same_data() {
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("restart").await;
-    let nodes = nodes(&client, &ns, 2, 500).await;
+    let nodes = support::make_nodes(&client, &ns, 2, 500).await;
     churn(&client, &ns, &nodes, "before", 100).await;
     let w = Watcher::start(&c.kubeconfig, &["-n", &ns]);
     w.synced();
@@ -169,41 +93,6 @@ async fn apiserver_restart_on_the_same_data() {
     assert_eq!(want.values().sum::<u64>(), 210);
     w.converges_to(&want, CONVERGE);
     assert!(w.seen.lock().unwrap().types("reconnecting") > 0, "the restart was not noticed");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gone_410_after_compaction_relists_and_catches_deletes() {
-    let _serial = serial().await;
-    let c = cluster();
-    let client = c.client().await;
-    let ns = c.namespace("gone").await;
-    let nodes = nodes(&client, &ns, 2, 500).await;
-    for i in 0..6 {
-        support::create_pod(&client, &ns, &PodSpec::new(&format!("old-{i}"), Some(&nodes[0]), "Running")).await;
-    }
-    let proxy = Proxy::start(upstream(c)).await;
-    let kc = via_proxy(c, &proxy, "kubeconfig-gone");
-    let w = Watcher::start(&kc, &["-n", &ns]);
-    w.synced();
-    w.wait_for("6 pods on the first node", CONVERGE, |s| s.counts.get(&nodes[0]) == Some(&6));
-    // Disconnected in effect: nothing reaches the watch while pods change
-    // and etcd forgets the revisions it was at.
-    proxy.pause_after(0);
-    for i in 0..4 {
-        support::delete_pod(&client, &ns, &format!("old-{i}"), false).await;
-    }
-    churn(&client, &ns, &nodes, "new", 50).await;
-    blocking(|| cluster().compact()).await;
-    proxy.drop_all();
-    proxy.resume();
-    let want = fresh_counts(&c.kubeconfig, &["-n", &ns]);
-    w.converges_to(&want, CONVERGE);
-    let seen = w.seen.lock().unwrap();
-    let relists: Vec<_> = seen.lines.iter().filter(|l| l["type"] == "relisting").collect();
-    assert!(
-        relists.iter().any(|l| l["reason"].as_str().unwrap_or("").contains("410")),
-        "no relist after 410: {relists:?}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,7 +142,7 @@ async fn until_saturated_for_and_ctrl_c_end_the_watch_with_their_codes() {
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("stop").await;
-    let node = nodes(&client, &ns, 1, 4).await.remove(0);
+    let node = support::make_nodes(&client, &ns, 1, 4).await.remove(0);
     let sel = format!("podcount.test/node={node}");
     let mut w = Watcher::start(&c.kubeconfig, &["-n", &ns, "--node-selector", &sel, "--until-saturated", "75%"]);
     w.synced();
@@ -287,7 +176,7 @@ async fn table_mode_prints_the_table_then_change_lines() {
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("lines").await;
-    let node = nodes(&client, &ns, 1, 10).await.remove(0);
+    let node = support::make_nodes(&client, &ns, 1, 10).await.remove(0);
     let sel = format!("podcount.test/node={node}");
     let mut child = support::podcount_cmd(
         &c.kubeconfig,
@@ -342,7 +231,7 @@ async fn soak_tens_of_thousands_of_events_with_flat_memory() {
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("soak").await;
-    let nodes = nodes(&client, &ns, 5, 5000).await;
+    let nodes = support::make_nodes(&client, &ns, 5, 5000).await;
     let w = Watcher::start(&c.kubeconfig, &["-n", &ns]);
     w.synced();
     let pid = plugin_pid(&w);
@@ -364,4 +253,77 @@ async fn soak_tens_of_thousands_of_events_with_flat_memory() {
     // every 10 churned pods (see churn), none lost, none doubled.
     assert_eq!(changes, pods * 13 / 10);
     assert!(end_rss <= start_rss + start_rss / 2 + 8 * 1024, "RSS grew from {start_rss} KiB to {end_rss} KiB");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_caches_too_old_resource_version_relists() {
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("tooold").await;
+    let nodes = support::make_nodes(&client, &ns, 2, 500).await;
+    churn(&client, &ns, &nodes, "before", 20).await;
+    let proxy = Proxy::start(upstream(c)).await;
+    let kc = kubeconfig_via(c, &format!("https://{}", proxy.addr), "kubeconfig-tooold");
+    let w = Watcher::start(&kc, &["-n", &ns]);
+    let w = blocking(move || {
+        w.synced();
+        w
+    })
+    .await;
+    // Nothing reaches the watch while pods change; then the apiserver
+    // restarts, and its new cache starts after the watch's resourceVersion.
+    proxy.pause_after(0);
+    // Pods churn left running (see churn: i % 10 of 7, 8, 9).
+    for name in ["before-7", "before-8", "before-17", "before-18"] {
+        support::delete_pod(&client, &ns, name, false).await;
+    }
+    churn(&client, &ns, &nodes, "during", 30).await;
+    blocking(|| cluster().restart_apiserver()).await;
+    proxy.drop_all();
+    proxy.resume();
+    let client = c.client().await;
+    churn(&client, &ns, &nodes, "after", 20).await;
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+    let w = blocking(move || {
+        w.converges_to(&want, CONVERGE);
+        w
+    })
+    .await;
+    let seen = w.seen.lock().unwrap();
+    let relists: Vec<_> = seen.lines.iter().filter(|l| l["type"] == "relisting").collect();
+    assert!(
+        relists.iter().any(|l| l["reason"].as_str().unwrap_or("").contains("410")),
+        "no relist after the cache's 410: {relists:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watchlist_mode_syncs_from_one_stream_and_follows_churn() {
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("wl").await;
+    let nodes = support::make_nodes(&client, &ns, 3, 5000).await;
+    // More than one initial batch (500) of objects.
+    churn(&client, &ns, &nodes, "before", 1200).await;
+    let args = ["-n", ns.as_str(), "--initial-list", "stream"];
+    let w = Watcher::start(&c.kubeconfig, &args);
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+    let w = blocking(move || {
+        w.synced();
+        w.converges_to(&want, CONVERGE);
+        w
+    })
+    .await;
+    churn(&client, &ns, &nodes, "after", 200).await;
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+    assert_eq!(want, fresh_counts(&c.kubeconfig, &["-n", &ns]));
+    let w = blocking(move || {
+        w.converges_to(&want, CONVERGE);
+        w
+    })
+    .await;
+    let seen = w.seen.lock().unwrap();
+    assert!(!seen.lines.iter().any(|l| l["type"] == "relisting"), "fell back or relisted: {:?}", seen.lines.len());
 }

@@ -29,6 +29,8 @@ type Config struct {
 	APIServerPort      int    `json:"apiServerPort"`
 	CompactionInterval string `json:"compactionInterval"`
 	NoPodWatchCache    bool   `json:"noPodWatchCache"`
+	// Extra apiserver feature gates, e.g. WatchList=false.
+	FeatureGates string `json:"featureGates,omitempty"`
 }
 
 func (c *Config) path(name string) string { return filepath.Join(c.Dir, name) }
@@ -62,6 +64,7 @@ func cmdInit(args []string) error {
 	dir := dirFlag(fs)
 	compaction := fs.String("compaction-interval", "5m", "apiserver --etcd-compaction-interval")
 	noCache := fs.Bool("no-pod-watch-cache", false, "disable the apiserver's watch cache for pods")
+	gates := fs.String("feature-gates", "", "extra apiserver feature gates (k=v,...)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,7 +86,7 @@ func cmdInit(args []string) error {
 		return err
 	}
 	c := &Config{Dir: abs, EtcdClientPort: ports[0], EtcdPeerPort: ports[1], APIServerPort: ports[2],
-		CompactionInterval: *compaction, NoPodWatchCache: *noCache}
+		CompactionInterval: *compaction, NoPodWatchCache: *noCache, FeatureGates: *gates}
 	if err := writePKI(c); err != nil {
 		return err
 	}

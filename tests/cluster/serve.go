@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -101,10 +102,18 @@ func cmdAPIServer(args []string) error {
 		"--profiling=false",
 		"--etcd-compaction-interval=" + c.CompactionInterval,
 	}
+	var gates []string
 	if c.NoPodWatchCache {
 		// Lists and continuations then go to etcd, so compaction expires
 		// continue tokens (410) exactly as on a cluster under churn.
-		flags = append(flags, "--watch-cache-sizes=pods#0", "--feature-gates=ListFromCacheSnapshot=false")
+		flags = append(flags, "--watch-cache-sizes=pods#0")
+		gates = append(gates, "ListFromCacheSnapshot=false")
+	}
+	if c.FeatureGates != "" {
+		gates = append(gates, c.FeatureGates)
+	}
+	if len(gates) > 0 {
+		flags = append(flags, "--feature-gates="+strings.Join(gates, ","))
 	}
 	cmd := app.NewAPIServerCommand()
 	cmd.SetArgs(flags)

@@ -28,6 +28,8 @@ pub struct Options {
     pub pods: u32,
     /// Lists and continuations go to etcd, so compaction expires them (410).
     pub no_pod_watch_cache: bool,
+    /// Extra apiserver feature gates ("" for the defaults).
+    pub feature_gates: &'static str,
 }
 
 pub struct Cluster {
@@ -68,6 +70,9 @@ impl Cluster {
         up.arg("--dir").arg(&dir).args(["--nodes", &opts.nodes.to_string(), "--pods", &opts.pods.to_string()]);
         if opts.no_pod_watch_cache {
             up.arg("--no-pod-watch-cache");
+        }
+        if !opts.feature_gates.is_empty() {
+            up.args(["--feature-gates", opts.feature_gates]);
         }
         // Whatever happens to this process, the cluster goes with it. The
         // reaper outlives us by design, so it is never waited for.
@@ -288,4 +293,109 @@ pub fn kubeconfig_via(c: &Cluster, server: &str, name: &str) -> PathBuf {
     let path = c.dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// One test at a time within a binary: some restart the apiserver or compact
+/// etcd under everyone's feet.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
+/// Runs blocking work (a watcher's waits, a kubectl run) off the runtime.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+/// The apiserver's address, for a proxy in front of it.
+pub fn upstream(c: &Cluster) -> std::net::SocketAddr {
+    c.server().trim_start_matches("https://").parse().unwrap()
+}
+
+/// `n` ready, schedulable nodes named after the namespace.
+pub async fn make_nodes(client: &Client, ns: &str, n: usize, allocatable: u32) -> Vec<String> {
+    let mut names = Vec::new();
+    for i in 0..n {
+        let name = format!("{ns}-n{i}");
+        crate::support::create_node(client, &name, allocatable, true, true).await;
+        names.push(name);
+    }
+    names
+}
+
+/// `count` pods through every transition the counting rule cares about,
+/// sixteen requests at a time.
+pub async fn churn(client: &Client, ns: &str, nodes: &[String], prefix: &str, count: usize) {
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let (client, ns, node, name) =
+            (client.clone(), ns.to_string(), nodes[i % nodes.len()].clone(), format!("{prefix}-{i}"));
+        let permit = sem.clone().acquire_owned().await.unwrap();
+        set.spawn(async move {
+            let _permit = permit;
+            let on = Some(node.as_str());
+            match i % 10 {
+                0 => {
+                    crate::support::create_pod(&client, &ns, &PodSpec::new(&name, None, "Pending")).await;
+                    crate::support::bind(&client, &ns, &name, &node).await;
+                }
+                1 | 2 => {
+                    crate::support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Running")).await;
+                    crate::support::set_phase(&client, &ns, &name, if i % 10 == 1 { "Succeeded" } else { "Failed" })
+                        .await;
+                }
+                3 => crate::support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Unknown")).await,
+                4 => {
+                    crate::support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Running")).await;
+                    crate::support::delete_pod(&client, &ns, &name, true).await; // terminating, stays
+                }
+                5 => {
+                    crate::support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Running")).await;
+                    crate::support::delete_pod(&client, &ns, &name, false).await; // gone
+                }
+                6 => crate::support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Pending")).await,
+                _ => crate::support::create_pod(&client, &ns, &PodSpec::new(&name, on, "Running")).await,
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.expect("churn task");
+    }
+}
+
+/// Grants `user` the `verbs` on `resources` (core group) cluster-wide, and
+/// returns a kubeconfig for that user.
+pub async fn grant(c: &Cluster, user: &str, resources: &[&str], verbs: &[&str]) -> PathBuf {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    let client = c.client().await;
+    let name = format!("podcount-{user}");
+    let role: ClusterRole = serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "rules": [{"apiGroups": [""], "resources": resources, "verbs": verbs}]
+    }))
+    .unwrap();
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+    }))
+    .unwrap();
+    Api::<ClusterRole>::all(client.clone()).create(&PostParams::default(), &role).await.unwrap();
+    Api::<ClusterRoleBinding>::all(client).create(&PostParams::default(), &binding).await.unwrap();
+    c.user_kubeconfig(user)
+}
+
+/// `kubectl podcount ARGS` until its stderr no longer says `stale` (RBAC
+/// changes reach the authorizer's cache within a moment), at most 5 s.
+pub fn podcount_after_rbac(kubeconfig: &Path, args: &[&str], stale: &str) -> Output {
+    let mut out = podcount(kubeconfig, args);
+    for _ in 0..50 {
+        if !stderr(&out).contains(stale) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        out = podcount(kubeconfig, args);
+    }
+    out
 }

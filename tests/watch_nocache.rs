@@ -1,0 +1,86 @@
+//! Watch runs that need a server other than the default, each saying why:
+//! the pod watch cache off, for etcd's own 410 after compaction (the cache
+//! would serve the watch from memory and never expire it within a test);
+//! and the WatchList feature gate off, as on 1.33 servers, which answer 422
+//! to `sendInitialEvents`, so the informer must fall back to list + watch.
+
+mod support;
+
+use std::time::Duration;
+
+use support::proxy::Proxy;
+use support::watcher::{Watcher, fresh_counts};
+use support::{Cluster, Options, PodSpec, blocking, churn, kubeconfig_via, kubectl_counts, serial, upstream};
+
+const BED: Options = Options { nodes: 0, pods: 0, no_pod_watch_cache: true, feature_gates: "WatchList=false" };
+const CONVERGE: Duration = Duration::from_secs(20);
+
+fn cluster() -> &'static Cluster {
+    Cluster::shared(BED)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_410_after_compaction_relists_and_catches_deletes() {
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("gone").await;
+    let nodes = support::make_nodes(&client, &ns, 2, 500).await;
+    for i in 0..6 {
+        support::create_pod(&client, &ns, &PodSpec::new(&format!("old-{i}"), Some(&nodes[0]), "Running")).await;
+    }
+    let proxy = Proxy::start(upstream(c)).await;
+    let kc = kubeconfig_via(c, &format!("https://{}", proxy.addr), "kubeconfig-gone");
+    let w = Watcher::start(&kc, &["-n", &ns]);
+    w.synced();
+    w.wait_for("6 pods on the first node", CONVERGE, |s| s.counts.get(&nodes[0]) == Some(&6));
+    // Disconnected in effect: nothing reaches the watch while pods change
+    // and etcd forgets the revisions it was at.
+    proxy.pause_after(0);
+    for i in 0..4 {
+        support::delete_pod(&client, &ns, &format!("old-{i}"), false).await;
+    }
+    churn(&client, &ns, &nodes, "new", 50).await;
+    blocking(|| cluster().compact()).await;
+    proxy.drop_all();
+    proxy.resume();
+    let want = fresh_counts(&c.kubeconfig, &["-n", &ns]);
+    w.converges_to(&want, CONVERGE);
+    let seen = w.seen.lock().unwrap();
+    let relists: Vec<_> = seen.lines.iter().filter(|l| l["type"] == "relisting").collect();
+    assert!(
+        relists.iter().any(|l| l["reason"].as_str().unwrap_or("").contains("410")),
+        "no relist after 410: {relists:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watchlist_refused_falls_back_to_list_and_watch() {
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("wl-off").await;
+    let nodes = support::make_nodes(&client, &ns, 2, 500).await;
+    churn(&client, &ns, &nodes, "before", 40).await;
+    let w = Watcher::start(&c.kubeconfig, &["-n", &ns, "--initial-list", "stream"]);
+    let w = blocking(move || {
+        w.synced();
+        w
+    })
+    .await;
+    churn(&client, &ns, &nodes, "after", 40).await;
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+    let w = blocking(move || {
+        w.converges_to(&want, CONVERGE);
+        w
+    })
+    .await;
+    let seen = w.seen.lock().unwrap();
+    assert!(
+        seen.lines
+            .iter()
+            .any(|l| l["type"] == "relisting" && l["reason"].as_str().unwrap_or("").contains("refused WatchList")),
+        "no fallback announced: {:?}",
+        seen.lines.iter().filter(|l| l["type"] != "change").collect::<Vec<_>>()
+    );
+}
