@@ -10,14 +10,17 @@ use kube::{Client, Config};
 
 use crate::cli::ConnectionArgs;
 use crate::error::{Error, Result, chain};
-use crate::http::{self, Endpoint, Timeouts};
+use crate::http::{self, Endpoint, Protocol, Timeouts};
 
 /// One cluster to talk to.
 #[derive(Clone)]
 pub struct Target {
     /// The context name (`in-cluster` without a kubeconfig).
     pub context: String,
+    /// Lists and one-off requests (HTTP/1.1).
     pub client: Client,
+    /// Watches (HTTP/2 with keep-alive PINGs where the server offers it).
+    pub watch_client: Client,
     pub at: Endpoint,
 }
 
@@ -92,7 +95,9 @@ fn client(context: String, config: Config, mut at: Endpoint) -> Result<Target> {
             at.cluster
         )));
     }
-    let client = http::client(&config, at.timeouts).map_err(|e| {
+    let build = |protocol| http::client(&config, at.timeouts, protocol);
+    let clients = build(Protocol::Http1).and_then(|c| Ok((c, build(Protocol::Http2)?)));
+    let (client, watch_client) = clients.map_err(|e| {
         let fault = http::kubeconfig_fault(&at, &chain(&e));
         fault.map(|f| f.in_context(&context)).unwrap_or_else(|| {
             Error::usage(format!(
@@ -104,7 +109,7 @@ fn client(context: String, config: Config, mut at: Endpoint) -> Result<Target> {
             ))
         })
     })?;
-    Ok(Target { context, client, at })
+    Ok(Target { context, client, watch_client, at })
 }
 
 /// The kubeconfig cluster and user entries a context resolves to.
