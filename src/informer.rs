@@ -504,3 +504,90 @@ impl<K: Kind> ItemSink for PageItems<'_, K> {
         self.meter.read(bytes as usize);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{Endpoint, Protocol, Timeouts};
+    use std::sync::atomic::AtomicU32;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A plain-HTTP stub apiserver on loopback: lists answer one empty page,
+    /// watches answer 200 and end at once. Counts the watch requests.
+    async fn stub() -> (String, Arc<AtomicU32>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let watches = Arc::new(AtomicU32::new(0));
+        let w = watches.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let w = w.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 2048];
+                    while !buf.windows(4).any(|x| x == b"\r\n\r\n") {
+                        match conn.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&buf);
+                    let body = if head.contains("watch=1") {
+                        w.fetch_add(1, Ordering::SeqCst);
+                        String::new()
+                    } else {
+                        r#"{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[]}"#.to_string()
+                    };
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = conn.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+        (url, watches)
+    }
+
+    fn source(url: &str) -> Source {
+        let config = kube::Config::new(url.parse().unwrap());
+        let t = Timeouts::default();
+        let target = Target {
+            context: "stub".into(),
+            client: http::client(&config, t, Protocol::Http1).unwrap(),
+            watch_client: http::client(&config, t, Protocol::Http2).unwrap(),
+            at: Endpoint { server: url.into(), ..Default::default() },
+        };
+        Source {
+            target,
+            path: "/api/v1/pods".into(),
+            namespace: None,
+            label_selector: None,
+            field_selector: None,
+            chunk_size: 500,
+            initial: InitialList::Paged,
+            meter: Meter::default(),
+        }
+    }
+
+    /// A server that ends every watch at once is re-watched after the
+    /// backoff, not in a tight loop; the informer still syncs first.
+    #[tokio::test]
+    async fn watches_closed_at_once_are_reopened_with_backoff() {
+        let (url, watches) = stub().await;
+        let (tx, mut rx) = mpsc::channel(64);
+        let run = tokio::spawn(run::<Pods>(source(&url), tx));
+        let mut events = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(3), async {
+            while let Some(ev) = rx.recv().await {
+                events.push(ev);
+            }
+        })
+        .await;
+        run.abort();
+        assert_eq!(events[..3], [Event::Relist { why: String::new() }, Event::Page(vec![]), Event::Synced]);
+        let n = watches.load(Ordering::SeqCst);
+        // 125-250 ms, 250-500 ms, 0.5-1 s, 1-2 s: at most 6 in 3 s.
+        assert!((2..=6).contains(&n), "{n} watches in 3 s");
+    }
+}
