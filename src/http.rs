@@ -31,7 +31,6 @@ use kube::{Client, Config};
 use tokio::time::Instant;
 use tower::{BoxError, ServiceBuilder};
 
-use crate::connect::Target;
 use crate::error::{Error, chain};
 use crate::retry::{self, Backoff, Policy};
 use crate::wire::ApiStatus;
@@ -228,7 +227,7 @@ fn timed_out(t: &Endpoint, action: Action<'_>, what: &str) -> Failure {
 /// sorted into a [`Failure`]. Not retried here.
 pub async fn open(
     client: &Client,
-    t: &Target,
+    at: &Endpoint,
     uri: &str,
     accept: &str,
     action: Action<'_>,
@@ -239,8 +238,8 @@ pub async fn open(
         .body(Body::empty())
         .map_err(|e| Error::usage(format!("invalid request {uri}: {e}")))?;
     let resp = match tokio::time::timeout_at(deadline, client.send(req)).await {
-        Err(_) => return Err(timed_out(&t.at, action, "answer")),
-        Ok(Err(e)) => return Err(transport(&t.at, &e)),
+        Err(_) => return Err(timed_out(at, action, "answer")),
+        Ok(Err(e)) => return Err(transport(at, &e)),
         Ok(Ok(r)) => r,
     };
     let status = resp.status();
@@ -252,21 +251,21 @@ pub async fn open(
         Ok(Ok(b)) => b,
         _ => Bytes::new(),
     };
-    Err(refusal(&t.at, status, &headers, &body, action))
+    Err(refusal(at, status, &headers, &body, action))
 }
 
 /// The next piece of a body, by `deadline`; None at its end.
 pub async fn next_data(
-    t: &Target,
+    at: &Endpoint,
     body: &mut Body,
     action: Action<'_>,
     deadline: Instant,
 ) -> Result<Option<Bytes>, Failure> {
     loop {
         match tokio::time::timeout_at(deadline, body.frame()).await {
-            Err(_) => return Err(timed_out(&t.at, action, "finish answering")),
+            Err(_) => return Err(timed_out(at, action, "finish answering")),
             Ok(None) => return Ok(None),
-            Ok(Some(Err(e))) => return Err(cut(&t.at, action, &e)),
+            Ok(Some(Err(e))) => return Err(cut(at, action, &e)),
             Ok(Some(Ok(frame))) => {
                 if let Ok(data) = frame.into_data() {
                     return Ok(Some(data));

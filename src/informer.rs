@@ -351,7 +351,7 @@ impl<K: Kind> Machine<K> {
         let t = &self.src.target;
         self.src.meter.request();
         let action = self.action("watch");
-        let resp = match http::open(&t.watch_client, t, &uri, JSON, action, http::deadline(&t.at)).await {
+        let resp = match http::open(&t.watch_client, &t.at, &uri, JSON, action, http::deadline(&t.at)).await {
             Ok(r) => r,
             Err(Failure::Fatal(e)) if from.is_none() && e.kind == crate::error::Kind::Usage => {
                 return Ended::Refused(e.message);

@@ -191,9 +191,9 @@ impl Pager {
     async fn attempt(&mut self, t: &Target, uri: &str, sink: &mut impl PageSink) -> Result<PageMeta, Failure> {
         let action = self.req.action();
         let deadline = http::deadline(&t.at);
-        let mut body = http::open(&t.client, t, uri, self.req.accept, action, deadline).await?.into_body();
+        let mut body = http::open(&t.client, &t.at, uri, self.req.accept, action, deadline).await?.into_body();
         sink.begin();
-        while let Some(data) = http::next_data(t, &mut body, action, deadline).await? {
+        while let Some(data) = http::next_data(&t.at, &mut body, action, deadline).await? {
             self.bytes += data.len() as u64;
             sink.data(&data)?;
         }
