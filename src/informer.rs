@@ -353,9 +353,8 @@ impl<K: Kind> Machine<K> {
         let action = self.action("watch");
         let resp = match http::open(&t.watch_client, &t.at, &uri, JSON, action, http::deadline(&t.at)).await {
             Ok(r) => r,
-            Err(Failure::Fatal(e)) if from.is_none() && e.kind == crate::error::Kind::Usage => {
-                return Ended::Refused(e.message);
-            }
+            // WatchList refused (422 on servers without it, 400 on some):
+            // anything but a missing permission means "list instead".
             Err(Failure::Fatal(e)) if from.is_none() && !e.message.starts_with("forbidden") => {
                 return Ended::Refused(e.message);
             }
