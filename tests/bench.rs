@@ -50,11 +50,8 @@ fn bench_runs_every_strategy_and_they_agree() {
         assert!(labels.contains(&want), "{want} missing from {labels:?}");
     }
     for r in results {
-        if let Some(why) = r["skipped"].as_str() {
-            // Only WatchList may be missing here (the pod watch cache is off).
-            assert_eq!(r["label"], "informer-streaming", "{} skipped: {why}", r["label"]);
-            continue;
-        }
+        // The default apiserver serves WatchList: nothing is skipped.
+        assert!(r["skipped"].is_null(), "{} skipped: {}", r["label"], r["skipped"]);
         assert!(r["disagrees"].is_null(), "{}: {}", r["label"], r["disagrees"]);
         assert!(r["requests"].as_u64().unwrap() >= 1 && r["bytes"].as_u64().unwrap() > 0, "{r}");
         assert!(r["peakRssKib"].as_u64().unwrap() > 0);
@@ -76,4 +73,17 @@ fn bench_runs_every_strategy_and_they_agree() {
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&left.stdout).contains("probe-"), "probe pods left behind");
+}
+
+#[test]
+fn request_timeout_bounds_each_strategy_run() {
+    let c = cluster();
+    let started = std::time::Instant::now();
+    // The informer keeps watching for --steady after it syncs: 60 s, cut at 5 s.
+    let args = ["bench", "--strategies", "informer", "--iterations", "1", "--steady", "60s", "--request-timeout", "5s"];
+    let out = podcount(&c.kubeconfig, &args);
+    let took = started.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("failed: timed out after 5s (--request-timeout)"), "{text}\n{}", support::stderr(&out));
+    assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
 }
