@@ -51,7 +51,13 @@ fn contexts(kc: &Kubeconfig, args: &ConnectionArgs) -> Result<Vec<String>> {
     let names: Vec<String> = if args.all_contexts {
         known.iter().map(|s| s.to_string()).collect()
     } else if !args.context.is_empty() {
-        args.context.iter().filter(|c| !c.is_empty()).cloned().collect()
+        if args.context.iter().any(|c| c.trim().is_empty()) {
+            return Err(Error::usage(format!(
+                "--context was given an empty name: pass a context name (available: {})",
+                list_or_none(&known)
+            )));
+        }
+        args.context.clone()
     } else {
         match kc.current_context.as_deref().filter(|c| !c.is_empty()) {
             Some(c) => vec![c.to_string()],
@@ -174,5 +180,10 @@ mod tests {
         let e = contexts(&kc(TWO), &args).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert_eq!(e.message, "context \"nope\" not found in the kubeconfig (available: a, b)");
+        for empty in [vec![String::new()], vec!["a".into(), " ".into()]] {
+            let args = ConnectionArgs { context: empty, ..Default::default() };
+            let e = contexts(&kc(TWO), &args).unwrap_err();
+            assert_eq!(e.message, "--context was given an empty name: pass a context name (available: a, b)");
+        }
     }
 }
