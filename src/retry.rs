@@ -38,11 +38,6 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.failures = 0;
     }
-
-    /// Failures since the last reset.
-    pub fn failures(&self) -> u32 {
-        self.failures
-    }
 }
 
 /// A random number in [0, 1), from the per-process random keys std already
@@ -108,7 +103,6 @@ mod tests {
             assert!(b.next_delay_with(1.0) <= Duration::from_secs(1));
         }
         b.reset();
-        assert_eq!(b.failures(), 0);
         assert_eq!(b.next_delay_with(0.0), Duration::from_millis(50));
     }
 
