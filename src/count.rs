@@ -32,7 +32,7 @@ async fn count_bounded(target: Target, args: CountArgs, method: Method, status: 
     };
     tokio::time::timeout(limit, count_one(target, args, method, status)).await.unwrap_or_else(|_| {
         Err(Error::cluster(format!(
-            "timed out after {} (--request-timeout): the API server did not finish answering",
+            "the API server did not finish answering within {} (raise --request-timeout)",
             humantime::format_duration(limit)
         )))
     })
