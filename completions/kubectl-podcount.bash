@@ -41,7 +41,7 @@ _kubectl__podcount() {
 
     case "${cmd}" in
         kubectl__podcount)
-            opts="-n -A -l -o -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
+            opts="-n -A -l -o -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -65,6 +65,10 @@ _kubectl__podcount() {
                     ;;
                 --request-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "protobuf json" -- "${cur}"))
                     return 0
                     ;;
                 --namespace)
@@ -141,7 +145,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__bench)
-            opts="-o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --strategies --chunk-sizes --iterations --decode --steady --output --probe --probe-samples --help"
+            opts="-o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --strategies --chunk-sizes --iterations --decode --steady --output --probe --probe-samples --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +169,10 @@ _kubectl__podcount() {
                     ;;
                 --request-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "protobuf json" -- "${cur}"))
                     return 0
                     ;;
                 --strategies)
@@ -207,7 +215,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__bench__subcmd__run)
-            opts="-h --kubeconfig --context --all-contexts --cluster --user --request-timeout --strategy --chunk-size --decode-full --steady --help"
+            opts="-h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --strategy --chunk-size --decode-full --steady --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -231,6 +239,10 @@ _kubectl__podcount() {
                     ;;
                 --request-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "protobuf json" -- "${cur}"))
                     return 0
                     ;;
                 --strategy)
@@ -267,7 +279,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__count)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --max-saturation --min-free --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --max-saturation --min-free --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,6 +303,10 @@ _kubectl__podcount() {
                     ;;
                 --request-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "protobuf json" -- "${cur}"))
                     return 0
                     ;;
                 --namespace)
@@ -353,7 +369,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__watch)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --interval --for --until-saturated --chunk-size --initial-list --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --interval --for --until-saturated --chunk-size --initial-list --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,6 +393,10 @@ _kubectl__podcount() {
                     ;;
                 --request-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wire)
+                    COMPREPLY=($(compgen -W "protobuf json" -- "${cur}"))
                     return 0
                     ;;
                 --namespace)

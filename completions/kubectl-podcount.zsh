@@ -20,6 +20,8 @@ _kubectl-podcount() {
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
+'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+json\:"JSON"))' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
 '-l+[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
@@ -57,6 +59,8 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
+'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+json\:"JSON"))' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
 '-l+[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
@@ -74,8 +78,8 @@ _arguments "${_arguments_options[@]}" : \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
 '--no-headers[Leave out the header line (table and wide)]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
 (watch)
@@ -85,6 +89,8 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
+'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+json\:"JSON"))' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
 '-l+[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
@@ -116,6 +122,8 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
+'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+json\:"JSON"))' \
 '*--strategies=[Strategies to run]:STRATEGIES:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
 list\:""
 list-cached\:""
@@ -143,6 +151,8 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
+'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+json\:"JSON"))' \
 '--strategy=[]:STRATEGY:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
 list\:""
 list-cached\:""

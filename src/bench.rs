@@ -24,9 +24,11 @@ use crate::event::Event;
 use crate::http::{self, Failure};
 use crate::informer::{self, InitialList, Meter, Source};
 use crate::list::{self, NOT_FINISHED, PodQuery, count_pods, list_nodes};
-use crate::pager::{ListRequest, PageMeta, PageSink, Pager, Whole, decode_error};
+use crate::pager::{Accept, ListRequest, PageMeta, PageSink, Pager, Whole, decode_error};
+use crate::proto::ListSplitter;
 use crate::store::{Mirror, PodStore};
 use crate::tally::{Phase, PodFacts, Tally};
+use crate::wire::Encoding;
 
 /// What one child run reports.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -123,7 +125,8 @@ fn all_pods(chunk: u32) -> ListRequest {
 /// The same paged List, decoding full k8s-openapi Pods: what lean decoding saves.
 async fn list_full(t: &Target, chunk: u32) -> Result<Run> {
     let mut tally: Tally<String> = Tally::new();
-    let mut pager = Pager::new(all_pods(chunk));
+    // k8s-openapi reads JSON only.
+    let mut pager = Pager::new(ListRequest { accept: Accept::Exactly(crate::http::JSON), ..all_pods(chunk) });
     let mut whole = Whole::new(|body: &[u8]| {
         let page: k8s_openapi::List<Pod> = serde_json::from_slice(body).map_err(|e| decode_error("pod", e))?;
         for p in &page.items {
@@ -168,11 +171,13 @@ fn continue_token(body: &[u8]) -> Option<String> {
 #[derive(Default)]
 struct Discard {
     head: Vec<u8>,
+    protobuf: bool,
 }
 
 impl PageSink for Discard {
-    fn begin(&mut self) {
+    fn begin(&mut self, encoding: Encoding) {
         self.head.clear();
+        self.protobuf = encoding == Encoding::Protobuf;
     }
 
     fn data(&mut self, bytes: &[u8]) -> Result<()> {
@@ -182,6 +187,12 @@ impl PageSink for Discard {
     }
 
     fn end(&mut self) -> Result<PageMeta, Failure> {
+        if self.protobuf {
+            // The ListMeta comes before the items: split the head alone.
+            let mut split = ListSplitter::new();
+            let _ = split.feed::<crate::proto::DecodeError>(&self.head, |_| Ok(()));
+            return Ok(split.meta().into());
+        }
         Ok(PageMeta { continue_token: continue_token(&self.head), resource_version: None })
     }
 }

@@ -293,6 +293,11 @@ pub struct ConnectionArgs {
     /// is seconds; 0 is no limit (a single request is still bounded at 60s)
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_timeout, help_heading = "Connection")]
     pub request_timeout: Timeout,
+    /// How pod objects travel: protobuf (what kube-scheduler and kubelet read; falls back to
+    /// JSON by itself when the server or a proxy refuses it) or json. The Table path and
+    /// nodes are always JSON
+    #[arg(long, value_name = "ENCODING", default_value = "protobuf", help_heading = "Connection")]
+    pub wire: crate::wire::Encoding,
 }
 
 /// `--request-timeout`: None means no limit.

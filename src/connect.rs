@@ -128,8 +128,12 @@ fn entries(kc: &Kubeconfig, context: &str, args: &ConnectionArgs) -> (String, St
 
 /// One client per selected context, in the order given.
 pub async fn targets(args: &ConnectionArgs) -> Result<Vec<Target>> {
-    let base =
-        Endpoint { request_timeout: args.request_timeout.0, timeouts: Timeouts::from_env(), ..Default::default() };
+    let base = Endpoint {
+        request_timeout: args.request_timeout.0,
+        timeouts: Timeouts::from_env(),
+        wire: args.wire,
+        ..Default::default()
+    };
     let Some(kc) = load_kubeconfig(args.kubeconfig.as_deref())? else {
         let config = Config::incluster()
             .map_err(|e| Error::usage(format!("cannot load the in-cluster configuration: {}", chain(&e))))?;

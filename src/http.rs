@@ -19,6 +19,8 @@
 //!   not speak HTTP/2) the stream's own deadline is the bound.
 //! - Retries: [`retry::REQUESTS`].
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -33,7 +35,7 @@ use tower::{BoxError, ServiceBuilder};
 
 use crate::error::{Error, chain};
 use crate::retry::{self, Backoff, Policy};
-use crate::wire::ApiStatus;
+use crate::wire::{ApiStatus, Encoding};
 
 /// A request (list page, watch headers) with no `--request-timeout` given.
 pub const DEFAULT_REQUEST: Duration = Duration::from_secs(60);
@@ -126,6 +128,27 @@ pub struct Endpoint {
     /// `--request-timeout`.
     pub request_timeout: Option<Duration>,
     pub timeouts: Timeouts,
+    /// `--wire`: how pod objects are asked for.
+    pub wire: Encoding,
+    /// The server or a proxy answered 406/415 to protobuf: JSON from now on.
+    pub protobuf_refused: Arc<AtomicBool>,
+}
+
+/// Protobuf preferred, JSON where the server cannot (the apiserver picks;
+/// the Content-Type says which it sent).
+pub const PROTOBUF_OR_JSON: &str = "application/vnd.kubernetes.protobuf, application/json";
+pub const PROTOBUF_STREAM_OR_JSON: &str = "application/vnd.kubernetes.protobuf;stream=watch, application/json";
+pub const JSON: &str = "application/json";
+
+impl Endpoint {
+    /// The Accept header for pod objects (a list page, or a watch).
+    pub fn objects_accept(&self, watch: bool) -> &'static str {
+        match (self.wire, self.protobuf_refused.load(Ordering::Relaxed), watch) {
+            (Encoding::Protobuf, false, false) => PROTOBUF_OR_JSON,
+            (Encoding::Protobuf, false, true) => PROTOBUF_STREAM_OR_JSON,
+            _ => JSON,
+        }
+    }
 }
 
 impl Default for Timeouts {
@@ -233,19 +256,31 @@ pub async fn open(
     action: Action<'_>,
     deadline: Instant,
 ) -> Result<Response<Body>, Failure> {
-    let req = Request::get(uri)
-        .header(header::ACCEPT, accept)
-        .body(Body::empty())
-        .map_err(|e| Error::usage(format!("invalid request {uri}: {e}")))?;
-    let resp = match tokio::time::timeout_at(deadline, client.send(req)).await {
-        Err(_) => return Err(timed_out(at, action, "answer")),
-        Ok(Err(e)) => return Err(transport(at, &e)),
-        Ok(Ok(r)) => r,
+    let mut accept = accept;
+    let (resp, status) = loop {
+        let req = Request::get(uri)
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .map_err(|e| Error::usage(format!("invalid request {uri}: {e}")))?;
+        let resp = match tokio::time::timeout_at(deadline, client.send(req)).await {
+            Err(_) => return Err(timed_out(at, action, "answer")),
+            Ok(Err(e)) => return Err(transport(at, &e)),
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status();
+        if status == StatusCode::OK {
+            return Ok(resp);
+        }
+        // Protobuf refused (a proxy, or a server without it): JSON, now
+        // and for the rest of the run.
+        let refused = matches!(status, StatusCode::NOT_ACCEPTABLE | StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        if refused && accept != JSON && accept.starts_with("application/vnd.kubernetes.protobuf") {
+            at.protobuf_refused.store(true, Ordering::Relaxed);
+            accept = JSON;
+            continue;
+        }
+        break (resp, status);
     };
-    let status = resp.status();
-    if status == StatusCode::OK {
-        return Ok(resp);
-    }
     let headers = resp.headers().clone();
     let body = match tokio::time::timeout_at(deadline, resp.into_body().collect_bytes()).await {
         Ok(Ok(b)) => b,
@@ -288,7 +323,8 @@ pub fn cut(t: &Endpoint, action: Action<'_>, e: &dyn std::error::Error) -> Failu
 
 /// Sorts a non-200 answer.
 pub fn refusal(t: &Endpoint, status: StatusCode, headers: &HeaderMap, body: &[u8], action: Action<'_>) -> Failure {
-    let st: ApiStatus = serde_json::from_slice(body).unwrap_or_default();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let st = ApiStatus::of_body(content_type, body);
     if status == StatusCode::GONE {
         return Failure::Gone(st.message);
     }

@@ -30,13 +30,15 @@ use tokio::time::Instant;
 use crate::connect::Target;
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::http::JSON;
 use crate::http::{self, Action, Failure};
-use crate::list::JSON;
-use crate::pager::{ItemSink, Items, ListRequest, Pager, decode_error, page_uri};
+use crate::pager::{Accept, ItemSink, Items, ListRequest, Pager, decode_error, page_uri};
+use crate::proto::{self, Frames};
 use crate::report::NodeInfo;
 use crate::retry::Backoff;
 use crate::store::{PodRecord, Uid};
-use crate::wire::{ApiStatus, Bookmark, SlimNode, SlimPod, WatchLine};
+use crate::wire::{ApiStatus, Bookmark, Encoding, Item, LeanPod, SlimNode, WatchLine};
+use prost::Message;
 
 /// The server ends a watch after this long; we then resume from the last
 /// resourceVersion.
@@ -64,14 +66,19 @@ pub enum InitialList {
     Stream,
 }
 
-/// What differs between pods and nodes: the path and how to decode.
+/// What differs between pods and nodes: the path, the encodings, how to decode.
 pub trait Kind: Send + Sync + 'static {
     type Item: Send + 'static;
     type Key: Send + 'static;
     const RESOURCE: &'static str;
-    /// Decodes a watched object: the item, its key and resourceVersion.
-    fn object(raw: &[u8]) -> serde_json::Result<(Self::Item, Self::Key, Option<String>)>;
+    /// Read as protobuf when `--wire` says so (pods); else always JSON.
+    const PROTOBUF: bool;
+    /// Decodes a watched or listed object: the item, its key and resourceVersion.
+    fn object(item: Item<'_>) -> Decoded<Self>;
 }
+
+/// A decoded object (item, key, resourceVersion), or why it is not one.
+pub type Decoded<K> = std::result::Result<(<K as Kind>::Item, <K as Kind>::Key, Option<String>), String>;
 
 pub struct Pods;
 pub struct Nodes;
@@ -80,11 +87,12 @@ impl Kind for Pods {
     type Item = PodRecord;
     type Key = Uid;
     const RESOURCE: &'static str = "pods";
-    fn object(raw: &[u8]) -> serde_json::Result<(PodRecord, Uid, Option<String>)> {
-        let p: SlimPod = serde_json::from_slice(raw)?;
-        let r = PodRecord::new(&p.metadata.uid, p.facts());
+    const PROTOBUF: bool = true;
+    fn object(item: Item<'_>) -> Decoded<Self> {
+        let p = LeanPod::decode(item)?;
+        let r = PodRecord::new(p.uid(), p.facts());
         let uid = r.uid;
-        Ok((r, uid, p.metadata.resource_version.map(|s| s.into_owned())))
+        Ok((r, uid, p.resource_version().map(str::to_owned)))
     }
 }
 
@@ -92,11 +100,46 @@ impl Kind for Nodes {
     type Item = NodeInfo;
     type Key = String;
     const RESOURCE: &'static str = "nodes";
-    fn object(raw: &[u8]) -> serde_json::Result<(NodeInfo, String, Option<String>)> {
-        let n: SlimNode = serde_json::from_slice(raw)?;
+    const PROTOBUF: bool = false;
+    fn object(item: Item<'_>) -> Decoded<Self> {
+        let Item::Json(raw) = item else { return Err("nodes are read as JSON only".into()) };
+        let n: SlimNode = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
         let info = NodeInfo::from_wire(&n);
         let name = info.name.clone();
         Ok((info, name, n.metadata.resource_version.map(|s| s.into_owned())))
+    }
+}
+
+/// A watch event, decoded only as far as its type.
+struct RawEvent<'a> {
+    kind: &'a str,
+    object: Item<'a>,
+}
+
+impl RawEvent<'_> {
+    /// A BOOKMARK's resourceVersion, and whether it ends WatchList's initial events.
+    fn bookmark(&self) -> (Option<String>, bool) {
+        match self.object {
+            Item::Json(raw) => {
+                let b: Bookmark = serde_json::from_slice(raw).unwrap_or_default();
+                let end = b.metadata.initial_events_end();
+                (b.metadata.resource_version.map(|v| v.into_owned()), end)
+            }
+            Item::Proto(raw) => {
+                let b = proto::Bookmark::decode(raw).unwrap_or_default();
+                (b.resource_version().map(str::to_owned), b.initial_events_end())
+            }
+        }
+    }
+
+    /// An ERROR's Status.
+    fn status(&self) -> ApiStatus {
+        match self.object {
+            Item::Json(raw) => serde_json::from_slice(raw).unwrap_or_default(),
+            Item::Proto(raw) => proto::Status::decode(raw)
+                .map(|s| ApiStatus { message: s.message.unwrap_or_default(), code: s.code.unwrap_or(0) as u16 })
+                .unwrap_or_default(),
+        }
     }
 }
 
@@ -271,7 +314,7 @@ impl<K: Kind> Machine<K> {
     fn list_request(&self) -> ListRequest {
         ListRequest {
             path: self.src.path.clone(),
-            accept: JSON,
+            accept: if K::PROTOBUF { Accept::Objects } else { Accept::Exactly(JSON) },
             params: vec![
                 ("labelSelector", self.src.label_selector.clone()),
                 ("fieldSelector", self.src.field_selector.clone()),
@@ -351,7 +394,8 @@ impl<K: Kind> Machine<K> {
         let t = &self.src.target;
         self.src.meter.request();
         let action = self.action("watch");
-        let resp = match http::open(&t.watch_client, &t.at, &uri, JSON, action, http::deadline(&t.at)).await {
+        let accept = if K::PROTOBUF { t.at.objects_accept(true) } else { JSON };
+        let resp = match http::open(&t.watch_client, &t.at, &uri, accept, action, http::deadline(&t.at)).await {
             Ok(r) => r,
             // WatchList refused (422 on servers without it, 400 on some):
             // anything but a missing permission means "list instead".
@@ -368,15 +412,25 @@ impl<K: Kind> Machine<K> {
             }
             initial = Some(Vec::new());
         }
-        self.follow(resp.into_body(), rv, initial).await
+        let content_type = resp.headers().get(::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let encoding = Encoding::of_content_type(content_type);
+        self.follow(resp.into_body(), encoding, rv, initial).await
     }
 
-    /// Reads a watch stream's JSON lines. With `initial` (WatchList), ADDED
-    /// objects are batched into Pages until the initial-events-end bookmark.
-    async fn follow(&mut self, mut body: Body, rv: &mut String, mut initial: Option<Vec<K::Item>>) -> Ended {
+    /// Reads a watch stream (JSON lines, or protobuf frames). With `initial`
+    /// (WatchList), ADDED objects are batched into Pages until the
+    /// initial-events-end bookmark.
+    async fn follow(
+        &mut self,
+        mut body: Body,
+        encoding: Encoding,
+        rv: &mut String,
+        mut initial: Option<Vec<K::Item>>,
+    ) -> Ended {
         // However quiet the stream looks, the server ends it by now.
         let deadline = Instant::now() + WATCH_TIMEOUT + WATCH_GRACE;
-        let mut buf = BytesMut::new();
+        let mut lines = BytesMut::new();
+        let mut frames = Frames::default();
         loop {
             let data = match tokio::time::timeout_at(deadline, body.frame()).await {
                 Err(_) => {
@@ -393,43 +447,66 @@ impl<K: Kind> Machine<K> {
                 },
             };
             self.src.meter.read(data.len());
-            // Only the new bytes can hold the next newline.
-            let mut scan_from = buf.len();
-            buf.extend_from_slice(&data);
-            while let Some(nl) = buf[scan_from..].iter().position(|&b| b == b'\n') {
-                let line = buf.split_to(scan_from + nl + 1);
-                scan_from = 0;
-                if let Some(end) = self.line(&line[..line.len() - 1], rv, &mut initial).await {
-                    return end;
+            let pending = match encoding {
+                Encoding::Json => {
+                    // Only the new bytes can hold the next newline.
+                    let mut scan_from = lines.len();
+                    lines.extend_from_slice(&data);
+                    while let Some(nl) = lines[scan_from..].iter().position(|&b| b == b'\n') {
+                        let line = lines.split_to(scan_from + nl + 1);
+                        scan_from = 0;
+                        if let Some(end) = self.line(&line[..line.len() - 1], rv, &mut initial).await {
+                            return end;
+                        }
+                    }
+                    lines.len()
                 }
-            }
-            if buf.len() > 64 << 20 {
+                Encoding::Protobuf => {
+                    frames.feed(&data);
+                    while let Some(frame) = frames.next_frame() {
+                        let (kind, object) = match proto::event(frame) {
+                            Ok(ev) => ev,
+                            Err(e) => return Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e))),
+                        };
+                        let ev = RawEvent { kind: &kind, object: Item::Proto(&object) };
+                        if let Some(end) = self.event(ev, rv, &mut initial).await {
+                            return end;
+                        }
+                    }
+                    frames.pending()
+                }
+            };
+            if pending > 64 << 20 {
                 return Ended::Failed(Failure::transient(Error::cluster("a watch event over 64 MiB: reconnecting")));
             }
         }
     }
 
-    /// One event line; Some(end) when the stream must end.
+    /// One JSON event line; Some(end) when the stream must end.
     async fn line(&mut self, line: &[u8], rv: &mut String, initial: &mut Option<Vec<K::Item>>) -> Option<Ended> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        let bad = |e: serde_json::Error| Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e))));
         let ev: WatchLine = match serde_json::from_slice(line) {
             Ok(ev) => ev,
-            Err(e) => return bad(e),
+            Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e)))),
         };
-        let raw = ev.object.get();
-        let event = match ev.type_.as_ref() {
+        let ev = RawEvent { kind: &ev.type_, object: Item::Json(ev.object.get().as_bytes()) };
+        self.event(ev, rv, initial).await
+    }
+
+    /// One event, in either encoding; Some(end) when the stream must end.
+    async fn event(&mut self, ev: RawEvent<'_>, rv: &mut String, initial: &mut Option<Vec<K::Item>>) -> Option<Ended> {
+        let event = match ev.kind {
             "ADDED" | "MODIFIED" | "DELETED" => {
-                let (item, key, obj_rv) = match K::object(raw.as_bytes()) {
+                let (item, key, obj_rv) = match K::object(ev.object) {
                     Ok(x) => x,
-                    Err(e) => return bad(e),
+                    Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e)))),
                 };
                 if let Some(v) = obj_rv {
                     *rv = v;
                 }
-                match (initial.as_mut(), ev.type_ == "DELETED") {
+                match (initial.as_mut(), ev.kind == "DELETED") {
                     (Some(batch), false) => {
                         batch.push(item);
                         if batch.len() < BATCH {
@@ -447,10 +524,9 @@ impl<K: Kind> Machine<K> {
                 }
             }
             "BOOKMARK" => {
-                let b: Bookmark = serde_json::from_str(raw).unwrap_or_default();
-                let end = b.metadata.initial_events_end();
-                if let Some(v) = b.metadata.resource_version {
-                    *rv = v.into_owned();
+                let (bookmark_rv, end) = ev.bookmark();
+                if let Some(v) = bookmark_rv {
+                    *rv = v;
                 }
                 if end && let Some(batch) = initial.take() {
                     self.synced_once = true;
@@ -463,7 +539,7 @@ impl<K: Kind> Machine<K> {
             }
             _ => {
                 // ERROR: a Status. 410 means our resourceVersion is gone.
-                let st: ApiStatus = serde_json::from_str(raw).unwrap_or_default();
+                let st = ev.status();
                 return Some(if st.code == 410 {
                     Ended::Gone(st.message)
                 } else {
@@ -492,8 +568,8 @@ impl<K: Kind> ItemSink for PageItems<'_, K> {
         self.items.clear();
     }
 
-    fn item(&mut self, json: &[u8]) -> Result<()> {
-        let (item, _, _) = K::object(json).map_err(|e| decode_error(K::RESOURCE, e))?;
+    fn item(&mut self, item: Item<'_>) -> Result<()> {
+        let (item, _, _) = K::object(item).map_err(|e| decode_error(K::RESOURCE, e))?;
         self.items.push(item);
         Ok(())
     }

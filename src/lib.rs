@@ -4,7 +4,8 @@
 //! Data flows one way: source ([`list`] over [`pager`], or [`informer`]) ->
 //! events ([`event`]) -> tally ([`tally`], [`store`]; pure) -> rows
 //! ([`report`], pure) -> view ([`view`], [`changes`]) -> verdict
-//! ([`verdict`], thresholds to exit code). Every request goes through
+//! ([`verdict`], thresholds to exit code). Pods are read as protobuf
+//! ([`proto`]) or JSON ([`wire`], [`split`]), whichever the server sends. Every request goes through
 //! [`http`] (timeouts, HTTP/2 pings, the one retry policy of [`retry`]).
 //! [`connect`] turns kubectl's flags into clients; [`cli`] holds the flags;
 //! [`count`], [`watch`] and [`bench`] wire the commands.
@@ -22,6 +23,7 @@ pub mod informer;
 pub mod list;
 pub mod pager;
 pub mod progress;
+pub mod proto;
 pub mod report;
 pub mod retry;
 pub mod split;

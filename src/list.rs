@@ -7,16 +7,16 @@ use crate::cli::FilterArgs;
 use crate::connect::Target;
 use crate::error::{Error, Result};
 use crate::http::Failure;
-use crate::pager::{ItemSink, Items, ListRequest, PageMeta, Pager, Whole, decode_error, path_segment};
+use crate::pager::{Accept, ItemSink, Items, ListRequest, PageMeta, Pager, Whole, decode_error, path_segment};
 use crate::report::NodeInfo;
 use crate::tally::{Phase, PodFacts, Tally};
-use crate::wire::{NodePage, SlimPod, TablePage, table_node};
+use crate::wire::{Item, LeanPod, NodePage, TablePage, table_node};
 
 /// Pushed to the server so finished pods are never sent at all; ANDed with a
 /// user's `--field-selector`. Counting still applies the rule itself.
 pub const NOT_FINISHED: &str = "status.phase!=Succeeded,status.phase!=Failed";
 
-pub const JSON: &str = "application/json";
+pub use crate::http::JSON;
 /// The Table API: rows of printed columns instead of objects.
 pub const TABLE: &str = "application/json;as=Table;g=meta.k8s.io;v=v1";
 
@@ -99,7 +99,7 @@ impl PodQuery {
         let table = self.method == Method::Table;
         ListRequest {
             path: self.path(),
-            accept: if table { TABLE } else { JSON },
+            accept: if table { Accept::Exactly(TABLE) } else { Accept::Objects },
             params: vec![
                 ("labelSelector", self.label_selector.clone()),
                 ("fieldSelector", Some(self.server_field_selector())),
@@ -187,8 +187,8 @@ impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
         self.page_pods = 0;
     }
 
-    fn item(&mut self, json: &[u8]) -> Result<()> {
-        let pod: SlimPod = serde_json::from_slice(json).map_err(|e| decode_error("pod", e))?;
+    fn item(&mut self, item: Item<'_>) -> Result<()> {
+        let pod = LeanPod::decode(item).map_err(|e| decode_error("pod", e))?;
         self.add(pod.facts());
         Ok(())
     }
@@ -226,7 +226,7 @@ pub async fn list_nodes(t: &Target, label_selector: Option<&str>, chunk_size: u3
         let mut nodes = Vec::new();
         let mut pager = Pager::new(ListRequest {
             path: "/api/v1/nodes".into(),
-            accept: JSON,
+            accept: Accept::Exactly(JSON),
             params: vec![("labelSelector", label_selector.map(String::from))],
             chunk_size,
             resource: "nodes",

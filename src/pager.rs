@@ -7,9 +7,10 @@
 use crate::connect::Target;
 use crate::error::{Error, Result};
 use crate::http::{self, Action, Failure, Retry};
+use crate::proto::{self, ListSplitter};
 use crate::retry;
 use crate::split::Splitter;
-use crate::wire::ListMeta;
+use crate::wire::{Encoding, Item, ListMeta};
 
 /// The list metadata a page ends with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -27,11 +28,17 @@ impl From<ListMeta<'_>> for PageMeta {
     }
 }
 
+impl From<proto::ListMeta> for PageMeta {
+    fn from(m: proto::ListMeta) -> Self {
+        PageMeta { continue_token: m.continue_token.filter(|c| !c.is_empty()), resource_version: m.resource_version }
+    }
+}
+
 /// Receives one page's body as it arrives.
 pub trait PageSink {
     /// An attempt at the page begins (again, after a cut): forget what an
-    /// earlier attempt delivered.
-    fn begin(&mut self);
+    /// earlier attempt delivered. `encoding`: what the server sent.
+    fn begin(&mut self, encoding: Encoding);
     /// The body's bytes, in order.
     fn data(&mut self, bytes: &[u8]) -> Result<()>;
     /// The body is complete: keep what it delivered; its list metadata.
@@ -42,28 +49,43 @@ pub trait PageSink {
 pub trait ItemSink {
     /// A page starts, or starts over after a dropped connection.
     fn begin_page(&mut self);
-    fn item(&mut self, json: &[u8]) -> Result<()>;
+    fn item(&mut self, item: Item<'_>) -> Result<()>;
     /// The page is complete (`bytes` long): keep what it delivered.
     fn end_page(&mut self, bytes: u64);
+}
+
+/// The item splitter for the encoding a page came in.
+enum Split {
+    Json(Splitter),
+    Proto(ListSplitter),
 }
 
 /// Splits each page into items as the bytes arrive, so no page is held whole.
 pub struct Items<'s, S: ItemSink> {
     pub sink: &'s mut S,
     resource: &'static str,
-    split: Splitter,
+    split: Split,
     bytes: u64,
 }
 
 impl<'s, S: ItemSink> Items<'s, S> {
     pub fn new(sink: &'s mut S, resource: &'static str) -> Self {
-        Items { sink, resource, split: Splitter::new(), bytes: 0 }
+        Items { sink, resource, split: Split::Json(Splitter::new()), bytes: 0 }
+    }
+}
+
+impl From<proto::DecodeError> for Error {
+    fn from(e: proto::DecodeError) -> Self {
+        Error::cluster(format!("the API server sent a protobuf body that cannot be decoded: {e}"))
     }
 }
 
 impl<S: ItemSink> PageSink for Items<'_, S> {
-    fn begin(&mut self) {
-        self.split = Splitter::new();
+    fn begin(&mut self, encoding: Encoding) {
+        self.split = match encoding {
+            Encoding::Json => Split::Json(Splitter::new()),
+            Encoding::Protobuf => Split::Proto(ListSplitter::new()),
+        };
         self.bytes = 0;
         self.sink.begin_page();
     }
@@ -71,20 +93,30 @@ impl<S: ItemSink> PageSink for Items<'_, S> {
     fn data(&mut self, bytes: &[u8]) -> Result<()> {
         self.bytes += bytes.len() as u64;
         let sink = &mut *self.sink;
-        self.split.feed(bytes, |item| sink.item(item))
+        match &mut self.split {
+            Split::Json(s) => s.feed(bytes, |item| sink.item(Item::Json(item))),
+            Split::Proto(s) => s.feed(bytes, |item| sink.item(Item::Proto(item))),
+        }
     }
 
     fn end(&mut self) -> Result<PageMeta, Failure> {
-        if !self.split.done() {
+        let done = match &self.split {
+            Split::Json(s) => s.done(),
+            Split::Proto(s) => s.done(),
+        };
+        if !done {
             // The body ended cleanly but early: never count a partial page.
             return Err(Failure::transient(Error::cluster(format!(
-                "the {} list page ended before its closing brace",
+                "the {} list page ended before its end",
                 self.resource
             ))));
         }
-        let meta = self.split.meta().map_err(|e| decode_error(self.resource, e))?;
+        let meta = match &self.split {
+            Split::Json(s) => s.meta().map_err(|e| decode_error(self.resource, e))?.into(),
+            Split::Proto(s) => s.meta().into(),
+        };
         self.sink.end_page(self.bytes);
-        Ok(meta.into())
+        Ok(meta)
     }
 }
 
@@ -102,7 +134,9 @@ impl<F: FnMut(&[u8]) -> Result<PageMeta>> Whole<F> {
 }
 
 impl<F: FnMut(&[u8]) -> Result<PageMeta>> PageSink for Whole<F> {
-    fn begin(&mut self) {
+    fn begin(&mut self, encoding: Encoding) {
+        // Only ever asked for JSON (Table rows, nodes).
+        debug_assert_eq!(encoding, Encoding::Json);
         self.buf.clear();
     }
 
@@ -118,21 +152,30 @@ impl<F: FnMut(&[u8]) -> Result<PageMeta>> PageSink for Whole<F> {
     }
 }
 
-pub fn decode_error(what: &str, e: serde_json::Error) -> Error {
-    Error::cluster(format!("the API server sent a {what} page that is not valid JSON: {e}"))
+pub fn decode_error(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::cluster(format!("the API server sent a {what} object that cannot be decoded: {e}"))
 }
 
 /// One paginated List: where, in which form, with which parameters.
 #[derive(Clone, Debug)]
 pub struct ListRequest {
     pub path: String,
-    pub accept: &'static str,
+    pub accept: Accept,
     /// Query parameters besides `limit` and `continue`; None is left out.
     pub params: Vec<(&'static str, Option<String>)>,
     /// 0: one unpaginated request.
     pub chunk_size: u32,
     pub resource: &'static str,
     pub namespace: Option<String>,
+}
+
+/// What a List asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accept {
+    /// Pod objects, in the encoding `--wire` asks for.
+    Objects,
+    /// Exactly this (JSON: Table rows, nodes).
+    Exactly(&'static str),
 }
 
 impl ListRequest {
@@ -152,11 +195,13 @@ pub struct Pager {
     pub bytes: u64,
     /// The list's resourceVersion (from its first page).
     pub resource_version: Option<String>,
+    /// What the server sent the last page in.
+    pub encoding: Option<Encoding>,
 }
 
 impl Pager {
     pub fn new(req: ListRequest) -> Pager {
-        Pager { req, token: None, started: false, pages: 0, bytes: 0, resource_version: None }
+        Pager { req, token: None, started: false, pages: 0, bytes: 0, resource_version: None, encoding: None }
     }
 
     /// Reads the next page into `sink`; Ok(false) once the list is complete.
@@ -191,8 +236,21 @@ impl Pager {
     async fn attempt(&mut self, t: &Target, uri: &str, sink: &mut impl PageSink) -> Result<PageMeta, Failure> {
         let action = self.req.action();
         let deadline = http::deadline(&t.at);
-        let mut body = http::open(&t.client, &t.at, uri, self.req.accept, action, deadline).await?.into_body();
-        sink.begin();
+        let accept = match self.req.accept {
+            Accept::Objects => t.at.objects_accept(false),
+            Accept::Exactly(a) => a,
+        };
+        let resp = http::open(&t.client, &t.at, uri, accept, action, deadline).await?;
+        let content_type = resp.headers().get(::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let encoding = Encoding::of_content_type(content_type);
+        if encoding == Encoding::Protobuf && self.req.accept != Accept::Objects {
+            return Err(Failure::Fatal(Error::cluster(format!(
+                "the API server answered protobuf to a request for {accept}"
+            ))));
+        }
+        self.encoding = Some(encoding);
+        let mut body = resp.into_body();
+        sink.begin(encoding);
         while let Some(data) = http::next_data(&t.at, &mut body, action, deadline).await? {
             self.bytes += data.len() as u64;
             sink.data(&data)?;
@@ -255,8 +313,9 @@ mod tests {
         fn begin_page(&mut self) {
             self.0.clear();
         }
-        fn item(&mut self, json: &[u8]) -> Result<()> {
-            self.0.push(String::from_utf8_lossy(json).into_owned());
+        fn item(&mut self, item: Item<'_>) -> Result<()> {
+            let (Item::Json(b) | Item::Proto(b)) = item;
+            self.0.push(String::from_utf8_lossy(b).into_owned());
             Ok(())
         }
         fn end_page(&mut self, _: u64) {
@@ -268,10 +327,10 @@ mod tests {
     fn a_page_cut_short_is_transient_and_a_retry_starts_clean() {
         let mut c = Collect(Vec::new(), 0);
         let mut items = Items::new(&mut c, "pods");
-        items.begin();
+        items.begin(Encoding::Json);
         items.data(br#"{"metadata":{"continue":"t"},"items":[{"a":1},{"b"#).unwrap();
         assert!(matches!(items.end(), Err(Failure::Transient { .. })));
-        items.begin();
+        items.begin(Encoding::Json);
         items.data(br#"{"metadata":{"continue":"t","resourceVersion":"7"},"items":[{"a":1},{"b":2}]}"#).unwrap();
         let meta = items.end().unwrap();
         assert_eq!(meta, PageMeta { continue_token: Some("t".into()), resource_version: Some("7".into()) });

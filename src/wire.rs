@@ -8,7 +8,81 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+use crate::proto;
 use crate::tally::{Phase, PodFacts};
+
+/// How a body is encoded: what `--wire` asks for, and what the server sent
+/// (from the Content-Type).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON
+    /// when the server or a proxy cannot)
+    #[default]
+    Protobuf,
+    /// JSON
+    Json,
+}
+
+impl Encoding {
+    pub fn of_content_type(ct: Option<&str>) -> Encoding {
+        match ct {
+            Some(ct) if ct.trim_start().starts_with("application/vnd.kubernetes.protobuf") => Encoding::Protobuf,
+            _ => Encoding::Json,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Json => "json",
+            Encoding::Protobuf => "protobuf",
+        }
+    }
+}
+
+/// One object's bytes, as the server encoded it (protobuf: no envelope).
+#[derive(Clone, Copy, Debug)]
+pub enum Item<'a> {
+    Json(&'a [u8]),
+    Proto(&'a [u8]),
+}
+
+/// A pod decoded lean from either encoding.
+pub enum LeanPod<'a> {
+    Json(SlimPod<'a>),
+    Proto(proto::Pod),
+}
+
+impl<'a> LeanPod<'a> {
+    pub fn decode(item: Item<'a>) -> std::result::Result<LeanPod<'a>, String> {
+        use prost::Message;
+        match item {
+            Item::Json(b) => serde_json::from_slice(b).map(LeanPod::Json).map_err(|e| e.to_string()),
+            Item::Proto(b) => proto::Pod::decode(b).map(LeanPod::Proto).map_err(|e| e.to_string()),
+        }
+    }
+
+    pub fn uid(&self) -> &str {
+        match self {
+            LeanPod::Json(p) => &p.metadata.uid,
+            LeanPod::Proto(p) => p.uid(),
+        }
+    }
+
+    pub fn resource_version(&self) -> Option<&str> {
+        match self {
+            LeanPod::Json(p) => p.metadata.resource_version.as_deref(),
+            LeanPod::Proto(p) => p.resource_version(),
+        }
+    }
+
+    pub fn facts(&self) -> PodFacts<&str> {
+        match self {
+            LeanPod::Json(p) => p.facts(),
+            LeanPod::Proto(p) => p.facts(),
+        }
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -213,6 +287,18 @@ pub struct ApiStatus {
     pub message: String,
     #[serde(default)]
     pub code: u16,
+}
+
+impl ApiStatus {
+    /// An error body's Status, in whichever encoding it came.
+    pub fn of_body(content_type: Option<&str>, body: &[u8]) -> ApiStatus {
+        match Encoding::of_content_type(content_type) {
+            Encoding::Json => serde_json::from_slice(body).unwrap_or_default(),
+            Encoding::Protobuf => proto::status(body)
+                .map(|s| ApiStatus { message: s.message.unwrap_or_default(), code: s.code.unwrap_or(0) as u16 })
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// Parses a Kubernetes quantity as a whole count (`110`, `1k`, `2Ki`, `1e3`,

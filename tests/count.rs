@@ -64,6 +64,118 @@ fn json_and_yaml_equal_the_ground_truth() {
     assert!(out.status.success(), "{}", stderr(&out));
     let yaml: Value = serde_yaml::from_slice(&out.stdout).expect("valid YAML");
     assert_matches_truth(&yaml);
+
+    // The same pods read as JSON instead of protobuf.
+    let doc = json_of(&podcount(&c.kubeconfig, &seeded_args(&["-o", "json", "--wire", "json"])));
+    assert_matches_truth(&doc);
+}
+
+/// The bodies of a pod List (phase filter, one page) as the apiserver
+/// sends them when asked for `accept`; and the Content-Type it answered.
+async fn raw_list(client: &kube::Client, accept: &str) -> (String, Vec<u8>) {
+    use http_body_util::BodyExt;
+    let uri =
+        format!("/api/v1/pods?labelSelector={}&limit=100000", SEEDED_PODS.replace('=', "%3D").replace('/', "%2F"));
+    let req = http::Request::get(uri).header("Accept", accept).body(kube::client::Body::empty()).unwrap();
+    let resp = client.send(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
+    (ct, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+/// The protobuf decoder and the JSON decoder, given the same pods fetched
+/// from the real apiserver in each encoding, find the same facts for every
+/// pod (and the seeder's edge cases are among them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protobuf_and_json_decoders_agree_on_real_pods() {
+    use kubectl_podcount::proto::{DecodeError, ListSplitter};
+    use kubectl_podcount::split::Splitter;
+    use kubectl_podcount::wire::{Item, LeanPod};
+    let c = cluster();
+    let client = c.client().await;
+    let (json_ct, json) = raw_list(&client, "application/json").await;
+    let (pb_ct, pb) = raw_list(&client, "application/vnd.kubernetes.protobuf").await;
+    assert!(json_ct.starts_with("application/json"), "{json_ct}");
+    assert_eq!(pb_ct, "application/vnd.kubernetes.protobuf");
+    assert!(pb.len() < json.len(), "protobuf {} bytes, JSON {}", pb.len(), json.len());
+
+    type Facts = (String, Option<String>, String, bool, bool);
+    let facts = |item: Item<'_>| -> Facts {
+        let p = LeanPod::decode(item).unwrap();
+        let f = p.facts();
+        (p.uid().to_string(), f.node.map(String::from), format!("{:?}", f.phase), f.terminating, f.daemon_set)
+    };
+    let mut from_json = BTreeMap::new();
+    let mut split = Splitter::new();
+    split
+        .feed::<DecodeError>(&json, |i| {
+            let f = facts(Item::Json(i));
+            from_json.insert(f.0.clone(), f);
+            Ok(())
+        })
+        .unwrap();
+    assert!(split.done());
+    let mut from_pb = BTreeMap::new();
+    let mut split = ListSplitter::new();
+    // Fed in odd-sized chunks, as bytes arrive off the network.
+    for chunk in pb.chunks(1021) {
+        split
+            .feed::<DecodeError>(chunk, |i| {
+                let f = facts(Item::Proto(i));
+                from_pb.insert(f.0.clone(), f);
+                Ok(())
+            })
+            .unwrap();
+    }
+    assert!(split.done());
+    assert_eq!(from_json.len(), 1500);
+    assert_eq!(from_pb, from_json);
+    let terminating = from_pb.values().filter(|f| f.3).count();
+    let daemon_sets = from_pb.values().filter(|f| f.4).count();
+    let phases: std::collections::BTreeSet<&str> = from_pb.values().map(|f| f.2.as_str()).collect();
+    assert!(
+        terminating > 0 && daemon_sets > 0 && phases.len() >= 4,
+        "edge cases: {terminating} {daemon_sets} {phases:?}"
+    );
+}
+
+/// A proxy that rewrites Accept to JSON, and one that answers 406 to
+/// protobuf: count and watch fall back to JSON by themselves, exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_that_strips_or_refuses_protobuf_falls_back_to_json_exactly() {
+    use support::proxy::{Hostile, protobuf_hostile};
+    use support::watcher::Watcher;
+    let c = cluster();
+    for mode in [Hostile::Strip, Hostile::Refuse] {
+        let proxy = protobuf_hostile(upstream(c), &c.dir, &c.kubeconfig_text(), mode).await;
+        let kc = kubeconfig_via(c, &format!("https://{}", proxy.addr), &format!("kubeconfig-{mode:?}"));
+        let out = podcount(&kc, &seeded_args(&["-o", "json"]));
+        assert!(out.status.success(), "{mode:?}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{mode:?}: {}", stderr(&out));
+        assert_matches_truth(&json_of(&out));
+        let asked = proxy.protobuf_asked.load(std::sync::atomic::Ordering::SeqCst);
+        match mode {
+            // Every page asked, and got JSON.
+            Hostile::Strip => assert!(asked >= 1, "{asked}"),
+            // Refused once, then JSON for the rest of the run.
+            Hostile::Refuse => assert_eq!(asked, 1),
+        }
+
+        let args = seeded_args(&[]);
+        let w = Watcher::start(&kc, &args);
+        let want: BTreeMap<String, u64> = truth()["nodes"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v["pods"].as_u64().unwrap()))
+            .collect();
+        support::blocking(move || {
+            w.synced();
+            w.converges_to(&want, std::time::Duration::from_secs(10));
+            assert!(!w.stderr().contains("error"), "{}", w.stderr());
+        })
+        .await;
+    }
 }
 
 /// Rows of a table/wide output, keyed by node, columns by header.

@@ -20,14 +20,14 @@ fn cluster() -> &'static Cluster {
     Cluster::shared(BED)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn churn_while_watching_converges_to_a_fresh_list() {
+/// Churn while watching, pods read in `wire` (list and watch events).
+async fn churn_converges(wire: &str) {
     let _serial = serial().await;
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("churn").await;
     let nodes = support::make_nodes(&client, &ns, 4, 500).await;
-    let w = Watcher::start(&c.kubeconfig, &["-n", &ns]);
+    let w = Watcher::start(&c.kubeconfig, &["-n", &ns, "--wire", wire]);
     blocking({
         let w = w.seen.clone();
         move || {
@@ -38,11 +38,21 @@ async fn churn_while_watching_converges_to_a_fresh_list() {
     })
     .await;
     churn(&client, &ns, &nodes, "p", 1000).await;
-    let want = fresh_counts(&c.kubeconfig, &["-n", &ns]);
+    let want = kubectl_counts(&c.kubeconfig, &ns);
     // 1000 pods: 100 finished twice over, 100 deleted: 700 count.
     assert_eq!(want.values().sum::<u64>(), 700);
     w.converges_to(&want, CONVERGE);
     assert!(w.seen.lock().unwrap().types("change") > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn churn_while_watching_converges_to_a_fresh_list() {
+    churn_converges("protobuf").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn churn_while_watching_over_json_converges_too() {
+    churn_converges("json").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,7 +80,7 @@ async fn connections_cut_again_and_again_mid_stream() {
         }
     };
     tokio::join!(work, cuts);
-    let want = fresh_counts(&c.kubeconfig, &["-n", &ns]);
+    let want = kubectl_counts(&c.kubeconfig, &ns);
     w.converges_to(&want, CONVERGE);
     let seen = w.seen.lock().unwrap();
     assert!(seen.types("reconnecting") > 0, "the cuts were not noticed");
@@ -89,7 +99,7 @@ async fn apiserver_restart_on_the_same_data() {
     blocking(|| cluster().restart_apiserver()).await;
     let client = c.client().await;
     churn(&client, &ns, &nodes, "after", 200).await;
-    let want = fresh_counts(&c.kubeconfig, &["-n", &ns]);
+    let want = kubectl_counts(&c.kubeconfig, &ns);
     assert_eq!(want.values().sum::<u64>(), 210);
     w.converges_to(&want, CONVERGE);
     assert!(w.seen.lock().unwrap().types("reconnecting") > 0, "the restart was not noticed");
@@ -243,7 +253,7 @@ async fn soak_tens_of_thousands_of_events_with_flat_memory() {
     for round in 0..rounds {
         churn(&client, &ns, &nodes, &format!("r{round}"), 1000).await;
     }
-    let want = fresh_counts(&c.kubeconfig, &["-n", &ns]);
+    let want = kubectl_counts(&c.kubeconfig, &ns);
     w.converges_to(&want, CONVERGE);
     let end_rss = rss_kib(pid);
     let changes = w.seen.lock().unwrap().types("change");
@@ -318,7 +328,7 @@ async fn watchlist_mode_syncs_from_one_stream_and_follows_churn() {
     .await;
     churn(&client, &ns, &nodes, "after", 200).await;
     let want = kubectl_counts(&c.kubeconfig, &ns);
-    assert_eq!(want, fresh_counts(&c.kubeconfig, &["-n", &ns]));
+    assert_eq!(want, fresh_counts(&c.kubeconfig, &["-n", &ns]), "count agrees with kubectl");
     let w = blocking(move || {
         w.converges_to(&want, CONVERGE);
         w

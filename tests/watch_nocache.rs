@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use support::proxy::Proxy;
-use support::watcher::{Watcher, fresh_counts};
+use support::watcher::Watcher;
 use support::{Cluster, Options, PodSpec, blocking, churn, kubeconfig_via, kubectl_counts, serial, upstream};
 
 const BED: Options = Options { nodes: 0, pods: 0, no_pod_watch_cache: true, feature_gates: "WatchList=false" };
@@ -44,7 +44,7 @@ async fn gone_410_after_compaction_relists_and_catches_deletes() {
     blocking(|| cluster().compact()).await;
     proxy.drop_all();
     proxy.resume();
-    let want = fresh_counts(&c.kubeconfig, &["-n", &ns]);
+    let want = kubectl_counts(&c.kubeconfig, &ns);
     w.converges_to(&want, CONVERGE);
     let seen = w.seen.lock().unwrap();
     let relists: Vec<_> = seen.lines.iter().filter(|l| l["type"] == "relisting").collect();

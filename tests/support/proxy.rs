@@ -244,3 +244,164 @@ pub async fn stalled_tls() -> StalledTls {
     .abort_handle();
     StalledTls { addr, accept }
 }
+
+/// What [`protobuf_hostile`] does to a request that asks for protobuf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hostile {
+    /// Rewrites its Accept header to `application/json` (a proxy that only
+    /// passes JSON through); the apiserver answers JSON.
+    Strip,
+    /// Answers 406 Not Acceptable, as a server without protobuf does.
+    Refuse,
+}
+
+/// An HTTP/1.1 proxy on 127.0.0.1 that terminates TLS with the test bed's
+/// serving certificate and talks TLS to the apiserver with the kubeconfig's
+/// client certificate, meddling with protobuf as `mode` says.
+pub struct HostileProxy {
+    pub addr: SocketAddr,
+    /// Requests that asked for protobuf.
+    pub protobuf_asked: Arc<AtomicU64>,
+    accept: AbortHandle,
+}
+
+impl Drop for HostileProxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+fn upstream_tls(dir: &Path, kubeconfig_text: &str) -> tokio_rustls::TlsConnector {
+    use base64::Engine;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let kc: serde_yaml::Value = serde_yaml::from_str(kubeconfig_text).unwrap();
+    let user = &kc["users"][0]["user"];
+    let b64 = |k: &str| base64::engine::general_purpose::STANDARD.decode(user[k].as_str().unwrap()).unwrap();
+    let certs: Vec<CertificateDer> =
+        CertificateDer::pem_slice_iter(&b64("client-certificate-data")).map(|c| c.unwrap()).collect();
+    let key = PrivateKeyDer::from_pem_slice(&b64("client-key-data")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(dir.join("pki/ca.crt")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(certs, key)
+        .unwrap();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+pub async fn protobuf_hostile(upstream: SocketAddr, dir: &Path, kubeconfig_text: &str, mode: Hostile) -> HostileProxy {
+    assert!(upstream.ip().is_loopback(), "the proxy only ever targets loopback");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tls, connector) = (acceptor(dir), upstream_tls(dir, kubeconfig_text));
+    let asked = Arc::new(AtomicU64::new(0));
+    let counter = asked.clone();
+    let accept = tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (tls, connector, asked) = (tls.clone(), connector.clone(), counter.clone());
+            tokio::spawn(async move {
+                let Ok(client) = tls.accept(client).await else { return };
+                let Ok(server) = TcpStream::connect(upstream).await else { return };
+                let name = rustls_pki_types::ServerName::IpAddress(upstream.ip().into());
+                let Ok(server) = connector.connect(name, server).await else { return };
+                meddle(client, server, mode, asked).await;
+            });
+        }
+    })
+    .abort_handle();
+    HostileProxy { addr, protobuf_asked: asked, accept }
+}
+
+/// Request heads (GETs: no bodies) go up one by one, rewritten or refused;
+/// the server's bytes come back untouched.
+async fn meddle(
+    client: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+    server: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+    mode: Hostile,
+    asked: Arc<AtomicU64>,
+) {
+    let (mut cr, cw) = tokio::io::split(client);
+    let (sr, mut sw) = tokio::io::split(server);
+    let cw = Arc::new(tokio::sync::Mutex::new(cw));
+    let down = {
+        let cw = cw.clone();
+        tokio::spawn(async move {
+            let mut sr = sr;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match sr.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                // TLS: bytes written may sit in the session until flushed.
+                let mut w = cw.lock().await;
+                if w.write_all(&buf[..n]).await.is_err() || w.flush().await.is_err() {
+                    break;
+                }
+            }
+            let _ = cw.lock().await.shutdown().await;
+        })
+    };
+    let mut pending = Vec::new();
+    let mut chunk = [0u8; 8192];
+    'conn: loop {
+        let end = loop {
+            if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            match cr.read(&mut chunk).await {
+                Ok(0) | Err(_) => break 'conn,
+                Ok(n) => pending.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head: Vec<u8> = pending.drain(..end).collect();
+        let text = String::from_utf8_lossy(&head).into_owned();
+        let protobuf = text.lines().any(|l| {
+            l.to_ascii_lowercase().starts_with("accept:") && l.contains("application/vnd.kubernetes.protobuf")
+        });
+        if protobuf {
+            asked.fetch_add(1, Ordering::SeqCst);
+        }
+        match (protobuf, mode) {
+            (true, Hostile::Refuse) => {
+                let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"only application/json is served here","reason":"NotAcceptable","code":406}"#;
+                let resp = format!(
+                    "HTTP/1.1 406 Not Acceptable\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut w = cw.lock().await;
+                if w.write_all(resp.as_bytes()).await.is_err() || w.flush().await.is_err() {
+                    break;
+                }
+            }
+            (true, Hostile::Strip) => {
+                let rewritten: Vec<String> = text
+                    .split("\r\n")
+                    .map(|l| {
+                        if l.to_ascii_lowercase().starts_with("accept:") {
+                            "Accept: application/json".to_string()
+                        } else {
+                            l.to_string()
+                        }
+                    })
+                    .collect();
+                if sw.write_all(rewritten.join("\r\n").as_bytes()).await.is_err() || sw.flush().await.is_err() {
+                    break;
+                }
+            }
+            (false, _) => {
+                if sw.write_all(&head).await.is_err() || sw.flush().await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = sw.shutdown().await;
+    let _ = down.await;
+}
