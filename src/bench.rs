@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::alloc;
 use crate::cli::{BenchArgs, BenchOutput, BenchRunArgs, ConnectionArgs, Strategy};
 use crate::connect::{Target, targets};
 use crate::error::{Error, Result, chain, exit};
@@ -35,6 +36,12 @@ use crate::wire::Encoding;
 #[serde(rename_all = "camelCase")]
 pub struct Run {
     pub label: String,
+    /// Machine-readable: the strategy, its page size, the encoding pods
+    /// actually came in, and how much of each pod was decoded.
+    pub strategy: String,
+    pub chunk_size: u32,
+    pub wire: String,
+    pub decode: String,
     /// Set when the strategy could not run here, with the reason.
     pub skipped: Option<String>,
     /// Time to a complete count (informers: to first sync).
@@ -43,7 +50,10 @@ pub struct Run {
     pub bytes: u64,
     pub peak_rss_kib: u64,
     pub steady_rss_kib: Option<u64>,
+    /// Informers: live heap bytes per pod added to the store, measured
+    /// between the first page and the sync (counting allocator).
     pub store_bytes_per_pod: Option<f64>,
+    pub store_pods: Option<u64>,
     /// Informers: answering "pods on every node" from memory.
     pub query_micros: Option<f64>,
     /// Pods per node (non-zero), for the agreement check.
@@ -64,17 +74,79 @@ fn counts_of<K: Ord>(tally: &Tally<K>, name: impl Fn(&K) -> String) -> BTreeMap<
     tally.nodes().map(|(k, c)| (name(k), u64::from(c.pods))).collect()
 }
 
-fn label(strategy: Strategy, chunk: u32, decode_full: bool) -> String {
-    match strategy {
-        Strategy::List if decode_full => format!("list (chunk {chunk}, full Pod decode)"),
-        Strategy::List => format!("list (chunk {chunk})"),
-        Strategy::Floor => format!("floor (chunk {chunk})"),
-        Strategy::ListCached => "list-cached (rv=0)".into(),
-        Strategy::PerNode => "per-node".into(),
-        Strategy::Table => format!("table (chunk {chunk})"),
-        Strategy::Informer => "informer".into(),
-        Strategy::InformerStreaming => "informer-streaming".into(),
+/// One strategy run as planned: which, at what page size, in which encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub strategy: Strategy,
+    pub chunk: u32,
+    pub full: bool,
+    pub wire: Encoding,
+}
+
+impl Plan {
+    /// The Table path and the full k8s-openapi decode read JSON only.
+    fn json_only(&self) -> bool {
+        matches!(self.strategy, Strategy::Table | Strategy::FloorTable) || self.full
     }
+
+    pub fn label(&self) -> String {
+        let (s, c, w) = (self.strategy, self.chunk, self.wire.name());
+        match s {
+            Strategy::List if self.full => format!("list ({w}, chunk {c}, full Pod decode)"),
+            Strategy::List => format!("list ({w}, chunk {c})"),
+            Strategy::Floor => format!("floor ({w}, chunk {c})"),
+            Strategy::FloorTable => format!("floor-table (chunk {c})"),
+            Strategy::ListCached => format!("list-cached ({w}, rv=0)"),
+            Strategy::PerNode => format!("per-node ({w})"),
+            Strategy::Table => format!("table (chunk {c})"),
+            Strategy::Informer => format!("informer ({w}, chunk {c})"),
+            Strategy::InformerStreaming => format!("informer-streaming ({w})"),
+        }
+    }
+
+    fn decode(&self) -> &'static str {
+        match self.strategy {
+            Strategy::Floor | Strategy::FloorTable => "none",
+            Strategy::Table => "table-rows",
+            _ if self.full => "full",
+            _ => "lean",
+        }
+    }
+
+    /// The floor this run is held against: the same requests, nothing decoded.
+    fn floor(&self) -> Option<Plan> {
+        let floor = match self.strategy {
+            Strategy::List | Strategy::Informer if !self.full => Strategy::Floor,
+            Strategy::Table => Strategy::FloorTable,
+            _ => return None,
+        };
+        Some(Plan { strategy: floor, full: false, ..*self })
+    }
+}
+
+/// Every run `bench` makes: paged strategies at each chunk size, object
+/// strategies in each encoding.
+pub fn plan(strategies: &[Strategy], chunk_sizes: &[u32], wires: &[Encoding], full: bool) -> Vec<Plan> {
+    let mut plan = Vec::new();
+    for &strategy in strategies {
+        let chunks = match strategy {
+            Strategy::List | Strategy::Table | Strategy::Floor | Strategy::FloorTable => chunk_sizes,
+            _ => &chunk_sizes[..1],
+        };
+        for &chunk in chunks {
+            for &wire in wires {
+                let p = Plan { strategy, chunk, full: false, wire };
+                let p = if p.json_only() { Plan { wire: Encoding::Json, ..p } } else { p };
+                if !plan.contains(&p) {
+                    plan.push(p);
+                }
+            }
+        }
+    }
+    if full {
+        plan.push(Plan { strategy: Strategy::List, chunk: chunk_sizes[0], full: true, wire: Encoding::Json });
+    }
+    plan
 }
 
 // ---------------------------------------------------------------- child side
@@ -101,7 +173,11 @@ pub async fn run_one(args: BenchRunArgs) -> Result<i32> {
                 ..Default::default()
             }
         }
-        Strategy::Floor => floor(&t, args.chunk_size).await?,
+        Strategy::Floor => floor(&t, all_pods(args.chunk_size)).await?,
+        Strategy::FloorTable => {
+            let q = PodQuery { chunk_size: args.chunk_size, method: list::Method::Table, ..Default::default() };
+            floor(&t, q.list_request()).await?
+        }
         Strategy::PerNode => per_node(&t, args.chunk_size).await?,
         Strategy::Table => table(&t, args.chunk_size).await?,
         Strategy::Informer => informer_run(&t, args.chunk_size, args.steady, InitialList::Paged).await?,
@@ -110,7 +186,15 @@ pub async fn run_one(args: BenchRunArgs) -> Result<i32> {
     if run.skipped.is_none() && run.seconds == 0.0 {
         run.seconds = started.elapsed().as_secs_f64();
     }
-    run.label = label(args.strategy, args.chunk_size, args.decode_full);
+    let refused = t.at.protobuf_refused.load(std::sync::atomic::Ordering::Relaxed);
+    let wire = if refused { Encoding::Json } else { t.at.wire };
+    let plan = Plan { strategy: args.strategy, chunk: args.chunk_size, full: args.decode_full, wire };
+    let wire = if plan.json_only() { Encoding::Json } else { wire };
+    run.label = Plan { wire, ..plan }.label();
+    run.strategy = args.strategy.to_possible_value_name();
+    run.chunk_size = args.chunk_size;
+    run.wire = wire.name().into();
+    run.decode = plan.decode().into();
     run.peak_rss_kib = proc_status_kib("VmHWM:");
     println!("{}", serde_json::to_string(&run).expect("serialisable"));
     Ok(exit::OK)
@@ -197,9 +281,9 @@ impl PageSink for Discard {
     }
 }
 
-/// The floor: the paged requests `list` makes, with nothing decoded.
-async fn floor(t: &Target, chunk: u32) -> Result<Run> {
-    let mut pager = Pager::new(all_pods(chunk));
+/// A floor: the paged requests `list` (or `table`) makes, with nothing decoded.
+async fn floor(t: &Target, req: ListRequest) -> Result<Run> {
+    let mut pager = Pager::new(req);
     let mut sink = Discard::default();
     while pager.next(t, &mut sink).await.map_err(Failure::into_error)? {}
     Ok(Run { requests: pager.pages, bytes: pager.bytes, ..Default::default() })
@@ -286,6 +370,9 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: Initial
     let started = Instant::now();
     let mut store = Mirror::new(PodStore::new());
     let mut synced_after = None;
+    // (live heap bytes, pods in the store) after the first page, and at sync.
+    let mut first_page: Option<(usize, usize)> = None;
+    let mut at_sync: Option<(usize, usize)> = None;
     let deadline = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(deadline);
     loop {
@@ -300,9 +387,13 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: Initial
             task.abort();
             return Ok(Run { skipped: Some(why.clone()), ..Default::default() });
         }
-        let synced = matches!(ev, Event::Synced);
+        let (synced, page) = (matches!(ev, Event::Synced), matches!(ev, Event::Page(_)));
         store.handle(ev, &mut |_| {});
+        if page && first_page.is_none() && synced_after.is_none() {
+            first_page = alloc::live_bytes().map(|b| (b, store.building().len()));
+        }
         if synced && synced_after.is_none() {
+            at_sync = alloc::live_bytes().map(|b| (b, store.live.len()));
             synced_after = Some(started.elapsed());
             deadline.as_mut().reset(tokio::time::Instant::now() + steady);
         }
@@ -315,12 +406,17 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: Initial
         return Err(Error::cluster("the informer never synced"));
     };
     let store = &store.live;
+    let per_pod = match (first_page, at_sync) {
+        (Some((b0, n0)), Some((b1, n1))) if n1 > n0 => Some((b1 as f64 - b0 as f64) / (n1 - n0) as f64),
+        _ => None,
+    };
     Ok(Run {
         seconds: synced.as_secs_f64(),
         requests: meter.requests.load(std::sync::atomic::Ordering::Relaxed),
         bytes: meter.bytes.load(std::sync::atomic::Ordering::Relaxed),
         steady_rss_kib: Some(proc_status_kib("VmRSS:")),
-        store_bytes_per_pod: Some(store.bytes_per_pod()),
+        store_bytes_per_pod: per_pod,
+        store_pods: Some(store.len() as u64),
         query_micros: Some(query_micros(store)),
         counts: counts_of(store.tally(), |k| store.names().name(*k).to_string()),
         unscheduled: store.tally().unscheduled(),
@@ -447,7 +543,13 @@ async fn probe(args: &BenchArgs, t: &Target) -> Result<Probe> {
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub label: String,
+    pub strategy: String,
+    pub chunk_size: u32,
+    pub wire: String,
+    pub decode: String,
     pub skipped: Option<String>,
+    /// The strategy could not run: bench exits non-zero.
+    pub failed: Option<String>,
     pub min_seconds: f64,
     pub median_seconds: f64,
     pub p95_seconds: f64,
@@ -456,10 +558,13 @@ pub struct Summary {
     pub peak_rss_kib: u64,
     pub steady_rss_kib: Option<u64>,
     pub store_bytes_per_pod: Option<f64>,
+    pub store_pods: Option<u64>,
     pub query_micros: Option<f64>,
-    /// Median time over the baseline's median.
+    /// Median time over the named baseline's median.
     pub ratio: Option<f64>,
-    /// Counts differ from the baseline's (per node).
+    /// Median time over its floor's (same requests, nothing decoded).
+    pub over_floor: Option<f64>,
+    /// Counts differ from the agreement baseline's (per node).
     pub disagrees: Option<String>,
 }
 
@@ -472,24 +577,31 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn summarize(runs: &[Run]) -> Summary {
-    let first = &runs[0];
+fn summarize(plan: &Plan, runs: &[Run]) -> Summary {
     let mut secs: Vec<f64> = runs.iter().map(|r| r.seconds).collect();
     secs.sort_by(f64::total_cmp);
     let max = |f: fn(&Run) -> u64| runs.iter().map(f).max().unwrap_or(0);
+    let first = runs.first();
     Summary {
-        label: first.label.clone(),
-        skipped: first.skipped.clone(),
-        min_seconds: secs[0],
+        label: first.map_or_else(|| plan.label(), |r| r.label.clone()),
+        strategy: plan.strategy.to_possible_value_name(),
+        chunk_size: plan.chunk,
+        wire: first.map_or_else(|| plan.wire.name().to_string(), |r| r.wire.clone()),
+        decode: plan.decode().to_string(),
+        skipped: first.and_then(|r| r.skipped.clone()),
+        failed: None,
+        min_seconds: secs.first().copied().unwrap_or(0.0),
         median_seconds: percentile(&secs, 50.0),
         p95_seconds: percentile(&secs, 95.0),
-        requests: first.requests,
-        bytes: first.bytes,
+        requests: first.map_or(0, |r| r.requests),
+        bytes: first.map_or(0, |r| r.bytes),
         peak_rss_kib: max(|r| r.peak_rss_kib),
         steady_rss_kib: runs.iter().filter_map(|r| r.steady_rss_kib).max(),
-        store_bytes_per_pod: first.store_bytes_per_pod,
-        query_micros: first.query_micros,
+        store_bytes_per_pod: first.and_then(|r| r.store_bytes_per_pod),
+        store_pods: first.and_then(|r| r.store_pods),
+        query_micros: first.and_then(|r| r.query_micros),
         ratio: None,
+        over_floor: None,
         disagrees: None,
     }
 }
@@ -524,22 +636,26 @@ fn connection_flags(c: &ConnectionArgs) -> Vec<String> {
     if let Some(u) = &c.user {
         v.extend(["--user".to_string(), u.clone()]);
     }
+    if let Some(w) = c.wire {
+        v.extend(["--wire".to_string(), w.name().to_string()]);
+    }
     v
 }
 
-async fn child(args: &BenchArgs, strategy: Strategy, chunk: u32, full: bool) -> Result<Run> {
+async fn child(args: &BenchArgs, p: Plan) -> Result<Run> {
     let exe = std::env::current_exe().map_err(|e| Error::usage(format!("cannot find my own binary: {e}")))?;
     let mut cmd = tokio::process::Command::new(exe);
+    let connection = ConnectionArgs { wire: Some(p.wire), ..args.connection.clone() };
     cmd.arg("bench-run")
         .arg("--strategy")
-        .arg(strategy.to_possible_value_name())
-        .args(["--chunk-size", &chunk.to_string()])
+        .arg(p.strategy.to_possible_value_name())
+        .args(["--chunk-size", &p.chunk.to_string()])
         .args(["--steady", &humantime::format_duration(args.steady).to_string()])
-        .args(connection_flags(&args.connection))
+        .args(connection_flags(&connection))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if full {
+    if p.full {
         cmd.arg("--decode-full");
     }
     cmd.kill_on_drop(true);
@@ -571,16 +687,11 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
         })?;
     let nodes = list_nodes(&t, None, 500).await?.len();
 
-    let mut plan: Vec<(Strategy, u32, bool)> = Vec::new();
-    for s in &args.strategies {
-        match s {
-            Strategy::List | Strategy::Table => plan.extend(args.chunk_sizes.iter().map(|c| (*s, *c, false))),
-            _ => plan.push((*s, args.chunk_sizes[0], false)),
-        }
-    }
-    if args.decode_full() {
-        plan.push((Strategy::List, args.chunk_sizes[0], true));
-    }
+    let wires = match args.connection.wire {
+        Some(w) => vec![w],
+        None => vec![Encoding::Protobuf, Encoding::Json],
+    };
+    let plan = plan(&args.strategies, &args.chunk_sizes, &wires, args.decode_full());
     let tty = std::io::stderr().is_terminal();
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); plan.len()];
     let mut failed: Vec<Option<String>> = vec![None; plan.len()];
@@ -595,11 +706,10 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
             if failed[i].is_some() || runs[i].first().is_some_and(|r| r.skipped.is_some()) {
                 continue;
             }
-            let (s, c, full) = plan[i];
             if tty {
-                eprint!("\r\x1b[2Kbench: iteration {}/{}: {}", it + 1, args.iterations, label(s, c, full));
+                eprint!("\r\x1b[2Kbench: iteration {}/{}: {}", it + 1, args.iterations, plan[i].label());
             }
-            match child(&args, s, c, full).await {
+            match child(&args, plan[i]).await {
                 Ok(r) => runs[i].push(r),
                 Err(e) => failed[i] = Some(e.message),
             }
@@ -608,37 +718,48 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
     if tty {
         eprint!("\r\x1b[2K");
     }
-    // Ratios and agreement are against list at the first chunk size.
-    let base_i = plan.iter().position(|p| p.0 == Strategy::List && !p.2).unwrap_or(0);
-    let base = runs[base_i].first().cloned();
-    let base_median = (!runs[base_i].is_empty()).then(|| summarize(&runs[base_i]).median_seconds);
-    let mut summaries = Vec::new();
-    let mut disagree = false;
-    for (i, r) in runs.iter().enumerate() {
-        let (s, c, full) = plan[i];
-        let mut sum = match (r.is_empty(), &failed[i]) {
-            (true, Some(e)) => Summary {
-                skipped: Some(format!("failed: {e}")),
-                ..summarize(&[Run { label: label(s, c, full), ..Default::default() }])
-            },
-            (true, None) => continue,
-            _ => summarize(r),
-        };
-        if let (Some(base), Some(first)) = (&base, r.first().filter(|r| r.skipped.is_none())) {
-            sum.ratio = base_median.filter(|m| *m > 0.0).map(|m| sum.median_seconds / m);
-            if s == Strategy::Floor {
-                summaries.push(sum); // decodes nothing: nothing to agree on
-                continue;
-            }
-            sum.disagrees = disagreement(&base.counts, &first.counts);
-            if s != Strategy::PerNode && first.unscheduled != base.unscheduled {
-                sum.disagrees
-                    .get_or_insert_with(|| format!("unscheduled {} vs {}", base.unscheduled, first.unscheduled));
-            }
-            disagree |= sum.disagrees.is_some();
-        }
-        summaries.push(sum);
+    let mut summaries: Vec<Summary> = plan.iter().zip(&runs).map(|(p, r)| summarize(p, r)).collect();
+    for (sum, f) in summaries.iter_mut().zip(&failed) {
+        sum.failed = f.clone();
     }
+    let ok: Vec<bool> =
+        summaries.iter().zip(&runs).map(|(s, r)| s.failed.is_none() && s.skipped.is_none() && !r.is_empty()).collect();
+    let ran = |i: usize| ok[i];
+    // Ratios: against list (the first encoding, first chunk size), else the
+    // first strategy that ran. Agreement: against the first that counts.
+    let baseline = (0..plan.len())
+        .find(|&i| plan[i].strategy == Strategy::List && !plan[i].full && ran(i))
+        .or_else(|| (0..plan.len()).find(|&i| ran(i)));
+    let counts_base = (0..plan.len()).find(|&i| ran(i) && plan[i].decode() != "none");
+    let base_median = baseline.map(|i| summaries[i].median_seconds).filter(|m| *m > 0.0);
+    let mut disagree = false;
+    for i in 0..plan.len() {
+        if !ran(i) {
+            continue;
+        }
+        summaries[i].ratio = base_median.map(|m| summaries[i].median_seconds / m);
+        if let Some(f) = plan[i].floor().and_then(|f| plan.iter().position(|p| *p == f)).filter(|&f| ran(f)) {
+            let floor = summaries[f].median_seconds;
+            summaries[i].over_floor = (floor > 0.0).then(|| summaries[i].median_seconds / floor);
+        }
+        let (Some(b), Some(first)) = (counts_base, runs[i].first()) else { continue };
+        if plan[i].decode() == "none" || i == b {
+            continue; // decodes nothing: nothing to agree on
+        }
+        let base = &runs[b][0];
+        let mut d = disagreement(&base.counts, &first.counts);
+        if plan[i].strategy != Strategy::PerNode
+            && plan[b].strategy != Strategy::PerNode
+            && first.unscheduled != base.unscheduled
+        {
+            d.get_or_insert_with(|| format!("unscheduled {} vs {}", base.unscheduled, first.unscheduled));
+        }
+        disagree |= d.is_some();
+        summaries[i].disagrees = d;
+    }
+    let baseline_label = baseline.map(|i| summaries[i].label.clone());
+    let agreement_label = counts_base.map(|i| summaries[i].label.clone());
+    let base = counts_base.map(|i| runs[i][0].clone());
     let probe = if args.probe { Some(probe(&args, &t).await?) } else { None };
     let pods: u64 = base.as_ref().map_or(0, |b| b.counts.values().sum::<u64>() + b.unscheduled);
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -649,6 +770,7 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
             serde_json::to_string_pretty(&json!({
                 "apiVersion": "podcount/v1", "kind": "PodCountBench", "context": t.context, "date": date,
                 "serverVersion": server, "nodes": nodes, "countedPods": pods, "iterations": args.iterations,
+                "baseline": baseline_label, "agreementBaseline": agreement_label,
                 "results": summaries, "probe": probe,
             }))
             .expect("serialisable")
@@ -656,6 +778,11 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
         }
         BenchOutput::Table => {
             let mut s = render(&summaries, &t.context, &server, nodes, pods, &date, args.iterations);
+            s.push_str(&format!(
+                "\nRATIO: median over {}'s. OVER FLOOR: median over the floor's at the same page size and encoding. AGREES: counts equal {}'s. B/POD: live heap bytes per pod the informer's store added, between its first page and its sync.\n",
+                baseline_label.as_deref().unwrap_or("-"),
+                agreement_label.as_deref().unwrap_or("-")
+            ));
             if let Some(p) = &probe {
                 s.push_str(&format!(
                     "\nwatch --interval 0, request start to printed line over {} pods: create p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; delete p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n",
@@ -666,6 +793,12 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
         }
     };
     let _ = out.write_all(text.as_bytes());
+    let failures: Vec<String> =
+        summaries.iter().filter_map(|s| s.failed.as_ref().map(|f| format!("{}: {f}", s.label))).collect();
+    if !failures.is_empty() {
+        eprintln!("error: {} strategies failed: {}", failures.len(), failures.join("; "));
+        return Ok(exit::CLUSTER);
+    }
     if disagree {
         eprintln!(
             "error: strategies disagree on the counts (see the AGREES column); the cluster may have changed during the run"
@@ -688,6 +821,7 @@ fn render(s: &[Summary], context: &str, server: &str, nodes: usize, pods: u64, d
         "MEDIAN",
         "P95",
         "RATIO",
+        "OVER FLOOR",
         "REQUESTS",
         "BYTES",
         "PEAK RSS",
@@ -697,6 +831,10 @@ fn render(s: &[Summary], context: &str, server: &str, nodes: usize, pods: u64, d
         "AGREES",
     ]);
     for r in s {
+        if let Some(why) = &r.failed {
+            t.add_row([r.label.clone(), format!("failed: {why}")]);
+            continue;
+        }
         if let Some(why) = &r.skipped {
             t.add_row([r.label.clone(), format!("skipped: {why}")]);
             continue;
@@ -708,6 +846,7 @@ fn render(s: &[Summary], context: &str, server: &str, nodes: usize, pods: u64, d
             format!("{:.3}s", r.median_seconds),
             format!("{:.3}s", r.p95_seconds),
             opt(r.ratio.map(|x| format!("{x:.2}x"))),
+            opt(r.over_floor.map(|x| format!("{x:.2}x"))),
             r.requests.to_string(),
             mib(r.bytes / 1024),
             mib(r.peak_rss_kib),
@@ -715,7 +854,7 @@ fn render(s: &[Summary], context: &str, server: &str, nodes: usize, pods: u64, d
             opt(r.store_bytes_per_pod.map(|b| format!("{b:.0}"))),
             opt(r.query_micros.map(|q| format!("{q:.0}us"))),
             match &r.disagrees {
-                None if r.label.starts_with("floor") => "-".into(),
+                None if r.decode == "none" => "-".into(),
                 None => "yes".into(),
                 Some(d) => format!("NO: {d}"),
             },

@@ -165,6 +165,8 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
 pub enum Strategy {
     /// The floor: the same paged requests as list, bytes read and thrown away
     Floor,
+    /// The floor of the Table path: table's requests, bytes thrown away
+    FloorTable,
     List,
     ListCached,
     PerNode,
@@ -174,9 +176,10 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 7] = [
+    pub const ALL: [Strategy; 8] = [
         Strategy::List,
         Strategy::Floor,
+        Strategy::FloorTable,
         Strategy::ListCached,
         Strategy::PerNode,
         Strategy::Table,
@@ -293,11 +296,11 @@ pub struct ConnectionArgs {
     /// is seconds; 0 is no limit (a single request is still bounded at 60s)
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_timeout, help_heading = "Connection")]
     pub request_timeout: Timeout,
-    /// How pod objects travel: protobuf (what kube-scheduler and kubelet read; falls back to
-    /// JSON by itself when the server or a proxy refuses it) or json. The Table path and
-    /// nodes are always JSON
-    #[arg(long, value_name = "ENCODING", default_value = "protobuf", help_heading = "Connection")]
-    pub wire: crate::wire::Encoding,
+    /// How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read;
+    /// falls back to JSON by itself when the server or a proxy refuses it) or json. The Table
+    /// path and nodes are always JSON. bench: only this encoding (default: both)
+    #[arg(long, value_name = "ENCODING", help_heading = "Connection")]
+    pub wire: Option<crate::wire::Encoding>,
 }
 
 /// `--request-timeout`: None means no limit.

@@ -131,7 +131,7 @@ pub async fn targets(args: &ConnectionArgs) -> Result<Vec<Target>> {
     let base = Endpoint {
         request_timeout: args.request_timeout.0,
         timeouts: Timeouts::from_env(),
-        wire: args.wire,
+        wire: args.wire.unwrap_or_default(),
         ..Default::default()
     };
     let Some(kc) = load_kubeconfig(args.kubeconfig.as_deref())? else {

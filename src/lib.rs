@@ -10,6 +10,7 @@
 //! [`connect`] turns kubectl's flags into clients; [`cli`] holds the flags;
 //! [`count`], [`watch`] and [`bench`] wire the commands.
 
+pub mod alloc;
 pub mod bench;
 pub mod changes;
 pub mod cli;

@@ -5,11 +5,16 @@ use std::io::Write;
 
 use clap::Parser;
 
+use kubectl_podcount::alloc::Counting;
 use kubectl_podcount::cli::{Cli, Command};
 use kubectl_podcount::error::{self, exit};
 use kubectl_podcount::{bench, complete, count, watch};
 
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
 fn main() {
+    Counting::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

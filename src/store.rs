@@ -40,6 +40,11 @@ impl<S: Store> Mirror<S> {
         Mirror { live, next: None, synced: false }
     }
 
+    /// The store being filled: the relist's while one runs, else the live one.
+    pub fn building(&self) -> &S {
+        self.next.as_ref().unwrap_or(&self.live)
+    }
+
     /// Applies one event. `touched` hears what changed in the live store:
     /// at once for Apply and Delete, at `Synced` for a whole relist.
     pub fn handle(&mut self, ev: Event<S::Item, S::Key>, touched: &mut impl FnMut(S::Touch)) {
@@ -290,16 +295,6 @@ impl PodStore {
 
     pub fn is_empty(&self) -> bool {
         self.pods.is_empty()
-    }
-
-    /// Bytes the map holds per tracked pod: its buckets (a 24-byte entry and
-    /// a control byte each; 8 buckets for every 7 usable) over the pods in it.
-    pub fn bytes_per_pod(&self) -> f64 {
-        if self.pods.is_empty() {
-            return 0.0;
-        }
-        let buckets = (self.pods.capacity() * 8 / 7).next_power_of_two();
-        (buckets * (std::mem::size_of::<(Uid, Slot)>() + 1)) as f64 / self.pods.len() as f64
     }
 }
 

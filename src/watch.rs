@@ -43,6 +43,11 @@ struct Cluster {
     /// Pod count per interned node as last printed.
     printed: Vec<u32>,
     dirty: BTreeSet<u32>,
+    /// `--until-saturated`: nodes whose counts changed since last judged
+    /// (so an event costs its own nodes, not a walk over all of them), or
+    /// all of them after a sync or a node change.
+    to_judge: BTreeSet<u32>,
+    judge_all: bool,
     failed: bool,
 }
 
@@ -55,6 +60,8 @@ impl Cluster {
             started: false,
             printed: Vec::new(),
             dirty: BTreeSet::new(),
+            to_judge: BTreeSet::new(),
+            judge_all: true,
             failed: false,
         }
     }
@@ -158,7 +165,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 for c in clusters.iter_mut() {
                     flush(c, &mut p, &args);
                 }
-                if let Some(code) = judge(&clusters, &args) { break code; }
+                if let Some(code) = judge(&mut clusters, &args) { break code; }
                 continue;
             }
             _ = &mut ctrl_c => break exit::OK,
@@ -216,12 +223,13 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 p.out(view::table(&[counted], &table_opts).trim_end());
                 p.out("");
             }
-            if let Some(code) = judge(&clusters, &args) {
+            clusters[i].judge_all = true;
+            if let Some(code) = judge(&mut clusters, &args) {
                 break code;
             }
         } else if interval.is_none() {
             flush(c, &mut p, &args);
-            if let Some(code) = judge(&clusters, &args) {
+            if let Some(code) = judge(&mut clusters, &args) {
                 break code;
             }
         }
@@ -290,9 +298,10 @@ fn announce_state<T, K>(c: &Cluster, ev: &Event<T, K>, p: &Printer, resource: Op
 
 fn on_pod_event(c: &mut Cluster, ev: PodEvent, p: &Printer) {
     announce_state(c, &ev, p, None);
-    let dirty = &mut c.dirty;
+    let (dirty, to_judge) = (&mut c.dirty, &mut c.to_judge);
     c.pods.handle(ev, &mut |node| {
         dirty.insert(node);
+        to_judge.insert(node);
     });
 }
 
@@ -300,6 +309,7 @@ fn on_node_event(c: &mut Cluster, ev: NodeEvent, p: &Printer) {
     announce_state(c, &ev, p, Some("nodes"));
     let mut touched = Vec::new();
     c.nodes.handle(ev, &mut |t| touched.push(t));
+    c.judge_all |= !touched.is_empty();
     // Said once the first table is out. The event carries the node's current
     // count: with a node selector, a node entering the view brings its pods
     // with it and one leaving takes them along (no change lines for either).
@@ -343,16 +353,28 @@ fn clusters_started(clusters: &[Cluster]) -> bool {
     clusters.iter().all(|c| c.started || c.failed)
 }
 
-/// `--until-saturated`: exit 1 as soon as any node is above it.
-fn judge(clusters: &[Cluster], args: &WatchArgs) -> Option<i32> {
-    let pct = args.until_saturated?;
-    for c in clusters.iter().filter(|c| c.started) {
+/// `--until-saturated`: exit 1 as soon as any node is above it. Looks at
+/// the nodes touched since the last call (every node after a sync or a
+/// node change).
+fn judge(clusters: &mut [Cluster], args: &WatchArgs) -> Option<i32> {
+    let several = clusters.len() > 1;
+    for c in clusters.iter_mut().filter(|c| c.started) {
+        let (all, touched) = (std::mem::take(&mut c.judge_all), std::mem::take(&mut c.to_judge));
+        let Some(pct) = args.until_saturated else { continue };
         let live = &c.pods.live;
-        let nodes = c.nodes.live.nodes.values().map(|n| {
+        fn as_judged<'n>(live: &PodStore, n: &'n NodeInfo) -> (&'n str, u32, Option<u32>) {
             let pods = live.names().get(&n.name).map_or(0, |i| live.node(i).pods);
             (n.name.as_str(), pods, n.allocatable)
-        });
-        if let Some(line) = first_saturated(pct, (clusters.len() > 1).then_some(c.context.as_str()), nodes) {
+        }
+        let judged = |n| as_judged(live, n);
+        let context = several.then_some(c.context.as_str());
+        let line = if all {
+            first_saturated(pct, context, c.nodes.live.nodes.values().map(judged))
+        } else {
+            let nodes = touched.iter().filter_map(|&i| c.nodes.live.nodes.get(live.names().name(i)));
+            first_saturated(pct, context, nodes.map(judged))
+        };
+        if let Some(line) = line {
             eprintln!("{line}");
             return Some(exit::THRESHOLD);
         }

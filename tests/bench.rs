@@ -37,32 +37,60 @@ fn bench_runs_every_strategy_and_they_agree() {
     let results = doc["results"].as_array().unwrap();
     let labels: Vec<&str> = results.iter().map(|r| r["label"].as_str().unwrap()).collect();
     for want in [
-        "list (chunk 50)",
-        "list (chunk 400)",
-        "floor (chunk 50)",
-        "list-cached (rv=0)",
-        "per-node",
+        "list (protobuf, chunk 50)",
+        "list (json, chunk 400)",
+        "floor (protobuf, chunk 50)",
+        "floor (json, chunk 400)",
+        "floor-table (chunk 50)",
+        "list-cached (protobuf, rv=0)",
+        "per-node (json)",
         "table (chunk 50)",
-        "informer",
-        "informer-streaming",
-        "list (chunk 50, full Pod decode)",
+        "informer (protobuf, chunk 50)",
+        "informer (json, chunk 50)",
+        "informer-streaming (protobuf)",
+        "list (json, chunk 50, full Pod decode)",
     ] {
         assert!(labels.contains(&want), "{want} missing from {labels:?}");
     }
+    assert_eq!(doc["baseline"], "list (protobuf, chunk 50)");
+    assert_eq!(doc["agreementBaseline"], "list (protobuf, chunk 50)");
     for r in results {
         // The default apiserver serves WatchList: nothing is skipped.
         assert!(r["skipped"].is_null(), "{} skipped: {}", r["label"], r["skipped"]);
+        assert!(r["failed"].is_null(), "{} failed: {}", r["label"], r["failed"]);
+        // Machine-readable fields besides the label.
+        let wire = r["wire"].as_str().unwrap();
+        assert!(r["label"].as_str().unwrap().starts_with(r["strategy"].as_str().unwrap()), "{r}");
+        assert!(r["chunkSize"].as_u64().unwrap() >= 50, "{r}");
+        assert!(wire == "protobuf" || wire == "json", "{r}");
+        assert!(["none", "lean", "full", "table-rows"].contains(&r["decode"].as_str().unwrap()), "{r}");
         assert!(r["disagrees"].is_null(), "{}: {}", r["label"], r["disagrees"]);
         assert!(r["requests"].as_u64().unwrap() >= 1 && r["bytes"].as_u64().unwrap() > 0, "{r}");
         assert!(r["peakRssKib"].as_u64().unwrap() > 0);
     }
     // Chunk 50 needs more requests than chunk 400; the Table API far fewer bytes.
     let get = |label: &str| results.iter().find(|r| r["label"] == label).unwrap();
-    assert!(get("list (chunk 50)")["requests"].as_u64() > get("list (chunk 400)")["requests"].as_u64());
     assert!(
-        get("table (chunk 50)")["bytes"].as_u64().unwrap() * 10 < get("list (chunk 50)")["bytes"].as_u64().unwrap()
+        get("list (protobuf, chunk 50)")["requests"].as_u64() > get("list (protobuf, chunk 400)")["requests"].as_u64()
     );
-    assert!(get("informer")["storeBytesPerPod"].as_f64().unwrap() > 24.0);
+    assert!(
+        get("table (chunk 50)")["bytes"].as_u64().unwrap() * 10
+            < get("list (protobuf, chunk 50)")["bytes"].as_u64().unwrap()
+    );
+    // Protobuf puts fewer bytes on the wire than JSON, for the same pods.
+    assert!(get("list (protobuf, chunk 50)")["bytes"].as_u64() < get("list (json, chunk 50)")["bytes"].as_u64());
+    // The floor and its list make the same requests; the floor decodes none.
+    let (list, floor) = (get("list (protobuf, chunk 50)"), get("floor (protobuf, chunk 50)"));
+    assert_eq!(
+        (list["requests"].as_u64(), list["bytes"].as_u64()),
+        (floor["requests"].as_u64(), floor["bytes"].as_u64())
+    );
+    assert!(floor["disagrees"].is_null() && list["overFloor"].as_f64().unwrap() > 0.0);
+    // Measured from the heap, not computed: a store entry is at least its
+    // 24-byte key and slot.
+    let informer = get("informer (protobuf, chunk 50)");
+    assert!(informer["storeBytesPerPod"].as_f64().unwrap() > 16.0, "{informer}");
+    assert_eq!(informer["storePods"], doc["countedPods"], "the store tracks every unfinished pod");
     let probe = &doc["probe"];
     assert_eq!(probe["samples"], 5);
     assert!(probe["createP99Ms"].as_f64().unwrap() > 0.0, "{probe}");
@@ -86,4 +114,8 @@ fn request_timeout_bounds_each_strategy_run() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("failed: timed out after 5s (--request-timeout)"), "{text}\n{}", support::stderr(&out));
     assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+    // A strategy that failed fails the bench, saying which.
+    assert_eq!(out.status.code(), Some(3));
+    let err = support::stderr(&out);
+    assert!(err.starts_with("error: 2 strategies failed: informer (protobuf, chunk 500): timed out"), "{err}");
 }
