@@ -176,7 +176,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --strategies)
-                    COMPREPLY=($(compgen -W "floor list list-cached per-node table informer informer-streaming" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming" -- "${cur}"))
                     return 0
                     ;;
                 --chunk-sizes)
@@ -246,7 +246,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --strategy)
-                    COMPREPLY=($(compgen -W "floor list list-cached per-node table informer informer-streaming" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming" -- "${cur}"))
                     return 0
                     ;;
                 --chunk-size)

@@ -29,7 +29,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l conte
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l wire -d 'How pod objects travel: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s n -l namespace -d 'Count only pods in this namespace' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
@@ -43,7 +43,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l sort-
 pods\t''
 free\t''
 saturation\t''"
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l chunk-size -d 'Pods per List page; 0 lists everything in one request' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l chunk-size -d 'Pods per List page (nodes: at most 500); 0 lists everything in one request' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
 objects\t''
 table\t''"
@@ -65,7 +65,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l wire -d 'How pod objects travel: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s n -l namespace -d 'Count only pods in this namespace' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
@@ -79,7 +79,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 pods\t''
 free\t''
 saturation\t''"
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l chunk-size -d 'Pods per List page; 0 lists everything in one request' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l chunk-size -d 'Pods per List page (nodes: at most 500); 0 lists everything in one request' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
 objects\t''
 table\t''"
@@ -94,7 +94,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l wire -d 'How pod objects travel: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s n -l namespace -d 'Count only pods in this namespace' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
@@ -109,7 +109,7 @@ saturation\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l interval -d 'Coalesce changes over this long (net change per node); 0 prints every event' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l for -d 'Stop after this long (e.g. 10m)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l until-saturated -d 'Exit 1 as soon as any node\'s saturation is above this percentage' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l chunk-size -d 'Objects per List page when (re)listing' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l chunk-size -d 'Pods per List page when (re)listing (nodes: at most 500)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l initial-list -d 'How the initial state is read: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)' -r -f -a "paged\t'A paginated List, then a watch from its resourceVersion'
 stream\t'WatchList: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l all-contexts -d 'Use every context in the kubeconfig'
@@ -120,9 +120,10 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l wire -d 'How pod objects travel: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l strategies -d 'Strategies to run' -r -f -a "floor\t'The floor: the same paged requests as list, bytes read and thrown away'
+floor-table\t'The floor of the Table path: table\'s requests, bytes thrown away'
 list\t''
 list-cached\t''
 per-node\t''
@@ -144,9 +145,10 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l wire -d 'How pod objects travel: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l strategy -r -f -a "floor\t'The floor: the same paged requests as list, bytes read and thrown away'
+floor-table\t'The floor of the Table path: table\'s requests, bytes thrown away'
 list\t''
 list-cached\t''
 per-node\t''

@@ -20,7 +20,7 @@ _kubectl-podcount() {
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
@@ -31,7 +31,7 @@ json\:"JSON"))' \
 '-o+[Output format]:OUTPUT:(table wide json yaml)' \
 '--output=[Output format]:OUTPUT:(table wide json yaml)' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
-'--chunk-size=[Pods per List page; 0 lists everything in one request]:N:_default' \
+'--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
@@ -59,7 +59,7 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
@@ -70,7 +70,7 @@ json\:"JSON"))' \
 '-o+[Output format]:OUTPUT:(table wide json yaml)' \
 '--output=[Output format]:OUTPUT:(table wide json yaml)' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
-'--chunk-size=[Pods per List page; 0 lists everything in one request]:N:_default' \
+'--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
@@ -89,7 +89,7 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
@@ -105,7 +105,7 @@ jsonl\:"One JSON object per line\: changes and state events"))' \
 '--interval=[Coalesce changes over this long (net change per node); 0 prints every event]:DURATION:_default' \
 '--for=[Stop after this long (e.g. 10m)]:DURATION:_default' \
 '--until-saturated=[Exit 1 as soon as any node'\''s saturation is above this percentage]:PCT:_default' \
-'--chunk-size=[Objects per List page when (re)listing]:N:_default' \
+'--chunk-size=[Pods per List page when (re)listing (nodes\: at most 500)]:N:_default' \
 '--initial-list=[How the initial state is read\: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)]:INITIAL_LIST:((paged\:"A paginated List, then a watch from its resourceVersion"
 stream\:"WatchList\: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it"))' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
@@ -122,9 +122,10 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '*--strategies=[Strategies to run]:STRATEGIES:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
+floor-table\:"The floor of the Table path\: table'\''s requests, bytes thrown away"
 list\:""
 list-cached\:""
 per-node\:""
@@ -151,9 +152,10 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '--strategy=[]:STRATEGY:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
+floor-table\:"The floor of the Table path\: table'\''s requests, bytes thrown away"
 list\:""
 list-cached\:""
 per-node\:""

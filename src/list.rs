@@ -220,8 +220,13 @@ async fn count_table<P: FnMut(Progress)>(t: &Target, pager: &mut Pager, fold: &m
     walk(t, pager, &mut whole).await
 }
 
-/// Lists nodes (all, or those matching `label_selector`).
+/// Node pages are read whole and a Node is kilobytes: at most this many a page.
+pub const NODE_PAGE: u32 = 500;
+
+/// Lists nodes (all, or those matching `label_selector`); `chunk_size` as
+/// for pods, capped at [`NODE_PAGE`] (0: one request).
 pub async fn list_nodes(t: &Target, label_selector: Option<&str>, chunk_size: u32) -> Result<Vec<NodeInfo>> {
+    let chunk_size = if chunk_size == 0 { 0 } else { chunk_size.min(NODE_PAGE) };
     for _ in 0..=MAX_RESTARTS {
         let mut nodes = Vec::new();
         let mut pager = Pager::new(ListRequest {
