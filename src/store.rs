@@ -97,39 +97,64 @@ impl Nodes {
     }
 }
 
-/// No node: the slot of an unscheduled pod.
-const NO_NODE: u32 = u32::MAX;
+/// Bits of a slot that hold the interned node.
+const NODE_BITS: u32 = 27;
+/// No node: the slot of an unscheduled pod. (An interner never gets this
+/// far: 134 million node names.)
+const NO_NODE: u32 = (1 << NODE_BITS) - 1;
 
-/// One pod as counting sees it, in 8 bytes.
+/// One pod as counting sees it, in 4 bytes: the interned node (27 bits),
+/// the phase (3), terminating (1), daemon set (1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Slot {
-    node: u32,
-    phase: Phase,
-    terminating: bool,
-    daemon_set: bool,
-}
+struct Slot(u32);
 
 impl Slot {
+    fn new(node: u32, phase: Phase, terminating: bool, daemon_set: bool) -> Slot {
+        let phase = match phase {
+            Phase::Pending => 0,
+            Phase::Running => 1,
+            Phase::Succeeded => 2,
+            Phase::Failed => 3,
+            Phase::Unknown => 4,
+        };
+        Slot(node.min(NO_NODE) | phase << NODE_BITS | u32::from(terminating) << 30 | u32::from(daemon_set) << 31)
+    }
+
+    fn node(self) -> u32 {
+        self.0 & NO_NODE
+    }
+
+    fn phase(self) -> Phase {
+        match (self.0 >> NODE_BITS) & 7 {
+            0 => Phase::Pending,
+            1 => Phase::Running,
+            2 => Phase::Succeeded,
+            3 => Phase::Failed,
+            _ => Phase::Unknown,
+        }
+    }
+
     fn contribution(self) -> Contribution<u32> {
         PodFacts {
-            node: (self.node != NO_NODE).then_some(self.node),
-            phase: self.phase,
-            terminating: self.terminating,
-            daemon_set: self.daemon_set,
+            node: (self.node() != NO_NODE).then_some(self.node()),
+            phase: self.phase(),
+            terminating: self.0 >> 30 & 1 == 1,
+            daemon_set: self.0 >> 31 == 1,
         }
         .contribution()
     }
 }
 
-/// A pod's UID in 16 bytes. Two u64s rather than a u128, whose 16-byte
-/// alignment would pad every map entry from 24 to 32 bytes.
-pub type Uid = [u64; 2];
+/// A pod's UID in 16 bytes. Four u32s rather than a u128 or two u64s: with
+/// 4-byte alignment the 4-byte slot packs next to it, a 20-byte map entry
+/// (a u128 key pads an entry to 32 bytes, two u64s to 24).
+pub type Uid = [u32; 4];
 
 /// A pod's UID as a number. The apiserver issues RFC 4122 UUIDs; anything
 /// else is hashed so it still has a stable key.
 pub fn uid_key(uid: &str) -> Uid {
     let v = uid_u128(uid);
-    [(v >> 64) as u64, v as u64]
+    [(v >> 96) as u32, (v >> 64) as u32, (v >> 32) as u32, v as u32]
 }
 
 fn uid_u128(uid: &str) -> u128 {
@@ -155,8 +180,11 @@ pub struct UidHasher(u64);
 
 impl Hasher for UidHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+        // A key's 16 bytes arrive in one call: mix them 8 at a time.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
         }
     }
     fn write_u64(&mut self, v: u64) {
@@ -256,29 +284,25 @@ impl PodStore {
     /// Adds or updates a pod: its old contribution out, its new one in.
     /// Returns the nodes whose counts this touched.
     pub fn apply(&mut self, uid: Uid, facts: PodFacts<&str>) -> [Option<u32>; 2] {
-        let slot = Slot {
-            node: facts.node.map_or(NO_NODE, |n| self.names.intern(n)),
-            phase: facts.phase,
-            terminating: facts.terminating,
-            daemon_set: facts.daemon_set,
-        };
+        let node = facts.node.map_or(NO_NODE, |n| self.names.intern(n));
+        let slot = Slot::new(node, facts.phase, facts.terminating, facts.daemon_set);
         let old = self.pods.insert(uid, slot);
         if old == Some(slot) {
             return [None, None];
         }
         let before = old.map(|o| {
             self.tally.remove(o.contribution().as_ref());
-            o.node
+            o.node()
         });
         self.tally.add(slot.contribution().as_ref());
-        [before.filter(|&n| n != NO_NODE), Some(slot.node).filter(|&n| n != NO_NODE)]
+        [before.filter(|&n| n != NO_NODE), Some(slot.node()).filter(|&n| n != NO_NODE)]
     }
 
     /// Forgets a pod; returns the node it was on, if any.
     pub fn delete(&mut self, uid: Uid) -> Option<u32> {
         let old = self.pods.remove(&uid)?;
         self.tally.remove(old.contribution().as_ref());
-        (old.node != NO_NODE).then_some(old.node)
+        (old.node() != NO_NODE).then_some(old.node())
     }
 
     pub fn tally(&self) -> &Tally<u32> {
@@ -350,13 +374,28 @@ mod tests {
     use std::collections::BTreeMap;
 
     #[test]
-    fn an_entry_is_24_bytes() {
-        assert_eq!(std::mem::size_of::<(Uid, Slot)>(), 24);
+    fn an_entry_is_20_bytes() {
+        assert_eq!(std::mem::size_of::<(Uid, Slot)>(), 20);
+    }
+
+    #[test]
+    fn slots_round_trip() {
+        let phases = [Phase::Pending, Phase::Running, Phase::Succeeded, Phase::Failed, Phase::Unknown];
+        for node in [0, 1, 77, NO_NODE - 1, NO_NODE] {
+            for phase in phases {
+                for (t, d) in [(false, false), (true, false), (false, true), (true, true)] {
+                    let s = Slot::new(node, phase, t, d);
+                    let want =
+                        PodFacts { node: (node != NO_NODE).then_some(node), phase, terminating: t, daemon_set: d };
+                    assert_eq!((s.node(), s.contribution()), (node, want.contribution()));
+                }
+            }
+        }
     }
 
     #[test]
     fn uid_keys() {
-        assert_eq!(uid_key("00000000-0000-0001-0000-00000000000a"), [1, 10]);
+        assert_eq!(uid_key("00000000-0000-0001-0000-00000000000a"), [0, 1, 0, 10]);
         assert_ne!(uid_key("not-a-uuid"), uid_key("not-a-uuid2"));
         assert_eq!(uid_key("not-a-uuid"), uid_key("not-a-uuid"));
     }
@@ -397,11 +436,11 @@ mod tests {
                         let node = n.map(|n| format!("n{n}"));
                         let facts = PodFacts { node: node.as_deref(), phase: p, terminating: t, daemon_set: d };
                         live.insert(u, (node.clone(), p, t, d));
-                        store.apply([0, u64::from(u)], facts).into_iter().flatten().collect()
+                        store.apply([0, 0, 0, u32::from(u)], facts).into_iter().flatten().collect()
                     }
                     Op::Delete(u) => {
                         live.remove(&u);
-                        store.delete([0, u64::from(u)]).into_iter().collect()
+                        store.delete([0, 0, 0, u32::from(u)]).into_iter().collect()
                     }
                 };
                 let after: BTreeMap<u32, NodeCounts> = store.tally().nodes().map(|(k, v)| (*k, *v)).collect();
