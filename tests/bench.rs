@@ -119,3 +119,20 @@ fn request_timeout_bounds_each_strategy_run() {
     let err = support::stderr(&out);
     assert!(err.starts_with("error: 2 strategies failed: informer (protobuf, chunk 500): timed out"), "{err}");
 }
+
+/// Floors count nothing: with no `list` in the run, ratios are against the
+/// first strategy and agreement against the first that counts, never a floor.
+#[test]
+fn floors_are_never_the_agreement_baseline() {
+    let c = cluster();
+    let args = ["bench", "--strategies", "floor,table", "--iterations", "1", "--chunk-sizes", "100", "-o", "json"];
+    let out = podcount(&c.kubeconfig, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["baseline"], "floor (protobuf, chunk 100)");
+    assert_eq!(doc["agreementBaseline"], "table (chunk 100)");
+    let results = doc["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["disagrees"].is_null()), "{results:?}");
+    let table = results.iter().find(|r| r["label"] == "table (chunk 100)").unwrap();
+    assert!(table["overFloor"].is_null(), "table's floor is floor-table, not in this run: {table}");
+}
