@@ -41,7 +41,7 @@ _kubectl__podcount() {
 
     case "${cmd}" in
         kubectl__podcount)
-            opts="-n -A -l -o -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
+            opts="-n -A -l -o -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --from --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -113,6 +113,10 @@ _kubectl__podcount() {
                     ;;
                 --method)
                     COMPREPLY=($(compgen -W "auto objects table" -- "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-saturation)
@@ -279,7 +283,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__count)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --max-saturation --min-free --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --from --max-saturation --min-free --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -353,6 +357,10 @@ _kubectl__podcount() {
                     COMPREPLY=($(compgen -W "auto objects table" -- "${cur}"))
                     return 0
                     ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-saturation)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -369,7 +377,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__watch)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --interval --for --until-saturated --chunk-size --initial-list --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --interval --for --until-saturated --chunk-size --initial-list --listen --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -453,6 +461,10 @@ _kubectl__podcount() {
                     ;;
                 --initial-list)
                     COMPREPLY=($(compgen -W "paged stream" -- "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

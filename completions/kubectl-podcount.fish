@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= no-headers chunk-size= method= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= no-headers chunk-size= method= from= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -47,6 +47,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l chunk
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
 objects\t''
 table\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l from -d 'Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of listing: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage (90 or 90%)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l all-contexts -d 'Use every context in the kubeconfig'
@@ -83,6 +84,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
 objects\t''
 table\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l from -d 'Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of listing: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage (90 or 90%)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l all-contexts -d 'Use every context in the kubeconfig'
@@ -112,6 +114,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l chunk-size -d 'Pods per List page when (re)listing (nodes: at most 500)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l initial-list -d 'How the initial state is read: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)' -r -f -a "paged\t'A paginated List, then a watch from its resourceVersion'
 stream\t'WatchList: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it'"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l listen -d 'Serve the counts while watching: /metrics (Prometheus), /readyz, /healthz and /v1/podcount (what `count -o json` prints, from memory). PORT or :PORT is loopback; another address is served unauthenticated (a warning says so)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'

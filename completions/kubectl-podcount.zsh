@@ -33,6 +33,7 @@ json\:"JSON"))' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
+'--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
@@ -72,6 +73,7 @@ json\:"JSON"))' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
+'--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
@@ -108,6 +110,7 @@ jsonl\:"One JSON object per line\: changes and state events"))' \
 '--chunk-size=[Pods per List page when (re)listing (nodes\: at most 500)]:N:_default' \
 '--initial-list=[How the initial state is read\: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)]:INITIAL_LIST:((paged\:"A paginated List, then a watch from its resourceVersion"
 stream\:"WatchList\: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it"))' \
+'--listen=[Serve the counts while watching\: /metrics (Prometheus), /readyz, /healthz and /v1/podcount (what \`count -o json\` prints, from memory). PORT or \:PORT is loopback; another address is served unauthenticated (a warning says so)]:ADDR:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \

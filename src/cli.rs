@@ -152,6 +152,11 @@ pub struct WatchArgs {
     /// falling back to paged where the server refuses it)
     #[arg(long, value_enum, default_value = "paged", help_heading = "Listing")]
     pub initial_list: InitialList,
+    /// Serve the counts while watching: /metrics (Prometheus), /readyz, /healthz and
+    /// /v1/podcount (what `count -o json` prints, from memory). PORT or :PORT is loopback;
+    /// another address is served unauthenticated (a warning says so)
+    #[arg(long, value_name = "ADDR", value_parser = crate::serve::parse_listen, help_heading = "Watch")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
@@ -366,6 +371,11 @@ pub struct CountArgs {
     /// printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)
     #[arg(long, value_enum, default_value = "auto", help_heading = "Listing")]
     pub method: MethodChoice,
+    /// Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of
+    /// listing: same outputs and exit codes. Falls back to the List, with one warning, when it
+    /// is unreachable, slower than 1s, not synced, or watching other contexts or filters
+    #[arg(long, value_name = "URL", env = "PODCOUNT_FROM", help_heading = "Listing")]
+    pub from: Option<String>,
     /// Exit 1 when a node's saturation is above this percentage (90 or 90%)
     #[arg(long, value_name = "PCT", help_heading = "CI")]
     pub max_saturation: Option<Percent>,

@@ -90,6 +90,15 @@ pub async fn run(args: CountArgs) -> Result<i32> {
     };
     let targets = targets(&args.connection).await?;
     let several = targets.len() > 1 || args.connection.all_contexts;
+    if let Some(url) = args.from.as_deref().filter(|u| !u.trim().is_empty()) {
+        let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
+        let query = PodQuery::new(&args.filter, args.chunk_size, method);
+        let filter = Filter::of(&query, args.filter.node_selector.as_deref());
+        match from_watch(url, &contexts, &filter).await {
+            Ok(counted) => return Ok(print(&args, counted, several, exit::OK)),
+            Err(why) => eprintln!("warning: --from {url}: {why}; counting with a List instead"),
+        }
+    }
     let status = Status::new();
     let mut set = JoinSet::new();
     for (i, t) in targets.iter().cloned().enumerate() {
@@ -118,6 +127,58 @@ pub async fn run(args: CountArgs) -> Result<i32> {
     if counted.is_empty() {
         return Ok(code);
     }
+    Ok(print(&args, counted, several, code))
+}
+
+/// How long `--from` waits for a watch's answer before listing instead.
+const FROM_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `--from URL`: the counts a `watch --listen` holds for exactly these
+/// contexts and filters, or why not.
+async fn from_watch(url: &str, contexts: &[String], filter: &Filter) -> std::result::Result<Vec<Counted>, String> {
+    use http_body_util::{BodyExt, Empty};
+    let base = url.trim().trim_end_matches('/');
+    let uri: http::Uri = format!("{base}/v1/podcount").parse().map_err(|e| format!("not a URL ({e})"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err("only http:// URLs are served by watch --listen".into());
+    }
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Empty<bytes::Bytes>>();
+    let fetch = async {
+        let resp = client.get(uri).await.map_err(|e| format!("unreachable ({})", crate::error::chain(&e)))?;
+        let status = resp.status();
+        let body = resp.into_body().collect().await.map_err(|e| format!("the answer broke off ({e})"))?.to_bytes();
+        Ok::<_, String>((status, body))
+    };
+    let (status, body) = tokio::time::timeout(FROM_WAIT, fetch)
+        .await
+        .map_err(|_| format!("no answer within {}", humantime::format_duration(FROM_WAIT)))??;
+    if status == http::StatusCode::SERVICE_UNAVAILABLE {
+        let why = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(String::from))
+            .unwrap_or_else(|| "not synced".into());
+        return Err(why);
+    }
+    if !status.is_success() {
+        return Err(format!("answered {status}"));
+    }
+    let counted = view::parse_document(&body)?;
+    let served: Vec<&str> = counted.iter().map(|c| c.context.as_str()).collect();
+    if served != contexts.iter().map(String::as_str).collect::<Vec<_>>() {
+        return Err(format!("it watches context(s) {}, not {}", served.join(","), contexts.join(",")));
+    }
+    if let Some(c) = counted.iter().find(|c| c.filter != *filter) {
+        return Err(format!("it watches other filters ({:?}, not {:?})", c.filter, filter));
+    }
+    Ok(counted)
+}
+
+/// Prints the counts as `-o` says, judges the thresholds; the exit code.
+fn print(args: &CountArgs, mut counted: Vec<Counted>, several: bool, mut code: i32) -> i32 {
+    for c in &mut counted {
+        sort_rows(&mut c.rows, args.sort_by);
+    }
     let thresholds = Thresholds { max_saturation: args.max_saturation, min_free: args.min_free };
     let out = match args.output {
         Output::Json => view::document(&counted, several, Format::Json),
@@ -144,5 +205,5 @@ pub async fn run(args: CountArgs) -> Result<i32> {
     if code == exit::OK && !breaches.is_empty() {
         code = exit::THRESHOLD;
     }
-    Ok(code)
+    code
 }

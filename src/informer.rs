@@ -17,8 +17,8 @@
 //! Before the first sync a failure ends the informer (a wrong context should
 //! not spin); after it, the informer rides out outages.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -143,14 +143,28 @@ impl RawEvent<'_> {
     }
 }
 
-/// Requests made and body bytes read, for `bench`.
+/// What the informer has done, shared with whoever watches it: requests and
+/// bytes (for `bench`), whether a watch is open and current (for
+/// `watch --listen`'s `/readyz`), and the last resourceVersion seen.
 #[derive(Clone, Debug, Default)]
 pub struct Meter {
     pub requests: Arc<AtomicU64>,
     pub bytes: Arc<AtomicU64>,
+    /// A watch is open and its events are current: false while listing,
+    /// relisting, or backing off after a failure.
+    pub watching: Arc<AtomicBool>,
+    pub resource_version: Arc<Mutex<String>>,
 }
 
 impl Meter {
+    fn set_watching(&self, on: bool) {
+        self.watching.store(on, Ordering::Relaxed);
+    }
+    fn seen(&self, rv: &str) {
+        let mut held = self.resource_version.lock().unwrap_or_else(|p| p.into_inner());
+        held.clear();
+        held.push_str(rv);
+    }
     fn request(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
@@ -240,8 +254,12 @@ impl<K: Kind> Machine<K> {
     /// The one transition function.
     async fn step(&mut self, state: State) -> Next {
         match state {
-            State::Empty { why } if self.initial == InitialList::Stream => self.stream_initial(why).await,
+            State::Empty { why } if self.initial == InitialList::Stream => {
+                self.src.meter.set_watching(false);
+                self.stream_initial(why).await
+            }
             State::Empty { why } => {
+                self.src.meter.set_watching(false);
                 if !self.send(Event::Relist { why }).await {
                     return Next::Stop(Ok(()));
                 }
@@ -257,6 +275,9 @@ impl<K: Kind> Machine<K> {
                         }
                         if more {
                             return Next::Go(State::Listing { pager });
+                        }
+                        if let Some(rv) = &pager.resource_version {
+                            self.src.meter.seen(rv);
                         }
                         if !self.send(Event::Synced).await {
                             return Next::Stop(Ok(()));
@@ -303,6 +324,7 @@ impl<K: Kind> Machine<K> {
             Failure::Fatal(e) => Next::Stop(Err(e)),
             f if !self.synced_once => Next::Stop(Err(f.into_error())),
             f => {
+                self.src.meter.set_watching(false);
                 if !self.send(Event::Reconnecting { why: f.into_error().message }).await {
                     return Next::Stop(Ok(()));
                 }
@@ -406,6 +428,9 @@ impl<K: Kind> Machine<K> {
             Err(f) => return Ended::Failed(f),
         };
         let mut initial = None;
+        // A plain watch is current from its first byte; a WatchList once
+        // its initial events are in.
+        self.src.meter.set_watching(from.is_some());
         if from.is_none() {
             if !self.send(Event::Relist { why }).await {
                 return Ended::Hangup;
@@ -504,6 +529,7 @@ impl<K: Kind> Machine<K> {
                     Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e)))),
                 };
                 if let Some(v) = obj_rv {
+                    self.src.meter.seen(&v);
                     *rv = v;
                 }
                 match (initial.as_mut(), ev.kind == "DELETED") {
@@ -526,11 +552,13 @@ impl<K: Kind> Machine<K> {
             "BOOKMARK" => {
                 let (bookmark_rv, end) = ev.bookmark();
                 if let Some(v) = bookmark_rv {
+                    self.src.meter.seen(&v);
                     *rv = v;
                 }
                 if end && let Some(batch) = initial.take() {
                     self.synced_once = true;
                     self.initial_done = true;
+                    self.src.meter.set_watching(true);
                     if !self.send(Event::Page(batch)).await || !self.send(Event::Synced).await {
                         return Some(Ended::Hangup);
                     }

@@ -1,6 +1,6 @@
 //! Joins a tally with the node list into the rows every view prints. Pure.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::tally::{NodeCounts, Tally};
 use crate::wire::{SlimNode, parse_count_quantity};
@@ -33,7 +33,7 @@ impl NodeInfo {
 }
 
 /// One node's line in every output.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeRow {
     pub name: String,

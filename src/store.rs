@@ -40,6 +40,11 @@ impl<S: Store> Mirror<S> {
         Mirror { live, next: None, synced: false }
     }
 
+    /// A relist is being built (the live store is the previous state).
+    pub fn relisting(&self) -> bool {
+        self.next.is_some()
+    }
+
     /// The store being filled: the relist's while one runs, else the live one.
     pub fn building(&self) -> &S {
         self.next.as_ref().unwrap_or(&self.live)
@@ -315,6 +320,18 @@ impl PodStore {
 
     pub fn len(&self) -> usize {
         self.pods.len()
+    }
+
+    /// Bytes the pod map has allocated: its buckets (7 usable in 8, a power
+    /// of two), each an entry and a control byte, plus one group of
+    /// control bytes. Arithmetic on the allocation, not a measurement.
+    pub fn allocated_bytes(&self) -> usize {
+        let cap = self.pods.capacity();
+        if cap == 0 {
+            return 0;
+        }
+        let buckets = if cap < 8 { (cap + 1).next_power_of_two() } else { (cap * 8 / 7).next_power_of_two() };
+        buckets * (std::mem::size_of::<(Uid, Slot)>() + 1) + 16
     }
 
     pub fn is_empty(&self) -> bool {

@@ -2,7 +2,7 @@
 //! the `podcount/v1` JSON/YAML documents. Pure: strings in, strings out.
 
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, presets};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::list::PodQuery;
 use crate::report::{NodeRow, Totals, totals};
@@ -10,7 +10,7 @@ use crate::report::{NodeRow, Totals, totals};
 pub const API_VERSION: &str = "podcount/v1";
 
 /// The filters a count ran with, stated in every output.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Filter {
     pub namespace: Option<String>,
@@ -88,6 +88,45 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         nodes: &c.rows,
         unscheduled: c.unscheduled,
         totals: totals(&c.rows),
+    }
+}
+
+/// A `PodCount` document as served (`watch --listen`), read back.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServedDoc {
+    kind: String,
+    #[serde(default)]
+    context: String,
+    #[serde(default)]
+    observed_at: String,
+    #[serde(default)]
+    resource_version: Option<String>,
+    #[serde(default)]
+    filter: Filter,
+    #[serde(default)]
+    nodes: Vec<NodeRow>,
+    #[serde(default)]
+    unscheduled: u64,
+    #[serde(default)]
+    items: Vec<ServedDoc>,
+}
+
+/// Reads a `PodCount` or `PodCountList` document back into counted clusters.
+pub fn parse_document(json: &[u8]) -> Result<Vec<Counted>, String> {
+    let doc: ServedDoc = serde_json::from_slice(json).map_err(|e| format!("not a PodCount document: {e}"))?;
+    let one = |d: ServedDoc| Counted {
+        context: d.context,
+        observed_at: d.observed_at,
+        resource_version: d.resource_version,
+        filter: d.filter,
+        rows: d.nodes,
+        unscheduled: d.unscheduled,
+    };
+    match doc.kind.as_str() {
+        "PodCount" => Ok(vec![one(doc)]),
+        "PodCountList" => Ok(doc.items.into_iter().map(one).collect()),
+        k => Err(format!("a {k:?} document, not a PodCount")),
     }
 }
 

@@ -17,20 +17,45 @@ use crate::error::{Error, Result, exit};
 use crate::event::Event;
 use crate::informer::{self, Meter, Source};
 use crate::list::{Method, PodQuery};
+use crate::metrics;
 use crate::progress::Status;
-use crate::report::{NodeInfo, rows, sort_rows};
+use crate::report::{NodeInfo, SortBy, rows, sort_rows};
+use crate::serve::{self, Answer, Query};
 use crate::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid};
 use crate::tally::Tally;
 use crate::verdict::first_saturated;
 use crate::view::{self, Counted, Filter, TableOptions};
 
 type PodEvent = Event<PodRecord, Uid>;
+/// Wraps an informer's event (and when it reached the loop) for the loop.
+type Wrap<K> = fn(usize, Event<<K as informer::Kind>::Item, <K as informer::Kind>::Key>, Instant) -> Msg;
 type NodeEvent = Event<NodeInfo, String>;
 
+/// From the informers to the loop; events carry when they reached it.
 enum Msg {
-    Pods(usize, PodEvent),
-    Nodes(usize, NodeEvent),
+    Pods(usize, PodEvent, Instant),
+    Nodes(usize, NodeEvent, Instant),
     Failed(usize, Error),
+}
+
+/// Counted for `/metrics`: what one informer's events did.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    relists: u64,
+    reconnects: u64,
+    events: u64,
+}
+
+impl Counters {
+    fn count<T, K>(&mut self, ev: &Event<T, K>) {
+        match ev {
+            Event::Relist { .. } => self.relists += 1,
+            Event::Reconnecting { .. } => self.reconnects += 1,
+            Event::Page(items) => self.events += items.len() as u64,
+            Event::Apply(_) | Event::Delete(_) => self.events += 1,
+            Event::Synced => {}
+        }
+    }
 }
 
 /// One cluster's state: pods, nodes, and what was last printed.
@@ -49,11 +74,21 @@ struct Cluster {
     to_judge: BTreeSet<u32>,
     judge_all: bool,
     failed: bool,
+    /// Shared with the informers: whether their watches are open, the last
+    /// resourceVersion.
+    pod_meter: Meter,
+    node_meter: Meter,
+    pod_counters: Counters,
+    node_counters: Counters,
 }
 
 impl Cluster {
     fn new(context: String) -> Cluster {
         Cluster {
+            pod_meter: Meter::default(),
+            node_meter: Meter::default(),
+            pod_counters: Counters::default(),
+            node_counters: Counters::default(),
             context,
             pods: Mirror::default(),
             nodes: Mirror::default(),
@@ -85,6 +120,37 @@ impl Cluster {
         t
     }
 
+    /// Why the stores are not a current view, if they are not: listing,
+    /// relisting, or a watch that is not open (reconnecting).
+    fn not_ready(&self) -> Option<String> {
+        let what = |synced: bool, relisting: bool, watching: &Meter| {
+            if self.failed {
+                Some("failed")
+            } else if !synced {
+                Some("listing")
+            } else if relisting {
+                Some("relisting")
+            } else if !watching.watching.load(std::sync::atomic::Ordering::Relaxed) {
+                Some("reconnecting")
+            } else {
+                None
+            }
+        };
+        let pods = what(self.pods.synced, self.pods.relisting(), &self.pod_meter).map(|w| format!("pods: {w}"));
+        let nodes = what(self.nodes.synced, self.nodes.relisting(), &self.node_meter).map(|w| format!("nodes: {w}"));
+        let why: Vec<String> = pods.into_iter().chain(nodes).collect();
+        (!why.is_empty()).then(|| format!("context {}: {}", self.context, why.join(", ")))
+    }
+
+    /// The count as `count -o json` would give it, from memory.
+    fn document_view(&self, filter: &Filter, node_selector: bool) -> Counted {
+        let mut counted = self.counted(filter, node_selector);
+        sort_rows(&mut counted.rows, SortBy::Name);
+        let rv = self.pod_meter.resource_version.lock().map(|r| r.clone()).unwrap_or_default();
+        counted.resource_version = Some(rv).filter(|r| !r.is_empty());
+        counted
+    }
+
     fn counted(&self, filter: &Filter, node_selector: bool) -> Counted {
         let nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
         let tally = self.tally_by_name();
@@ -110,7 +176,9 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, t) in targets.into_iter().enumerate() {
-        clusters.push(Cluster::new(t.context.clone()));
+        let cluster = Cluster::new(t.context.clone());
+        let (pod_meter, node_meter) = (cluster.pod_meter.clone(), cluster.node_meter.clone());
+        clusters.push(cluster);
         let pods = Source {
             target: t.clone(),
             path: query.path(),
@@ -119,19 +187,33 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             field_selector: Some(query.server_field_selector()),
             chunk_size: args.chunk_size,
             initial: args.initial_list,
-            meter: Meter::default(),
+            meter: pod_meter,
         };
         let nodes = Source {
             path: "/api/v1/nodes".into(),
             namespace: None,
             label_selector: f.node_selector.clone(),
             field_selector: None,
+            meter: node_meter,
             ..pods.clone()
         };
         spawn_informer::<informer::Pods>(&mut tasks, pods, tx.clone(), i, Msg::Pods);
         spawn_informer::<informer::Nodes>(&mut tasks, nodes, tx.clone(), i, Msg::Nodes);
     }
     drop(tx);
+    // --listen: the server asks, the loop answers from its stores.
+    let (query_tx, mut queries) = mpsc::channel::<Query>(16);
+    if let Some(addr) = args.listen {
+        let listener = serve::bind(addr).await?;
+        tasks.spawn(serve::serve(listener, query_tx));
+    } else {
+        drop(query_tx);
+    }
+    let lag = metrics::lag_histogram();
+    let node_selector = f.node_selector.is_some();
+    #[cfg(unix)]
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::usage(format!("cannot handle SIGTERM: {e}")))?;
 
     let status = Status::new();
     let mut p = Printer { jsonl: args.output == WatchOutput::Jsonl, several, color: color_enabled(), changes: 0 };
@@ -168,7 +250,12 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 if let Some(code) = judge(&mut clusters, &args) { break code; }
                 continue;
             }
+            Some(q) = queries.recv() => {
+                answer(q, &clusters, &filter, node_selector, several, &lag);
+                continue;
+            }
             _ = &mut ctrl_c => break exit::OK,
+            _ = terminated(&mut sigterm) => break exit::OK,
             _ = &mut sleep_until => break exit::OK,
         };
         let Some(msg) = msg else {
@@ -176,7 +263,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
         };
         events += 1;
         let i = match &msg {
-            Msg::Pods(i, _) | Msg::Nodes(i, _) | Msg::Failed(i, _) => *i,
+            Msg::Pods(i, ..) | Msg::Nodes(i, ..) | Msg::Failed(i, _) => *i,
         };
         let c = &mut clusters[i];
         match msg {
@@ -189,13 +276,19 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 }
                 continue;
             }
-            Msg::Pods(_, ev) => {
+            Msg::Pods(_, ev, arrived) => {
                 if let (false, Event::Page(items)) = (c.started, &ev) {
                     status.page(items.len() as u64);
                 }
-                on_pod_event(c, ev, &p)
+                c.pod_counters.count(&ev);
+                on_pod_event(c, ev, &p);
+                lag.observe(arrived.elapsed().as_secs_f64());
             }
-            Msg::Nodes(_, ev) => on_node_event(c, ev, &p),
+            Msg::Nodes(_, ev, arrived) => {
+                c.node_counters.count(&ev);
+                on_node_event(c, ev, &p);
+                lag.observe(arrived.elapsed().as_secs_f64());
+            }
         }
         if !c.started && c.pods.synced && c.nodes.synced {
             c.started = true;
@@ -255,7 +348,7 @@ fn spawn_informer<K: informer::Kind>(
     src: Source,
     tx: mpsc::Sender<Msg>,
     i: usize,
-    wrap: fn(usize, Event<K::Item, K::Key>) -> Msg,
+    wrap: Wrap<K>,
 ) {
     tasks.spawn(async move {
         let (itx, mut irx) = mpsc::channel(64);
@@ -264,13 +357,13 @@ fn spawn_informer<K: informer::Kind>(
         loop {
             tokio::select! {
                 ev = irx.recv() => match ev {
-                    Some(ev) => if tx.send(wrap(i, ev)).await.is_err() { return },
+                    Some(ev) => if tx.send(wrap(i, ev, Instant::now())).await.is_err() { return },
                     None => return,
                 },
                 r = &mut run => {
                     // Drain what the informer sent before it stopped.
                     while let Ok(ev) = irx.try_recv() {
-                        if tx.send(wrap(i, ev)).await.is_err() { return }
+                        if tx.send(wrap(i, ev, Instant::now())).await.is_err() { return }
                     }
                     if let Err(e) = r {
                         let _ = tx.send(Msg::Failed(i, e)).await;
@@ -346,6 +439,84 @@ fn flush(c: &mut Cluster, p: &mut Printer, args: &WatchArgs) {
             continue;
         }
         p.change(&c.context, &name, before, now, info.and_then(|i| i.allocatable));
+    }
+}
+
+/// SIGTERM (how Kubernetes stops a pod): a clean exit, as Ctrl-C.
+#[cfg(unix)]
+async fn terminated(sigterm: &mut tokio::signal::unix::Signal) {
+    sigterm.recv().await;
+}
+
+#[cfg(not(unix))]
+async fn terminated(_: &mut ()) {
+    std::future::pending::<()>().await
+}
+
+/// Answers one `--listen` query from the stores.
+fn answer(
+    q: Query,
+    clusters: &[Cluster],
+    filter: &Filter,
+    node_selector: bool,
+    several: bool,
+    lag: &metrics::Histogram,
+) {
+    use http::StatusCode;
+    let not_ready: Vec<String> = clusters.iter().filter_map(Cluster::not_ready).collect();
+    let text = |status, body: String| -> Answer { (status, "text/plain; charset=utf-8", body + "\n") };
+    match q {
+        Query::Ready(reply) => {
+            let a = if not_ready.is_empty() {
+                text(StatusCode::OK, "ok".into())
+            } else {
+                text(StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {}", not_ready.join("; ")))
+            };
+            let _ = reply.send(a);
+        }
+        Query::PodCount(reply) => {
+            let a = if not_ready.is_empty() {
+                let counted: Vec<Counted> = clusters.iter().map(|c| c.document_view(filter, node_selector)).collect();
+                (StatusCode::OK, "application/json", view::document(&counted, several, view::Format::Json))
+            } else {
+                let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 503,
+                    "message": format!("not synced: {}", not_ready.join("; "))});
+                (StatusCode::SERVICE_UNAVAILABLE, "application/json", status.to_string() + "\n")
+            };
+            let _ = reply.send(a);
+        }
+        Query::Metrics(reply) => {
+            let views: Vec<(Counted, &Cluster)> =
+                clusters.iter().map(|c| (c.counted(filter, node_selector), c)).collect();
+            let contexts: Vec<metrics::Context> = views
+                .iter()
+                .map(|(v, c)| {
+                    let informer = |resource, counters: Counters, synced| metrics::Informer {
+                        resource,
+                        synced,
+                        relists: counters.relists,
+                        reconnects: counters.reconnects,
+                        events: counters.events,
+                    };
+                    let ready = c.not_ready();
+                    let pods_ok = ready.as_deref().is_none_or(|w| !w.contains("pods:"));
+                    let nodes_ok = ready.as_deref().is_none_or(|w| !w.contains("nodes:"));
+                    metrics::Context {
+                        context: &c.context,
+                        rows: &v.rows,
+                        unscheduled: v.unscheduled,
+                        tracked_pods: c.pods.live.len() as u64,
+                        store_bytes: c.pods.live.allocated_bytes() as u64,
+                        informers: [
+                            informer("pods", c.pod_counters, pods_ok),
+                            informer("nodes", c.node_counters, nodes_ok),
+                        ],
+                    }
+                })
+                .collect();
+            let body = metrics::render(&contexts, lag, metrics::rss_bytes());
+            let _ = reply.send((StatusCode::OK, metrics::CONTENT_TYPE, body));
+        }
     }
 }
 

@@ -337,3 +337,157 @@ async fn watchlist_mode_syncs_from_one_stream_and_follows_churn() {
     let seen = w.seen.lock().unwrap();
     assert!(!seen.lines.iter().any(|l| l["type"] == "relisting"), "fell back or relisted: {:?}", seen.lines.len());
 }
+
+/// Per-node pods (non-zero) in a Prometheus exposition's podcount_node_pods.
+fn metric_counts(text: &str) -> std::collections::BTreeMap<String, u64> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("podcount_node_pods{"))
+        .filter_map(|l| {
+            let node = l.split("node=\"").nth(1)?.split('"').next()?.to_string();
+            let value: u64 = l.rsplit(' ').next()?.parse().ok()?;
+            (value > 0).then_some((node, value))
+        })
+        .collect()
+}
+
+fn without_volatile(mut doc: serde_json::Value) -> serde_json::Value {
+    doc.as_object_mut().unwrap().remove("observedAt");
+    doc.as_object_mut().unwrap().remove("resourceVersion");
+    doc
+}
+
+/// `watch --listen`: after churn, /v1/podcount and /metrics equal kubectl's
+/// counts and a fresh `count -o json`; `count --from` answers the same from
+/// memory, and falls back to the List (one warning, exact) on another filter
+/// or once the watch is gone; only GET is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_serves_what_a_fresh_count_says_and_count_from_uses_it() {
+    use support::{http, json_of, podcount, stderr};
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("listen").await;
+    let nodes = support::make_nodes(&client, &ns, 3, 500).await;
+    let w = Watcher::start(&c.kubeconfig, &["-n", &ns, "--listen", "127.0.0.1:0"]);
+    let (w, url) = blocking(move || {
+        let url = w.listen_url();
+        w.synced();
+        (w, url)
+    })
+    .await;
+    churn(&client, &ns, &nodes, "p", 300).await;
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+    let w = blocking(move || {
+        w.converges_to(&want, CONVERGE);
+        w
+    })
+    .await;
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+    let kc = c.kubeconfig.clone();
+    let (ns2, url2, want2) = (ns.clone(), url.clone(), want.clone());
+    blocking(move || {
+        let (ns, url, want) = (ns2, url2, want2);
+        assert_eq!(http("GET", &url, "/readyz"), (200, "ok\n".to_string()));
+        assert_eq!(http("GET", &url, "/healthz").0, 200);
+        let (status, body) = http("GET", &url, "/v1/podcount");
+        assert_eq!(status, 200, "{body}");
+        let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let fresh = json_of(&podcount(&kc, &["-o", "json", "-n", &ns]));
+        assert_eq!(without_volatile(served.clone()), without_volatile(fresh.clone()));
+        let served_counts: std::collections::BTreeMap<String, u64> = served["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["name"].as_str().unwrap().to_string(), n["pods"].as_u64().unwrap()))
+            .filter(|(_, p)| *p > 0)
+            .collect();
+        assert_eq!(served_counts, want, "against kubectl's own count");
+        assert!(served["resourceVersion"].as_str().is_some_and(|rv| !rv.is_empty()), "{served}");
+
+        let (status, metrics) = http("GET", &url, "/metrics");
+        assert_eq!(status, 200);
+        let seen = metric_counts(&metrics);
+        let on_our_nodes: std::collections::BTreeMap<String, u64> =
+            seen.into_iter().filter(|(n, _)| want.contains_key(n)).collect();
+        assert_eq!(on_our_nodes, want, "{metrics}");
+        for line in [
+            r#"podcount_informer_synced{context="podcount-test",resource="pods"} 1"#,
+            r#"podcount_informer_synced{context="podcount-test",resource="nodes"} 1"#,
+        ] {
+            assert!(metrics.contains(line), "{line} missing");
+        }
+        assert!(metrics.contains("podcount_event_apply_lag_seconds_bucket"));
+        assert!(metrics.contains("podcount_store_pods{context=\"podcount-test\"}"));
+
+        // Only GET (and HEAD); unknown paths are 404.
+        assert_eq!(http("POST", &url, "/metrics").0, 405);
+        assert_eq!(http("DELETE", &url, "/v1/podcount").0, 405);
+        assert_eq!(http("GET", &url, "/nope").0, 404);
+
+        // --from: the same document, from memory, no warning.
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let started = std::time::Instant::now();
+            let out = podcount(&kc, &["-o", "json", "-n", &ns, "--from", &url]);
+            times.push(started.elapsed());
+            assert!(out.status.success() && stderr(&out).is_empty(), "{}", stderr(&out));
+            assert_eq!(without_volatile(json_of(&out)), without_volatile(fresh.clone()));
+        }
+        times.sort();
+        eprintln!("count --from: median {:?} wall over 10 runs (process start to exit)", times[5]);
+        // Another filter: the watch cannot answer it; the List does.
+        let out = podcount(&kc, &["-o", "json", "-n", "default", "--from", &url]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.starts_with(&format!("warning: --from {url}: it watches other filters")), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_eq!(
+            without_volatile(json_of(&out)),
+            without_volatile(json_of(&podcount(&kc, &["-o", "json", "-n", "default"])))
+        );
+    })
+    .await;
+    drop(w);
+    // The watch is gone: the List, with one warning, exact.
+    let out = support::podcount(&c.kubeconfig, &["-o", "json", "-n", &ns, "--from", &url]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = support::stderr(&out);
+    assert!(err.contains("unreachable") && err.contains("counting with a List instead"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let doc = support::json_of(&out);
+    let counts: std::collections::BTreeMap<String, u64> = doc["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["name"].as_str().unwrap().to_string(), n["pods"].as_u64().unwrap()))
+        .filter(|(_, p)| *p > 0)
+        .collect();
+    assert_eq!(counts, want);
+}
+
+/// deploy/: the in-cluster setup passes the real apiserver's server-side
+/// dry run (schema, RBAC objects, probes, security context).
+#[test]
+fn deploy_manifests_pass_server_side_dry_run() {
+    let c = cluster();
+    let kubectl = |args: &[&str]| {
+        std::process::Command::new("kubectl").args(args).env("KUBECONFIG", &c.kubeconfig).output().unwrap()
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = kubectl(&["apply", "--dry-run=server", "-f", &format!("{root}/deploy/namespace.yaml")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Namespaced objects are checked against an existing namespace.
+    let _ = kubectl(&["create", "namespace", "podcount"]);
+    let out = kubectl(&["apply", "--dry-run=server", "-f", &format!("{root}/deploy/podcount.yaml")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for want in [
+        "serviceaccount/podcount created (server dry run)",
+        "clusterrole.rbac.authorization.k8s.io/podcount-reader created (server dry run)",
+        "clusterrolebinding.rbac.authorization.k8s.io/podcount-reader created (server dry run)",
+        "deployment.apps/podcount created (server dry run)",
+        "service/podcount created (server dry run)",
+    ] {
+        assert!(text.contains(want), "{want} missing from {text}");
+    }
+}

@@ -84,3 +84,90 @@ async fn watchlist_refused_falls_back_to_list_and_watch() {
         seen.lines.iter().filter(|l| l["type"] != "change").collect::<Vec<_>>()
     );
 }
+
+/// `/readyz` says when the served view is not current: 503 from the moment
+/// the connection is cut, through the relist that etcd's 410 forces (pages
+/// of one pod, so the relist lasts long enough to be seen), and 200 again
+/// once the new list is in and watched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_503_through_a_forced_relist_and_200_after() {
+    use std::sync::{Arc, Mutex};
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("ready").await;
+    let nodes = support::make_nodes(&client, &ns, 2, 500).await;
+    churn(&client, &ns, &nodes, "before", 60).await;
+    let proxy = Proxy::start(upstream(c)).await;
+    let kc = kubeconfig_via(c, &format!("https://{}", proxy.addr), "kubeconfig-ready");
+    let w = Watcher::start(&kc, &["-n", &ns, "--listen", "127.0.0.1:0", "--chunk-size", "1"]);
+    let (w, url) = blocking(move || {
+        let url = w.listen_url();
+        w.synced();
+        (w, url)
+    })
+    .await;
+    let u = url.clone();
+    let ready = blocking(move || {
+        // Synced, and the watch opens a moment after the list.
+        for _ in 0..100 {
+            if support::http("GET", &u, "/readyz").0 == 200 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    })
+    .await;
+    assert!(ready, "never ready after the first sync");
+    // Poll /readyz all along, recording every answer.
+    let answers: Arc<Mutex<Vec<(u16, String)>>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let poller = {
+        let (answers, stop, url) = (answers.clone(), stop.clone(), url.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let a = support::http("GET", &url, "/readyz");
+                answers.lock().unwrap().push(a);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    proxy.pause_after(0);
+    churn(&client, &ns, &nodes, "during", 30).await;
+    blocking(|| cluster().compact()).await;
+    proxy.drop_all();
+    proxy.resume();
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+    let w = blocking(move || {
+        w.converges_to(&want, CONVERGE);
+        w
+    })
+    .await;
+    let u = url.clone();
+    let back = blocking(move || {
+        for _ in 0..200 {
+            if support::http("GET", &u, "/readyz").0 == 200 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    })
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    poller.join().unwrap();
+    assert!(back, "not ready again after the relist");
+    let seen = w.seen.lock().unwrap();
+    assert!(
+        seen.lines.iter().any(|l| l["type"] == "relisting" && l["reason"].as_str().unwrap_or("").contains("410")),
+        "no 410 relist"
+    );
+    let answers = answers.lock().unwrap();
+    assert!(
+        answers.iter().any(|(s, b)| *s == 503 && b.contains("pods: relisting")),
+        "no 503 while relisting: {:?}",
+        answers.iter().filter(|(s, _)| *s != 200).take(5).collect::<Vec<_>>()
+    );
+    assert_eq!(answers.last().map(|a| a.0), Some(200), "the last answer");
+}

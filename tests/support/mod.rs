@@ -399,3 +399,20 @@ pub fn podcount_after_rbac(kubeconfig: &Path, args: &[&str], stale: &str) -> Out
     }
     out
 }
+
+/// One plain HTTP/1.1 request to a loopback `base` (`http://127.0.0.1:PORT`):
+/// status and body. The server closes the connection after answering.
+pub fn http(method: &str, base: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    assert!(addr.starts_with("127.0.0.1:"), "tests only talk to loopback: {addr}");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to --listen");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read the answer");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, body.to_string())
+}

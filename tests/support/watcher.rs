@@ -98,6 +98,22 @@ impl Watcher {
         );
     }
 
+    /// With `--listen 127.0.0.1:0`: the URL the watch says it serves on.
+    pub fn listen_url(&self) -> String {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if let Some(url) = self
+                .stderr()
+                .lines()
+                .find_map(|l| l.strip_prefix("listening on ").and_then(|r| r.split_whitespace().next()))
+            {
+                return url.to_string();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the watch never said where it listens; stderr: {}", self.stderr());
+    }
+
     pub fn synced(&self) {
         self.wait_for("synced", Duration::from_secs(60), |s| s.synced);
     }
