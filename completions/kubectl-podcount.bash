@@ -41,7 +41,7 @@ _kubectl__podcount() {
 
     case "${cmd}" in
         kubectl__podcount)
-            opts="-n -A -l -o -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --from --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
+            opts="-n -A -l -o -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --top --no-headers --chunk-size --method --from --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -96,15 +96,19 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv" -- "${cur}"))
                     return 0
                     ;;
                 --sort-by)
                     COMPREPLY=($(compgen -W "name pods free saturation" -- "${cur}"))
+                    return 0
+                    ;;
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --chunk-size)
@@ -283,7 +287,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__count)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --no-headers --chunk-size --method --from --max-saturation --min-free --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --top --no-headers --chunk-size --method --from --max-saturation --min-free --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,15 +342,19 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv" -- "${cur}"))
                     return 0
                     ;;
                 --sort-by)
                     COMPREPLY=($(compgen -W "name pods free saturation" -- "${cur}"))
+                    return 0
+                    ;;
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --chunk-size)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= no-headers chunk-size= method= from= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= top= no-headers chunk-size= method= from= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -38,11 +38,13 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l node-
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
-yaml\t''"
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first; free least first' -r -f -a "name\t''
+yaml\t''
+csv\t'RFC 4180: a header row, one row per node, the fields of the JSON'"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first; free least first (default: name; saturation with --top)' -r -f -a "name\t''
 pods\t''
 free\t''
 saturation\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l top -d 'Only the first N rows after sorting (table, wide, csv); totals still cover every node' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l chunk-size -d 'Pods per List page (nodes: at most 500); 0 lists everything in one request' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
 objects\t''
@@ -75,11 +77,13 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
-yaml\t''"
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first; free least first' -r -f -a "name\t''
+yaml\t''
+csv\t'RFC 4180: a header row, one row per node, the fields of the JSON'"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first; free least first (default: name; saturation with --top)' -r -f -a "name\t''
 pods\t''
 free\t''
 saturation\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l top -d 'Only the first N rows after sorting (table, wide, csv); totals still cover every node' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l chunk-size -d 'Pods per List page (nodes: at most 500); 0 lists everything in one request' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
 objects\t''

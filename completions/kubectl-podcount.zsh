@@ -28,9 +28,18 @@ json\:"JSON"))' \
 '--selector=[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
 '--field-selector=[Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)]:SELECTOR:_default' \
 '--node-selector=[Node label selector\: only these nodes are shown, and only pods on them counted]:SELECTOR:_default' \
-'-o+[Output format]:OUTPUT:(table wide json yaml)' \
-'--output=[Output format]:OUTPUT:(table wide json yaml)' \
-'--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
+'-o+[Output format]:OUTPUT:((table\:""
+wide\:""
+json\:""
+yaml\:""
+csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
+'--output=[Output format]:OUTPUT:((table\:""
+wide\:""
+json\:""
+yaml\:""
+csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
+'--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first (default\: name; saturation with --top)]:SORT_BY:(name pods free saturation)' \
+'--top=[Only the first N rows after sorting (table, wide, csv); totals still cover every node]:N:_default' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
@@ -68,9 +77,18 @@ json\:"JSON"))' \
 '--selector=[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
 '--field-selector=[Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)]:SELECTOR:_default' \
 '--node-selector=[Node label selector\: only these nodes are shown, and only pods on them counted]:SELECTOR:_default' \
-'-o+[Output format]:OUTPUT:(table wide json yaml)' \
-'--output=[Output format]:OUTPUT:(table wide json yaml)' \
-'--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first]:SORT_BY:(name pods free saturation)' \
+'-o+[Output format]:OUTPUT:((table\:""
+wide\:""
+json\:""
+yaml\:""
+csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
+'--output=[Output format]:OUTPUT:((table\:""
+wide\:""
+json\:""
+yaml\:""
+csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
+'--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first (default\: name; saturation with --top)]:SORT_BY:(name pods free saturation)' \
+'--top=[Only the first N rows after sorting (table, wide, csv); totals still cover every node]:N:_default' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \

@@ -276,6 +276,8 @@ pub enum Output {
     Wide,
     Json,
     Yaml,
+    /// RFC 4180: a header row, one row per node, the fields of the JSON
+    Csv,
 }
 
 /// Where to connect: the standard kubectl flags.
@@ -359,8 +361,12 @@ pub struct CountArgs {
     #[arg(short = 'o', long, value_enum, default_value = "table", help_heading = "Output")]
     pub output: Output,
     /// Row order: name ascending; pods and saturation fullest first; free least first
-    #[arg(long, value_enum, default_value = "name", help_heading = "Output")]
-    pub sort_by: SortBy,
+    /// (default: name; saturation with --top)
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub sort_by: Option<SortBy>,
+    /// Only the first N rows after sorting (table, wide, csv); totals still cover every node
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
+    pub top: Option<u64>,
     /// Leave out the header line (table and wide)
     #[arg(long, help_heading = "Output")]
     pub no_headers: bool,
@@ -382,6 +388,13 @@ pub struct CountArgs {
     /// Exit 1 when a node has fewer free pod slots than this
     #[arg(long, value_name = "N", help_heading = "CI")]
     pub min_free: Option<i64>,
+}
+
+impl CountArgs {
+    /// `--sort-by`, or its default: saturation with `--top`, else name.
+    pub fn sort(&self) -> SortBy {
+        self.sort_by.unwrap_or(if self.top.is_some() { SortBy::Saturation } else { SortBy::Name })
+    }
 }
 
 #[cfg(test)]
@@ -416,7 +429,7 @@ mod tests {
     fn count_subcommand_takes_the_same_flags() {
         let cli = parse(&["count", "--chunk-size", "7", "--sort-by", "free", "-o", "wide"]).unwrap();
         let Some(Command::Count(c)) = cli.command else { panic!("not count") };
-        assert_eq!((c.chunk_size, c.sort_by, c.output), (7, SortBy::Free, Output::Wide));
+        assert_eq!((c.chunk_size, c.sort_by, c.output), (7, Some(SortBy::Free), Output::Wide));
     }
 
     #[test]

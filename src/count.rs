@@ -58,7 +58,7 @@ async fn count_one(target: Target, args: CountArgs, method: Method, status: Stat
     let (nodes, pods) = tokio::join!(nodes, pods);
     let (pods, nodes) = (pods?, nodes?);
     let mut rows = rows(&pods.tally, &nodes, f.node_selector.is_none());
-    sort_rows(&mut rows, args.sort_by);
+    sort_rows(&mut rows, args.sort());
     for r in rows.iter().filter(|r| r.missing) {
         status.warn(&format!(
             "context {}: {} pods are bound to node {:?}, which the node list does not have",
@@ -177,12 +177,14 @@ async fn from_watch(url: &str, contexts: &[String], filter: &Filter) -> std::res
 /// Prints the counts as `-o` says, judges the thresholds; the exit code.
 fn print(args: &CountArgs, mut counted: Vec<Counted>, several: bool, mut code: i32) -> i32 {
     for c in &mut counted {
-        sort_rows(&mut c.rows, args.sort_by);
+        sort_rows(&mut c.rows, args.sort());
     }
     let thresholds = Thresholds { max_saturation: args.max_saturation, min_free: args.min_free };
+    let top = args.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let out = match args.output {
         Output::Json => view::document(&counted, several, Format::Json),
         Output::Yaml => view::document(&counted, several, Format::Yaml),
+        Output::Csv => view::csv(&counted, top),
         Output::Table | Output::Wide => view::table(
             &counted,
             &TableOptions {
@@ -191,6 +193,8 @@ fn print(args: &CountArgs, mut counted: Vec<Counted>, several: bool, mut code: i
                 color: color_enabled(),
                 context_column: several,
                 red_from: thresholds.max_saturation.map_or(0.9, |p| p.0 / 100.0),
+                picture: !args.no_headers && std::io::stdout().is_terminal(),
+                top,
             },
         ),
     };

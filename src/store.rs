@@ -45,11 +45,6 @@ impl<S: Store> Mirror<S> {
         self.next.is_some()
     }
 
-    /// The store being filled: the relist's while one runs, else the live one.
-    pub fn building(&self) -> &S {
-        self.next.as_ref().unwrap_or(&self.live)
-    }
-
     /// Applies one event. `touched` hears what changed in the live store:
     /// at once for Apply and Delete, at `Synced` for a whole relist.
     pub fn handle(&mut self, ev: Event<S::Item, S::Key>, touched: &mut impl FnMut(S::Touch)) {

@@ -5,7 +5,7 @@ use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangeme
 use serde::{Deserialize, Serialize};
 
 use crate::list::PodQuery;
-use crate::report::{NodeRow, Totals, totals};
+use crate::report::{NodeRow, RANGES, SaturationRange, Totals, histogram, totals};
 
 pub const API_VERSION: &str = "podcount/v1";
 
@@ -67,6 +67,7 @@ struct PodCountDoc<'a> {
     nodes: &'a [NodeRow],
     unscheduled: u64,
     totals: Totals,
+    saturation_histogram: Vec<SaturationRange>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +89,7 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         nodes: &c.rows,
         unscheduled: c.unscheduled,
         totals: totals(&c.rows),
+        saturation_histogram: histogram(&c.rows),
     }
 }
 
@@ -181,6 +183,11 @@ pub struct TableOptions {
     pub context_column: bool,
     /// Saturation (0..1) from which a cell is red; yellow from 0.75 of it.
     pub red_from: f64,
+    /// On a terminal, with headers: a bar in the saturation column and the
+    /// histogram under the table.
+    pub picture: bool,
+    /// `--top N`: only the first N rows of each context (totals cover all).
+    pub top: Option<usize>,
 }
 
 /// `41%`: rounded down, so 100% means full.
@@ -188,8 +195,22 @@ pub fn percent(s: Option<f64>) -> String {
     s.map_or_else(|| "-".to_string(), |s| format!("{}%", (s * 100.0 + 1e-9).floor() as i64))
 }
 
+/// A bar of `width` cells for a fraction (0..=1, more is clipped), in
+/// eighths of a cell.
+fn bar(fraction: f64, width: usize) -> String {
+    const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    let eighths = (fraction.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    s.push_str(EIGHTHS[eighths % 8]);
+    s
+}
+
 fn saturation_cell(r: &NodeRow, opts: &TableOptions) -> Cell {
-    let cell = Cell::new(percent(r.saturation));
+    let text = match r.saturation {
+        Some(s) if opts.picture => format!("{:<5}{}", percent(r.saturation), bar(s, 8)),
+        _ => percent(r.saturation),
+    };
+    let cell = Cell::new(text);
     match r.saturation {
         Some(s) if opts.color && s >= opts.red_from => cell.fg(Color::Red),
         Some(s) if opts.color && s >= opts.red_from * 0.75 => cell.fg(Color::Yellow),
@@ -217,7 +238,7 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
         t.set_header(header.iter().map(Cell::new));
     }
     for c in counted {
-        for r in &c.rows {
+        for r in c.rows.iter().take(opts.top.unwrap_or(usize::MAX)) {
             let mut row: Vec<Cell> = Vec::new();
             if opts.context_column {
                 row.push(Cell::new(&c.context));
@@ -250,14 +271,70 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
     }
     if !opts.no_headers {
         for c in counted {
-            out.push_str(&footer(c, opts.context_column));
+            out.push_str(&footer(c, opts));
+            if opts.picture {
+                out.push_str(&histogram_lines(c, opts.context_column));
+            }
         }
     }
     out
 }
 
-/// The lines under the table: totals, unscheduled, and the filter.
-fn footer(c: &Counted, with_context: bool) -> String {
+/// The saturation histogram as text, one line a range.
+fn histogram_lines(c: &Counted, with_context: bool) -> String {
+    let h = histogram(&c.rows);
+    let most = h.iter().map(|r| r.nodes).max().unwrap_or(0).max(1);
+    let prefix = if with_context { format!("{}: ", c.context) } else { String::new() };
+    let mut s = format!("\n{prefix}nodes by saturation\n");
+    for r in &h {
+        s.push_str(&format!("{prefix}  {:<8} {:>6}  {}\n", r.range, r.nodes, bar(r.nodes as f64 / most as f64, 30)));
+    }
+    debug_assert_eq!(h.len(), RANGES.len());
+    s
+}
+
+/// `-o csv`: RFC 4180 (CRLF, fields quoted when they hold a comma, quote or
+/// line break), a header row, one row per node with the fields of the JSON.
+pub fn csv(counted: &[Counted], top: Option<usize>) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\r', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    }
+    let mut out = String::from(
+        "context,name,pods,allocatable,free,saturation,running,pending,unknown,terminating,daemonSet,ready,schedulable,missing,status\r\n",
+    );
+    for c in counted {
+        for r in c.rows.iter().take(top.unwrap_or(usize::MAX)) {
+            // As the JSON writes it (0.9091, 1.0); empty for null.
+            let sat = r.saturation.map(|s| serde_json::json!((s * 10_000.0).round() / 10_000.0).to_string());
+            let sat = sat.unwrap_or_default();
+            let cells = [
+                field(&c.context),
+                field(&r.name),
+                r.pods.to_string(),
+                r.allocatable.to_string(),
+                r.free.to_string(),
+                sat,
+                r.running.to_string(),
+                r.pending.to_string(),
+                r.unknown.to_string(),
+                r.terminating.to_string(),
+                r.daemon_set.to_string(),
+                r.ready.to_string(),
+                r.schedulable.to_string(),
+                r.missing.to_string(),
+                field(&r.status),
+            ];
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+/// The lines under the table: totals (over every node, shown or not),
+/// unscheduled, rows left out by `--top`, and the filter.
+fn footer(c: &Counted, opts: &TableOptions) -> String {
+    let with_context = opts.context_column;
     let t = totals(&c.rows);
     let prefix = if with_context { format!("{}: ", c.context) } else { String::new() };
     let sat = (t.allocatable > 0).then(|| t.pods as f64 / t.allocatable as f64);
@@ -269,6 +346,9 @@ fn footer(c: &Counted, with_context: bool) -> String {
         percent(sat),
         c.unscheduled
     );
+    if let Some(top) = opts.top.filter(|n| *n < c.rows.len()) {
+        s.push_str(&format!("{prefix}{} more nodes not shown (--top {top})\n", c.rows.len() - top));
+    }
     if let Some(f) = c.filter.describe() {
         s.push_str(&format!("{prefix}filter: {f}\n"));
     }
@@ -313,8 +393,15 @@ mod tests {
         }
     }
 
-    const OPTS: TableOptions =
-        TableOptions { wide: false, no_headers: false, color: false, context_column: false, red_from: 0.9 };
+    const OPTS: TableOptions = TableOptions {
+        wide: false,
+        no_headers: false,
+        color: false,
+        context_column: false,
+        red_from: 0.9,
+        picture: false,
+        top: None,
+    };
 
     #[test]
     fn table_snapshot() {
@@ -419,5 +506,31 @@ filter: namespace=web
         assert_eq!(percent(Some(1.0)), "100%");
         assert_eq!(percent(Some(0.29 * 100.0 / 100.0)), "29%");
         assert_eq!(percent(None), "-");
+    }
+
+    #[test]
+    fn csv_is_rfc_4180() {
+        let out = csv(&[counted("a,\"b\"")], None);
+        let lines: Vec<&str> = out.split_terminator("\r\n").collect();
+        assert!(out.ends_with("\r\n") && !out.replace("\r\n", "").contains('\n'));
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("context,name,pods,allocatable,free,saturation,"));
+        assert_eq!(lines[1], "\"a,\"\"b\"\"\",node-0000,110,110,0,1.0,108,1,0,1,1,true,true,false,Ready");
+        // No allocatable: an empty saturation, as JSON's null.
+        assert!(lines[3].starts_with("\"a,\"\"b\"\"\",ghost,3,0,-3,,"), "{}", lines[3]);
+        assert_eq!(csv(&[counted("a")], Some(1)).lines().count(), 2);
+    }
+
+    #[test]
+    fn the_picture_and_top() {
+        let got = table(&[counted("a")], &TableOptions { picture: true, ..OPTS });
+        assert!(got.contains("100% ████████"), "{got}");
+        assert!(got.contains("nodes by saturation"), "{got}");
+        assert!(got.lines().any(|l| l.trim_start().starts_with("full") && l.contains(" 1 ")), "{got}");
+        assert!(!table(&[counted("a")], &OPTS).contains('█'));
+        let got = table(&[counted("a")], &TableOptions { top: Some(1), ..OPTS });
+        assert_eq!(got.lines().filter(|l| l.starts_with("node-") || l.starts_with("ghost")).count(), 1, "{got}");
+        assert!(got.contains("TOTAL 113 pods on 3 nodes"), "{got}");
+        assert!(got.contains("2 more nodes not shown (--top 1)"), "{got}");
     }
 }

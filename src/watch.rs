@@ -238,6 +238,8 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
         color: p.color,
         context_column: several,
         red_from: args.until_saturated.map_or(0.9, |p| p.0 / 100.0),
+        picture: false,
+        top: None,
     };
 
     let code = loop {

@@ -447,3 +447,84 @@ fn several_contexts_count_into_one_document() {
     assert!(text.contains("podcount-test:") && text.contains("second:"), "{text}");
     assert!(stderr(&out).starts_with("error: context broken: cannot reach the API server"), "{}", stderr(&out));
 }
+
+/// `-o csv` read by Python's csv module (RFC 4180) equals the JSON rows;
+/// `--top 5` shows the five fullest nodes with totals over all of them; the
+/// JSON's saturation histogram agrees with the seeder's ground truth.
+#[test]
+fn csv_top_and_histogram_agree_with_the_json_and_the_truth() {
+    let c = cluster();
+    let doc = json_of(&podcount(&c.kubeconfig, &seeded_args(&["-o", "json"])));
+    let out = podcount(&c.kubeconfig, &seeded_args(&["-o", "csv"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut py = std::process::Command::new("python3")
+        .args(["-c", "import csv, json, sys; print(json.dumps(list(csv.DictReader(sys.stdin))))"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    {
+        use std::io::Write;
+        py.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+    }
+    let parsed: Vec<BTreeMap<String, String>> = serde_json::from_slice(&py.wait_with_output().unwrap().stdout).unwrap();
+    let nodes = doc["nodes"].as_array().unwrap();
+    assert_eq!(parsed.len(), nodes.len());
+    for (row, node) in parsed.iter().zip(nodes) {
+        assert_eq!(row["context"], "podcount-test");
+        for (k, v) in node.as_object().unwrap() {
+            let want = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            assert_eq!(row[k], want, "node {} field {k}", node["name"]);
+        }
+    }
+
+    let out = podcount(&c.kubeconfig, &seeded_args(&["--top", "5"]));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (rows, footer) = parse_table(&out.stdout);
+    assert_eq!(rows.len(), 5, "{text}");
+    let mut by_saturation: Vec<(f64, String)> = truth()["nodes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, n)| n["allocatable"].as_u64().unwrap() > 0)
+        .map(|(name, n)| (n["pods"].as_f64().unwrap() / n["allocatable"].as_f64().unwrap(), name.clone()))
+        .collect();
+    by_saturation.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let fullest: std::collections::BTreeSet<&str> = by_saturation[..5].iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(rows.keys().map(String::as_str).collect::<std::collections::BTreeSet<_>>(), fullest, "{text}");
+    let all = truth()["nodes"].as_object().unwrap().len();
+    assert!(footer.contains(&format!("TOTAL {} pods on {all} nodes", truth()["counted"])), "{footer}");
+    assert!(footer.contains(&format!("{} more nodes not shown (--top 5)", all - 5)), "{footer}");
+    // Piped: no bars, no histogram.
+    assert!(!text.contains('█') && !text.contains("nodes by saturation"), "{text}");
+
+    let mut want = [0u64; 6];
+    for n in truth()["nodes"].as_object().unwrap().values() {
+        let (p, a) = (n["pods"].as_u64().unwrap(), n["allocatable"].as_u64().unwrap());
+        if a == 0 {
+            continue;
+        }
+        let s = p as f64 / a as f64;
+        let i = if s < 0.5 {
+            0
+        } else if s < 0.8 {
+            1
+        } else if s < 0.9 {
+            2
+        } else if p < a {
+            3
+        } else if p == a {
+            4
+        } else {
+            5
+        };
+        want[i] += 1;
+    }
+    let got: Vec<u64> =
+        doc["saturationHistogram"].as_array().unwrap().iter().map(|r| r["nodes"].as_u64().unwrap()).collect();
+    assert_eq!(got, want, "{}", doc["saturationHistogram"]);
+}
