@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= top= no-headers chunk-size= method= from= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -45,6 +45,8 @@ pods\t''
 free\t''
 saturation\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l top -d 'Only the first N rows after sorting (table, wide, csv); totals still cover every node' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l group-by -d 'One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s L -l label-columns -d 'Columns with these node labels\' values, as `kubectl get -L`' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l chunk-size -d 'Pods per List page (nodes: at most 500); 0 lists everything in one request' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
 objects\t''
@@ -84,6 +86,8 @@ pods\t''
 free\t''
 saturation\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l top -d 'Only the first N rows after sorting (table, wide, csv); totals still cover every node' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l group-by -d 'One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s L -l label-columns -d 'Columns with these node labels\' values, as `kubectl get -L`' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l chunk-size -d 'Pods per List page (nodes: at most 500); 0 lists everything in one request' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l method -d 'How pods are read: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)' -r -f -a "auto\t''
 objects\t''

@@ -40,6 +40,9 @@ yaml\:""
 csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first (default\: name; saturation with --top)]:SORT_BY:(name pods free saturation)' \
 '--top=[Only the first N rows after sorting (table, wide, csv); totals still cover every node]:N:_default' \
+'--group-by=[One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases\: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)]:LABEL:_default' \
+'*-L+[Columns with these node labels'\'' values, as \`kubectl get -L\`]:KEY,...:_default' \
+'*--label-columns=[Columns with these node labels'\'' values, as \`kubectl get -L\`]:KEY,...:_default' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
@@ -89,6 +92,9 @@ yaml\:""
 csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first (default\: name; saturation with --top)]:SORT_BY:(name pods free saturation)' \
 '--top=[Only the first N rows after sorting (table, wide, csv); totals still cover every node]:N:_default' \
+'--group-by=[One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases\: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)]:LABEL:_default' \
+'*-L+[Columns with these node labels'\'' values, as \`kubectl get -L\`]:KEY,...:_default' \
+'*--label-columns=[Columns with these node labels'\'' values, as \`kubectl get -L\`]:KEY,...:_default' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \

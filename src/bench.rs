@@ -291,7 +291,7 @@ async fn floor(t: &Target, req: ListRequest) -> Result<Run> {
 
 /// One List per node (fieldSelector=spec.nodeName=N), eight at a time.
 async fn per_node(t: &Target, chunk: u32) -> Result<Run> {
-    let nodes = list_nodes(t, None, chunk).await?;
+    let nodes = list_nodes(t, None, chunk, &[]).await?;
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     let mut set = tokio::task::JoinSet::new();
     for n in nodes {
@@ -684,7 +684,7 @@ pub async fn run(args: BenchArgs) -> Result<i32> {
             Failure::Fatal(e) => e,
             _ => Error::cluster(format!("cannot read the server version: {}", chain(&e))),
         })?;
-    let nodes = list_nodes(&t, None, 500).await?.len();
+    let nodes = list_nodes(&t, None, 500, &[]).await?.len();
 
     let wires = match args.connection.wire {
         Some(w) => vec![w],

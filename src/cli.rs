@@ -367,6 +367,14 @@ pub struct CountArgs {
     /// Only the first N rows after sorting (table, wide, csv); totals still cover every node
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
     pub top: Option<u64>,
+    /// One row per value of this node label (nodes, pods, allocatable, free, saturation, the
+    /// fullest node, nodes at or above --max-saturation or 90%). Aliases: zone, instance-type,
+    /// nodepool (Karpenter, EKS, GKE or AKS pool label)
+    #[arg(long, value_name = "LABEL", help_heading = "Output")]
+    pub group_by: Option<String>,
+    /// Columns with these node labels' values, as `kubectl get -L`
+    #[arg(short = 'L', long = "label-columns", value_name = "KEY,...", value_delimiter = ',', help_heading = "Output")]
+    pub label_columns: Vec<String>,
     /// Leave out the header line (table and wide)
     #[arg(long, help_heading = "Output")]
     pub no_headers: bool,
@@ -391,6 +399,17 @@ pub struct CountArgs {
 }
 
 impl CountArgs {
+    /// The node labels the views need (`-L`, `--group-by`).
+    pub fn labels_needed(&self) -> Vec<String> {
+        let mut keys = self.label_columns.clone();
+        if let Some(g) = &self.group_by {
+            keys.extend(crate::report::GroupKey::parse(g).labels);
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// `--sort-by`, or its default: saturation with `--top`, else name.
     pub fn sort(&self) -> SortBy {
         self.sort_by.unwrap_or(if self.top.is_some() { SortBy::Saturation } else { SortBy::Name })

@@ -11,9 +11,9 @@ use crate::connect::{Target, targets};
 use crate::error::{Error, Result, exit};
 use crate::list::{Method, PodQuery, Progress, count_pods, list_nodes};
 use crate::progress::Status;
-use crate::report::{rows, sort_rows};
+use crate::report::{GroupKey, groups, rows, sort_groups, sort_rows};
 use crate::verdict::Thresholds;
-use crate::view::{self, Counted, Filter, Format, TableOptions};
+use crate::view::{self, Counted, Filter, Format, Grouped, TableOptions};
 
 /// Colour on a TTY stdout, never with NO_COLOR (any non-empty value).
 pub fn color_enabled() -> bool {
@@ -41,7 +41,8 @@ async fn count_bounded(target: Target, args: CountArgs, method: Method, status: 
 async fn count_one(target: Target, args: CountArgs, method: Method, status: Status) -> Result<Counted> {
     let f = &args.filter;
     let query = PodQuery::new(f, args.chunk_size, method);
-    let nodes = list_nodes(&target, f.node_selector.as_deref(), args.chunk_size);
+    let keep_labels = args.labels_needed();
+    let nodes = list_nodes(&target, f.node_selector.as_deref(), args.chunk_size, &keep_labels);
     let mut last_pods = 0;
     let pods = count_pods(
         &target,
@@ -72,6 +73,7 @@ async fn count_one(target: Target, args: CountArgs, method: Method, status: Stat
         filter: Filter::of(&query, f.node_selector.as_deref()),
         rows,
         unscheduled: pods.tally.unscheduled(),
+        groups: None,
     })
 }
 
@@ -90,7 +92,13 @@ pub async fn run(args: CountArgs) -> Result<i32> {
     };
     let targets = targets(&args.connection).await?;
     let several = targets.len() > 1 || args.connection.all_contexts;
-    if let Some(url) = args.from.as_deref().filter(|u| !u.trim().is_empty()) {
+    let from = args.from.as_deref().filter(|u| !u.trim().is_empty());
+    if let Some(url) = from.filter(|_| !args.labels_needed().is_empty()) {
+        eprintln!(
+            "warning: --from {url}: a watch keeps no node labels, which -L and --group-by need; counting with a List instead"
+        );
+    }
+    if let Some(url) = from.filter(|_| args.labels_needed().is_empty()) {
         let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
         let query = PodQuery::new(&args.filter, args.chunk_size, method);
         let filter = Filter::of(&query, args.filter.node_selector.as_deref());
@@ -176,16 +184,23 @@ async fn from_watch(url: &str, contexts: &[String], filter: &Filter) -> std::res
 
 /// Prints the counts as `-o` says, judges the thresholds; the exit code.
 fn print(args: &CountArgs, mut counted: Vec<Counted>, several: bool, mut code: i32) -> i32 {
+    let thresholds = Thresholds { max_saturation: args.max_saturation, min_free: args.min_free };
+    let threshold_pct = thresholds.max_saturation.map_or(90.0, |p| p.0);
+    let key = args.group_by.as_deref().map(GroupKey::parse);
     for c in &mut counted {
         sort_rows(&mut c.rows, args.sort());
+        c.groups = key.as_ref().map(|k| {
+            let mut rows = groups(&c.rows, k, threshold_pct / 100.0);
+            sort_groups(&mut rows, args.sort());
+            Grouped { by: k.name.clone(), threshold_pct, rows }
+        });
     }
-    let thresholds = Thresholds { max_saturation: args.max_saturation, min_free: args.min_free };
     let top = args.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let out = match args.output {
         Output::Json => view::document(&counted, several, Format::Json),
         Output::Yaml => view::document(&counted, several, Format::Yaml),
-        Output::Csv => view::csv(&counted, top),
-        Output::Table | Output::Wide => view::table(
+        Output::Csv => view::csv_with(&counted, top, &args.label_columns),
+        Output::Table | Output::Wide => view::table_with(
             &counted,
             &TableOptions {
                 wide: args.output == Output::Wide,
@@ -196,6 +211,7 @@ fn print(args: &CountArgs, mut counted: Vec<Counted>, several: bool, mut code: i
                 picture: !args.no_headers && std::io::stdout().is_terminal(),
                 top,
             },
+            &args.label_columns,
         ),
     };
     let mut stdout = std::io::stdout().lock();

@@ -104,7 +104,7 @@ impl Kind for Nodes {
     fn object(item: Item<'_>) -> Decoded<Self> {
         let Item::Json(raw) = item else { return Err("nodes are read as JSON only".into()) };
         let n: SlimNode = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
-        let info = NodeInfo::from_wire(&n);
+        let info = NodeInfo::from_wire(&n, &[]);
         let name = info.name.clone();
         Ok((info, name, n.metadata.resource_version.map(|s| s.into_owned())))
     }

@@ -224,8 +224,14 @@ async fn count_table<P: FnMut(Progress)>(t: &Target, pager: &mut Pager, fold: &m
 pub const NODE_PAGE: u32 = 500;
 
 /// Lists nodes (all, or those matching `label_selector`); `chunk_size` as
-/// for pods, capped at [`NODE_PAGE`] (0: one request).
-pub async fn list_nodes(t: &Target, label_selector: Option<&str>, chunk_size: u32) -> Result<Vec<NodeInfo>> {
+/// for pods, capped at [`NODE_PAGE`] (0: one request). Of their labels only
+/// `keep_labels` are kept.
+pub async fn list_nodes(
+    t: &Target,
+    label_selector: Option<&str>,
+    chunk_size: u32,
+    keep_labels: &[String],
+) -> Result<Vec<NodeInfo>> {
     let chunk_size = if chunk_size == 0 { 0 } else { chunk_size.min(NODE_PAGE) };
     for _ in 0..=MAX_RESTARTS {
         let mut nodes = Vec::new();
@@ -239,7 +245,7 @@ pub async fn list_nodes(t: &Target, label_selector: Option<&str>, chunk_size: u3
         });
         let mut whole = Whole::new(|body: &[u8]| {
             let page: NodePage = serde_json::from_slice(body).map_err(|e| decode_error("node", e))?;
-            nodes.extend(page.items.iter().map(NodeInfo::from_wire));
+            nodes.extend(page.items.iter().map(|n| NodeInfo::from_wire(n, keep_labels)));
             Ok(PageMeta::from(page.metadata))
         });
         match walk(t, &mut pager, &mut whole).await {

@@ -159,6 +159,7 @@ mod tests {
             schedulable: true,
             missing: false,
             status: "Ready".into(),
+            labels: Default::default(),
         }
     }
 

@@ -1,5 +1,7 @@
 //! Joins a tally with the node list into the rows every view prints. Pure.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::tally::{NodeCounts, Tally};
@@ -13,11 +15,18 @@ pub struct NodeInfo {
     pub allocatable: Option<u32>,
     pub ready: bool,
     pub schedulable: bool,
+    /// The node's labels that a view asked for (`-L`, `--group-by`).
+    pub labels: BTreeMap<String, String>,
 }
 
 impl NodeInfo {
-    pub fn from_wire(n: &SlimNode) -> NodeInfo {
+    /// A node from the wire, keeping only the labels in `keep`.
+    pub fn from_wire(n: &SlimNode, keep: &[String]) -> NodeInfo {
         NodeInfo {
+            labels: keep
+                .iter()
+                .filter_map(|k| n.metadata.labels.get(k.as_str()).map(|v| (k.clone(), v.to_string())))
+                .collect(),
             name: n.metadata.name.to_string(),
             allocatable: n
                 .status
@@ -55,6 +64,9 @@ pub struct NodeRow {
     pub missing: bool,
     /// Ready | NotReady | Ready,SchedulingDisabled | NotReady,SchedulingDisabled | Missing
     pub status: String,
+    /// With `-L`/`--group-by`: the node's values of those labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// Saturation to four decimals in documents: 0.9091, not 0.9090909090909091.
@@ -94,6 +106,7 @@ impl NodeRow {
             schedulable,
             missing: info.is_none(),
             status,
+            labels: info.map(|i| i.labels.clone()).unwrap_or_default(),
         }
     }
 }
@@ -140,6 +153,101 @@ pub fn sort_rows(rows: &mut [NodeRow], by: SortBy) {
     });
 }
 
+/// `--group-by`: a label key, or an alias for well-known ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupKey {
+    /// What the user asked for (shown as the column and `groupBy`).
+    pub name: String,
+    /// The label keys to look at, first present wins.
+    pub labels: Vec<String>,
+}
+
+impl GroupKey {
+    pub fn parse(s: &str) -> GroupKey {
+        let labels: &[&str] = match s {
+            "zone" => &["topology.kubernetes.io/zone"],
+            "instance-type" => &["node.kubernetes.io/instance-type"],
+            "nodepool" => &[
+                "karpenter.sh/nodepool",
+                "eks.amazonaws.com/nodegroup",
+                "cloud.google.com/gke-nodepool",
+                "kubernetes.azure.com/agentpool",
+            ],
+            key => return GroupKey { name: key.to_string(), labels: vec![key.to_string()] },
+        };
+        GroupKey { name: s.to_string(), labels: labels.iter().map(|l| l.to_string()).collect() }
+    }
+
+    /// The group a row falls in.
+    pub fn group_of(&self, r: &NodeRow) -> String {
+        if r.missing {
+            return "<missing>".into();
+        }
+        self.labels.iter().find_map(|l| r.labels.get(l)).cloned().unwrap_or_else(|| "<none>".into())
+    }
+}
+
+/// One `--group-by` row: the nodes sharing a label value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRow {
+    pub name: String,
+    pub nodes: u64,
+    pub pods: u64,
+    pub allocatable: u64,
+    pub free: i64,
+    #[serde(serialize_with = "round4")]
+    pub saturation: Option<f64>,
+    pub fullest_node: Option<String>,
+    #[serde(serialize_with = "round4")]
+    pub fullest_saturation: Option<f64>,
+    /// Nodes at or above the threshold (`--max-saturation`, else 90 %).
+    pub at_or_above_threshold: u64,
+}
+
+/// Rows grouped by `key`, in name order; `threshold` is a fraction (0.9).
+pub fn groups(rows: &[NodeRow], key: &GroupKey, threshold: f64) -> Vec<GroupRow> {
+    let mut by: BTreeMap<String, GroupRow> = BTreeMap::new();
+    for r in rows {
+        let name = key.group_of(r);
+        let g = by.entry(name.clone()).or_insert_with(|| GroupRow {
+            name,
+            nodes: 0,
+            pods: 0,
+            allocatable: 0,
+            free: 0,
+            saturation: None,
+            fullest_node: None,
+            fullest_saturation: None,
+            at_or_above_threshold: 0,
+        });
+        g.nodes += 1;
+        g.pods += u64::from(r.pods);
+        g.allocatable += u64::from(r.allocatable);
+        g.free += r.free;
+        if let Some(s) = r.saturation {
+            // Ties go to the first by name: rows come in any order, so compare names too.
+            let fuller = match (g.fullest_saturation, &g.fullest_node) {
+                (Some(f), Some(n)) => s > f || (s == f && r.name < *n),
+                _ => true,
+            };
+            if fuller {
+                g.fullest_saturation = Some(s);
+                g.fullest_node = Some(r.name.clone());
+            }
+            if s >= threshold - 1e-12 {
+                g.at_or_above_threshold += 1;
+            }
+        }
+    }
+    by.into_values()
+        .map(|mut g| {
+            g.saturation = (g.allocatable > 0).then(|| g.pods as f64 / g.allocatable as f64);
+            g
+        })
+        .collect()
+}
+
 /// The saturation ranges of the histogram, in order.
 pub const RANGES: [&str; 6] = ["0-50%", "50-80%", "80-90%", "90-100%", "full", "over"];
 
@@ -178,6 +286,20 @@ pub fn histogram(rows: &[NodeRow]) -> Vec<SaturationRange> {
     RANGES.iter().zip(n).map(|(range, nodes)| SaturationRange { range: range.to_string(), nodes }).collect()
 }
 
+/// Group rows in the order `--sort-by` asks for (as node rows are).
+pub fn sort_groups(rows: &mut [GroupRow], by: SortBy) {
+    let sat = |r: &GroupRow| r.saturation.unwrap_or(f64::INFINITY);
+    rows.sort_by(|a, b| {
+        let primary = match by {
+            SortBy::Name => std::cmp::Ordering::Equal,
+            SortBy::Pods => b.pods.cmp(&a.pods),
+            SortBy::Free => a.free.cmp(&b.free),
+            SortBy::Saturation => sat(b).total_cmp(&sat(a)),
+        };
+        primary.then_with(|| a.name.cmp(&b.name))
+    });
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     pub nodes: u64,
@@ -199,7 +321,7 @@ mod tests {
     use crate::tally::{Bucket, Contribution};
 
     fn info(name: &str, alloc: Option<u32>, ready: bool, schedulable: bool) -> NodeInfo {
-        NodeInfo { name: name.into(), allocatable: alloc, ready, schedulable }
+        NodeInfo { name: name.into(), allocatable: alloc, ready, schedulable, labels: BTreeMap::new() }
     }
 
     fn tally(pods: &[(&str, Bucket)]) -> Tally<String> {
@@ -223,6 +345,37 @@ mod tests {
         // With a node selector the ghost is outside the selection, not missing.
         assert_eq!(rows(&t, &nodes, false).len(), 3);
         assert_eq!(totals(&r), Totals { nodes: 4, pods: 3, allocatable: 114 });
+    }
+
+    #[test]
+    fn groups_partition_the_rows() {
+        let t = tally(&[
+            ("a", Bucket::Running),
+            ("a", Bucket::Running),
+            ("b", Bucket::Running),
+            ("ghost", Bucket::Running),
+        ]);
+        let mut a = info("a", Some(2), true, true);
+        a.labels.insert("topology.kubernetes.io/zone".into(), "z1".into());
+        let mut b = info("b", Some(10), true, true);
+        b.labels.insert("topology.kubernetes.io/zone".into(), "z1".into());
+        let c = info("c", Some(110), true, true);
+        let r = rows(&t, &[a, b, c], true);
+        let key = GroupKey::parse("zone");
+        let g = groups(&r, &key, 0.9);
+        let names: Vec<&str> = g.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["<missing>", "<none>", "z1"]);
+        let z1 = &g[2];
+        assert_eq!((z1.nodes, z1.pods, z1.allocatable, z1.free), (2, 3, 12, 9));
+        assert_eq!(
+            (z1.fullest_node.as_deref(), z1.fullest_saturation, z1.at_or_above_threshold),
+            (Some("a"), Some(1.0), 1)
+        );
+        assert_eq!((g[0].nodes, g[0].pods, g[0].saturation), (1, 1, None));
+        assert_eq!(g.iter().map(|g| g.pods).sum::<u64>(), r.iter().map(|r| u64::from(r.pods)).sum::<u64>());
+        let pool = GroupKey::parse("nodepool");
+        assert_eq!(pool.labels[2], "cloud.google.com/gke-nodepool");
+        assert_eq!(GroupKey::parse("team").labels, ["team"]);
     }
 
     #[test]

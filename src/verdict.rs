@@ -98,6 +98,7 @@ mod tests {
             schedulable: true,
             missing: false,
             status: "Ready".into(),
+            labels: Default::default(),
         }
     }
 

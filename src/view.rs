@@ -5,7 +5,7 @@ use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangeme
 use serde::{Deserialize, Serialize};
 
 use crate::list::PodQuery;
-use crate::report::{NodeRow, RANGES, SaturationRange, Totals, histogram, totals};
+use crate::report::{GroupRow, NodeRow, RANGES, SaturationRange, Totals, histogram, totals};
 
 pub const API_VERSION: &str = "podcount/v1";
 
@@ -53,6 +53,17 @@ pub struct Counted {
     pub filter: Filter,
     pub rows: Vec<NodeRow>,
     pub unscheduled: u64,
+    /// `--group-by`: what by, and the rows grouped.
+    pub groups: Option<Grouped>,
+}
+
+/// Node rows grouped by a label (`--group-by`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grouped {
+    pub by: String,
+    /// The threshold `atOrAboveThreshold` counts against, in percent.
+    pub threshold_pct: f64,
+    pub rows: Vec<GroupRow>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +76,10 @@ struct PodCountDoc<'a> {
     resource_version: Option<&'a str>,
     filter: &'a Filter,
     nodes: &'a [NodeRow],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<&'a [GroupRow]>,
     unscheduled: u64,
     totals: Totals,
     saturation_histogram: Vec<SaturationRange>,
@@ -87,6 +102,8 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         resource_version: c.resource_version.as_deref(),
         filter: &c.filter,
         nodes: &c.rows,
+        group_by: c.groups.as_ref().map(|g| g.by.as_str()),
+        groups: c.groups.as_ref().map(|g| g.rows.as_slice()),
         unscheduled: c.unscheduled,
         totals: totals(&c.rows),
         saturation_histogram: histogram(&c.rows),
@@ -124,6 +141,7 @@ pub fn parse_document(json: &[u8]) -> Result<Vec<Counted>, String> {
         filter: d.filter,
         rows: d.nodes,
         unscheduled: d.unscheduled,
+        groups: None,
     };
     match doc.kind.as_str() {
         "PodCount" => Ok(vec![one(doc)]),
@@ -190,6 +208,12 @@ pub struct TableOptions {
     pub top: Option<usize>,
 }
 
+/// `-L KEY`'s column header, as kubectl prints it: the name after the last
+/// `/`, upper-cased.
+pub fn label_header(key: &str) -> String {
+    key.rsplit('/').next().unwrap_or(key).to_uppercase()
+}
+
 /// `41%`: rounded down, so 100% means full.
 pub fn percent(s: Option<f64>) -> String {
     s.map_or_else(|| "-".to_string(), |s| format!("{}%", (s * 100.0 + 1e-9).floor() as i64))
@@ -219,6 +243,14 @@ fn saturation_cell(r: &NodeRow, opts: &TableOptions) -> Cell {
 }
 
 pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
+    table_with(counted, opts, &[])
+}
+
+/// The table, with `-L` label columns.
+pub fn table_with(counted: &[Counted], opts: &TableOptions, label_columns: &[String]) -> String {
+    if counted.iter().any(|c| c.groups.is_some()) {
+        return group_table(counted, opts);
+    }
     let mut t = Table::new();
     t.load_style(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled);
     if opts.color {
@@ -234,6 +266,8 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
     if opts.wide {
         header.extend(["RUNNING", "PENDING", "UNKNOWN", "TERMINATING", "DAEMONSET", "STATUS"]);
     }
+    let label_headers: Vec<String> = label_columns.iter().map(|k| label_header(k)).collect();
+    header.extend(label_headers.iter().map(String::as_str));
     if !opts.no_headers {
         t.set_header(header.iter().map(Cell::new));
     }
@@ -253,6 +287,9 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
                 row.extend([r.running, r.pending, r.unknown, r.terminating, r.daemon_set].map(Cell::new));
                 let status = Cell::new(&r.status);
                 row.push(if opts.color && r.status != "Ready" { status.fg(Color::Yellow) } else { status });
+            }
+            for k in label_columns {
+                row.push(Cell::new(r.labels.get(k).map_or("", String::as_str)));
             }
             t.add_row(row);
         }
@@ -280,6 +317,78 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
     out
 }
 
+/// `--group-by`: one row per label value (nodes, pods, allocatable, free,
+/// saturation, the fullest node), then the same footer as the node table.
+fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled);
+    if opts.color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    let first = counted.iter().find_map(|c| c.groups.as_ref());
+    let by = first.map_or_else(String::new, |g| label_header(&g.by));
+    let at = first.map_or_else(String::new, |g| format!(">={}%", g.threshold_pct));
+    let mut header: Vec<String> = Vec::new();
+    if opts.context_column {
+        header.push("CONTEXT".into());
+    }
+    header.extend([by, "NODES".into(), "PODS".into(), "ALLOCATABLE".into(), "FREE".into(), "SATURATION".into()]);
+    header.extend(["FULLEST".into(), "FULLEST NODE".into(), at]);
+    if !opts.no_headers {
+        t.set_header(header.iter().map(Cell::new));
+    }
+    for c in counted {
+        let Some(g) = &c.groups else { continue };
+        for r in g.rows.iter().take(opts.top.unwrap_or(usize::MAX)) {
+            let mut row: Vec<Cell> = Vec::new();
+            if opts.context_column {
+                row.push(Cell::new(&c.context));
+            }
+            let known = r.allocatable > 0;
+            row.push(Cell::new(&r.name));
+            row.extend([r.nodes, r.pods].map(Cell::new));
+            row.push(Cell::new(if known { r.allocatable.to_string() } else { "-".into() }));
+            row.push(Cell::new(if known { r.free.to_string() } else { "-".into() }));
+            let sat = Cell::new(percent(r.saturation));
+            row.push(match r.saturation {
+                Some(s) if opts.color && s >= opts.red_from => sat.fg(Color::Red),
+                _ => sat,
+            });
+            row.push(Cell::new(percent(r.fullest_saturation)));
+            row.push(Cell::new(r.fullest_node.as_deref().unwrap_or("-")));
+            let n = Cell::new(r.at_or_above_threshold);
+            row.push(if opts.color && r.at_or_above_threshold > 0 { n.fg(Color::Red) } else { n });
+            t.add_row(row);
+        }
+    }
+    for col in t.column_iter_mut() {
+        col.set_padding((0, 3));
+        col.set_cell_alignment(CellAlignment::Left);
+        col.set_constraint(ColumnConstraint::ContentWidth);
+    }
+    let mut out = String::new();
+    for line in t.to_string().lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    if !opts.no_headers {
+        for c in counted {
+            let shown = TableOptions { top: None, ..*opts };
+            out.push_str(&footer(c, &shown));
+            if let Some(top) = opts.top.filter(|n| c.groups.as_ref().is_some_and(|g| *n < g.rows.len())) {
+                let left = c.groups.as_ref().map_or(0, |g| g.rows.len() - top);
+                out.push_str(&format!("{left} more groups not shown (--top {top})\n"));
+            }
+            if opts.picture {
+                out.push_str(&histogram_lines(c, opts.context_column));
+            }
+        }
+    }
+    out
+}
+
 /// The saturation histogram as text, one line a range.
 fn histogram_lines(c: &Counted, with_context: bool) -> String {
     let h = histogram(&c.rows);
@@ -296,18 +405,59 @@ fn histogram_lines(c: &Counted, with_context: bool) -> String {
 /// `-o csv`: RFC 4180 (CRLF, fields quoted when they hold a comma, quote or
 /// line break), a header row, one row per node with the fields of the JSON.
 pub fn csv(counted: &[Counted], top: Option<usize>) -> String {
-    fn field(s: &str) -> String {
-        if s.contains([',', '"', '\r', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    csv_with(counted, top, &[])
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\r', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// A saturation as the JSON writes it (0.9091, 1.0); empty for null.
+fn csv_ratio(v: Option<f64>) -> String {
+    v.map(|s| serde_json::json!((s * 10_000.0).round() / 10_000.0).to_string()).unwrap_or_default()
+}
+
+/// `-o csv` with `-L` label columns (one per key, named by it), or one row
+/// per group with `--group-by`.
+pub fn csv_with(counted: &[Counted], top: Option<usize>, label_columns: &[String]) -> String {
+    let field = csv_field;
+    if counted.iter().any(|c| c.groups.is_some()) {
+        let mut out = String::from(
+            "context,name,nodes,pods,allocatable,free,saturation,fullestNode,fullestSaturation,atOrAboveThreshold\r\n",
+        );
+        for c in counted {
+            let Some(g) = &c.groups else { continue };
+            for r in g.rows.iter().take(top.unwrap_or(usize::MAX)) {
+                let cells = [
+                    field(&c.context),
+                    field(&r.name),
+                    r.nodes.to_string(),
+                    r.pods.to_string(),
+                    r.allocatable.to_string(),
+                    r.free.to_string(),
+                    csv_ratio(r.saturation),
+                    field(r.fullest_node.as_deref().unwrap_or("")),
+                    csv_ratio(r.fullest_saturation),
+                    r.at_or_above_threshold.to_string(),
+                ];
+                out.push_str(&cells.join(","));
+                out.push_str("\r\n");
+            }
+        }
+        return out;
     }
     let mut out = String::from(
-        "context,name,pods,allocatable,free,saturation,running,pending,unknown,terminating,daemonSet,ready,schedulable,missing,status\r\n",
+        "context,name,pods,allocatable,free,saturation,running,pending,unknown,terminating,daemonSet,ready,schedulable,missing,status",
     );
+    for k in label_columns {
+        out.push(',');
+        out.push_str(&field(k));
+    }
+    out.push_str("\r\n");
     for c in counted {
         for r in c.rows.iter().take(top.unwrap_or(usize::MAX)) {
-            // As the JSON writes it (0.9091, 1.0); empty for null.
-            let sat = r.saturation.map(|s| serde_json::json!((s * 10_000.0).round() / 10_000.0).to_string());
-            let sat = sat.unwrap_or_default();
-            let cells = [
+            let sat = csv_ratio(r.saturation);
+            let mut cells = vec![
                 field(&c.context),
                 field(&r.name),
                 r.pods.to_string(),
@@ -324,6 +474,7 @@ pub fn csv(counted: &[Counted], top: Option<usize>) -> String {
                 r.missing.to_string(),
                 field(&r.status),
             ];
+            cells.extend(label_columns.iter().map(|k| field(r.labels.get(k).map_or("", String::as_str))));
             out.push_str(&cells.join(","));
             out.push_str("\r\n");
         }
@@ -375,6 +526,7 @@ mod tests {
             schedulable: !status.contains("Disabled"),
             missing,
             status: status.into(),
+            labels: Default::default(),
         }
     }
 
@@ -384,6 +536,7 @@ mod tests {
             observed_at: "2026-11-27T12:00:00Z".into(),
             resource_version: Some("1234".into()),
             filter: Filter { namespace: Some("web".into()), ..Default::default() },
+            groups: None,
             rows: vec![
                 row("node-0000", 110, 110, "Ready", false),
                 row("node-0001", 0, 30, "NotReady,SchedulingDisabled", false),

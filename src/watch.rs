@@ -161,6 +161,7 @@ impl Cluster {
             filter: filter.clone(),
             rows: rows(&tally, &nodes, !node_selector),
             unscheduled: tally.unscheduled(),
+            groups: None,
         }
     }
 }

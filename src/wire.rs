@@ -177,6 +177,8 @@ pub struct NodeMeta<'a> {
     #[serde(borrow, default)]
     pub name: Cow<'a, str>,
     #[serde(borrow, default)]
+    pub labels: std::collections::BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    #[serde(borrow, default)]
     pub resource_version: Option<Cow<'a, str>>,
 }
 

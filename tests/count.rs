@@ -528,3 +528,86 @@ fn csv_top_and_histogram_agree_with_the_json_and_the_truth() {
         doc["saturationHistogram"].as_array().unwrap().iter().map(|r| r["nodes"].as_u64().unwrap()).collect();
     assert_eq!(got, want, "{}", doc["saturationHistogram"]);
 }
+
+/// `--group-by node.kubernetes.io/instance-type`: the group rows partition
+/// the node rows (which stay complete) and agree with the ground truth;
+/// `-L` columns equal `kubectl get nodes -L`.
+#[test]
+fn group_by_and_label_columns_agree_with_the_truth_and_kubectl() {
+    let c = cluster();
+    let key = "node.kubernetes.io/instance-type";
+    let doc = json_of(&podcount(&c.kubeconfig, &seeded_args(&["-o", "json", "--group-by", key])));
+    assert_eq!(doc["groupBy"], key);
+    assert_matches_truth(&doc);
+    // The seeder's instance types, by allocatable.
+    let kind = |alloc: u64| match alloc {
+        30 => "small",
+        110 => "standard",
+        250 => "large",
+        _ => "",
+    };
+    let mut want: BTreeMap<String, (u64, u64, u64, u64)> = BTreeMap::new(); // nodes, pods, allocatable, >= 90 %
+    for n in truth()["nodes"].as_object().unwrap().values() {
+        let (p, a) = (n["pods"].as_u64().unwrap(), n["allocatable"].as_u64().unwrap());
+        let e = want.entry(kind(a).to_string()).or_default();
+        e.0 += 1;
+        e.1 += p;
+        e.2 += a;
+        e.3 += u64::from(a > 0 && 10 * p >= 9 * a);
+    }
+    let groups = doc["groups"].as_array().unwrap();
+    let got: BTreeMap<String, (u64, u64, u64, u64)> = groups
+        .iter()
+        .map(|g| {
+            let n = |k: &str| g[k].as_u64().unwrap();
+            (
+                g["name"].as_str().unwrap().to_string(),
+                (n("nodes"), n("pods"), n("allocatable"), n("atOrAboveThreshold")),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    // The 16 seeded nodes are small and standard ones.
+    assert!(want.contains_key("small") && want.contains_key("standard"), "{want:?}");
+    assert_eq!(groups.iter().map(|g| g["pods"].as_u64().unwrap()).sum::<u64>(), truth()["counted"].as_u64().unwrap());
+    for g in groups {
+        // The fullest node is in its group and is as full as the group says.
+        let name = g["fullestNode"].as_str().unwrap();
+        let node = &truth()["nodes"][name];
+        assert_eq!(kind(node["allocatable"].as_u64().unwrap()), g["name"]);
+    }
+    // The table shows the groups, under the alias's header.
+    let out = podcount(&c.kubeconfig, &seeded_args(&["--group-by", "instance-type"]));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.starts_with("INSTANCE-TYPE   NODES   PODS"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("small ")), "{text}");
+
+    let out =
+        podcount(&c.kubeconfig, &seeded_args(&["-L", "topology.kubernetes.io/zone,node.kubernetes.io/instance-type"]));
+    let (rows, _) = parse_table(&out.stdout);
+    let kubectl = std::process::Command::new("kubectl")
+        .args([
+            "get",
+            "nodes",
+            "-l",
+            SEEDED_NODES,
+            "--no-headers",
+            "-L",
+            "topology.kubernetes.io/zone,node.kubernetes.io/instance-type",
+        ])
+        .env("KUBECONFIG", &c.kubeconfig)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&kubectl.stdout).into_owned();
+    let mut checked = 0;
+    for line in listed.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (name, zone, itype) = (f[0], f[f.len() - 2], f[f.len() - 1]);
+        if !["small", "standard", "large"].contains(&itype) {
+            continue; // an empty instance type: kubectl prints nothing there
+        }
+        assert_eq!((rows[name]["ZONE"].as_str(), rows[name]["INSTANCE-TYPE"].as_str()), (zone, itype), "{name}");
+        checked += 1;
+    }
+    assert!(checked > 0, "{listed}");
+}
