@@ -78,6 +78,20 @@ fn round4<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error
 }
 
 impl NodeRow {
+    /// A ready, schedulable node's row with every pod running (for tests).
+    #[cfg(test)]
+    pub fn sample(name: &str, pods: u32, allocatable: u32) -> NodeRow {
+        let info = NodeInfo {
+            name: name.into(),
+            allocatable: Some(allocatable),
+            ready: true,
+            schedulable: true,
+            ..Default::default()
+        };
+        let counts = NodeCounts { pods, running: pods, ..Default::default() };
+        NodeRow::new(name.into(), counts, Some(&info))
+    }
+
     fn new(name: String, counts: NodeCounts, info: Option<&NodeInfo>) -> NodeRow {
         let allocatable = info.and_then(|i| i.allocatable).unwrap_or(0);
         let (ready, schedulable) = info.map_or((false, false), |i| (i.ready, i.schedulable));
@@ -138,19 +152,61 @@ pub enum SortBy {
     Saturation,
 }
 
+/// What `--sort-by` sorts on, for node rows and group rows alike.
+trait Sortable {
+    fn name(&self) -> &str;
+    fn pods(&self) -> u64;
+    fn free(&self) -> i64;
+    fn saturation(&self) -> Option<f64>;
+}
+
+impl Sortable for NodeRow {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn pods(&self) -> u64 {
+        u64::from(self.pods)
+    }
+    fn free(&self) -> i64 {
+        self.free
+    }
+    fn saturation(&self) -> Option<f64> {
+        self.saturation
+    }
+}
+
+impl Sortable for GroupRow {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn pods(&self) -> u64 {
+        self.pods
+    }
+    fn free(&self) -> i64 {
+        self.free
+    }
+    fn saturation(&self) -> Option<f64> {
+        self.saturation
+    }
+}
+
 /// Name ascending; pods and saturation fullest first; free least first.
-/// Ties break by name so output is stable.
-pub fn sort_rows(rows: &mut [NodeRow], by: SortBy) {
-    let sat = |r: &NodeRow| r.saturation.unwrap_or(f64::INFINITY);
+/// Ties break by name so output is stable. No allocatable sorts as fullest.
+fn sort_by<T: Sortable>(rows: &mut [T], by: SortBy) {
+    let sat = |r: &T| r.saturation().unwrap_or(f64::INFINITY);
     rows.sort_by(|a, b| {
         let primary = match by {
             SortBy::Name => std::cmp::Ordering::Equal,
-            SortBy::Pods => b.pods.cmp(&a.pods),
-            SortBy::Free => a.free.cmp(&b.free),
+            SortBy::Pods => b.pods().cmp(&a.pods()),
+            SortBy::Free => a.free().cmp(&b.free()),
             SortBy::Saturation => sat(b).total_cmp(&sat(a)),
         };
-        primary.then_with(|| a.name.cmp(&b.name))
+        primary.then_with(|| a.name().cmp(b.name()))
     });
+}
+
+pub fn sort_rows(rows: &mut [NodeRow], by: SortBy) {
+    sort_by(rows, by);
 }
 
 /// `--group-by`: a label key, or an alias for well-known ones.
@@ -288,16 +344,7 @@ pub fn histogram(rows: &[NodeRow]) -> Vec<SaturationRange> {
 
 /// Group rows in the order `--sort-by` asks for (as node rows are).
 pub fn sort_groups(rows: &mut [GroupRow], by: SortBy) {
-    let sat = |r: &GroupRow| r.saturation.unwrap_or(f64::INFINITY);
-    rows.sort_by(|a, b| {
-        let primary = match by {
-            SortBy::Name => std::cmp::Ordering::Equal,
-            SortBy::Pods => b.pods.cmp(&a.pods),
-            SortBy::Free => a.free.cmp(&b.free),
-            SortBy::Saturation => sat(b).total_cmp(&sat(a)),
-        };
-        primary.then_with(|| a.name.cmp(&b.name))
-    });
+    sort_by(rows, by);
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -83,23 +83,7 @@ mod tests {
     use super::*;
 
     fn row(name: &str, pods: u32, alloc: u32) -> NodeRow {
-        NodeRow {
-            name: name.into(),
-            pods,
-            allocatable: alloc,
-            free: i64::from(alloc) - i64::from(pods),
-            saturation: (alloc > 0).then(|| f64::from(pods) / f64::from(alloc)),
-            running: pods,
-            pending: 0,
-            unknown: 0,
-            terminating: 0,
-            daemon_set: 0,
-            ready: true,
-            schedulable: true,
-            missing: false,
-            status: "Ready".into(),
-            labels: Default::default(),
-        }
+        NodeRow::sample(name, pods, alloc)
     }
 
     #[test]

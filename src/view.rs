@@ -251,13 +251,7 @@ pub fn table_with(counted: &[Counted], opts: &TableOptions, label_columns: &[Str
     if counted.iter().any(|c| c.groups.is_some()) {
         return group_table(counted, opts);
     }
-    let mut t = Table::new();
-    t.load_style(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled);
-    if opts.color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
+    let mut t = new_table(opts);
     let mut header: Vec<&str> = Vec::new();
     if opts.context_column {
         header.push("CONTEXT");
@@ -294,11 +288,7 @@ pub fn table_with(counted: &[Counted], opts: &TableOptions, label_columns: &[Str
             t.add_row(row);
         }
     }
-    for col in t.column_iter_mut() {
-        col.set_padding((0, 3));
-        col.set_cell_alignment(CellAlignment::Left);
-        col.set_constraint(ColumnConstraint::ContentWidth);
-    }
+    kubectl_columns(&mut t);
     let mut out = String::new();
     if !counted.iter().all(|c| c.rows.is_empty()) || !opts.no_headers {
         for line in t.to_string().lines() {
@@ -317,9 +307,8 @@ pub fn table_with(counted: &[Counted], opts: &TableOptions, label_columns: &[Str
     out
 }
 
-/// `--group-by`: one row per label value (nodes, pods, allocatable, free,
-/// saturation, the fullest node), then the same footer as the node table.
-fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
+/// A borderless table, styled only when colour is on.
+fn new_table(opts: &TableOptions) -> Table {
     let mut t = Table::new();
     t.load_style(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled);
     if opts.color {
@@ -327,6 +316,22 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
     } else {
         t.force_no_tty();
     }
+    t
+}
+
+/// Left-aligned columns three spaces apart, as kubectl prints them.
+fn kubectl_columns(t: &mut Table) {
+    for col in t.column_iter_mut() {
+        col.set_padding((0, 3));
+        col.set_cell_alignment(CellAlignment::Left);
+        col.set_constraint(ColumnConstraint::ContentWidth);
+    }
+}
+
+/// `--group-by`: one row per label value (nodes, pods, allocatable, free,
+/// saturation, the fullest node), then the same footer as the node table.
+fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
+    let mut t = new_table(opts);
     let first = counted.iter().find_map(|c| c.groups.as_ref());
     let by = first.map_or_else(String::new, |g| label_header(&g.by));
     let at = first.map_or_else(String::new, |g| format!(">={}%", g.threshold_pct));
@@ -363,11 +368,7 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
             t.add_row(row);
         }
     }
-    for col in t.column_iter_mut() {
-        col.set_padding((0, 3));
-        col.set_cell_alignment(CellAlignment::Left);
-        col.set_constraint(ColumnConstraint::ContentWidth);
-    }
+    kubectl_columns(&mut t);
     let mut out = String::new();
     for line in t.to_string().lines() {
         out.push_str(line.trim_end());
@@ -512,21 +513,15 @@ mod tests {
 
     fn row(name: &str, pods: u32, alloc: u32, status: &str, missing: bool) -> NodeRow {
         NodeRow {
-            name: name.into(),
-            pods,
-            allocatable: alloc,
-            free: i64::from(alloc) - i64::from(pods),
-            saturation: (alloc > 0).then(|| f64::from(pods) / f64::from(alloc)),
             running: pods.saturating_sub(2),
             pending: pods.min(1),
-            unknown: 0,
             terminating: pods.min(2) - pods.min(1),
             daemon_set: pods.min(1),
             ready: status.starts_with("Ready"),
             schedulable: !status.contains("Disabled"),
             missing,
             status: status.into(),
-            labels: Default::default(),
+            ..NodeRow::sample(name, pods, alloc)
         }
     }
 
