@@ -25,6 +25,7 @@ use crate::event::Event;
 use crate::http::{self, Failure};
 use crate::informer::{self, InitialList, Meter, Source};
 use crate::list::{self, NOT_FINISHED, PodQuery, count_pods, list_nodes};
+use crate::metrics::proc_status_kib;
 use crate::pager::{Accept, ListRequest, PageMeta, PageSink, Pager, Whole, decode_error};
 use crate::proto::ListSplitter;
 use crate::store::{Mirror, PodStore};
@@ -59,15 +60,6 @@ pub struct Run {
     /// Pods per node (non-zero), for the agreement check.
     pub counts: BTreeMap<String, u64>,
     pub unscheduled: u64,
-}
-
-fn proc_status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn counts_of<K: Ord>(tally: &Tally<K>, name: impl Fn(&K) -> String) -> BTreeMap<String, u64> {

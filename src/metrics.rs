@@ -129,14 +129,19 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     out
 }
 
-/// This process's resident set size, from /proc (0 where there is none).
-pub fn rss_bytes() -> u64 {
+/// A `kB` field of /proc/self/status (`VmRSS:`, `VmHWM:`); 0 where there is none.
+pub fn proc_status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kib| kib * 1024)
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// This process's resident set size in bytes.
+pub fn rss_bytes() -> u64 {
+    proc_status_kib("VmRSS:") * 1024
 }
 
 #[cfg(test)]

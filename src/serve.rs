@@ -93,7 +93,8 @@ fn respond((status, content_type, body): Answer, head: bool) -> Response<Full<By
         .expect("static response parts")
 }
 
-fn text(status: StatusCode, body: impl Into<String>) -> Answer {
+/// A plain-text answer, one line.
+pub fn text(status: StatusCode, body: impl Into<String>) -> Answer {
     (status, "text/plain; charset=utf-8", body.into() + "\n")
 }
 

@@ -20,7 +20,7 @@ use crate::list::{Method, PodQuery};
 use crate::metrics;
 use crate::progress::Status;
 use crate::report::{NodeInfo, SortBy, rows, sort_rows};
-use crate::serve::{self, Answer, Query};
+use crate::serve::{self, Query};
 use crate::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid};
 use crate::tally::Tally;
 use crate::verdict::first_saturated;
@@ -467,7 +467,7 @@ fn answer(
 ) {
     use http::StatusCode;
     let not_ready: Vec<String> = clusters.iter().filter_map(Cluster::not_ready).collect();
-    let text = |status, body: String| -> Answer { (status, "text/plain; charset=utf-8", body + "\n") };
+    let text = serve::text;
     match q {
         Query::Ready(reply) => {
             let a = if not_ready.is_empty() {
