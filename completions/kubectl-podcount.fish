@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= top= group-by= L/label-columns= no-headers schedulable-only chunk-size= method= from= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -57,6 +57,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-f
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l no-headers -d 'Leave out the header line (table and wide)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l schedulable-only -d 'Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "count" -d 'Count pods per node once (paginated List) and compare with each node\'s pod limit'
@@ -98,6 +99,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l no-headers -d 'Leave out the header line (table and wide)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l schedulable-only -d 'Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
@@ -116,6 +118,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 pods\t''
 free\t''
 saturation\t''"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l group-by -d 'Group nodes by this node label (aliases: zone, instance-type, nodepool): the first table has one row per group and change lines are per group; jsonl change events carry a "group" field, and "group-change" events follow' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l interval -d 'Coalesce changes over this long (net change per node); 0 prints every event' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l for -d 'Stop after this long (e.g. 10m)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l until-saturated -d 'Exit 1 as soon as any node\'s saturation is above this percentage' -r

@@ -52,6 +52,7 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
 '--no-headers[Leave out the header line (table and wide)]' \
+'--schedulable-only[Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -104,6 +105,7 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
 '--no-headers[Leave out the header line (table and wide)]' \
+'--schedulable-only[Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
@@ -128,6 +130,7 @@ jsonl\:"One JSON object per line\: changes and state events"))' \
 '--output=[Output format]:OUTPUT:((table\:"The table once synced, then one line per changed node"
 jsonl\:"One JSON object per line\: changes and state events"))' \
 '--sort-by=[Row order of the first table]:SORT_BY:(name pods free saturation)' \
+'--group-by=[Group nodes by this node label (aliases\: zone, instance-type, nodepool)\: the first table has one row per group and change lines are per group; jsonl change events carry a "group" field, and "group-change" events follow]:LABEL:_default' \
 '--interval=[Coalesce changes over this long (net change per node); 0 prints every event]:DURATION:_default' \
 '--for=[Stop after this long (e.g. 10m)]:DURATION:_default' \
 '--until-saturated=[Exit 1 as soon as any node'\''s saturation is above this percentage]:PCT:_default' \

@@ -216,6 +216,7 @@ async fn list_full(t: &Target, chunk: u32) -> Result<Run> {
                     .owner_references
                     .as_ref()
                     .is_some_and(|o| o.iter().any(|r| r.controller == Some(true) && r.kind == "DaemonSet")),
+                host_network: p.spec.as_ref().and_then(|s| s.host_network) == Some(true),
             };
             tally.add(facts.contribution());
         }
@@ -356,6 +357,7 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: Initial
         chunk_size: chunk,
         initial,
         meter: meter.clone(),
+        keep_labels: Vec::new(),
     };
     let (tx, mut rx) = mpsc::channel(64);
     let task = tokio::spawn(informer::run::<informer::Pods>(src, tx));

@@ -18,6 +18,15 @@ fn clock() -> String {
     s[11..19].to_string()
 }
 
+/// What a change line is about.
+#[derive(Clone, Copy, Debug)]
+pub enum Changed<'a> {
+    /// A node, and with `--group-by` the group it is in.
+    Node { name: &'a str, group: Option<&'a str> },
+    /// A `--group-by` group: the label (as given) and its value.
+    Group { by: &'a str, name: &'a str },
+}
+
 pub struct Printer {
     pub jsonl: bool,
     /// Several contexts: say which one a line is about.
@@ -57,15 +66,28 @@ impl Printer {
         }
     }
 
-    /// One node's count went from `from` to `to`.
-    pub fn change(&mut self, context: &str, node: &str, from: u32, to: u32, allocatable: Option<u32>) {
+    /// One node's (or group's) pod count went from `from` to `to`.
+    pub fn change(&mut self, context: &str, what: Changed<'_>, from: u64, to: u64, allocatable: Option<u64>) {
         self.changes += 1;
-        let saturation = allocatable.filter(|a| *a > 0).map(|a| f64::from(to) / f64::from(a));
-        let delta = i64::from(to) - i64::from(from);
+        let saturation = allocatable.filter(|a| *a > 0).map(|a| to as f64 / a as f64);
+        let delta = to as i64 - from as i64;
         if self.jsonl {
-            let v = json!({"type": "change", "time": now_rfc3339(), "context": context, "node": node,
+            let mut v = json!({"type": "change", "time": now_rfc3339(), "context": context,
                 "from": from, "to": to, "delta": delta, "allocatable": allocatable,
                 "saturation": saturation.map(|s| (s * 10_000.0).round() / 10_000.0)});
+            match what {
+                Changed::Node { name, group } => {
+                    v["node"] = json!(name);
+                    if let Some(g) = group {
+                        v["group"] = json!(g);
+                    }
+                }
+                Changed::Group { by, name } => {
+                    v["type"] = json!("group-change");
+                    v["groupBy"] = json!(by);
+                    v["group"] = json!(name);
+                }
+            }
             self.out(&v.to_string());
         } else {
             let ctx = if self.several { format!("{context}  ") } else { String::new() };
@@ -74,7 +96,11 @@ impl Printer {
                 Some(s) if self.color && s >= 0.9 => format!("\x1b[31m{pct}\x1b[0m"),
                 _ => pct,
             };
-            self.out(&format!("{}  {ctx}{node}  {from} → {to}  ({delta:+})  {pct}", clock()));
+            let subject = match what {
+                Changed::Node { name, .. } => name.to_string(),
+                Changed::Group { by, name } => format!("{by}={name}"),
+            };
+            self.out(&format!("{}  {ctx}{subject}  {from} → {to}  ({delta:+})  {pct}", clock()));
         }
     }
 }

@@ -136,6 +136,11 @@ pub struct WatchArgs {
     /// Row order of the first table
     #[arg(long, value_enum, default_value = "name", help_heading = "Output")]
     pub sort_by: SortBy,
+    /// Group nodes by this node label (aliases: zone, instance-type, nodepool): the first
+    /// table has one row per group and change lines are per group; jsonl change events
+    /// carry a "group" field, and "group-change" events follow
+    #[arg(long, value_name = "LABEL", help_heading = "Output")]
+    pub group_by: Option<String>,
     /// Coalesce changes over this long (net change per node); 0 prints every event
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval, help_heading = "Output")]
     pub interval: Duration,
@@ -378,6 +383,10 @@ pub struct CountArgs {
     /// Leave out the header line (table and wide)
     #[arg(long, help_heading = "Output")]
     pub no_headers: bool,
+    /// Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the
+    /// not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)
+    #[arg(long, help_heading = "Filters")]
+    pub schedulable_only: bool,
     /// Pods per List page (nodes: at most 500); 0 lists everything in one request
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CHUNK, help_heading = "Listing")]
     pub chunk_size: u32,

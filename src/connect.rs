@@ -22,6 +22,9 @@ pub struct Target {
     /// Watches (HTTP/2 with keep-alive PINGs where the server offers it).
     pub watch_client: Client,
     pub at: Endpoint,
+    /// The context's namespace (`default` when it sets none): what to
+    /// suggest to a user who may not read pods cluster-wide.
+    pub namespace: String,
 }
 
 fn load_kubeconfig(path: Option<&Path>) -> Result<Option<Kubeconfig>> {
@@ -115,7 +118,7 @@ fn client(context: String, config: Config, mut at: Endpoint) -> Result<Target> {
             ))
         })
     })?;
-    Ok(Target { context, client, watch_client, at })
+    Ok(Target { context, client, watch_client, at, namespace: config.default_namespace })
 }
 
 /// The kubeconfig cluster and user entries a context resolves to.

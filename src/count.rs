@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use crate::cli::{CountArgs, MethodChoice, Output};
 use crate::connect::{Target, targets};
 use crate::error::{Error, Result, exit};
-use crate::list::{Method, PodQuery, Progress, count_pods, list_nodes};
+use crate::list::{Method, PodQuery, Progress, count_pods, list_nodes, suggest_namespace};
 use crate::progress::Status;
 use crate::report::{GroupKey, groups, rows, sort_groups, sort_rows};
 use crate::verdict::Thresholds;
@@ -57,8 +57,22 @@ async fn count_one(target: Target, args: CountArgs, method: Method, status: Stat
     // Both run to the end; a pods error is reported first, since a user who
     // cannot list pods learns the most from that one.
     let (nodes, pods) = tokio::join!(nodes, pods);
-    let (pods, nodes) = (pods?, nodes?);
-    let mut rows = rows(&pods.tally, &nodes, f.node_selector.is_none());
+    let pods = pods.map_err(|e| suggest_namespace(e, query.namespace.as_deref(), &target))?;
+    let nodes = match nodes {
+        Ok(nodes) => Some(nodes),
+        Err(e) if e.is_forbidden() => {
+            if let Some(why) = needs_nodes(&args) {
+                return Err(Error::usage(format!("{why}, and {e}")));
+            }
+            status.warn(&format!(
+                "context {}: {e}; counting pods per node without allocatable, free or saturation (nodes with no pods are not shown)",
+                target.context
+            ));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let mut rows = rows(&pods.tally, nodes.as_deref(), f.node_selector.is_none());
     sort_rows(&mut rows, args.sort());
     for r in rows.iter().filter(|r| r.missing) {
         status.warn(&format!(
@@ -74,7 +88,21 @@ async fn count_one(target: Target, args: CountArgs, method: Method, status: Stat
         rows,
         unscheduled: pods.tally.unscheduled(),
         groups: None,
+        left_out: None,
     })
+}
+
+/// What cannot be done without the node list, if the flags ask for it.
+fn needs_nodes(args: &CountArgs) -> Option<String> {
+    let thresholds = Thresholds { max_saturation: args.max_saturation, min_free: args.min_free };
+    let flag = thresholds.needs_allocatable().or(if args.schedulable_only {
+        Some("--schedulable-only")
+    } else if args.filter.node_selector.is_some() {
+        Some("--node-selector")
+    } else {
+        None
+    })?;
+    Some(format!("{flag} needs the node list"))
 }
 
 /// Runs `count` and returns the exit code.
@@ -188,6 +216,11 @@ fn print(args: &CountArgs, mut counted: Vec<Counted>, several: bool, mut code: i
     let threshold_pct = thresholds.max_saturation.map_or(90.0, |p| p.0);
     let key = args.group_by.as_deref().map(GroupKey::parse);
     for c in &mut counted {
+        if args.schedulable_only {
+            let before = c.rows.len();
+            c.rows.retain(|r| !r.closed());
+            c.left_out = Some((before - c.rows.len()) as u64);
+        }
         sort_rows(&mut c.rows, args.sort());
         c.groups = key.as_ref().map(|k| {
             let mut rows = groups(&c.rows, k, threshold_pct / 100.0);

@@ -15,8 +15,11 @@ pub mod exit {
 pub enum Kind {
     /// Bad flag value, unreadable kubeconfig, unknown context: exit 2.
     Usage,
-    /// Unreachable, timeout, forbidden, server error: exit 3.
+    /// Unreachable, timeout, server error: exit 3.
     Cluster,
+    /// RBAC refused a verb on a resource: exit 3 (some callers carry on
+    /// without that resource).
+    Forbidden,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,10 +37,18 @@ impl Error {
         Error { kind: Kind::Cluster, message: message.into() }
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Error {
+        Error { kind: Kind::Forbidden, message: message.into() }
+    }
+
+    pub fn is_forbidden(&self) -> bool {
+        self.kind == Kind::Forbidden
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self.kind {
             Kind::Usage => exit::USAGE,
-            Kind::Cluster => exit::CLUSTER,
+            Kind::Cluster | Kind::Forbidden => exit::CLUSTER,
         }
     }
 

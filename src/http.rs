@@ -353,7 +353,7 @@ pub fn api_error(t: &Endpoint, status: StatusCode, st: &ApiStatus, action: Actio
     match status {
         StatusCode::FORBIDDEN => {
             let who = user_of(&st.message).map_or_else(|| "the current user".to_string(), |u| format!("user {u:?}"));
-            Error::cluster(format!(
+            Error::forbidden(format!(
                 "forbidden: {who} cannot {verb} {resource} {scope} (needs: {verb} {resource}; see README \"RBAC\")"
             ))
         }

@@ -73,8 +73,9 @@ pub trait Kind: Send + Sync + 'static {
     const RESOURCE: &'static str;
     /// Read as protobuf when `--wire` says so (pods); else always JSON.
     const PROTOBUF: bool;
-    /// Decodes a watched or listed object: the item, its key and resourceVersion.
-    fn object(item: Item<'_>) -> Decoded<Self>;
+    /// Decodes a watched or listed object: the item, its key and
+    /// resourceVersion. Of a node's labels only `keep_labels` are kept.
+    fn object(item: Item<'_>, keep_labels: &[String]) -> Decoded<Self>;
 }
 
 /// A decoded object (item, key, resourceVersion), or why it is not one.
@@ -88,7 +89,7 @@ impl Kind for Pods {
     type Key = Uid;
     const RESOURCE: &'static str = "pods";
     const PROTOBUF: bool = true;
-    fn object(item: Item<'_>) -> Decoded<Self> {
+    fn object(item: Item<'_>, _: &[String]) -> Decoded<Self> {
         let p = LeanPod::decode(item)?;
         let r = PodRecord::new(p.uid(), p.facts());
         let uid = r.uid;
@@ -101,10 +102,10 @@ impl Kind for Nodes {
     type Key = String;
     const RESOURCE: &'static str = "nodes";
     const PROTOBUF: bool = false;
-    fn object(item: Item<'_>) -> Decoded<Self> {
+    fn object(item: Item<'_>, keep_labels: &[String]) -> Decoded<Self> {
         let Item::Json(raw) = item else { return Err("nodes are read as JSON only".into()) };
         let n: SlimNode = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
-        let info = NodeInfo::from_wire(&n, &[]);
+        let info = NodeInfo::from_wire(&n, keep_labels);
         let name = info.name.clone();
         Ok((info, name, n.metadata.resource_version.map(|s| s.into_owned())))
     }
@@ -184,6 +185,8 @@ pub struct Source {
     pub chunk_size: u32,
     pub initial: InitialList,
     pub meter: Meter,
+    /// Node labels to keep (`watch --group-by`); nothing else is kept.
+    pub keep_labels: Vec<String>,
 }
 
 /// Where the informer is.
@@ -266,7 +269,8 @@ impl<K: Kind> Machine<K> {
                 Next::Go(State::Listing { pager: Box::new(Pager::new(self.list_request())) })
             }
             State::Listing { mut pager } => {
-                let mut page = PageItems::<K> { items: Vec::new(), meter: &self.src.meter };
+                let mut page =
+                    PageItems::<K> { items: Vec::new(), meter: &self.src.meter, keep: &self.src.keep_labels };
                 let more = pager.next(&self.src.target, &mut Items::new(&mut page, K::RESOURCE)).await;
                 match more {
                     Ok(more) => {
@@ -421,7 +425,7 @@ impl<K: Kind> Machine<K> {
             Ok(r) => r,
             // WatchList refused (422 on servers without it, 400 on some):
             // anything but a missing permission means "list instead".
-            Err(Failure::Fatal(e)) if from.is_none() && !e.message.starts_with("forbidden") => {
+            Err(Failure::Fatal(e)) if from.is_none() && !e.is_forbidden() => {
                 return Ended::Refused(e.message);
             }
             Err(Failure::Gone(m)) => return Ended::Gone(m),
@@ -524,7 +528,7 @@ impl<K: Kind> Machine<K> {
     async fn event(&mut self, ev: RawEvent<'_>, rv: &mut String, initial: &mut Option<Vec<K::Item>>) -> Option<Ended> {
         let event = match ev.kind {
             "ADDED" | "MODIFIED" | "DELETED" => {
-                let (item, key, obj_rv) = match K::object(ev.object) {
+                let (item, key, obj_rv) = match K::object(ev.object, &self.src.keep_labels) {
                     Ok(x) => x,
                     Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e)))),
                 };
@@ -589,6 +593,7 @@ impl<K: Kind> Machine<K> {
 struct PageItems<'m, K: Kind> {
     items: Vec<K::Item>,
     meter: &'m Meter,
+    keep: &'m [String],
 }
 
 impl<K: Kind> ItemSink for PageItems<'_, K> {
@@ -597,7 +602,7 @@ impl<K: Kind> ItemSink for PageItems<'_, K> {
     }
 
     fn item(&mut self, item: Item<'_>) -> Result<()> {
-        let (item, _, _) = K::object(item).map_err(|e| decode_error(K::RESOURCE, e))?;
+        let (item, _, _) = K::object(item, self.keep).map_err(|e| decode_error(K::RESOURCE, e))?;
         self.items.push(item);
         Ok(())
     }
@@ -660,6 +665,7 @@ mod tests {
             client: http::client(&config, t, Protocol::Http1).unwrap(),
             watch_client: http::client(&config, t, Protocol::Http2).unwrap(),
             at: Endpoint { server: url.into(), ..Default::default() },
+            namespace: "default".into(),
         };
         Source {
             target,
@@ -670,6 +676,7 @@ mod tests {
             chunk_size: 500,
             initial: InitialList::Paged,
             meter: Meter::default(),
+            keep_labels: Vec::new(),
         }
     }
 

@@ -212,12 +212,28 @@ async fn count_table<P: FnMut(Progress)>(t: &Target, pager: &mut Pager, fold: &m
         for row in &page.rows {
             // The phase filter ran on the server: every row is a counted pod.
             let node = table_node(row, column);
-            fold.add(PodFacts { node: node.as_deref(), phase: Phase::Running, terminating: false, daemon_set: false });
+            let node = node.as_deref();
+            fold.add(PodFacts {
+                node,
+                phase: Phase::Running,
+                terminating: false,
+                daemon_set: false,
+                host_network: false,
+            });
         }
         fold.end_page(body.len() as u64);
         Ok(PageMeta::from(page.metadata))
     });
     walk(t, pager, &mut whole).await
+}
+
+/// A user refused pods at cluster scope may still read them in a namespace
+/// of theirs: say which flag to try.
+pub fn suggest_namespace(e: Error, namespace: Option<&str>, t: &Target) -> Error {
+    if !e.is_forbidden() || namespace.is_some() {
+        return e;
+    }
+    Error::forbidden(format!("{e}; to count one namespace, pass -n {} (the context's namespace)", t.namespace))
 }
 
 /// Node pages are read whole and a Node is kilobytes: at most this many a page.

@@ -83,8 +83,8 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
         for r in c.rows {
             let l = NodeLabels { context: c.context.to_string(), node: r.name.clone() };
             node_pods.get_or_create(&l).set(i64::from(r.pods));
-            if !r.missing {
-                node_alloc.get_or_create(&l).set(i64::from(r.allocatable));
+            if let Some(a) = r.allocatable {
+                node_alloc.get_or_create(&l).set(i64::from(a));
             }
             if let Some(s) = r.saturation {
                 node_sat.get_or_create(&l).set(s);

@@ -65,6 +65,8 @@ pub struct OwnerReference {
 pub struct PodSpec {
     #[prost(string, optional, tag = "10")]
     pub node_name: Option<String>,
+    #[prost(bool, optional, tag = "11")]
+    pub host_network: Option<bool>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -91,6 +93,7 @@ impl Pod {
             daemon_set: meta.is_some_and(|m| {
                 m.owner_references.iter().any(|o| o.controller == Some(true) && o.kind.as_deref() == Some("DaemonSet"))
             }),
+            host_network: self.spec.as_ref().and_then(|s| s.host_network) == Some(true),
         }
     }
 }
@@ -394,7 +397,7 @@ pub mod tests {
                     controller: Some(true),
                 }],
             }),
-            spec: Some(PodSpec { node_name: Some(node.into()) }),
+            spec: Some(PodSpec { node_name: Some(node.into()), host_network: ds.then_some(true) }),
             status: Some(PodStatus { phase: Some(phase.into()) }),
         }
     }
@@ -449,12 +452,18 @@ pub mod tests {
         let f = pod("u", "n-1", "Running", true, true);
         assert_eq!(
             f.facts(),
-            PodFacts { node: Some("n-1"), phase: Phase::Running, terminating: true, daemon_set: true }
+            PodFacts {
+                node: Some("n-1"),
+                phase: Phase::Running,
+                terminating: true,
+                daemon_set: true,
+                host_network: true
+            }
         );
         let empty = Pod::decode(&[][..]).unwrap();
         assert_eq!(
             empty.facts(),
-            PodFacts { node: None, phase: Phase::Pending, terminating: false, daemon_set: false }
+            PodFacts { node: None, phase: Phase::Pending, terminating: false, daemon_set: false, host_network: false }
         );
         let f = pod("u", "", "Succeeded", false, false);
         assert_eq!(f.facts().node, None);
@@ -487,8 +496,8 @@ pub mod tests {
         assert_eq!((seen, f.pending()), (3, 0));
     }
 
-    /// uid, node, phase, terminating, owner references (kind, controller).
-    type ArbPod = (String, Option<String>, Option<String>, bool, Vec<(String, bool)>);
+    /// uid, node, phase, terminating, owner references (kind, controller), hostNetwork.
+    type ArbPod = (String, Option<String>, Option<String>, bool, Vec<(String, bool)>, Option<bool>);
 
     fn arb_pod() -> impl Strategy<Value = ArbPod> {
         (
@@ -508,13 +517,14 @@ pub mod tests {
                 (prop_oneof![Just("DaemonSet".to_string()), "[A-Za-z]{1,10}"], any::<bool>()),
                 0..3,
             ),
+            proptest::option::of(any::<bool>()),
         )
     }
 
     proptest! {
         /// The protobuf decoder and the JSON decoder agree on the same pod.
         #[test]
-        fn protobuf_and_json_give_the_same_facts((uid, node, phase, terminating, owners) in arb_pod()) {
+        fn protobuf_and_json_give_the_same_facts((uid, node, phase, terminating, owners, host_network) in arb_pod()) {
             let p = Pod {
                 metadata: Some(ObjectMeta {
                     uid: Some(uid.clone()),
@@ -522,7 +532,7 @@ pub mod tests {
                     deletion_timestamp: terminating.then_some(Time { seconds: Some(1), nanos: None }),
                     owner_references: owners.iter().map(|(k, c)| OwnerReference { kind: Some(k.clone()), controller: Some(*c) }).collect(),
                 }),
-                spec: Some(PodSpec { node_name: node.clone() }),
+                spec: Some(PodSpec { node_name: node.clone(), host_network }),
                 status: Some(PodStatus { phase: phase.clone() }),
             };
             let json = serde_json::json!({
@@ -532,7 +542,7 @@ pub mod tests {
                     "deletionTimestamp": if terminating { serde_json::json!("2026-01-01T00:00:00Z") } else { serde_json::Value::Null },
                     "ownerReferences": owners.iter().map(|(k, c)| serde_json::json!({"kind": k, "controller": c})).collect::<Vec<_>>(),
                 },
-                "spec": {"nodeName": node},
+                "spec": {"nodeName": node, "hostNetwork": host_network},
                 "status": {"phase": phase},
             });
             let mut json = json;

@@ -98,26 +98,33 @@ impl Nodes {
 }
 
 /// Bits of a slot that hold the interned node.
-const NODE_BITS: u32 = 27;
+const NODE_BITS: u32 = 26;
 /// No node: the slot of an unscheduled pod. (An interner never gets this
-/// far: 134 million node names.)
+/// far: 67 million node names.)
 const NO_NODE: u32 = (1 << NODE_BITS) - 1;
 
-/// One pod as counting sees it, in 4 bytes: the interned node (27 bits),
-/// the phase (3), terminating (1), daemon set (1).
+/// One pod as counting sees it, in 4 bytes: the interned node (26 bits),
+/// the phase (3), terminating (1), daemon set (1), host network (1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot(u32);
 
 impl Slot {
-    fn new(node: u32, phase: Phase, terminating: bool, daemon_set: bool) -> Slot {
-        let phase = match phase {
+    /// `f`'s node is already interned as `node`.
+    fn new<N>(node: u32, f: &PodFacts<N>) -> Slot {
+        let phase = match f.phase {
             Phase::Pending => 0,
             Phase::Running => 1,
             Phase::Succeeded => 2,
             Phase::Failed => 3,
             Phase::Unknown => 4,
         };
-        Slot(node.min(NO_NODE) | phase << NODE_BITS | u32::from(terminating) << 30 | u32::from(daemon_set) << 31)
+        Slot(
+            node.min(NO_NODE)
+                | phase << NODE_BITS
+                | u32::from(f.terminating) << 29
+                | u32::from(f.daemon_set) << 30
+                | u32::from(f.host_network) << 31,
+        )
     }
 
     fn node(self) -> u32 {
@@ -138,8 +145,9 @@ impl Slot {
         PodFacts {
             node: (self.node() != NO_NODE).then_some(self.node()),
             phase: self.phase(),
-            terminating: self.0 >> 30 & 1 == 1,
-            daemon_set: self.0 >> 31 == 1,
+            terminating: self.0 >> 29 & 1 == 1,
+            daemon_set: self.0 >> 30 & 1 == 1,
+            host_network: self.0 >> 31 == 1,
         }
         .contribution()
     }
@@ -205,6 +213,7 @@ pub struct PodRecord {
     pub phase: Phase,
     pub terminating: bool,
     pub daemon_set: bool,
+    pub host_network: bool,
 }
 
 impl PodRecord {
@@ -215,6 +224,7 @@ impl PodRecord {
             phase: f.phase,
             terminating: f.terminating,
             daemon_set: f.daemon_set,
+            host_network: f.host_network,
         }
     }
 
@@ -224,6 +234,7 @@ impl PodRecord {
             phase: self.phase,
             terminating: self.terminating,
             daemon_set: self.daemon_set,
+            host_network: self.host_network,
         }
     }
 }
@@ -285,7 +296,7 @@ impl PodStore {
     /// Returns the nodes whose counts this touched.
     pub fn apply(&mut self, uid: Uid, facts: PodFacts<&str>) -> [Option<u32>; 2] {
         let node = facts.node.map_or(NO_NODE, |n| self.names.intern(n));
-        let slot = Slot::new(node, facts.phase, facts.terminating, facts.daemon_set);
+        let slot = Slot::new(node, &facts);
         let old = self.pods.insert(uid, slot);
         if old == Some(slot) {
             return [None, None];
@@ -395,10 +406,16 @@ mod tests {
         let phases = [Phase::Pending, Phase::Running, Phase::Succeeded, Phase::Failed, Phase::Unknown];
         for node in [0, 1, 77, NO_NODE - 1, NO_NODE] {
             for phase in phases {
-                for (t, d) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let s = Slot::new(node, phase, t, d);
-                    let want =
-                        PodFacts { node: (node != NO_NODE).then_some(node), phase, terminating: t, daemon_set: d };
+                for flags in 0..8 {
+                    let (t, d, h) = (flags & 1 == 1, flags & 2 == 2, flags & 4 == 4);
+                    let want = PodFacts {
+                        node: (node != NO_NODE).then_some(node),
+                        phase,
+                        terminating: t,
+                        daemon_set: d,
+                        host_network: h,
+                    };
+                    let s = Slot::new(node, &want);
                     assert_eq!((s.node(), s.contribution()), (node, want.contribution()));
                 }
             }
@@ -446,7 +463,7 @@ mod tests {
                 let touched: Vec<u32> = match op {
                     Op::Apply(u, n, p, t, d) => {
                         let node = n.map(|n| format!("n{n}"));
-                        let facts = PodFacts { node: node.as_deref(), phase: p, terminating: t, daemon_set: d };
+                        let facts = PodFacts { node: node.as_deref(), phase: p, terminating: t, daemon_set: d, host_network: d && p == Phase::Running };
                         live.insert(u, (node.clone(), p, t, d));
                         store.apply([0, 0, 0, u32::from(u)], facts).into_iter().flatten().collect()
                     }
@@ -464,7 +481,8 @@ mod tests {
             }
             let mut want: Tally<String> = Tally::new();
             for (node, p, t, d) in live.values() {
-                want.add(PodFacts { node: node.as_deref(), phase: *p, terminating: *t, daemon_set: *d }.contribution());
+                let host_network = *d && *p == Phase::Running;
+                want.add(PodFacts { node: node.as_deref(), phase: *p, terminating: *t, daemon_set: *d, host_network }.contribution());
             }
             let got: BTreeMap<String, NodeCounts> =
                 store.tally().nodes().map(|(k, v)| (store.names().name(*k).to_string(), *v)).collect();
@@ -479,7 +497,7 @@ mod tests {
         let node = n.map(|n| format!("n{n}"));
         PodRecord::new(
             &format!("00000000-0000-0000-0000-0000000000{u:02x}"),
-            PodFacts { node: node.as_deref(), phase: p, terminating: false, daemon_set: false },
+            PodFacts { node: node.as_deref(), phase: p, terminating: false, daemon_set: false, host_network: false },
         )
     }
 

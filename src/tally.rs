@@ -56,6 +56,8 @@ pub struct PodFacts<N> {
     pub phase: Phase,
     pub terminating: bool,
     pub daemon_set: bool,
+    /// `spec.hostNetwork`: counts toward max-pods but takes no pod IP.
+    pub host_network: bool,
 }
 
 /// What one pod adds to a tally.
@@ -66,7 +68,7 @@ pub enum Contribution<N> {
     /// No node yet, phase not terminal.
     Unscheduled,
     /// Counted against `node`.
-    Node { node: N, bucket: Bucket, daemon_set: bool },
+    Node { node: N, bucket: Bucket, daemon_set: bool, host_network: bool },
 }
 
 impl<N> PodFacts<N> {
@@ -87,7 +89,7 @@ impl<N> PodFacts<N> {
                 _ => Bucket::Unknown,
             }
         };
-        Contribution::Node { node, bucket, daemon_set: self.daemon_set }
+        Contribution::Node { node, bucket, daemon_set: self.daemon_set, host_network: self.host_network }
     }
 }
 
@@ -97,15 +99,15 @@ impl<N> Contribution<N> {
         match self {
             Contribution::Nothing => Contribution::Nothing,
             Contribution::Unscheduled => Contribution::Unscheduled,
-            Contribution::Node { node, bucket, daemon_set } => {
-                Contribution::Node { node, bucket: *bucket, daemon_set: *daemon_set }
+            Contribution::Node { node, bucket, daemon_set, host_network } => {
+                Contribution::Node { node, bucket: *bucket, daemon_set: *daemon_set, host_network: *host_network }
             }
         }
     }
 }
 
-/// Counts on one node. `pods` is the sum of the four buckets; `daemon_set` is
-/// an "of which".
+/// Counts on one node. `pods` is the sum of the four buckets; `daemon_set`
+/// and `host_network` are "of which"s.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeCounts {
@@ -115,6 +117,7 @@ pub struct NodeCounts {
     pub unknown: u32,
     pub terminating: u32,
     pub daemon_set: u32,
+    pub host_network: u32,
 }
 
 impl NodeCounts {
@@ -127,15 +130,16 @@ impl NodeCounts {
         }
     }
 
-    fn add(&mut self, bucket: Bucket, daemon_set: bool) {
+    fn add(&mut self, bucket: Bucket, daemon_set: bool, host_network: bool) {
         self.pods += 1;
         *self.bucket_mut(bucket) += 1;
         self.daemon_set += u32::from(daemon_set);
+        self.host_network += u32::from(host_network);
     }
 
     /// Removing what was never added is a caller bug; counts still never go
     /// below zero.
-    fn remove(&mut self, bucket: Bucket, daemon_set: bool) {
+    fn remove(&mut self, bucket: Bucket, daemon_set: bool, host_network: bool) {
         debug_assert!(self.pods > 0 && *self.bucket_mut(bucket) > 0, "removing an uncounted pod");
         self.pods = self.pods.saturating_sub(1);
         let b = self.bucket_mut(bucket);
@@ -143,6 +147,10 @@ impl NodeCounts {
         if daemon_set {
             debug_assert!(self.daemon_set > 0, "removing an uncounted DaemonSet pod");
             self.daemon_set = self.daemon_set.saturating_sub(1);
+        }
+        if host_network {
+            debug_assert!(self.host_network > 0, "removing an uncounted hostNetwork pod");
+            self.host_network = self.host_network.saturating_sub(1);
         }
     }
 }
@@ -174,11 +182,11 @@ impl<K: Ord> Tally<K> {
         match c {
             Contribution::Nothing => {}
             Contribution::Unscheduled => self.unscheduled += 1,
-            Contribution::Node { node, bucket, daemon_set } => match self.nodes.get_mut(node) {
-                Some(counts) => counts.add(bucket, daemon_set),
+            Contribution::Node { node, bucket, daemon_set, host_network } => match self.nodes.get_mut(node) {
+                Some(counts) => counts.add(bucket, daemon_set, host_network),
                 None => {
                     let mut counts = NodeCounts::default();
-                    counts.add(bucket, daemon_set);
+                    counts.add(bucket, daemon_set, host_network);
                     self.nodes.insert(node.to_owned(), counts);
                 }
             },
@@ -196,9 +204,9 @@ impl<K: Ord> Tally<K> {
                 debug_assert!(self.unscheduled > 0, "removing an uncounted unscheduled pod");
                 self.unscheduled = self.unscheduled.saturating_sub(1)
             }
-            Contribution::Node { node, bucket, daemon_set } => {
+            Contribution::Node { node, bucket, daemon_set, host_network } => {
                 if let Some(counts) = self.nodes.get_mut(node) {
-                    counts.remove(bucket, daemon_set);
+                    counts.remove(bucket, daemon_set, host_network);
                     if counts.pods == 0 {
                         self.nodes.remove(node);
                     }
@@ -233,6 +241,7 @@ impl<K: Ord> Tally<K> {
             mine.unknown += c.unknown;
             mine.terminating += c.terminating;
             mine.daemon_set += c.daemon_set;
+            mine.host_network += c.host_network;
         }
         self.unscheduled += other.unscheduled;
     }
@@ -253,7 +262,8 @@ mod tests {
     use proptest::prelude::*;
 
     fn facts(node: Option<&str>, phase: Phase, terminating: bool, daemon_set: bool) -> PodFacts<&str> {
-        PodFacts { node, phase, terminating, daemon_set }
+        // DaemonSet pods on the host network, as node agents often are.
+        PodFacts { node, phase, terminating, daemon_set, host_network: daemon_set && !terminating }
     }
 
     #[test]
@@ -265,7 +275,7 @@ mod tests {
         assert_eq!(facts(None, Phase::Succeeded, false, false).contribution(), Nothing);
         assert_eq!(facts(None, Phase::Pending, false, false).contribution(), Unscheduled);
         assert_eq!(facts(None, Phase::Running, false, false).contribution(), Unscheduled);
-        let on = |bucket, daemon_set| Node { node: "n1", bucket, daemon_set };
+        let on = |bucket, daemon_set| Node { node: "n1", bucket, daemon_set, host_network: daemon_set };
         assert_eq!(facts(n, Phase::Pending, false, false).contribution(), on(Bucket::Pending, false));
         assert_eq!(facts(n, Phase::Running, false, true).contribution(), on(Bucket::Running, true));
         assert_eq!(facts(n, Phase::Unknown, false, false).contribution(), on(Bucket::Unknown, false));
@@ -309,6 +319,7 @@ mod tests {
             let c = nodes.entry(node.clone()).or_default();
             c.pods += 1;
             c.daemon_set += *ds as u32;
+            c.host_network += (*ds && !*terminating) as u32;
             match (terminating, phase) {
                 (true, _) => c.terminating += 1,
                 (false, Phase::Running) => c.running += 1,
@@ -343,7 +354,7 @@ mod tests {
             prop_assert_eq!(t.unscheduled(), unscheduled);
             for (_, c) in t.nodes() {
                 prop_assert_eq!(c.pods, c.running + c.pending + c.unknown + c.terminating);
-                prop_assert!(c.daemon_set <= c.pods);
+                prop_assert!(c.daemon_set <= c.pods && c.host_network <= c.pods);
             }
         }
 

@@ -45,32 +45,44 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
+    /// The flag that needs each node's allocatable pods, if one is set.
+    pub fn needs_allocatable(&self) -> Option<&'static str> {
+        if self.max_saturation.is_some() {
+            Some("--max-saturation")
+        } else if self.min_free.is_some() {
+            Some("--min-free")
+        } else {
+            None
+        }
+    }
+
     /// One line per breach, naming the node and the limit it crossed.
     /// A node with no known allocatable (missing, or reporting none) cannot be
     /// judged against either limit and is skipped.
     pub fn breaches(&self, context: Option<&str>, rows: &[NodeRow]) -> Vec<String> {
         let prefix = context.map(|c| format!("context {c}: ")).unwrap_or_default();
         let mut out = Vec::new();
-        for r in rows.iter().filter(|r| r.allocatable > 0) {
+        for r in rows {
+            let Some(alloc) = r.allocatable.filter(|&a| a > 0) else { continue };
+            let free = i64::from(alloc) - i64::from(r.pods);
             if let Some(Percent(max)) = self.max_saturation {
                 // Integer comparison: pods/allocatable > max/100.
-                if f64::from(r.pods) * 100.0 > max * f64::from(r.allocatable) {
+                if f64::from(r.pods) * 100.0 > max * f64::from(alloc) {
                     out.push(format!(
-                        "{prefix}node {} is {:.1}% saturated ({}/{} pods), above --max-saturation {}%",
+                        "{prefix}node {} is {:.1}% saturated ({}/{alloc} pods), above --max-saturation {}%",
                         r.name,
-                        100.0 * f64::from(r.pods) / f64::from(r.allocatable),
+                        100.0 * f64::from(r.pods) / f64::from(alloc),
                         r.pods,
-                        r.allocatable,
                         max
                     ));
                 }
             }
             if let Some(min) = self.min_free
-                && r.free < min
+                && free < min
             {
                 out.push(format!(
-                    "{prefix}node {} has {} free pod slots ({}/{} pods), below --min-free {}",
-                    r.name, r.free, r.pods, r.allocatable, min
+                    "{prefix}node {} has {free} free pod slots ({}/{alloc} pods), below --min-free {min}",
+                    r.name, r.pods
                 ));
             }
         }

@@ -55,6 +55,8 @@ pub struct Counted {
     pub unscheduled: u64,
     /// `--group-by`: what by, and the rows grouped.
     pub groups: Option<Grouped>,
+    /// `--schedulable-only`: how many cordoned or tainted nodes were left out.
+    pub left_out: Option<u64>,
 }
 
 /// Node rows grouped by a label (`--group-by`).
@@ -80,6 +82,8 @@ struct PodCountDoc<'a> {
     group_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     groups: Option<&'a [GroupRow]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unschedulable_nodes_left_out: Option<u64>,
     unscheduled: u64,
     totals: Totals,
     saturation_histogram: Vec<SaturationRange>,
@@ -104,6 +108,7 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         nodes: &c.rows,
         group_by: c.groups.as_ref().map(|g| g.by.as_str()),
         groups: c.groups.as_ref().map(|g| g.rows.as_slice()),
+        unschedulable_nodes_left_out: c.left_out,
         unscheduled: c.unscheduled,
         totals: totals(&c.rows),
         saturation_histogram: histogram(&c.rows),
@@ -142,6 +147,7 @@ pub fn parse_document(json: &[u8]) -> Result<Vec<Counted>, String> {
         rows: d.nodes,
         unscheduled: d.unscheduled,
         groups: None,
+        left_out: None,
     };
     match doc.kind.as_str() {
         "PodCount" => Ok(vec![one(doc)]),
@@ -214,6 +220,11 @@ pub fn label_header(key: &str) -> String {
     key.rsplit('/').next().unwrap_or(key).to_uppercase()
 }
 
+/// A number, or `-` when unknown.
+fn or_dash<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
 /// `41%`: rounded down, so 100% means full.
 pub fn percent(s: Option<f64>) -> String {
     s.map_or_else(|| "-".to_string(), |s| format!("{}%", (s * 100.0 + 1e-9).floor() as i64))
@@ -258,7 +269,7 @@ pub fn table_with(counted: &[Counted], opts: &TableOptions, label_columns: &[Str
     }
     header.extend(["NODE", "PODS", "ALLOCATABLE", "FREE", "SATURATION"]);
     if opts.wide {
-        header.extend(["RUNNING", "PENDING", "UNKNOWN", "TERMINATING", "DAEMONSET", "STATUS"]);
+        header.extend(["RUNNING", "PENDING", "UNKNOWN", "TERMINATING", "DAEMONSET", "HOSTNETWORK", "STATUS", "TAINTS"]);
     }
     let label_headers: Vec<String> = label_columns.iter().map(|k| label_header(k)).collect();
     header.extend(label_headers.iter().map(String::as_str));
@@ -271,16 +282,21 @@ pub fn table_with(counted: &[Counted], opts: &TableOptions, label_columns: &[Str
             if opts.context_column {
                 row.push(Cell::new(&c.context));
             }
-            let known = !r.missing && r.allocatable > 0;
             row.push(Cell::new(&r.name));
             row.push(Cell::new(r.pods));
-            row.push(Cell::new(if known { r.allocatable.to_string() } else { "-".into() }));
-            row.push(Cell::new(if known { r.free.to_string() } else { "-".into() }));
+            row.push(Cell::new(or_dash(r.allocatable)));
+            row.push(Cell::new(or_dash(r.free)));
             row.push(saturation_cell(r, opts));
             if opts.wide {
-                row.extend([r.running, r.pending, r.unknown, r.terminating, r.daemon_set].map(Cell::new));
+                let of = [r.running, r.pending, r.unknown, r.terminating, r.daemon_set, r.host_network];
+                row.extend(of.map(Cell::new));
                 let status = Cell::new(&r.status);
                 row.push(if opts.color && r.status != "Ready" { status.fg(Color::Yellow) } else { status });
+                row.push(Cell::new(match &r.taints {
+                    None => "-".to_string(),
+                    Some(t) if t.is_empty() => "<none>".to_string(),
+                    Some(t) => t.join(","),
+                }));
             }
             for k in label_columns {
                 row.push(Cell::new(r.labels.get(k).map_or("", String::as_str)));
@@ -351,11 +367,10 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
             if opts.context_column {
                 row.push(Cell::new(&c.context));
             }
-            let known = r.allocatable > 0;
             row.push(Cell::new(&r.name));
             row.extend([r.nodes, r.pods].map(Cell::new));
-            row.push(Cell::new(if known { r.allocatable.to_string() } else { "-".into() }));
-            row.push(Cell::new(if known { r.free.to_string() } else { "-".into() }));
+            row.push(Cell::new(or_dash(r.allocatable)));
+            row.push(Cell::new(or_dash(r.free)));
             let sat = Cell::new(percent(r.saturation));
             row.push(match r.saturation {
                 Some(s) if opts.color && s >= opts.red_from => sat.fg(Color::Red),
@@ -413,6 +428,11 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\r', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
+/// A value, or an empty field for JSON's null.
+fn or_empty<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
 /// A saturation as the JSON writes it (0.9091, 1.0); empty for null.
 fn csv_ratio(v: Option<f64>) -> String {
     v.map(|s| serde_json::json!((s * 10_000.0).round() / 10_000.0).to_string()).unwrap_or_default()
@@ -434,8 +454,8 @@ pub fn csv_with(counted: &[Counted], top: Option<usize>, label_columns: &[String
                     field(&r.name),
                     r.nodes.to_string(),
                     r.pods.to_string(),
-                    r.allocatable.to_string(),
-                    r.free.to_string(),
+                    or_empty(r.allocatable),
+                    or_empty(r.free),
                     csv_ratio(r.saturation),
                     field(r.fullest_node.as_deref().unwrap_or("")),
                     csv_ratio(r.fullest_saturation),
@@ -448,7 +468,7 @@ pub fn csv_with(counted: &[Counted], top: Option<usize>, label_columns: &[String
         return out;
     }
     let mut out = String::from(
-        "context,name,pods,allocatable,free,saturation,running,pending,unknown,terminating,daemonSet,ready,schedulable,missing,status",
+        "context,name,pods,allocatable,free,saturation,running,pending,unknown,terminating,daemonSet,hostNetwork,ready,schedulable,missing,status,taints",
     );
     for k in label_columns {
         out.push(',');
@@ -462,18 +482,20 @@ pub fn csv_with(counted: &[Counted], top: Option<usize>, label_columns: &[String
                 field(&c.context),
                 field(&r.name),
                 r.pods.to_string(),
-                r.allocatable.to_string(),
-                r.free.to_string(),
+                or_empty(r.allocatable),
+                or_empty(r.free),
                 sat,
                 r.running.to_string(),
                 r.pending.to_string(),
                 r.unknown.to_string(),
                 r.terminating.to_string(),
                 r.daemon_set.to_string(),
-                r.ready.to_string(),
-                r.schedulable.to_string(),
+                r.host_network.to_string(),
+                or_empty(r.ready),
+                or_empty(r.schedulable),
                 r.missing.to_string(),
                 field(&r.status),
+                field(&r.taints.as_ref().map(|t| t.join(",")).unwrap_or_default()),
             ];
             cells.extend(label_columns.iter().map(|k| field(r.labels.get(k).map_or("", String::as_str))));
             out.push_str(&cells.join(","));
@@ -489,15 +511,16 @@ fn footer(c: &Counted, opts: &TableOptions) -> String {
     let with_context = opts.context_column;
     let t = totals(&c.rows);
     let prefix = if with_context { format!("{}: ", c.context) } else { String::new() };
-    let sat = (t.allocatable > 0).then(|| t.pods as f64 / t.allocatable as f64);
-    let mut s = format!(
-        "\n{prefix}TOTAL {} pods on {} nodes, {} allocatable ({}); {} unscheduled\n",
-        t.pods,
-        t.nodes,
-        t.allocatable,
-        percent(sat),
-        c.unscheduled
-    );
+    let sat = t.allocatable.filter(|&a| a > 0).map(|a| t.pods as f64 / a as f64);
+    let alloc = match t.allocatable {
+        Some(a) => format!("{a} allocatable ({})", percent(sat)),
+        None => "allocatable unknown".to_string(),
+    };
+    let mut s =
+        format!("\n{prefix}TOTAL {} pods on {} nodes, {alloc}; {} unscheduled\n", t.pods, t.nodes, c.unscheduled);
+    if let Some(n) = c.left_out {
+        s.push_str(&format!("{prefix}{n} cordoned or tainted nodes left out (--schedulable-only)\n"));
+    }
     if let Some(top) = opts.top.filter(|n| *n < c.rows.len()) {
         s.push_str(&format!("{prefix}{} more nodes not shown (--top {top})\n", c.rows.len() - top));
     }
@@ -517,8 +540,12 @@ mod tests {
             pending: pods.min(1),
             terminating: pods.min(2) - pods.min(1),
             daemon_set: pods.min(1),
-            ready: status.starts_with("Ready"),
-            schedulable: !status.contains("Disabled"),
+            ready: (!missing).then(|| status.starts_with("Ready")),
+            schedulable: (!missing).then(|| !status.contains("Disabled")),
+            allocatable: (alloc > 0).then_some(alloc),
+            free: (alloc > 0).then(|| i64::from(alloc) - i64::from(pods)),
+            saturation: (alloc > 0).then(|| f64::from(pods) / f64::from(alloc)),
+            taints: (!missing).then(Vec::new),
             missing,
             status: status.into(),
             ..NodeRow::sample(name, pods, alloc)
@@ -532,6 +559,7 @@ mod tests {
             resource_version: Some("1234".into()),
             filter: Filter { namespace: Some("web".into()), ..Default::default() },
             groups: None,
+            left_out: None,
             rows: vec![
                 row("node-0000", 110, 110, "Ready", false),
                 row("node-0001", 0, 30, "NotReady,SchedulingDisabled", false),
@@ -573,12 +601,14 @@ filter: namespace=web
         let first = got.lines().next().unwrap();
         assert_eq!(
             first,
-            "CONTEXT   NODE        PODS   ALLOCATABLE   FREE   SATURATION   RUNNING   PENDING   UNKNOWN   TERMINATING   DAEMONSET   STATUS"
+            "CONTEXT   NODE        PODS   ALLOCATABLE   FREE   SATURATION   RUNNING   PENDING   UNKNOWN   TERMINATING   DAEMONSET   HOSTNETWORK   STATUS                        TAINTS"
         );
         assert_eq!(
             got.lines().nth(2).unwrap(),
-            "a         node-0001   0      30            30     0%           0         0         0         0             0           NotReady,SchedulingDisabled"
+            "a         node-0001   0      30            30     0%           0         0         0         0             0           0             NotReady,SchedulingDisabled   <none>"
         );
+        // Nothing is known of a missing node's taints.
+        assert!(got.lines().nth(3).unwrap().ends_with("Missing                       -"), "{got}");
         assert!(got.contains("\nb: TOTAL 113 pods on 3 nodes"));
         assert!(!got.contains('\x1b'), "no colour when not asked");
     }
@@ -628,10 +658,12 @@ filter: namespace=web
             "unknown",
             "terminating",
             "daemonSet",
+            "hostNetwork",
             "ready",
             "schedulable",
             "missing",
             "status",
+            "taints",
         ];
         want.sort_unstable();
         assert_eq!(keys, want);
@@ -663,9 +695,9 @@ filter: namespace=web
         assert!(out.ends_with("\r\n") && !out.replace("\r\n", "").contains('\n'));
         assert_eq!(lines.len(), 4);
         assert!(lines[0].starts_with("context,name,pods,allocatable,free,saturation,"));
-        assert_eq!(lines[1], "\"a,\"\"b\"\"\",node-0000,110,110,0,1.0,108,1,0,1,1,true,true,false,Ready");
-        // No allocatable: an empty saturation, as JSON's null.
-        assert!(lines[3].starts_with("\"a,\"\"b\"\"\",ghost,3,0,-3,,"), "{}", lines[3]);
+        assert_eq!(lines[1], "\"a,\"\"b\"\"\",node-0000,110,110,0,1.0,108,1,0,1,1,0,true,true,false,Ready,");
+        // Unknown allocatable, free, saturation, readiness: empty fields, as JSON's nulls.
+        assert_eq!(lines[3], "\"a,\"\"b\"\"\",ghost,3,,,,1,1,0,1,1,0,,,true,Missing,");
         assert_eq!(csv(&[counted("a")], Some(1)).lines().count(), 2);
     }
 

@@ -3,28 +3,28 @@
 //! prints the table once synced, then per-node changes coalesced over
 //! `--interval` (`changes::Printer`), and judges `--until-saturated`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::changes::{Printer, now_rfc3339};
+use crate::changes::{Changed, Printer, now_rfc3339};
 use crate::cli::{WatchArgs, WatchOutput};
 use crate::connect::targets;
 use crate::count::color_enabled;
 use crate::error::{Error, Result, exit};
 use crate::event::Event;
 use crate::informer::{self, Meter, Source};
-use crate::list::{Method, PodQuery};
+use crate::list::{Method, PodQuery, suggest_namespace};
 use crate::metrics;
 use crate::progress::Status;
-use crate::report::{NodeInfo, SortBy, rows, sort_rows};
+use crate::report::{GroupKey, GroupRow, MISSING, NodeInfo, SortBy, UNKNOWN, groups, rows, sort_groups, sort_rows};
 use crate::serve::{self, Query};
 use crate::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid};
 use crate::tally::Tally;
 use crate::verdict::first_saturated;
-use crate::view::{self, Counted, Filter, TableOptions};
+use crate::view::{self, Counted, Filter, Grouped, TableOptions};
 
 type PodEvent = Event<PodRecord, Uid>;
 /// Wraps an informer's event (and when it reached the loop) for the loop.
@@ -35,7 +35,8 @@ type NodeEvent = Event<NodeInfo, String>;
 enum Msg {
     Pods(usize, PodEvent, Instant),
     Nodes(usize, NodeEvent, Instant),
-    Failed(usize, Error),
+    /// An informer stopped for good: which context, which resource, why.
+    Failed(usize, &'static str, Error),
 }
 
 /// Counted for `/metrics`: what one informer's events did.
@@ -74,6 +75,11 @@ struct Cluster {
     to_judge: BTreeSet<u32>,
     judge_all: bool,
     failed: bool,
+    /// The node list is forbidden: counts go on without allocatable.
+    nodes_unreadable: bool,
+    /// `--group-by`: pods per group as last printed.
+    printed_groups: BTreeMap<String, u64>,
+    groups_dirty: bool,
     /// Shared with the informers: whether their watches are open, the last
     /// resourceVersion.
     pod_meter: Meter,
@@ -98,6 +104,9 @@ impl Cluster {
             to_judge: BTreeSet::new(),
             judge_all: true,
             failed: false,
+            nodes_unreadable: false,
+            printed_groups: BTreeMap::new(),
+            groups_dirty: false,
         }
     }
 
@@ -137,7 +146,9 @@ impl Cluster {
             }
         };
         let pods = what(self.pods.synced, self.pods.relisting(), &self.pod_meter).map(|w| format!("pods: {w}"));
-        let nodes = what(self.nodes.synced, self.nodes.relisting(), &self.node_meter).map(|w| format!("nodes: {w}"));
+        let nodes = what(self.nodes.synced, self.nodes.relisting(), &self.node_meter)
+            .filter(|_| !self.nodes_unreadable)
+            .map(|w| format!("nodes: {w}"));
         let why: Vec<String> = pods.into_iter().chain(nodes).collect();
         (!why.is_empty()).then(|| format!("context {}: {}", self.context, why.join(", ")))
     }
@@ -151,6 +162,15 @@ impl Cluster {
         counted
     }
 
+    /// The group of an interned node (`--group-by`).
+    fn group_of(&self, key: &GroupKey, node: &str) -> String {
+        match self.nodes.live.nodes.get(node) {
+            _ if self.nodes_unreadable => UNKNOWN.into(),
+            Some(info) => key.value_of(&info.labels).to_string(),
+            None => MISSING.into(),
+        }
+    }
+
     fn counted(&self, filter: &Filter, node_selector: bool) -> Counted {
         let nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
         let tally = self.tally_by_name();
@@ -159,9 +179,10 @@ impl Cluster {
             observed_at: now_rfc3339(),
             resource_version: None,
             filter: filter.clone(),
-            rows: rows(&tally, &nodes, !node_selector),
+            rows: rows(&tally, (!self.nodes_unreadable).then_some(nodes.as_slice()), !node_selector),
             unscheduled: tally.unscheduled(),
             groups: None,
+            left_out: None,
         }
     }
 }
@@ -173,6 +194,13 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     let f = &args.filter;
     let query = PodQuery::new(f, args.chunk_size, Method::Objects);
     let filter = Filter::of(&query, f.node_selector.as_deref());
+    let group_key = args.group_by.as_deref().map(GroupKey::parse);
+    let view = View {
+        group_key: group_key.clone(),
+        threshold: args.until_saturated.map_or(0.9, |p| p.0 / 100.0),
+        node_selector: f.node_selector.is_some(),
+        sort_by: args.sort_by,
+    };
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
@@ -189,6 +217,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             chunk_size: args.chunk_size,
             initial: args.initial_list,
             meter: pod_meter,
+            keep_labels: Vec::new(),
         };
         let nodes = Source {
             path: "/api/v1/nodes".into(),
@@ -196,6 +225,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             label_selector: f.node_selector.clone(),
             field_selector: None,
             meter: node_meter,
+            keep_labels: group_key.as_ref().map(|k| k.labels.clone()).unwrap_or_default(),
             ..pods.clone()
         };
         spawn_informer::<informer::Pods>(&mut tasks, pods, tx.clone(), i, Msg::Pods);
@@ -248,7 +278,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             m = rx.recv() => m,
             _ = tick.tick(), if interval.is_some() => {
                 for c in clusters.iter_mut() {
-                    flush(c, &mut p, &args);
+                    flush(c, &mut p, &view);
                 }
                 if let Some(code) = judge(&mut clusters, &args) { break code; }
                 continue;
@@ -266,11 +296,25 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
         };
         events += 1;
         let i = match &msg {
-            Msg::Pods(i, ..) | Msg::Nodes(i, ..) | Msg::Failed(i, _) => *i,
+            Msg::Pods(i, ..) | Msg::Nodes(i, ..) | Msg::Failed(i, ..) => *i,
         };
         let c = &mut clusters[i];
         match msg {
-            Msg::Failed(_, e) => {
+            // Not allowed to list nodes: count on without allocatable.
+            Msg::Failed(_, "nodes", e) if e.is_forbidden() && !c.nodes.synced => {
+                let prefix = if several { format!("context {}: ", c.context) } else { String::new() };
+                if let Some(flag) = needs_nodes(&args) {
+                    eprintln!("error: {prefix}{flag} needs the node list, and {e}");
+                    c.failed = true;
+                    break exit::USAGE;
+                }
+                eprintln!(
+                    "warning: {prefix}{e}; watching pods per node without allocatable, free or saturation (nodes with no pods are not shown)"
+                );
+                c.nodes_unreadable = true;
+                c.nodes.synced = true;
+            }
+            Msg::Failed(_, _, e) => {
                 let e = if several { e.in_context(&c.context) } else { e };
                 eprintln!("error: {e}");
                 c.failed = true;
@@ -303,18 +347,24 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 c.set_printed(node, counts);
             }
             c.dirty.clear();
-            let counted = c.counted(&filter, f.node_selector.is_some());
+            let mut counted = c.counted(&filter, f.node_selector.is_some());
+            if let Some(key) = &view.group_key {
+                let mut rows = groups(&counted.rows, key, view.threshold);
+                c.printed_groups = rows.iter().map(|g| (g.name.clone(), g.pods)).collect();
+                sort_groups(&mut rows, view.sort_by);
+                counted.groups = Some(Grouped { by: key.name.clone(), threshold_pct: view.threshold * 100.0, rows });
+            }
             if p.jsonl {
                 let counts: serde_json::Map<String, serde_json::Value> =
                     counted.rows.iter().map(|r| (r.name.clone(), json!(r.pods))).collect();
-                p.state(
-                    &c.context,
-                    "synced",
-                    json!({"pods": c.pods.live.tally().counted(), "trackedPods": c.pods.live.len(),
-                           "nodes": c.nodes.live.nodes.len(), "unscheduled": counted.unscheduled, "counts": counts}),
-                );
+                let mut synced = json!({"pods": c.pods.live.tally().counted(), "trackedPods": c.pods.live.len(),
+                    "nodes": c.nodes.live.nodes.len(), "unscheduled": counted.unscheduled, "counts": counts});
+                if let Some(g) = &counted.groups {
+                    synced["groupBy"] = json!(g.by);
+                    synced["groups"] = json!(c.printed_groups);
+                }
+                p.state(&c.context, "synced", synced);
             } else {
-                let mut counted = counted;
                 sort_rows(&mut counted.rows, args.sort_by);
                 p.out(view::table(&[counted], &table_opts).trim_end());
                 p.out("");
@@ -324,7 +374,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 break code;
             }
         } else if interval.is_none() {
-            flush(c, &mut p, &args);
+            flush(c, &mut p, &view);
             if let Some(code) = judge(&mut clusters, &args) {
                 break code;
             }
@@ -332,7 +382,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     };
     tasks.abort_all();
     for c in clusters.iter_mut() {
-        flush(c, &mut p, &args);
+        flush(c, &mut p, &view);
     }
     let tracked: usize = clusters.iter().map(|c| c.pods.live.len()).sum();
     eprintln!(
@@ -353,6 +403,7 @@ fn spawn_informer<K: informer::Kind>(
     i: usize,
     wrap: Wrap<K>,
 ) {
+    let (namespace, target) = (src.namespace.clone(), src.target.clone());
     tasks.spawn(async move {
         let (itx, mut irx) = mpsc::channel(64);
         let run = informer::run::<K>(src, itx);
@@ -369,7 +420,8 @@ fn spawn_informer<K: informer::Kind>(
                         if tx.send(wrap(i, ev, Instant::now())).await.is_err() { return }
                     }
                     if let Err(e) = r {
-                        let _ = tx.send(Msg::Failed(i, e)).await;
+                        let e = if K::RESOURCE == "pods" { suggest_namespace(e, namespace.as_deref(), &target) } else { e };
+                        let _ = tx.send(Msg::Failed(i, K::RESOURCE, e)).await;
                     }
                     return;
                 }
@@ -403,6 +455,8 @@ fn on_pod_event(c: &mut Cluster, ev: PodEvent, p: &Printer) {
 
 fn on_node_event(c: &mut Cluster, ev: NodeEvent, p: &Printer) {
     announce_state(c, &ev, p, Some("nodes"));
+    // A node's labels may have moved it to another group.
+    c.groups_dirty = true;
     let mut touched = Vec::new();
     c.nodes.handle(ev, &mut |t| touched.push(t));
     c.judge_all |= !touched.is_empty();
@@ -423,8 +477,29 @@ fn on_node_event(c: &mut Cluster, ev: NodeEvent, p: &Printer) {
     }
 }
 
-/// Prints one line per node whose count differs from what was last printed.
-fn flush(c: &mut Cluster, p: &mut Printer, args: &WatchArgs) {
+/// How change lines are drawn: what `watch`'s flags ask of the view.
+struct View {
+    group_key: Option<GroupKey>,
+    /// `atOrAboveThreshold` of groups: `--until-saturated`, else 90 %.
+    threshold: f64,
+    node_selector: bool,
+    sort_by: SortBy,
+}
+
+/// What cannot be watched without the node list, if the flags ask for it.
+fn needs_nodes(args: &WatchArgs) -> Option<&'static str> {
+    if args.until_saturated.is_some() {
+        Some("--until-saturated")
+    } else if args.filter.node_selector.is_some() {
+        Some("--node-selector")
+    } else {
+        None
+    }
+}
+
+/// Prints one line per node whose count differs from what was last printed
+/// (with `--group-by`: per group, and node lines only in jsonl).
+fn flush(c: &mut Cluster, p: &mut Printer, view: &View) {
     if !c.started {
         return;
     }
@@ -435,13 +510,39 @@ fn flush(c: &mut Cluster, p: &mut Printer, args: &WatchArgs) {
             continue;
         }
         c.set_printed(node, now);
+        c.groups_dirty = true;
         let name = c.pods.live.names().name(node).to_string();
         let info = c.nodes.live.nodes.get(&name);
         // With a node selector, pods on other nodes are outside it.
-        if args.filter.node_selector.is_some() && info.is_none() {
+        if view.node_selector && info.is_none() {
             continue;
         }
-        p.change(&c.context, &name, before, now, info.and_then(|i| i.allocatable));
+        if view.group_key.is_some() && !p.jsonl {
+            continue;
+        }
+        let allocatable = info.and_then(|i| i.allocatable).map(u64::from);
+        let group = view.group_key.as_ref().map(|k| c.group_of(k, &name));
+        let what = Changed::Node { name: &name, group: group.as_deref() };
+        p.change(&c.context, what, before.into(), now.into(), allocatable);
+    }
+    if let Some(key) = &view.group_key
+        && std::mem::take(&mut c.groups_dirty)
+    {
+        let rows = c.counted(&Filter::default(), view.node_selector).rows;
+        let now: Vec<GroupRow> = groups(&rows, key, view.threshold);
+        let mut printed = std::mem::take(&mut c.printed_groups);
+        for g in &now {
+            let before = printed.remove(&g.name).unwrap_or(0);
+            if before != g.pods {
+                let what = Changed::Group { by: &key.name, name: &g.name };
+                p.change(&c.context, what, before, g.pods, g.allocatable);
+            }
+        }
+        // Groups that are gone (their last node left): down to nothing.
+        for (name, before) in printed.into_iter().filter(|(_, b)| *b > 0) {
+            p.change(&c.context, Changed::Group { by: &key.name, name: &name }, before, 0, None);
+        }
+        c.printed_groups = now.into_iter().map(|g| (g.name, g.pods)).collect();
     }
 }
 

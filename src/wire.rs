@@ -129,6 +129,8 @@ pub struct OwnerRef<'a> {
 pub struct PodSpec<'a> {
     #[serde(borrow, default)]
     pub node_name: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub host_network: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +150,7 @@ impl<'a> SlimPod<'a> {
                 .owner_references
                 .iter()
                 .any(|o| o.controller == Some(true) && o.kind == "DaemonSet"),
+            host_network: self.spec.host_network == Some(true),
         }
     }
 }
@@ -186,6 +189,18 @@ pub struct NodeMeta<'a> {
 pub struct NodeSpec {
     #[serde(default)]
     pub unschedulable: Option<bool>,
+    #[serde(default)]
+    pub taints: Vec<Taint>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Taint {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub effect: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -338,7 +353,7 @@ mod tests {
             {"metadata":{"name":"a","namespace":"ns","uid":"u1","deletionTimestamp":"2026-01-01T00:00:00Z",
                "ownerReferences":[{"apiVersion":"apps/v1","kind":"DaemonSet","name":"ds","uid":"x","controller":true}],
                "managedFields":[{"manager":"m","fieldsV1":{"f:spec":{}}}]},
-             "spec":{"nodeName":"n\u002d1","containers":[{"name":"c","image":"i","env":[{"name":"A","value":"\"q\""}]}]},
+             "spec":{"nodeName":"n\u002d1","hostNetwork":true,"containers":[{"name":"c","image":"i","env":[{"name":"A","value":"\"q\""}]}]},
              "status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}},
             {"metadata":{"name":"b","ownerReferences":[{"kind":"DaemonSet","name":"ds"}]},"spec":{},"status":{}},
             {"metadata":{"name":"c"},"spec":{"nodeName":""},"status":{"phase":"Succeeded"}}
@@ -356,15 +371,26 @@ mod tests {
         assert_eq!(meta.resource_version.as_deref(), Some("42"));
         let pods: Vec<SlimPod> = items.iter().map(|i| serde_json::from_slice(i).unwrap()).collect();
         let f: Vec<_> = pods.iter().map(|p| p.facts()).collect();
-        assert_eq!(f[0], PodFacts { node: Some("n-1"), phase: Phase::Running, terminating: true, daemon_set: true });
+        let ds = PodFacts {
+            node: Some("n-1"),
+            phase: Phase::Running,
+            terminating: true,
+            daemon_set: true,
+            host_network: true,
+        };
+        assert_eq!(f[0], ds);
         // Not the controller: not a DaemonSet pod. No phase: Pending.
-        assert_eq!(f[1], PodFacts { node: None, phase: Phase::Pending, terminating: false, daemon_set: false });
-        assert_eq!(f[2], PodFacts { node: None, phase: Phase::Succeeded, terminating: false, daemon_set: false });
+        let none =
+            PodFacts { node: None, phase: Phase::Pending, terminating: false, daemon_set: false, host_network: false };
+        assert_eq!(f[1], none);
+        assert_eq!(f[2], PodFacts { phase: Phase::Succeeded, ..none });
     }
 
     #[test]
     fn decodes_nodes() {
-        let page = r#"{"metadata":{},"items":[{"metadata":{"name":"n1","labels":{"a":"b"}},"spec":{"unschedulable":true},
+        let page = r#"{"metadata":{},"items":[{"metadata":{"name":"n1","labels":{"a":"b"}},"spec":{"unschedulable":true,
+            "taints":[{"key":"node.kubernetes.io/not-ready","effect":"NoExecute"},{"key":"dedicated","value":"gpu","effect":"NoSchedule"},
+                      {"key":"spot","effect":"PreferNoSchedule"},{"key":"drain","effect":"NoExecute","timeAdded":"2026-01-01T00:00:00Z"}]},
             "status":{"allocatable":{"cpu":"8","pods":"110"},"conditions":[{"type":"MemoryPressure","status":"False"},{"type":"Ready","status":"True"}]}}]}"#;
         let p: NodePage = serde_json::from_str(page).unwrap();
         let n = &p.items[0];
@@ -372,6 +398,10 @@ mod tests {
         assert_eq!(n.spec.unschedulable, Some(true));
         assert_eq!(n.status.allocatable.as_ref().unwrap().pods.as_deref(), Some("110"));
         assert_eq!(n.status.conditions[1].type_, "Ready");
+        // Only NoSchedule/NoExecute taints, less the health ones.
+        let info = crate::report::NodeInfo::from_wire(n, &[]);
+        assert_eq!(info.taints, ["dedicated=gpu:NoSchedule", "drain:NoExecute"]);
+        assert!(info.closed());
     }
 
     #[test]

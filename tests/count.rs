@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use support::proxy::Proxy;
-use support::{Cluster, Options, PodSpec, json_of, kubeconfig_via, nodes_of, podcount, stderr, upstream};
+use support::{Cluster, Options, PodSpec, blocking, json_of, kubeconfig_via, nodes_of, podcount, stderr, upstream};
 
 const SEEDED: Options = Options { nodes: 16, pods: 1500, no_pod_watch_cache: true, feature_gates: "" };
 /// Only what the seeder made: its pods carry this label, its nodes theirs.
@@ -28,8 +28,19 @@ fn seeded_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     v
 }
 
-const FIELDS: [&str; 9] =
-    ["pods", "running", "pending", "unknown", "terminating", "daemonSet", "allocatable", "ready", "schedulable"];
+const FIELDS: [&str; 11] = [
+    "pods",
+    "running",
+    "pending",
+    "unknown",
+    "terminating",
+    "daemonSet",
+    "hostNetwork",
+    "allocatable",
+    "ready",
+    "schedulable",
+    "taints",
+];
 
 fn assert_matches_truth(doc: &Value) {
     let t = truth();
@@ -223,13 +234,55 @@ fn table_and_wide_equal_the_ground_truth() {
             ("UNKNOWN", "unknown"),
             ("TERMINATING", "terminating"),
             ("DAEMONSET", "daemonSet"),
+            ("HOSTNETWORK", "hostNetwork"),
         ] {
             assert_eq!(rows[name][col], w[f].to_string(), "{name} {col}");
         }
         let ready = if w["ready"] == true { "Ready" } else { "NotReady" };
         let status = if w["schedulable"] == true { ready.to_string() } else { format!("{ready},SchedulingDisabled") };
         assert_eq!(rows[name]["STATUS"], status, "{name}");
+        let taints: Vec<&str> = w["taints"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let want = if taints.is_empty() { "<none>".to_string() } else { taints.join(",") };
+        assert_eq!(rows[name]["TAINTS"], want, "{name}");
     }
+    // The seeder puts node agents on the host network, taints a node, and
+    // marks NotReady nodes with the not-ready taint, which is not shown.
+    let nodes = t["nodes"].as_object().unwrap();
+    assert!(nodes.values().any(|n| n["hostNetwork"].as_u64() > Some(0)));
+    assert!(nodes.values().any(|n| !n["taints"].as_array().unwrap().is_empty()));
+    assert!(nodes.values().any(|n| n["ready"] == false && n["taints"].as_array().unwrap().is_empty()));
+}
+
+/// `--schedulable-only` leaves the cordoned and tainted seeded nodes out of
+/// rows, groups and totals, and says how many.
+#[test]
+fn schedulable_only_leaves_cordoned_and_tainted_nodes_out() {
+    let c = cluster();
+    let t = truth();
+    let open: BTreeMap<&String, &Value> = t["nodes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, n)| n["schedulable"] == true && n["taints"].as_array().unwrap().is_empty())
+        .collect();
+    let all = t["nodes"].as_object().unwrap().len();
+    let closed = all - open.len();
+    assert!(closed >= 2, "the seeder cordons one node and taints another");
+    let doc =
+        json_of(&podcount(&c.kubeconfig, &seeded_args(&["-o", "json", "--schedulable-only", "--group-by", "zone"])));
+    let nodes = nodes_of(&doc);
+    assert_eq!(nodes.keys().collect::<Vec<_>>(), open.keys().copied().collect::<Vec<_>>());
+    let pods: u64 = open.values().map(|n| n["pods"].as_u64().unwrap()).sum();
+    let alloc: u64 = open.values().map(|n| n["allocatable"].as_u64().unwrap()).sum();
+    assert_eq!((doc["totals"]["pods"].as_u64(), doc["totals"]["allocatable"].as_u64()), (Some(pods), Some(alloc)));
+    assert_eq!(doc["unschedulableNodesLeftOut"], closed);
+    let grouped: u64 = doc["groups"].as_array().unwrap().iter().map(|g| g["nodes"].as_u64().unwrap()).sum();
+    assert_eq!(grouped, open.len() as u64);
+    let out = podcount(&c.kubeconfig, &seeded_args(&["--schedulable-only"]));
+    let (rows, footer) = parse_table(&out.stdout);
+    assert_eq!(rows.len(), open.len());
+    assert!(footer.contains(&format!("TOTAL {pods} pods on {} nodes", open.len())), "{footer}");
+    assert!(footer.contains(&format!("{closed} cordoned or tainted nodes left out (--schedulable-only)")), "{footer}");
 }
 
 fn without_volatile(mut doc: Value) -> Value {
@@ -286,16 +339,17 @@ async fn counting_rule_edge_cases_thresholds_and_missing_nodes() {
     ] {
         support::create_pod(&client, &ns, &PodSpec::new(name, node, phase)).await;
     }
-    support::create_pod(&client, &ns, &PodSpec { daemon_set: true, ..PodSpec::new("agent", on, "Running") }).await;
+    let agent = PodSpec { daemon_set: true, host_network: true, ..PodSpec::new("agent", on, "Running") };
+    support::create_pod(&client, &ns, &agent).await;
     support::delete_pod(&client, &ns, "doomed", true).await; // stays, terminating
 
     let out = podcount(&c.kubeconfig, &["-n", &ns, "-o", "json"]);
     let doc = json_of(&out);
     let nodes = nodes_of(&doc);
     let b = &nodes[&busy];
-    let got: Vec<i64> = FIELDS[..6].iter().map(|f| b[f].as_i64().unwrap()).collect();
-    // pods, running (running + agent), pending, unknown, terminating, daemonSet
-    assert_eq!(got, [5, 2, 1, 1, 1, 1]);
+    let got: Vec<i64> = FIELDS[..7].iter().map(|f| b[f].as_i64().unwrap()).collect();
+    // pods, running (running + agent), pending, unknown, terminating, daemonSet, hostNetwork
+    assert_eq!(got, [5, 2, 1, 1, 1, 1, 1]);
     assert_eq!((b["allocatable"].as_i64(), b["free"].as_i64()), (Some(4), Some(-1)));
     assert_eq!(b["saturation"], json!(1.25));
     let i = &nodes[&idle];
@@ -308,6 +362,10 @@ async fn counting_rule_edge_cases_thresholds_and_missing_nodes() {
         (g["pods"].as_i64(), g["missing"].as_bool(), g["status"].as_str()),
         (Some(1), Some(true), Some("Missing"))
     );
+    // Nothing is known of a missing node: nulls, not zeros.
+    for f in ["allocatable", "free", "saturation", "ready", "schedulable", "taints"] {
+        assert!(g[f].is_null(), "ghost {f}: {}", g[f]);
+    }
     assert_eq!(doc["unscheduled"], 1);
     assert_eq!(doc["filter"]["namespace"], json!(ns));
     assert!(stderr(&out).contains(&"which the node list does not have".to_string()), "{}", stderr(&out));
@@ -360,20 +418,78 @@ async fn rbac_denials_name_the_missing_verb() {
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         stderr(&out).trim(),
-        r#"error: forbidden: user "ci" cannot list pods at cluster scope (needs: list pods; see README "RBAC")"#
+        r#"error: forbidden: user "ci" cannot list pods at cluster scope (needs: list pods; see README "RBAC"); to count one namespace, pass -n default (the context's namespace)"#
     );
     let out = podcount(&c.user_kubeconfig("ci"), &["-n", "team-01"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains(r#"cannot list pods in namespace team-01"#), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("pass -n"), "{}", stderr(&out));
+}
 
-    // Allowed to list pods but not nodes: the message says nodes.
-    let kc = support::grant(c, "pods-only", &["pods"], &["list", "watch"]).await;
-    let out = support::podcount_after_rbac(&kc, &[], "cannot list pods");
+/// kube-capacity #161: a user who may read pods but not nodes still gets
+/// exact pod counts per node (allocatable unknown), one warning, exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_who_cannot_list_nodes_still_get_exact_pod_counts() {
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("scoped").await;
+    let t = truth();
+    let seeded: Vec<&String> = t["nodes"].as_object().unwrap().keys().collect();
+    for (i, node) in seeded.iter().take(3).enumerate() {
+        for k in 0..=i {
+            let name = format!("p{i}-{k}");
+            support::create_pod(&client, &ns, &PodSpec::new(&name, Some(node.as_str()), "Running")).await;
+        }
+    }
+    support::create_pod(&client, &ns, &PodSpec::new("done", Some(seeded[0].as_str()), "Succeeded")).await;
+    support::create_pod(&client, &ns, &PodSpec::new("waiting", None, "Pending")).await;
+    let want = support::kubectl_counts(&c.kubeconfig, &ns);
+    assert_eq!(want.values().sum::<u64>(), 6);
+
+    // Pods in its own namespace only, nothing on nodes.
+    let kc = support::grant_in(c, "ns-reader", &ns, &["pods"], &["get", "list", "watch"]).await;
+    let out = support::podcount_after_rbac(&kc, &["-n", &ns, "-o", "json"], "cannot list pods");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let warning = r#"forbidden: user "ns-reader" cannot list nodes at cluster scope (needs: list nodes"#;
+    assert_eq!(err.matches(warning).count(), 1, "one warning, naming the permission: {err}");
+    let doc = json_of(&out);
+    let nodes = nodes_of(&doc);
+    let got: BTreeMap<String, u64> = nodes.iter().map(|(k, v)| (k.clone(), v["pods"].as_u64().unwrap())).collect();
+    assert_eq!(got, want);
+    for (name, n) in &nodes {
+        for f in ["allocatable", "free", "saturation", "ready", "schedulable"] {
+            assert!(n[f].is_null(), "{name} {f}: {}", n[f]);
+        }
+        assert_eq!(n["status"], "Unknown");
+    }
+    assert_eq!(doc["unscheduled"], 1);
+    assert!(doc["totals"]["allocatable"].is_null());
+    // The table: dashes where nothing is known.
+    let out = podcount(&kc, &["-n", &ns]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (rows, footer) = parse_table(&out.stdout);
+    assert_eq!(rows.len(), 3);
+    assert!(rows.values().all(|r| r["ALLOCATABLE"] == "-" && r["FREE"] == "-" && r["SATURATION"] == "-"));
+    assert!(footer.contains("TOTAL 6 pods on 3 nodes, allocatable unknown; 1 unscheduled"), "{footer}");
+    // A threshold needs allocatable: a usage error naming both.
+    let out = podcount(&kc, &["-n", &ns, "--max-saturation", "90"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--max-saturation needs the node list, and forbidden:"), "{}", stderr(&out));
+    // Without -n: the context's namespace is suggested.
+    let out = podcount(&kc, &[]);
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(
-        stderr(&out).trim(),
-        r#"error: forbidden: user "pods-only" cannot list nodes at cluster scope (needs: list nodes; see README "RBAC")"#
-    );
+    assert!(stderr(&out).contains(&format!("to count one namespace, pass -n {ns}")), "{}", stderr(&out));
+
+    // watch: the same counts, the same single warning.
+    let w = support::watcher::Watcher::start(&kc, &["-n", &ns]);
+    let want2 = want.clone();
+    blocking(move || {
+        w.converges_to(&want2, std::time::Duration::from_secs(30));
+        let err = w.stderr();
+        assert_eq!(err.matches(warning).count(), 1, "{err}");
+    })
+    .await;
 }
 
 #[test]
@@ -476,6 +592,8 @@ fn csv_top_and_histogram_agree_with_the_json_and_the_truth() {
             let want = match v {
                 Value::String(s) => s.clone(),
                 Value::Null => String::new(),
+                // Taints: one field, comma-separated.
+                Value::Array(a) => a.iter().map(|t| t.as_str().unwrap()).collect::<Vec<_>>().join(","),
                 other => other.to_string(),
             };
             assert_eq!(row[k], want, "node {} field {k}", node["name"]);
@@ -567,8 +685,8 @@ fn group_by_and_label_columns_agree_with_the_truth_and_kubectl() {
         })
         .collect();
     assert_eq!(got, want);
-    // The 16 seeded nodes are small and standard ones.
-    assert!(want.contains_key("small") && want.contains_key("standard"), "{want:?}");
+    // The 16 seeded nodes are small, standard and large ones.
+    assert_eq!(want.keys().map(String::as_str).collect::<Vec<_>>(), ["large", "small", "standard"]);
     assert_eq!(groups.iter().map(|g| g["pods"].as_u64().unwrap()).sum::<u64>(), truth()["counted"].as_u64().unwrap());
     for g in groups {
         // The fullest node is in its group and is as full as the group says.

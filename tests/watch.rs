@@ -55,6 +55,93 @@ async fn churn_while_watching_over_json_converges_too() {
     churn_converges("json").await;
 }
 
+/// `watch --group-by`: group change lines (text) and group-change events
+/// (jsonl) that add up to the per-node truth; node changes carry their group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_by_prints_group_changes_that_add_up() {
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("groups").await;
+    let nodes = support::make_nodes(&client, &ns, 4, 500).await;
+    let pool = format!("podcount.test/pool-{ns}");
+    let pools = ["a", "a", "b", ""]; // the last node has no label: <none>
+    for (n, p) in nodes.iter().zip(pools) {
+        if !p.is_empty() {
+            support::label_node(&client, n, &pool, p).await;
+        }
+    }
+    let sel = format!("podcount.test/node in ({})", nodes.join(","));
+    let args = ["-n", ns.as_str(), "--node-selector", sel.as_str(), "--group-by", pool.as_str()];
+    let w = Watcher::start(&c.kubeconfig, &args);
+    let mut text_args = vec!["watch", "--interval", "0", "--for", "20s"];
+    text_args.extend_from_slice(&args);
+    let text = support::podcount_cmd(&c.kubeconfig, &text_args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = w.seen.clone();
+    blocking(move || {
+        while !seen.lock().unwrap().synced {
+            std::thread::sleep(Duration::from_millis(20))
+        }
+    })
+    .await;
+    churn(&client, &ns, &nodes, "g", 200).await;
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+    let mut want_groups = std::collections::BTreeMap::new();
+    for (n, p) in nodes.iter().zip(pools) {
+        let g = if p.is_empty() { "<none>" } else { p };
+        *want_groups.entry(g.to_string()).or_insert(0) += want.get(n).copied().unwrap_or(0);
+    }
+    assert_eq!(want_groups.values().sum::<u64>(), 140);
+    w.converges_to(&want, CONVERGE);
+    let wg = want_groups.clone();
+    w.wait_for("groups to add up", CONVERGE, move |s| s.groups == wg);
+    {
+        let seen = w.seen.lock().unwrap();
+        assert!(seen.broken.is_empty(), "{:?}", seen.broken);
+        assert!(seen.types("group-change") > 0);
+        for l in seen.lines.iter().filter(|l| l["type"] == "change") {
+            let i = nodes.iter().position(|n| l["node"] == n.as_str()).unwrap();
+            let g = if pools[i].is_empty() { "<none>" } else { pools[i] };
+            assert_eq!(l["group"], g, "{l}");
+        }
+    }
+    // Text: one line per group change, "LABEL=VALUE  FROM → TO", no node lines.
+    let out = blocking(move || text.wait_with_output().unwrap()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let header = format!("{}   NODES", support_header(&pool));
+    assert!(stdout.starts_with(&header), "{stdout}");
+    let last = |g: &str| {
+        stdout
+            .lines()
+            .rfind(|l| l.contains(&format!("  {pool}={g}  ")))
+            .and_then(|l| l.split(" → ").nth(1))
+            .and_then(|r| r.split_whitespace().next())
+            .map(|n| n.parse::<u64>().unwrap())
+    };
+    for (g, n) in &want_groups {
+        assert_eq!(last(g), Some(*n), "{g}: {stdout}");
+    }
+    let changes: Vec<&str> = stdout.lines().filter(|l| l.contains(" → ")).collect();
+    assert!(!changes.is_empty(), "{stdout}");
+    for l in changes {
+        let subject = l.split_whitespace().nth(1).unwrap();
+        assert!(subject.starts_with(&format!("{pool}=")), "a group, not a node: {l}");
+    }
+    for n in &nodes {
+        support::delete_node(&client, n).await;
+    }
+}
+
+/// kubectl's -L header: the key after its last '/', upper-cased.
+fn support_header(key: &str) -> String {
+    key.rsplit('/').next().unwrap().to_uppercase()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_cut_again_and_again_mid_stream() {
     let _serial = serial().await;

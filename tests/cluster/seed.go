@@ -33,9 +33,13 @@ type NodeTruth struct {
 	Unknown     int  `json:"unknown"`
 	Terminating int  `json:"terminating"`
 	DaemonSet   int  `json:"daemonSet"`
+	HostNetwork int  `json:"hostNetwork"`
 	Allocatable int  `json:"allocatable"`
 	Ready       bool `json:"ready"`
 	Schedulable bool `json:"schedulable"`
+	// NoSchedule/NoExecute taints other than the not-ready/unreachable
+	// ones, as key=value:Effect (what a TAINTS column shows).
+	Taints []string `json:"taints"`
 }
 
 // Truth is printed on stdout: the counts the counting rule gives for what
@@ -57,11 +61,16 @@ type podPlan struct {
 	containers          int
 }
 
+// Node agents and static pods run on the host network, as kube-proxy and
+// CNI agents do: they count toward max-pods but take no pod IP.
+func (p podPlan) hostNetwork() bool { return p.daemonSet || p.mirror }
+
 type nodePlan struct {
 	name        string
 	allocatable int
 	ready       bool
 	cordoned    bool
+	taints      []corev1.Taint
 	fill        string // empty | full | near | normal
 	target      int
 }
@@ -270,6 +279,21 @@ func planNodes(rng *rand.Rand, n int) []nodePlan {
 		nodes[1].fill, nodes[1].target = "empty", 0
 		nodes[2].fill, nodes[2].target = "near", nodes[2].allocatable-1
 	}
+	if n >= 6 { // ...and each instance type, a cordoned and a tainted node
+		nodes[3].allocatable, nodes[3].fill, nodes[3].target = 250, "normal", 150
+		nodes[4].allocatable, nodes[4].fill, nodes[4].target = 30, "normal", 12
+		nodes[4].cordoned = true
+		nodes[5].taints = []corev1.Taint{{Key: "dedicated", Value: "batch", Effect: corev1.TaintEffectNoSchedule},
+			{Key: "spot", Effect: corev1.TaintEffectPreferNoSchedule}}
+	}
+	for i := range nodes {
+		if i%97 == 40 { // a few more taints on large clusters
+			nodes[i].taints = append(nodes[i].taints, corev1.Taint{Key: "drain", Effect: corev1.TaintEffectNoExecute})
+		}
+		if !nodes[i].ready { // what the node lifecycle controller adds: not shown as a taint
+			nodes[i].taints = append(nodes[i].taints, corev1.Taint{Key: "node.kubernetes.io/not-ready", Effect: corev1.TaintEffectNoSchedule})
+		}
+	}
 	return nodes
 }
 
@@ -390,7 +414,18 @@ func planPods(rng *rand.Rand, nodes []nodePlan, nss []string, m int, seed int64)
 func truth(nodes []nodePlan, pods []podPlan) *Truth {
 	t := &Truth{Nodes: map[string]*NodeTruth{}, ByPhase: map[string]int{}, Namespaces: map[string]int{}, Created: len(pods)}
 	for _, n := range nodes {
-		t.Nodes[n.name] = &NodeTruth{Allocatable: n.allocatable, Ready: n.ready, Schedulable: !n.cordoned}
+		shown := []string{}
+		for _, tn := range n.taints {
+			if (tn.Effect == corev1.TaintEffectNoSchedule || tn.Effect == corev1.TaintEffectNoExecute) &&
+				tn.Key != "node.kubernetes.io/not-ready" && tn.Key != "node.kubernetes.io/unreachable" {
+				s := tn.Key
+				if tn.Value != "" {
+					s += "=" + tn.Value
+				}
+				shown = append(shown, s+":"+string(tn.Effect))
+			}
+		}
+		t.Nodes[n.name] = &NodeTruth{Allocatable: n.allocatable, Ready: n.ready, Schedulable: !n.cordoned, Taints: shown}
 	}
 	for _, p := range pods {
 		t.ByPhase[string(p.phase)]++
@@ -418,6 +453,9 @@ func truth(nodes []nodePlan, pods []podPlan) *Truth {
 		if p.daemonSet {
 			n.DaemonSet++
 		}
+		if p.hostNetwork() {
+			n.HostNetwork++
+		}
 	}
 	return t
 }
@@ -439,10 +477,10 @@ func buildNode(n nodePlan) *corev1.Node {
 			"kubernetes.io/hostname":           n.name,
 			"kubernetes.io/os":                 "linux",
 			"node.kubernetes.io/instance-type": map[int]string{30: "small", 110: "standard", 250: "large"}[n.allocatable],
-			"topology.kubernetes.io/zone":      fmt.Sprintf("zone-%c", 'a'+len(n.name)%3),
+			"topology.kubernetes.io/zone":      fmt.Sprintf("zone-%c", 'a'+n.name[len(n.name)-1]%3),
 			"podcount.test/seeded":             "true",
 		}},
-		Spec: corev1.NodeSpec{Unschedulable: n.cordoned},
+		Spec: corev1.NodeSpec{Unschedulable: n.cordoned, Taints: n.taints},
 		Status: corev1.NodeStatus{
 			Capacity: res, Allocatable: res,
 			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready, Reason: "KubeletReady",
@@ -527,6 +565,7 @@ func buildPod(p podPlan, nodeUID types.UID, seed int64, i int) *corev1.Pod {
 			TerminationGracePeriodSeconds: ptr(int64(30)),
 			DNSPolicy:                     corev1.DNSClusterFirst,
 			SchedulerName:                 "default-scheduler",
+			HostNetwork:                   p.hostNetwork(),
 			Tolerations: []corev1.Toleration{
 				{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(300))},
 				{Key: "node.kubernetes.io/unreachable", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(300))},

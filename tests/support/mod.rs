@@ -158,12 +158,13 @@ pub struct PodSpec<'a> {
     pub node: Option<&'a str>,
     pub phase: &'a str,
     pub daemon_set: bool,
+    pub host_network: bool,
     pub labels: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> PodSpec<'a> {
     pub fn new(name: &'a str, node: Option<&'a str>, phase: &'a str) -> Self {
-        PodSpec { name, node, phase, daemon_set: false, labels: &[] }
+        PodSpec { name, node, phase, daemon_set: false, host_network: false, labels: &[] }
     }
 }
 
@@ -179,6 +180,13 @@ pub async fn create_node(client: &Client, name: &str, allocatable: u32, ready: b
         }
     });
     api.create(&PostParams::default(), &serde_json::from_value(node).unwrap()).await.expect("create node");
+}
+
+/// Sets one label on a node.
+pub async fn label_node(client: &Client, name: &str, key: &str, value: &str) {
+    let api: Api<Node> = Api::all(client.clone());
+    let patch = json!({"metadata": {"labels": {key: value}}});
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await.expect("label node");
 }
 
 pub async fn delete_node(client: &Client, name: &str) {
@@ -201,6 +209,9 @@ pub async fn create_pod(client: &Client, ns: &str, spec: &PodSpec<'_>) {
     });
     if let Some(node) = spec.node {
         pod["spec"]["nodeName"] = json!(node);
+    }
+    if spec.host_network {
+        pod["spec"]["hostNetwork"] = json!(true);
     }
     api.create(&PostParams::default(), &serde_json::from_value(pod).unwrap()).await.expect("create pod");
     if spec.phase != "Pending" {
@@ -384,6 +395,33 @@ pub async fn grant(c: &Cluster, user: &str, resources: &[&str], verbs: &[&str]) 
     Api::<ClusterRole>::all(client.clone()).create(&PostParams::default(), &role).await.unwrap();
     Api::<ClusterRoleBinding>::all(client).create(&PostParams::default(), &binding).await.unwrap();
     c.user_kubeconfig(user)
+}
+
+/// Grants `user` the `verbs` on `resources` (core group) in namespace `ns`
+/// only, and returns a kubeconfig for that user whose context names `ns`.
+pub async fn grant_in(c: &Cluster, user: &str, ns: &str, resources: &[&str], verbs: &[&str]) -> PathBuf {
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let client = c.client().await;
+    let name = format!("podcount-{user}");
+    let role: Role = serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": ns},
+        "rules": [{"apiGroups": [""], "resources": resources, "verbs": verbs}]
+    }))
+    .unwrap();
+    let binding: RoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+    }))
+    .unwrap();
+    Api::<Role>::namespaced(client.clone(), ns).create(&PostParams::default(), &role).await.unwrap();
+    Api::<RoleBinding>::namespaced(client, ns).create(&PostParams::default(), &binding).await.unwrap();
+    let kc = c.user_kubeconfig(user);
+    let text = std::fs::read_to_string(&kc).unwrap();
+    let with_ns = text.replace(&format!("    user: {user}\n"), &format!("    user: {user}\n    namespace: {ns}\n"));
+    assert_ne!(text, with_ns, "the context names the user");
+    std::fs::write(&kc, with_ns).unwrap();
+    kc
 }
 
 /// `kubectl podcount ARGS` until its stderr no longer says `stale` (RBAC

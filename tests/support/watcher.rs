@@ -22,6 +22,8 @@ pub struct Seen {
     /// Watching with --node-selector: nodes entering or leaving the view
     /// bring or take their counts.
     pub node_selector: bool,
+    /// With --group-by: group -> pods, as the stream says.
+    pub groups: BTreeMap<String, u64>,
 }
 
 impl Seen {
@@ -155,6 +157,22 @@ fn fold(seen: &mut Seen, v: &Value) {
                 .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
                 .filter(|(_, n)| *n > 0)
                 .collect();
+            if let Some(g) = v["groups"].as_object() {
+                seen.groups = g.iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap())).filter(|(_, n)| *n > 0).collect();
+            }
+        }
+        Some("group-change") => {
+            let group = v["group"].as_str().unwrap().to_string();
+            let (from, to) = (v["from"].as_u64().unwrap(), v["to"].as_u64().unwrap());
+            let before = seen.groups.get(&group).copied().unwrap_or(0);
+            if from != before || v["delta"].as_i64().unwrap() != to as i64 - from as i64 {
+                seen.broken.push(format!("{v} after {before}"));
+            }
+            if to == 0 {
+                seen.groups.remove(&group);
+            } else {
+                seen.groups.insert(group, to);
+            }
         }
         Some("change") => {
             let node = v["node"].as_str().unwrap().to_string();
