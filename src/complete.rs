@@ -44,6 +44,11 @@ pub fn candidates(words: &[String]) -> (Vec<String>, u32) {
         return match id {
             "kubeconfig" => (vec![], FILES),
             "context" | "cluster" | "user" => (prefixed(kubeconfig_names(id, before), current), NO_FILE),
+            "group_by" => {
+                let aliases = crate::report::ALIASES.iter().map(|(a, _)| *a);
+                (prefixed(aliases.chain(WELL_KNOWN_LABELS).map(String::from).collect(), current), NO_FILE)
+            }
+            "label_columns" => (prefixed(WELL_KNOWN_LABELS.iter().map(|s| s.to_string()).collect(), current), NO_FILE),
             _ => (
                 prefixed(arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect(), current),
                 NO_FILE,
@@ -73,6 +78,15 @@ pub fn candidates(words: &[String]) -> (Vec<String>, u32) {
     }
     (vec![], NO_FILE)
 }
+
+/// Node labels most clusters set, offered for `--group-by` and `-L`.
+const WELL_KNOWN_LABELS: [&str; 5] = [
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "node.kubernetes.io/instance-type",
+    "kubernetes.io/arch",
+    "kubernetes.io/os",
+];
 
 fn flag<'a>(cmd: &'a Command, word: &str) -> Option<&'a clap::Arg> {
     if let Some(long) = word.strip_prefix("--") {
@@ -147,6 +161,8 @@ mod tests {
         assert_eq!(candidates(&w(&["--kubeconfig", ""])), (vec![], FILES));
         assert!(candidates(&w(&["count", "--"])).0.contains(&"--max-saturation".to_string()));
         assert_eq!(render(&w(&["-o", "y"])), "yaml\n:4\n");
+        assert_eq!(candidates(&w(&["watch", "--group-by", "z"])).0, w(&["zone"]));
+        assert_eq!(candidates(&w(&["-L", "topology"])).0.len(), 2);
     }
 
     #[test]

@@ -275,6 +275,21 @@ pub const MISSING: &str = "<missing>";
 /// The group of every node when the node list could not be read.
 pub const UNKNOWN: &str = "<unknown>";
 
+/// `--group-by`'s aliases and the label keys each stands for (first present wins).
+pub const ALIASES: [(&str, &[&str]); 3] = [
+    ("zone", &["topology.kubernetes.io/zone"]),
+    ("instance-type", &["node.kubernetes.io/instance-type"]),
+    (
+        "nodepool",
+        &[
+            "karpenter.sh/nodepool",
+            "eks.amazonaws.com/nodegroup",
+            "cloud.google.com/gke-nodepool",
+            "kubernetes.azure.com/agentpool",
+        ],
+    ),
+];
+
 /// `--group-by`: a label key, or an alias for well-known ones.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupKey {
@@ -286,18 +301,11 @@ pub struct GroupKey {
 
 impl GroupKey {
     pub fn parse(s: &str) -> GroupKey {
-        let labels: &[&str] = match s {
-            "zone" => &["topology.kubernetes.io/zone"],
-            "instance-type" => &["node.kubernetes.io/instance-type"],
-            "nodepool" => &[
-                "karpenter.sh/nodepool",
-                "eks.amazonaws.com/nodegroup",
-                "cloud.google.com/gke-nodepool",
-                "kubernetes.azure.com/agentpool",
-            ],
-            key => return GroupKey { name: key.to_string(), labels: vec![key.to_string()] },
+        let labels = match ALIASES.iter().find(|(alias, _)| *alias == s) {
+            Some((_, labels)) => labels.iter().map(|l| l.to_string()).collect(),
+            None => vec![s.to_string()],
         };
-        GroupKey { name: s.to_string(), labels: labels.iter().map(|l| l.to_string()).collect() }
+        GroupKey { name: s.to_string(), labels }
     }
 
     /// The group a row falls in.
