@@ -354,6 +354,10 @@ pub struct FilterArgs {
     /// Node label selector: only these nodes are shown, and only pods on them counted
     #[arg(long, value_name = "SELECTOR", help_heading = "Filters")]
     pub node_selector: Option<String>,
+    /// Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the
+    /// not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)
+    #[arg(long, help_heading = "Filters")]
+    pub schedulable_only: bool,
 }
 
 #[derive(Clone, Debug, Default, Args)]
@@ -383,10 +387,6 @@ pub struct CountArgs {
     /// Leave out the header line (table and wide)
     #[arg(long, help_heading = "Output")]
     pub no_headers: bool,
-    /// Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the
-    /// not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)
-    #[arg(long, help_heading = "Filters")]
-    pub schedulable_only: bool,
     /// Pods per List page (nodes: at most 500); 0 lists everything in one request
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CHUNK, help_heading = "Listing")]
     pub chunk_size: u32,

@@ -11,7 +11,7 @@ use crate::connect::{Target, targets};
 use crate::error::{Error, Result, exit};
 use crate::list::{Method, PodQuery, Progress, count_pods, list_nodes, suggest_namespace};
 use crate::progress::Status;
-use crate::report::{GroupKey, groups, rows, sort_groups, sort_rows};
+use crate::report::{self, GroupKey, groups, rows, sort_groups, sort_rows};
 use crate::verdict::Thresholds;
 use crate::view::{self, Counted, Filter, Format, Grouped, TableOptions};
 
@@ -84,7 +84,7 @@ async fn count_one(target: Target, args: CountArgs, method: Method, status: Stat
         context: target.context,
         observed_at: now_rfc3339(),
         resource_version: pods.resource_version,
-        filter: Filter::of(&query, f.node_selector.as_deref()),
+        filter: Filter::of(&query, f),
         rows,
         unscheduled: pods.tally.unscheduled(),
         groups: None,
@@ -95,7 +95,7 @@ async fn count_one(target: Target, args: CountArgs, method: Method, status: Stat
 /// What cannot be done without the node list, if the flags ask for it.
 fn needs_nodes(args: &CountArgs) -> Option<String> {
     let thresholds = Thresholds { max_saturation: args.max_saturation, min_free: args.min_free };
-    let flag = thresholds.needs_allocatable().or(if args.schedulable_only {
+    let flag = thresholds.needs_allocatable().or(if args.filter.schedulable_only {
         Some("--schedulable-only")
     } else if args.filter.node_selector.is_some() {
         Some("--node-selector")
@@ -129,7 +129,7 @@ pub async fn run(args: CountArgs) -> Result<i32> {
     if let Some(url) = from.filter(|_| args.labels_needed().is_empty()) {
         let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
         let query = PodQuery::new(&args.filter, args.chunk_size, method);
-        let filter = Filter::of(&query, args.filter.node_selector.as_deref());
+        let filter = Filter::of(&query, &args.filter);
         match from_watch(url, &contexts, &filter).await {
             Ok(counted) => return Ok(print(&args, counted, several, exit::OK)),
             Err(why) => eprintln!("warning: --from {url}: {why}; counting with a List instead"),
@@ -216,10 +216,9 @@ fn print(args: &CountArgs, mut counted: Vec<Counted>, several: bool, mut code: i
     let threshold_pct = thresholds.max_saturation.map_or(90.0, |p| p.0);
     let key = args.group_by.as_deref().map(GroupKey::parse);
     for c in &mut counted {
-        if args.schedulable_only {
-            let before = c.rows.len();
-            c.rows.retain(|r| !r.closed());
-            c.left_out = Some((before - c.rows.len()) as u64);
+        // (A watch's document comes with the filter applied.)
+        if args.filter.schedulable_only && c.left_out.is_none() {
+            c.left_out = Some(report::leave_out_closed(&mut c.rows));
         }
         sort_rows(&mut c.rows, args.sort());
         c.groups = key.as_ref().map(|k| {

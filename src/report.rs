@@ -202,6 +202,13 @@ pub fn rows(tally: &Tally<String>, nodes: Option<&[NodeInfo]>, nodes_complete: b
     rows
 }
 
+/// `--schedulable-only`: drops the cordoned and tainted rows; how many.
+pub fn leave_out_closed(rows: &mut Vec<NodeRow>) -> u64 {
+    let before = rows.len();
+    rows.retain(|r| !r.closed());
+    (before - rows.len()) as u64
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum SortBy {
     #[default]

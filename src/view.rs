@@ -4,6 +4,7 @@
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, presets};
 use serde::{Deserialize, Serialize};
 
+use crate::cli::FilterArgs;
 use crate::list::PodQuery;
 use crate::report::{GroupRow, NodeRow, RANGES, SaturationRange, Totals, histogram, totals};
 
@@ -17,16 +18,20 @@ pub struct Filter {
     pub label_selector: Option<String>,
     pub field_selector: Option<String>,
     pub node_selector: Option<String>,
+    /// `--schedulable-only`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub schedulable_only: bool,
 }
 
 impl Filter {
-    /// The filters a query ran with (the pod query's, plus the node selector).
-    pub fn of(q: &PodQuery, node_selector: Option<&str>) -> Filter {
+    /// The filters a query ran with (the pod query's, plus the node filters).
+    pub fn of(q: &PodQuery, f: &FilterArgs) -> Filter {
         Filter {
             namespace: q.namespace.clone(),
             label_selector: q.label_selector.clone(),
             field_selector: q.field_selector.clone(),
-            node_selector: node_selector.map(String::from),
+            node_selector: f.node_selector.clone(),
+            schedulable_only: f.schedulable_only,
         }
     }
 
@@ -39,6 +44,7 @@ impl Filter {
         ]
         .iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .chain(self.schedulable_only.then(|| "schedulable-only".to_string()))
         .collect();
         (!parts.is_empty()).then(|| parts.join(", "))
     }
@@ -133,6 +139,8 @@ struct ServedDoc {
     #[serde(default)]
     unscheduled: u64,
     #[serde(default)]
+    unschedulable_nodes_left_out: Option<u64>,
+    #[serde(default)]
     items: Vec<ServedDoc>,
 }
 
@@ -147,7 +155,7 @@ pub fn parse_document(json: &[u8]) -> Result<Vec<Counted>, String> {
         rows: d.nodes,
         unscheduled: d.unscheduled,
         groups: None,
-        left_out: None,
+        left_out: d.unschedulable_nodes_left_out,
     };
     match doc.kind.as_str() {
         "PodCount" => Ok(vec![one(doc)]),

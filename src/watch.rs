@@ -19,7 +19,9 @@ use crate::informer::{self, Meter, Source};
 use crate::list::{Method, PodQuery, suggest_namespace};
 use crate::metrics;
 use crate::progress::Status;
-use crate::report::{GroupKey, GroupRow, MISSING, NodeInfo, SortBy, UNKNOWN, groups, rows, sort_groups, sort_rows};
+use crate::report::{
+    GroupKey, GroupRow, MISSING, NodeInfo, SortBy, UNKNOWN, groups, leave_out_closed, rows, sort_groups, sort_rows,
+};
 use crate::serve::{self, Query};
 use crate::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid};
 use crate::tally::Tally;
@@ -174,15 +176,17 @@ impl Cluster {
     fn counted(&self, filter: &Filter, node_selector: bool) -> Counted {
         let nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
         let tally = self.tally_by_name();
+        let mut rows = rows(&tally, (!self.nodes_unreadable).then_some(nodes.as_slice()), !node_selector);
+        let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
         Counted {
             context: self.context.clone(),
             observed_at: now_rfc3339(),
             resource_version: None,
             filter: filter.clone(),
-            rows: rows(&tally, (!self.nodes_unreadable).then_some(nodes.as_slice()), !node_selector),
+            rows,
             unscheduled: tally.unscheduled(),
             groups: None,
-            left_out: None,
+            left_out,
         }
     }
 }
@@ -193,12 +197,13 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     let several = targets.len() > 1 || args.connection.all_contexts;
     let f = &args.filter;
     let query = PodQuery::new(f, args.chunk_size, Method::Objects);
-    let filter = Filter::of(&query, f.node_selector.as_deref());
+    let filter = Filter::of(&query, f);
     let group_key = args.group_by.as_deref().map(GroupKey::parse);
     let view = View {
         group_key: group_key.clone(),
         threshold: args.until_saturated.map_or(0.9, |p| p.0 / 100.0),
         node_selector: f.node_selector.is_some(),
+        filter: filter.clone(),
         sort_by: args.sort_by,
     };
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
@@ -483,6 +488,8 @@ struct View {
     /// `atOrAboveThreshold` of groups: `--until-saturated`, else 90 %.
     threshold: f64,
     node_selector: bool,
+    /// The filters (`--schedulable-only` leaves closed nodes out of the lines).
+    filter: Filter,
     sort_by: SortBy,
 }
 
@@ -490,6 +497,8 @@ struct View {
 fn needs_nodes(args: &WatchArgs) -> Option<&'static str> {
     if args.until_saturated.is_some() {
         Some("--until-saturated")
+    } else if args.filter.schedulable_only {
+        Some("--schedulable-only")
     } else if args.filter.node_selector.is_some() {
         Some("--node-selector")
     } else {
@@ -517,6 +526,10 @@ fn flush(c: &mut Cluster, p: &mut Printer, view: &View) {
         if view.node_selector && info.is_none() {
             continue;
         }
+        // With --schedulable-only, cordoned and tainted nodes are out of view.
+        if view.filter.schedulable_only && info.is_some_and(NodeInfo::closed) {
+            continue;
+        }
         if view.group_key.is_some() && !p.jsonl {
             continue;
         }
@@ -528,7 +541,7 @@ fn flush(c: &mut Cluster, p: &mut Printer, view: &View) {
     if let Some(key) = &view.group_key
         && std::mem::take(&mut c.groups_dirty)
     {
-        let rows = c.counted(&Filter::default(), view.node_selector).rows;
+        let rows = c.counted(&view.filter, view.node_selector).rows;
         let now: Vec<GroupRow> = groups(&rows, key, view.threshold);
         let mut printed = std::mem::take(&mut c.printed_groups);
         for g in &now {
@@ -643,11 +656,13 @@ fn judge(clusters: &mut [Cluster], args: &WatchArgs) -> Option<i32> {
         }
         let judged = |n| as_judged(live, n);
         let context = several.then_some(c.context.as_str());
+        // With --schedulable-only, cordoned and tainted nodes are not judged.
+        let in_view = |n: &&NodeInfo| !(args.filter.schedulable_only && n.closed());
         let line = if all {
-            first_saturated(pct, context, c.nodes.live.nodes.values().map(judged))
+            first_saturated(pct, context, c.nodes.live.nodes.values().filter(in_view).map(judged))
         } else {
             let nodes = touched.iter().filter_map(|&i| c.nodes.live.nodes.get(live.names().name(i)));
-            first_saturated(pct, context, nodes.map(judged))
+            first_saturated(pct, context, nodes.filter(in_view).map(judged))
         };
         if let Some(line) = line {
             eprintln!("{line}");

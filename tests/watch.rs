@@ -137,6 +137,63 @@ async fn group_by_prints_group_changes_that_add_up() {
     }
 }
 
+/// `watch --schedulable-only`: a cordoned node is out of the counts and
+/// its changes print no lines; the first table's footer says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedulable_only_keeps_cordoned_nodes_out_of_the_stream() {
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("open").await;
+    let open = support::make_nodes(&client, &ns, 2, 500).await;
+    let cordoned = format!("{ns}-cordoned");
+    support::create_node(&client, &cordoned, 500, true, false).await;
+    for (i, n) in open.iter().chain([&cordoned]).enumerate() {
+        support::create_pod(&client, &ns, &PodSpec::new(&format!("before-{i}"), Some(n), "Running")).await;
+    }
+    let mut all = open.clone();
+    all.push(cordoned.clone());
+    let sel = format!("podcount.test/node in ({})", all.join(","));
+    let args = ["-n", ns.as_str(), "--node-selector", sel.as_str(), "--schedulable-only"];
+    let w = Watcher::start(&c.kubeconfig, &args);
+    let want: std::collections::BTreeMap<String, u64> = open.iter().map(|n| (n.clone(), 1)).collect();
+    let w2 = want.clone();
+    let w = blocking(move || {
+        w.converges_to(&w2, CONVERGE);
+        w
+    })
+    .await;
+    for k in 0..3 {
+        support::create_pod(&client, &ns, &PodSpec::new(&format!("after-{k}"), Some(&cordoned), "Running")).await;
+    }
+    support::create_pod(&client, &ns, &PodSpec::new("after-open", Some(&open[0]), "Running")).await;
+    let mut want = want;
+    *want.get_mut(&open[0]).unwrap() += 1;
+    blocking(move || {
+        w.converges_to(&want, CONVERGE);
+        let seen = w.seen.lock().unwrap();
+        assert!(!seen.lines.iter().any(|l| l["node"] == cordoned.as_str()), "{:?}", seen.lines);
+    })
+    .await;
+    let mut text_args = vec!["watch", "--for", "1s"];
+    text_args.extend_from_slice(&args);
+    let out = blocking({
+        let kc = c.kubeconfig.clone();
+        let text_args: Vec<String> = text_args.iter().map(|s| s.to_string()).collect();
+        move || {
+            let a: Vec<&str> = text_args.iter().map(String::as_str).collect();
+            support::podcount(&kc, &a)
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("TOTAL 3 pods on 2 nodes"), "{text}");
+    assert!(text.contains("1 cordoned or tainted nodes left out (--schedulable-only)"), "{text}");
+    for n in &all {
+        support::delete_node(&client, n).await;
+    }
+}
+
 /// kubectl's -L header: the key after its last '/', upper-cased.
 fn support_header(key: &str) -> String {
     key.rsplit('/').next().unwrap().to_uppercase()
