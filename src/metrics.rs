@@ -13,7 +13,7 @@ use prometheus_client::metrics::histogram::exponential_buckets;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
-use crate::report::NodeRow;
+use crate::report::{GroupRow, NodeRow};
 
 /// The Content-Type of what [`render`] writes.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -35,6 +35,8 @@ pub struct Context<'a> {
     pub context: &'a str,
     /// Node rows as `count -o json` has them (only nodes in the view).
     pub rows: &'a [NodeRow],
+    /// `--group-by`: the label (as given) and the group rows.
+    pub groups: Option<(&'a str, &'a [GroupRow])>,
     pub unscheduled: u64,
     pub tracked_pods: u64,
     pub store_bytes: u64,
@@ -51,6 +53,13 @@ pub fn lag_histogram() -> Histogram {
 struct NodeLabels {
     context: String,
     node: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GroupLabels {
+    context: String,
+    group_by: String,
+    group: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -72,6 +81,10 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     let node_pods = Family::<NodeLabels, Gauge>::default();
     let node_alloc = Family::<NodeLabels, Gauge>::default();
     let node_sat = Family::<NodeLabels, FloatGauge>::default();
+    let group_pods = Family::<GroupLabels, Gauge>::default();
+    let group_alloc = Family::<GroupLabels, Gauge>::default();
+    let group_nodes = Family::<GroupLabels, Gauge>::default();
+    let group_hot = Family::<GroupLabels, Gauge>::default();
     let unscheduled = Family::<ContextLabels, Gauge>::default();
     let tracked = Family::<ContextLabels, Gauge>::default();
     let store_bytes = Family::<ContextLabels, Gauge>::default();
@@ -88,6 +101,15 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
             }
             if let Some(s) = r.saturation {
                 node_sat.get_or_create(&l).set(s);
+            }
+        }
+        for (by, g) in c.groups.iter().flat_map(|(by, rows)| rows.iter().map(move |g| (by, g))) {
+            let l = GroupLabels { context: c.context.to_string(), group_by: by.to_string(), group: g.name.clone() };
+            group_pods.get_or_create(&l).set(g.pods as i64);
+            group_nodes.get_or_create(&l).set(g.nodes as i64);
+            group_hot.get_or_create(&l).set(g.at_or_above_threshold as i64);
+            if let Some(a) = g.allocatable {
+                group_alloc.get_or_create(&l).set(a as i64);
             }
         }
         let l = ContextLabels { context: c.context.to_string() };
@@ -109,6 +131,14 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     );
     reg.register("podcount_node_allocatable_pods", "The node's status.allocatable.pods", node_alloc);
     reg.register("podcount_node_saturation_ratio", "podcount_node_pods / podcount_node_allocatable_pods", node_sat);
+    reg.register("podcount_group_pods", "Pods on the nodes of a --group-by group", group_pods);
+    reg.register("podcount_group_allocatable_pods", "Allocatable pods of the group's nodes", group_alloc);
+    reg.register("podcount_group_nodes", "Nodes in the group", group_nodes);
+    reg.register(
+        "podcount_group_nodes_at_or_above_threshold",
+        "The group's nodes at or above --until-saturated (else 90%)",
+        group_hot,
+    );
     reg.register("podcount_unscheduled_pods", "Unfinished pods bound to no node", unscheduled);
     reg.register("podcount_store_pods", "Pods the watch tracks (unfinished pods in the view)", tracked);
     reg.register("podcount_store_bytes", "Bytes of the watch's pod map allocation", store_bytes);
@@ -159,8 +189,17 @@ mod tests {
             Informer { resource: "pods", synced: true, relists: 1, reconnects: 2, events: 300 },
             Informer { resource: "nodes", synced: false, relists: 1, reconnects: 0, events: 2 },
         ];
-        let c =
-            Context { context: "prod", rows: &rows, unscheduled: 4, tracked_pods: 103, store_bytes: 2688, informers };
+        let key = crate::report::GroupKey::parse("zone");
+        let groups = crate::report::groups(&rows, &key, 0.9);
+        let c = Context {
+            context: "prod",
+            rows: &rows,
+            groups: Some(("zone", &groups)),
+            unscheduled: 4,
+            tracked_pods: 103,
+            store_bytes: 2688,
+            informers,
+        };
         let lag = lag_histogram();
         lag.observe(0.0002);
         let text = render(&[c], &lag, 17 << 20);
@@ -175,6 +214,8 @@ mod tests {
             r#"podcount_informer_events_total{context="prod",resource="pods"} 300"#,
             "podcount_event_apply_lag_seconds_count 1",
             "podcount_process_resident_memory_bytes 17825792",
+            r#"podcount_group_pods{context="prod",group_by="zone",group="<none>"} 99"#,
+            r#"podcount_group_nodes_at_or_above_threshold{context="prod",group_by="zone",group="<none>"} 1"#,
             "# EOF",
         ] {
             assert!(text.contains(want), "{want} missing from\n{text}");

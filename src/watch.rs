@@ -246,7 +246,6 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
         drop(query_tx);
     }
     let lag = metrics::lag_histogram();
-    let node_selector = f.node_selector.is_some();
     #[cfg(unix)]
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::usage(format!("cannot handle SIGTERM: {e}")))?;
@@ -289,7 +288,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 continue;
             }
             Some(q) = queries.recv() => {
-                answer(q, &clusters, &filter, node_selector, several, &lag);
+                answer(q, &clusters, &view, several, &lag);
                 continue;
             }
             _ = &mut ctrl_c => break exit::OK,
@@ -353,11 +352,9 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
             }
             c.dirty.clear();
             let mut counted = c.counted(&filter, f.node_selector.is_some());
-            if let Some(key) = &view.group_key {
-                let mut rows = groups(&counted.rows, key, view.threshold);
-                c.printed_groups = rows.iter().map(|g| (g.name.clone(), g.pods)).collect();
-                sort_groups(&mut rows, view.sort_by);
-                counted.groups = Some(Grouped { by: key.name.clone(), threshold_pct: view.threshold * 100.0, rows });
+            counted.groups = view.grouped(&counted.rows);
+            if let Some(g) = &counted.groups {
+                c.printed_groups = g.rows.iter().map(|g| (g.name.clone(), g.pods)).collect();
             }
             if p.jsonl {
                 let counts: serde_json::Map<String, serde_json::Value> =
@@ -493,6 +490,16 @@ struct View {
     sort_by: SortBy,
 }
 
+impl View {
+    /// `--group-by`: the rows grouped, in `--sort-by` order.
+    fn grouped(&self, rows: &[crate::report::NodeRow]) -> Option<Grouped> {
+        let key = self.group_key.as_ref()?;
+        let mut rows = groups(rows, key, self.threshold);
+        sort_groups(&mut rows, self.sort_by);
+        Some(Grouped { by: key.name.clone(), threshold_pct: self.threshold * 100.0, rows })
+    }
+}
+
 /// What cannot be watched without the node list, if the flags ask for it.
 fn needs_nodes(args: &WatchArgs) -> Option<&'static str> {
     if args.until_saturated.is_some() {
@@ -571,14 +578,8 @@ async fn terminated(_: &mut ()) {
 }
 
 /// Answers one `--listen` query from the stores.
-fn answer(
-    q: Query,
-    clusters: &[Cluster],
-    filter: &Filter,
-    node_selector: bool,
-    several: bool,
-    lag: &metrics::Histogram,
-) {
+fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &metrics::Histogram) {
+    let (filter, node_selector) = (&view.filter, view.node_selector);
     use http::StatusCode;
     let not_ready: Vec<String> = clusters.iter().filter_map(Cluster::not_ready).collect();
     let text = serve::text;
@@ -593,7 +594,14 @@ fn answer(
         }
         Query::PodCount(reply) => {
             let a = if not_ready.is_empty() {
-                let counted: Vec<Counted> = clusters.iter().map(|c| c.document_view(filter, node_selector)).collect();
+                let counted: Vec<Counted> = clusters
+                    .iter()
+                    .map(|c| {
+                        let mut counted = c.document_view(filter, node_selector);
+                        counted.groups = view.grouped(&counted.rows);
+                        counted
+                    })
+                    .collect();
                 (StatusCode::OK, "application/json", view::document(&counted, several, view::Format::Json))
             } else {
                 let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 503,
@@ -603,8 +611,14 @@ fn answer(
             let _ = reply.send(a);
         }
         Query::Metrics(reply) => {
-            let views: Vec<(Counted, &Cluster)> =
-                clusters.iter().map(|c| (c.counted(filter, node_selector), c)).collect();
+            let views: Vec<(Counted, &Cluster)> = clusters
+                .iter()
+                .map(|c| {
+                    let mut counted = c.counted(filter, node_selector);
+                    counted.groups = view.grouped(&counted.rows);
+                    (counted, c)
+                })
+                .collect();
             let contexts: Vec<metrics::Context> = views
                 .iter()
                 .map(|(v, c)| {
@@ -621,6 +635,7 @@ fn answer(
                     metrics::Context {
                         context: &c.context,
                         rows: &v.rows,
+                        groups: v.groups.as_ref().map(|g| (g.by.as_str(), g.rows.as_slice())),
                         unscheduled: v.unscheduled,
                         tracked_pods: c.pods.live.len() as u64,
                         store_bytes: c.pods.live.allocated_bytes() as u64,

@@ -73,7 +73,9 @@ async fn group_by_prints_group_changes_that_add_up() {
     }
     let sel = format!("podcount.test/node in ({})", nodes.join(","));
     let args = ["-n", ns.as_str(), "--node-selector", sel.as_str(), "--group-by", pool.as_str()];
-    let w = Watcher::start(&c.kubeconfig, &args);
+    let mut listen_args = args.to_vec();
+    listen_args.extend(["--listen", "127.0.0.1:0"]);
+    let w = Watcher::start(&c.kubeconfig, &listen_args);
     let mut text_args = vec!["watch", "--interval", "0", "--for", "20s"];
     text_args.extend_from_slice(&args);
     let text = support::podcount_cmd(&c.kubeconfig, &text_args)
@@ -109,6 +111,29 @@ async fn group_by_prints_group_changes_that_add_up() {
             assert_eq!(l["group"], g, "{l}");
         }
     }
+    // --listen: the groups as metrics, and in the served document.
+    let base = w.listen_url();
+    let (status, metrics) = blocking({
+        let base = base.clone();
+        move || support::http("GET", &base, "/metrics")
+    })
+    .await;
+    assert_eq!(status, 200);
+    for (g, n) in &want_groups {
+        let line = format!(r#"podcount_group_pods{{context="podcount-test",group_by="{pool}",group="{g}"}} {n}"#);
+        assert!(metrics.contains(&line), "{line} missing from\n{metrics}");
+    }
+    let (_, doc) = blocking(move || support::http("GET", &base, "/v1/podcount")).await;
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(doc["groupBy"], pool.as_str());
+    let served: std::collections::BTreeMap<String, u64> = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap().to_string(), g["pods"].as_u64().unwrap()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(served, want_groups);
     // Text: one line per group change, "LABEL=VALUE  FROM → TO", no node lines.
     let out = blocking(move || text.wait_with_output().unwrap()).await;
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
