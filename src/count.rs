@@ -121,16 +121,11 @@ pub async fn run(args: CountArgs) -> Result<i32> {
     let targets = targets(&args.connection).await?;
     let several = targets.len() > 1 || args.connection.all_contexts;
     let from = args.from.as_deref().filter(|u| !u.trim().is_empty());
-    if let Some(url) = from.filter(|_| !args.labels_needed().is_empty()) {
-        eprintln!(
-            "warning: --from {url}: a watch keeps no node labels, which -L and --group-by need; counting with a List instead"
-        );
-    }
-    if let Some(url) = from.filter(|_| args.labels_needed().is_empty()) {
+    if let Some(url) = from {
         let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
         let query = PodQuery::new(&args.filter, args.chunk_size, method);
         let filter = Filter::of(&query, &args.filter);
-        match from_watch(url, &contexts, &filter).await {
+        match from_watch(url, &contexts, &filter, &args.labels_needed()).await {
             Ok(counted) => return Ok(print(&args, counted, several, exit::OK)),
             Err(why) => eprintln!("warning: --from {url}: {why}; counting with a List instead"),
         }
@@ -170,8 +165,13 @@ pub async fn run(args: CountArgs) -> Result<i32> {
 const FROM_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `--from URL`: the counts a `watch --listen` holds for exactly these
-/// contexts and filters, or why not.
-async fn from_watch(url: &str, contexts: &[String], filter: &Filter) -> std::result::Result<Vec<Counted>, String> {
+/// contexts and filters, with these node labels, or why not.
+async fn from_watch(
+    url: &str,
+    contexts: &[String],
+    filter: &Filter,
+    labels: &[String],
+) -> std::result::Result<Vec<Counted>, String> {
     use http_body_util::{BodyExt, Empty};
     let base = url.trim().trim_end_matches('/');
     let uri: http::Uri = format!("{base}/v1/podcount").parse().map_err(|e| format!("not a URL ({e})"))?;
@@ -206,6 +206,13 @@ async fn from_watch(url: &str, contexts: &[String], filter: &Filter) -> std::res
     }
     if let Some(c) = counted.iter().find(|c| c.filter != *filter) {
         return Err(format!("it watches other filters ({:?}, not {:?})", c.filter, filter));
+    }
+    // A watch keeps only the labels of its own --group-by.
+    let kept = counted.first().and_then(|c| c.groups.as_ref()).map(|g| GroupKey::parse(&g.by).labels);
+    if let Some(missing) = labels.iter().find(|l| !kept.as_ref().is_some_and(|k| k.contains(l))) {
+        return Err(format!(
+            "it keeps no node label {missing:?}, which -L/--group-by need (a watch keeps the labels of its own --group-by)"
+        ));
     }
     Ok(counted)
 }

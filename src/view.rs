@@ -141,6 +141,10 @@ struct ServedDoc {
     #[serde(default)]
     unschedulable_nodes_left_out: Option<u64>,
     #[serde(default)]
+    group_by: Option<String>,
+    #[serde(default)]
+    groups: Vec<GroupRow>,
+    #[serde(default)]
     items: Vec<ServedDoc>,
 }
 
@@ -154,7 +158,8 @@ pub fn parse_document(json: &[u8]) -> Result<Vec<Counted>, String> {
         filter: d.filter,
         rows: d.nodes,
         unscheduled: d.unscheduled,
-        groups: None,
+        // The served threshold is not in the document; the printer regroups.
+        groups: d.group_by.map(|by| Grouped { by, threshold_pct: f64::NAN, rows: d.groups }),
         left_out: d.unschedulable_nodes_left_out,
     };
     match doc.kind.as_str() {

@@ -123,6 +123,22 @@ async fn group_by_prints_group_changes_that_add_up() {
         let line = format!(r#"podcount_group_pods{{context="podcount-test",group_by="{pool}",group="{g}"}} {n}"#);
         assert!(metrics.contains(&line), "{line} missing from\n{metrics}");
     }
+    // count --from a watch grouped by the same label answers from it; -L of
+    // a label it does not keep falls back to a List, saying why.
+    let from_args = ["-n", ns.as_str(), "--node-selector", sel.as_str(), "--from", base.as_str()];
+    let out =
+        support::podcount(&c.kubeconfig, &[&from_args[..], &["--group-by", pool.as_str(), "-o", "json"]].concat());
+    assert!(support::stderr(&out).is_empty(), "{}", support::stderr(&out));
+    let counted: std::collections::BTreeMap<String, u64> = support::json_of(&out)["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap().to_string(), g["pods"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counted, want_groups);
+    let out = support::podcount(&c.kubeconfig, &[&from_args[..], &["-L", "kubernetes.io/arch"]].concat());
+    assert!(out.status.success());
+    assert!(support::stderr(&out).contains(r#"keeps no node label "kubernetes.io/arch""#), "{}", support::stderr(&out));
     let (_, doc) = blocking(move || support::http("GET", &base, "/v1/podcount")).await;
     let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
     assert_eq!(doc["groupBy"], pool.as_str());
