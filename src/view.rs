@@ -321,7 +321,7 @@ pub fn table_with(counted: &[Counted], opts: &TableOptions, label_columns: &[Str
     let mut out = String::new();
     if !counted.iter().all(|c| c.rows.is_empty()) || !opts.no_headers {
         for line in t.to_string().lines() {
-            out.push_str(line.trim_end());
+            out.push_str(&trim_line(line));
             out.push('\n');
         }
     }
@@ -334,6 +334,17 @@ pub fn table_with(counted: &[Counted], opts: &TableOptions, label_columns: &[Str
         }
     }
     out
+}
+
+/// A table line without trailing blanks, also where the last cell is
+/// coloured (its padding sits inside the colour codes).
+fn trim_line(line: &str) -> String {
+    let mut end = line.len();
+    // Peel trailing escape sequences (`ESC [ ... m`), keeping them.
+    while let Some(start) = line[..end].rfind('\x1b').filter(|&s| line[s..end].ends_with('m')) {
+        end = start;
+    }
+    format!("{}{}", line[..end].trim_end(), &line[end..])
 }
 
 /// A borderless table, styled only when colour is on.
@@ -399,7 +410,7 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
     kubectl_columns(&mut t);
     let mut out = String::new();
     for line in t.to_string().lines() {
-        out.push_str(line.trim_end());
+        out.push_str(&trim_line(line));
         out.push('\n');
     }
     if !opts.no_headers {
@@ -425,7 +436,9 @@ fn histogram_lines(c: &Counted, with_context: bool) -> String {
     let prefix = if with_context { format!("{}: ", c.context) } else { String::new() };
     let mut s = format!("\n{prefix}nodes by saturation\n");
     for r in &h {
-        s.push_str(&format!("{prefix}  {:<8} {:>6}  {}\n", r.range, r.nodes, bar(r.nodes as f64 / most as f64, 30)));
+        let line = format!("{prefix}  {:<8} {:>6}  {}", r.range, r.nodes, bar(r.nodes as f64 / most as f64, 30));
+        s.push_str(line.trim_end());
+        s.push('\n');
     }
     debug_assert_eq!(h.len(), RANGES.len());
     s
@@ -635,8 +648,11 @@ filter: namespace=web
 
     #[test]
     fn colour_only_when_asked() {
-        let got = table(&[counted("a")], &TableOptions { color: true, ..OPTS });
+        let got = table(&[counted("a")], &TableOptions { color: true, picture: true, ..OPTS });
         assert!(got.contains("\x1b["), "{got:?}");
+        assert_eq!(trim_line("a   \x1b[39m"), "a\x1b[39m");
+        assert_eq!(trim_line("a \x1b[31mb   \x1b[39m\x1b[0m"), "a \x1b[31mb\x1b[39m\x1b[0m");
+        assert!(got.lines().all(|l| trim_line(l) == l), "{got:?}");
     }
 
     #[test]
