@@ -41,7 +41,7 @@ _kubectl__podcount() {
 
     case "${cmd}" in
         kubectl__podcount)
-            opts="-n -A -l -o -L -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --top --group-by --label-columns --no-headers --schedulable-only --chunk-size --method --from --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
+            opts="-n -A -l -o -L -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -299,7 +299,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__count)
-            opts="-n -A -l -o -L -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --top --group-by --label-columns --no-headers --schedulable-only --chunk-size --method --from --max-saturation --min-free --help"
+            opts="-n -A -l -o -L -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --max-saturation --min-free --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -409,7 +409,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__watch)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --output --sort-by --group-by --interval --for --until-saturated --chunk-size --initial-list --listen --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --group-by --interval --for --until-saturated --chunk-size --initial-list --listen --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= o/output= sort-by= top= group-by= L/label-columns= no-headers schedulable-only chunk-size= method= from= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -56,8 +56,8 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l max-s
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l no-headers -d 'Leave out the header line (table and wide)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l schedulable-only -d 'Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l no-headers -d 'Leave out the header line (table and wide)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "count" -d 'Count pods per node once (paginated List) and compare with each node\'s pod limit'
@@ -98,8 +98,8 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l no-headers -d 'Leave out the header line (table and wide)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l schedulable-only -d 'Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l no-headers -d 'Leave out the header line (table and wide)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
@@ -128,6 +128,7 @@ stream\t'WatchList: one watch that starts with every object (sendInitialEvents);
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l listen -d 'Serve the counts while watching: /metrics (Prometheus), /readyz, /healthz and /v1/podcount (what `count -o json` prints, from memory). PORT or :PORT is loopback; another address is served unauthenticated (a warning says so)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l schedulable-only -d 'Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r

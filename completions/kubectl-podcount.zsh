@@ -51,8 +51,8 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
-'--no-headers[Leave out the header line (table and wide)]' \
 '--schedulable-only[Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)]' \
+'--no-headers[Leave out the header line (table and wide)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -104,8 +104,8 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
-'--no-headers[Leave out the header line (table and wide)]' \
 '--schedulable-only[Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)]' \
+'--no-headers[Leave out the header line (table and wide)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
@@ -141,6 +141,7 @@ stream\:"WatchList\: one watch that starts with every object (sendInitialEvents)
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
+'--schedulable-only[Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
