@@ -7,10 +7,11 @@ use crate::cli::FilterArgs;
 use crate::connect::Target;
 use crate::error::{Error, Result};
 use crate::http::Failure;
-use crate::pager::{Accept, ItemSink, Items, ListRequest, PageMeta, Pager, Whole, decode_error, path_segment};
+use crate::pager::{Accept, ItemSink, Items, ListRequest, PageMeta, PageSink, Pager, decode_error, path_segment};
 use crate::report::NodeInfo;
+use crate::split::{Splitter, parse_head};
 use crate::tally::{Phase, PodFacts, Tally};
-use crate::wire::{Item, LeanPod, NodePage, TablePage, table_node};
+use crate::wire::{Encoding, Item, LeanPod, SlimNode, TableHead, TableRow, table_node};
 
 /// Pushed to the server so finished pods are never sent at all; ANDed with a
 /// user's `--field-selector`. Counting still applies the rule itself.
@@ -202,16 +203,48 @@ impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
     }
 }
 
-/// The Table API path: pages are small (a few bytes a pod), so each is read
-/// whole and its Node column folded.
+/// The Table API path: rows split out of each page as the bytes arrive (as
+/// pod objects are), their Node cell folded; the column comes from the
+/// column definitions the server writes ahead of the rows.
 async fn count_table<P: FnMut(Progress)>(t: &Target, pager: &mut Pager, fold: &mut Fold<'_, P>) -> Result<(), Failure> {
-    let mut whole = Whole::new(|body: &[u8]| {
-        let page: TablePage = serde_json::from_slice(body).map_err(|e| decode_error("pod table", e))?;
-        let column = page.node_column().ok_or_else(|| Error::cluster("the pod Table has no Node column"))?;
-        fold.begin_page();
-        for row in &page.rows {
+    let mut rows = TableRows { fold, split: Splitter::of(b"rows"), column: None, bytes: 0 };
+    walk(t, pager, &mut rows).await
+}
+
+struct TableRows<'f, 'p, P: FnMut(Progress)> {
+    fold: &'f mut Fold<'p, P>,
+    split: Splitter,
+    /// The Node column of this page, once its head is read.
+    column: Option<usize>,
+    bytes: u64,
+}
+
+impl<P: FnMut(Progress)> PageSink for TableRows<'_, '_, P> {
+    fn begin(&mut self, encoding: Encoding) {
+        // Asked for exactly the JSON Table.
+        debug_assert_eq!(encoding, Encoding::Json);
+        self.split = Splitter::of(b"rows");
+        self.column = None;
+        self.bytes = 0;
+        self.fold.begin_page();
+    }
+
+    fn data(&mut self, bytes: &[u8]) -> Result<()> {
+        self.bytes += bytes.len() as u64;
+        let (fold, column) = (&mut *self.fold, &mut self.column);
+        self.split.feed_with_head(bytes, |head, row| {
+            let col = match *column {
+                Some(c) => c,
+                None => {
+                    let head: TableHead = parse_head(head).map_err(|e| decode_error("pod table", e))?;
+                    let c = head.node_column().ok_or_else(|| Error::cluster("the pod Table has no Node column"))?;
+                    *column = Some(c);
+                    c
+                }
+            };
+            let row: TableRow = serde_json::from_slice(row).map_err(|e| decode_error("pod table row", e))?;
             // The phase filter ran on the server: every row is a counted pod.
-            let node = table_node(row, column);
+            let node = table_node(&row, col);
             let node = node.as_deref();
             fold.add(PodFacts {
                 node,
@@ -220,11 +253,19 @@ async fn count_table<P: FnMut(Progress)>(t: &Target, pager: &mut Pager, fold: &m
                 daemon_set: false,
                 host_network: false,
             });
+            Ok(())
+        })
+    }
+
+    fn end(&mut self) -> Result<PageMeta, Failure> {
+        if !self.split.done() {
+            // The body ended cleanly but early: never count a partial page.
+            return Err(Failure::transient(Error::cluster("the pod Table page ended before its end")));
         }
-        fold.end_page(body.len() as u64);
-        Ok(PageMeta::from(page.metadata))
-    });
-    walk(t, pager, &mut whole).await
+        let meta = self.split.meta().map_err(|e| Failure::Fatal(decode_error("pod table", e)))?;
+        self.fold.end_page(self.bytes);
+        Ok(PageMeta::from(meta))
+    }
 }
 
 /// A user refused pods at cluster scope may still read them in a namespace
@@ -236,8 +277,34 @@ pub fn suggest_namespace(e: Error, namespace: Option<&str>, t: &Target) -> Error
     Error::forbidden(format!("{e}; to count one namespace, pass -n {} (the context's namespace)", t.namespace))
 }
 
-/// Node pages are read whole and a Node is kilobytes: at most this many a page.
+/// A Node is kilobytes: at most this many a page.
 pub const NODE_PAGE: u32 = 500;
+
+/// Nodes decoded one by one as a page arrives; a page counts once complete.
+struct NodeFold<'k> {
+    nodes: Vec<NodeInfo>,
+    /// Where the current page's nodes start in `nodes`.
+    page: usize,
+    keep_labels: &'k [String],
+}
+
+impl ItemSink for NodeFold<'_> {
+    fn begin_page(&mut self) {
+        // A page retried after a cut starts over.
+        self.nodes.truncate(self.page);
+    }
+
+    fn item(&mut self, item: Item<'_>) -> Result<()> {
+        let Item::Json(raw) = item else { return Err(Error::cluster("nodes are read as JSON only")) };
+        let n: SlimNode = serde_json::from_slice(raw).map_err(|e| decode_error("node", e))?;
+        self.nodes.push(NodeInfo::from_wire(&n, self.keep_labels));
+        Ok(())
+    }
+
+    fn end_page(&mut self, _bytes: u64) {
+        self.page = self.nodes.len();
+    }
+}
 
 /// Lists nodes (all, or those matching `label_selector`); `chunk_size` as
 /// for pods, capped at [`NODE_PAGE`] (0: one request). Of their labels only
@@ -250,7 +317,6 @@ pub async fn list_nodes(
 ) -> Result<Vec<NodeInfo>> {
     let chunk_size = if chunk_size == 0 { 0 } else { chunk_size.min(NODE_PAGE) };
     for _ in 0..=MAX_RESTARTS {
-        let mut nodes = Vec::new();
         let mut pager = Pager::new(ListRequest {
             path: "/api/v1/nodes".into(),
             accept: Accept::Exactly(JSON),
@@ -259,13 +325,10 @@ pub async fn list_nodes(
             resource: "nodes",
             namespace: None,
         });
-        let mut whole = Whole::new(|body: &[u8]| {
-            let page: NodePage = serde_json::from_slice(body).map_err(|e| decode_error("node", e))?;
-            nodes.extend(page.items.iter().map(|n| NodeInfo::from_wire(n, keep_labels)));
-            Ok(PageMeta::from(page.metadata))
-        });
-        match walk(t, &mut pager, &mut whole).await {
-            Ok(()) => return Ok(nodes),
+        let mut fold = NodeFold { nodes: Vec::new(), page: 0, keep_labels };
+        let mut items = Items::new(&mut fold, "nodes");
+        match walk(t, &mut pager, &mut items).await {
+            Ok(()) => return Ok(fold.nodes),
             Err(Failure::Gone(_)) => continue,
             Err(f) => return Err(f.into_error()),
         }
@@ -285,5 +348,44 @@ mod tests {
         assert_eq!(q.server_field_selector(), format!("spec.schedulerName=x,{NOT_FINISHED}"));
         let q = PodQuery { namespace: Some("team-01".into()), ..Default::default() };
         assert_eq!(q.path(), "/api/v1/namespaces/team-01/pods");
+    }
+
+    /// A page cut mid-body and retried counts once; a body that ends early
+    /// counts not at all.
+    #[test]
+    fn table_rows_and_nodes_count_a_retried_page_once() {
+        let table = br#"{"kind":"Table","metadata":{"continue":"next"},"columnDefinitions":[{"name":"Name"},{"name":"Node"}],"rows":[{"cells":["a","n1"]},{"cells":["b","n1"]},{"cells":["c","<none>"]}]}"#;
+        let mut seen = Progress::default();
+        let mut progress = |p: Progress| seen = p;
+        let mut fold = Fold {
+            tally: Tally::new(),
+            page: Tally::new(),
+            page_pods: 0,
+            seen: Progress::default(),
+            progress: &mut progress,
+        };
+        let mut rows = TableRows { fold: &mut fold, split: Splitter::of(b"rows"), column: None, bytes: 0 };
+        rows.begin(Encoding::Json);
+        rows.data(&table[..120]).unwrap();
+        assert!(rows.end().is_err(), "ended early");
+        rows.begin(Encoding::Json);
+        for chunk in table.chunks(7) {
+            rows.data(chunk).unwrap();
+        }
+        assert_eq!(rows.end().unwrap().continue_token.as_deref(), Some("next"));
+        assert_eq!((fold.tally.node("n1").pods, fold.tally.unscheduled()), (2, 1));
+        assert_eq!((seen.pages, seen.pods), (1, 3));
+
+        let nodes =
+            br#"{"kind":"NodeList","metadata":{},"items":[{"metadata":{"name":"n1"}},{"metadata":{"name":"n2"}}]}"#;
+        let mut fold = NodeFold { nodes: Vec::new(), page: 0, keep_labels: &[] };
+        let mut items = Items::new(&mut fold, "nodes");
+        items.begin(Encoding::Json);
+        items.data(&nodes[..70]).unwrap();
+        items.begin(Encoding::Json);
+        items.data(nodes).unwrap();
+        items.end().unwrap();
+        let names: Vec<&str> = fold.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["n1", "n2"]);
     }
 }

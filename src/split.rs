@@ -2,11 +2,14 @@
 //! never held whole: each item's JSON is handed over as soon as its closing
 //! brace is in, and everything outside `items` (kind, metadata with the
 //! continue token) is kept to be parsed on its own. Pure; fed chunk by chunk.
+//! The same for a Table's `rows` ([`Splitter::of`]).
 
 use crate::wire::ListMeta;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Splitter {
+    /// The top-level array whose elements are split out (`items`, `rows`).
+    key: &'static [u8],
     /// Bytes not yet handed over: at most one partial item.
     buf: Vec<u8>,
     /// Where scanning resumes in `buf`.
@@ -27,13 +30,49 @@ pub struct Splitter {
     rest: Vec<u8>,
 }
 
+impl Default for Splitter {
+    fn default() -> Self {
+        Splitter::of(b"items")
+    }
+}
+
 impl Splitter {
+    /// A List's `items`.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The elements of the top-level array `key` (a Table's `rows`).
+    pub fn of(key: &'static [u8]) -> Self {
+        Splitter {
+            key,
+            buf: Vec::new(),
+            pos: 0,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            key_start: None,
+            last_key: Vec::new(),
+            in_items: false,
+            item_start: None,
+            after_items: false,
+            rest: Vec::new(),
+        }
+    }
+
     /// Feeds a chunk; calls `item` with each complete item's JSON.
     pub fn feed<E>(&mut self, chunk: &[u8], mut item: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        self.feed_with_head(chunk, |_, i| item(i))
+    }
+
+    /// As [`Splitter::feed`], also handing over the head: everything before
+    /// the array, as JSON that [`parse_head`] reads (for a Table, its
+    /// column definitions, which the apiserver writes before the rows).
+    pub fn feed_with_head<E>(
+        &mut self,
+        chunk: &[u8],
+        mut item: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.buf.extend_from_slice(chunk);
         let mut i = self.pos;
         while i < self.buf.len() {
@@ -65,7 +104,7 @@ impl Splitter {
                 }
                 b'{' | b'[' => {
                     self.depth += 1;
-                    if self.depth == 2 && b == b'[' && self.last_key == b"items" && !self.in_items {
+                    if self.depth == 2 && b == b'[' && self.last_key == self.key && !self.in_items {
                         self.in_items = true;
                         // Drop `"items":` (and a comma before it) from rest.
                         let cut = self
@@ -92,7 +131,7 @@ impl Splitter {
                         && b == b'}'
                         && let Some(s) = self.item_start.take()
                     {
-                        item(&self.buf[s..=i])?;
+                        item(&self.rest, &self.buf[s..=i])?;
                     }
                     self.depth = self.depth.saturating_sub(1);
                     if self.in_items && self.depth == 1 && b == b']' {
@@ -137,10 +176,7 @@ impl Splitter {
             #[serde(borrow, default)]
             metadata: ListMeta<'a>,
         }
-        let mut text = self.rest.clone();
-        if self.depth > 0 {
-            text.push(b'}');
-        }
+        let text = if self.depth > 0 { closed(&self.rest) } else { self.rest.clone() };
         let head: Head = serde_json::from_slice(&text)?;
         Ok(ListMeta {
             continue_token: head.metadata.continue_token.map(|c| c.into_owned().into()),
@@ -152,6 +188,19 @@ impl Splitter {
     pub fn done(&self) -> bool {
         self.depth == 0 && !self.rest.is_empty()
     }
+}
+
+/// The head as [`Splitter::feed_with_head`] hands it over (the top-level
+/// object, still open), closed.
+fn closed(head: &[u8]) -> Vec<u8> {
+    let mut text = head.to_vec();
+    text.push(b'}');
+    text
+}
+
+/// Reads what precedes the split array (handed over with each item).
+pub fn parse_head<T: serde::de::DeserializeOwned>(head: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(&closed(head))
 }
 
 #[cfg(test)]
@@ -209,6 +258,32 @@ mod tests {
         s.feed::<()>(br#"{"kind":"PodList","metadata":{"continue":"next"},"items":[{"a":"#, |_| Ok(())).unwrap();
         assert_eq!(s.meta().unwrap().continue_token.as_deref(), Some("next"));
         assert!(!s.done());
+    }
+
+    #[test]
+    fn splits_table_rows_with_the_columns_ahead() {
+        let body = br#"{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"continue":"c"},"columnDefinitions":[{"name":"Name"},{"name":"Node"}],"rows":[{"cells":["a","n1"]},{"cells":["b]",null]}]}"#;
+        #[derive(serde::Deserialize)]
+        struct Head {
+            #[serde(rename = "columnDefinitions")]
+            columns: Vec<Value>,
+        }
+        for cut in 0..body.len() {
+            let mut s = Splitter::of(b"rows");
+            let mut rows = Vec::new();
+            for part in [&body[..cut], &body[cut..]] {
+                s.feed_with_head::<()>(part, |head, row| {
+                    let h: Head = parse_head(head).unwrap();
+                    assert_eq!(h.columns[1]["name"], "Node");
+                    rows.push(serde_json::from_slice::<Value>(row).unwrap());
+                    Ok(())
+                })
+                .unwrap();
+            }
+            assert_eq!(rows, [json!({"cells":["a","n1"]}), json!({"cells":["b]",null]})], "cut {cut}");
+            assert_eq!(s.meta().unwrap().continue_token.as_deref(), Some("c"));
+            assert!(s.done());
+        }
     }
 
     fn arb_string() -> impl Strategy<Value = String> {

@@ -225,21 +225,17 @@ pub struct Condition<'a> {
     pub status: Cow<'a, str>,
 }
 
-/// One page of the Table API (`as=Table`, `includeObject=None`).
+/// What precedes the rows of a Table API page (`as=Table`,
+/// `includeObject=None`): the column definitions.
 #[derive(Debug, Deserialize)]
-pub struct TablePage<'a> {
-    #[serde(borrow, default)]
-    pub metadata: ListMeta<'a>,
-    #[serde(borrow, default, rename = "columnDefinitions")]
-    pub columns: Vec<TableColumn<'a>>,
-    #[serde(borrow, default)]
-    pub rows: Vec<TableRow<'a>>,
+pub struct TableHead {
+    #[serde(default, rename = "columnDefinitions")]
+    pub columns: Vec<TableColumn>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct TableColumn<'a> {
-    #[serde(borrow)]
-    pub name: Cow<'a, str>,
+pub struct TableColumn {
+    pub name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,7 +244,7 @@ pub struct TableRow<'a> {
     pub cells: Vec<&'a serde_json::value::RawValue>,
 }
 
-impl TablePage<'_> {
+impl TableHead {
     /// Where the pod printer puts spec.nodeName.
     pub fn node_column(&self) -> Option<usize> {
         self.columns.iter().position(|c| c.name == "Node")
@@ -409,13 +405,20 @@ mod tests {
         let page = r#"{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"7","continue":"c"},
           "columnDefinitions":[{"name":"Name","type":"string"},{"name":"Ready","type":"string"},{"name":"Node","type":"string","priority":1}],
           "rows":[{"cells":["a","1/1","node-1"],"object":null},{"cells":["b","0/1","<none>"]},{"cells":["c","0/1","\u003cnone\u003e"]}]}"#;
-        let p: TablePage = serde_json::from_str(page).unwrap();
-        let col = p.node_column().unwrap();
-        assert_eq!(col, 2);
-        assert_eq!(table_node(&p.rows[0], col).as_deref(), Some("node-1"));
-        assert_eq!(table_node(&p.rows[1], col), None);
-        assert_eq!(table_node(&p.rows[2], col), None, "escaped <none>");
-        assert_eq!(p.metadata.continue_token.as_deref(), Some("c"));
+        let mut split = crate::split::Splitter::of(b"rows");
+        let mut nodes = Vec::new();
+        split
+            .feed_with_head::<serde_json::Error>(page.as_bytes(), |head, row| {
+                let head: TableHead = crate::split::parse_head(head)?;
+                let col = head.node_column().unwrap();
+                assert_eq!(col, 2);
+                let row: TableRow = serde_json::from_slice(row)?;
+                nodes.push(table_node(&row, col).map(|n| n.into_owned()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(nodes, [Some("node-1".to_string()), None, None], "<none>, also escaped, is no node");
+        assert_eq!(split.meta().unwrap().continue_token.as_deref(), Some("c"));
     }
 
     #[test]
