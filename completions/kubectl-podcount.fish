@@ -145,7 +145,7 @@ per-node\t''
 table\t''
 informer\t''
 informer-streaming\t''"
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l chunk-sizes -d 'Page sizes for list and table; the first is the baseline of the ratios' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l chunk-sizes -d 'Page sizes for list, table, their floors and informer; the first is the baseline of the ratios' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l iterations -d 'Runs of each strategy' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l decode -d 'Add a list run that decodes full Pod objects' -r -f -a "full\t'Also decode full k8s-openapi Pod objects in one list run'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l steady -d 'How long informers keep watching after their first sync (steady-state RSS)' -r

@@ -163,7 +163,7 @@ per-node\:""
 table\:""
 informer\:""
 informer-streaming\:""))' \
-'*--chunk-sizes=[Page sizes for list and table; the first is the baseline of the ratios]:N,N:_default' \
+'*--chunk-sizes=[Page sizes for list, table, their floors and informer; the first is the baseline of the ratios]:N,N:_default' \
 '--iterations=[Runs of each strategy]:ITERATIONS:_default' \
 '--decode=[Add a list run that decodes full Pod objects]:full:((full\:"Also decode full k8s-openapi Pod objects in one list run"))' \
 '--steady=[How long informers keep watching after their first sync (steady-state RSS)]:DURATION:_default' \

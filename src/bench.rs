@@ -122,7 +122,11 @@ pub fn plan(strategies: &[Strategy], chunk_sizes: &[u32], wires: &[Encoding], fu
     let mut plan = Vec::new();
     for &strategy in strategies {
         let chunks = match strategy {
-            Strategy::List | Strategy::Table | Strategy::Floor | Strategy::FloorTable => chunk_sizes,
+            // The informer too: its first sync is compared with the floor at
+            // the page size the watch uses (the default).
+            Strategy::List | Strategy::Table | Strategy::Floor | Strategy::FloorTable | Strategy::Informer => {
+                chunk_sizes
+            }
             _ => &chunk_sizes[..1],
         };
         for &chunk in chunks {

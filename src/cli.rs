@@ -48,7 +48,7 @@ the order. Read-only. Every strategy must agree on the per-node counts; a disagr
   list-cached         resourceVersion=0: served from the apiserver's watch cache, limit ignored
   per-node            one List per node (fieldSelector=spec.nodeName=...), 8 at a time
   table               the Table API (as=Table, includeObject=None), Node column
-  informer            list+watch to first sync, then --steady of watching
+  informer            list+watch to first sync (each --chunk-sizes), then --steady of watching
   informer-streaming  WatchList (sendInitialEvents=true); skipped where the server lacks it
 --decode full adds a list run that decodes full k8s-openapi Pod objects.";
 
@@ -222,7 +222,7 @@ pub struct BenchArgs {
     /// Strategies to run
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = Strategy::ALL)]
     pub strategies: Vec<Strategy>,
-    /// Page sizes for list and table; the first is the baseline of the ratios
+    /// Page sizes for list, table, their floors and informer; the first is the baseline of the ratios
     #[arg(long, value_name = "N,N", value_delimiter = ',', default_value = "500,5000", value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk_sizes: Vec<u32>,
     /// Runs of each strategy

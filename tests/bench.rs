@@ -108,7 +108,19 @@ fn request_timeout_bounds_each_strategy_run() {
     let c = cluster();
     let started = std::time::Instant::now();
     // The informer keeps watching for --steady after it syncs: 60 s, cut at 5 s.
-    let args = ["bench", "--strategies", "informer", "--iterations", "1", "--steady", "60s", "--request-timeout", "5s"];
+    let args = [
+        "bench",
+        "--strategies",
+        "informer",
+        "--chunk-sizes",
+        "500",
+        "--iterations",
+        "1",
+        "--steady",
+        "60s",
+        "--request-timeout",
+        "5s",
+    ];
     let out = podcount(&c.kubeconfig, &args);
     let took = started.elapsed();
     let text = String::from_utf8_lossy(&out.stdout);
