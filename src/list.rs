@@ -125,13 +125,7 @@ pub async fn count_pods(
 ) -> Result<PodCount> {
     let mut restarts = 0;
     loop {
-        let mut fold = Fold {
-            tally: Tally::new(),
-            page: Tally::new(),
-            page_pods: 0,
-            seen: Progress::default(),
-            progress: &mut progress,
-        };
+        let mut fold = Fold::new(&mut progress);
         let mut pager = Pager::new(q.list_request());
         let result = if q.method == Method::Table {
             count_table(t, &mut pager, &mut fold).await
@@ -175,7 +169,11 @@ struct Fold<'p, P: FnMut(Progress)> {
     progress: &'p mut P,
 }
 
-impl<P: FnMut(Progress)> Fold<'_, P> {
+impl<'p, P: FnMut(Progress)> Fold<'p, P> {
+    fn new(progress: &'p mut P) -> Self {
+        Fold { tally: Tally::new(), page: Tally::new(), page_pods: 0, seen: Progress::default(), progress }
+    }
+
     fn add(&mut self, facts: PodFacts<&str>) {
         self.page.add(facts.contribution());
         self.page_pods += 1;
@@ -357,13 +355,7 @@ mod tests {
         let table = br#"{"kind":"Table","metadata":{"continue":"next"},"columnDefinitions":[{"name":"Name"},{"name":"Node"}],"rows":[{"cells":["a","n1"]},{"cells":["b","n1"]},{"cells":["c","<none>"]}]}"#;
         let mut seen = Progress::default();
         let mut progress = |p: Progress| seen = p;
-        let mut fold = Fold {
-            tally: Tally::new(),
-            page: Tally::new(),
-            page_pods: 0,
-            seen: Progress::default(),
-            progress: &mut progress,
-        };
+        let mut fold = Fold::new(&mut progress);
         let mut rows = TableRows { fold: &mut fold, split: Splitter::of(b"rows"), column: None, bytes: 0 };
         rows.begin(Encoding::Json);
         rows.data(&table[..120]).unwrap();

@@ -156,8 +156,8 @@ impl Cluster {
     }
 
     /// The count as `count -o json` would give it, from memory.
-    fn document_view(&self, filter: &Filter, node_selector: bool) -> Counted {
-        let mut counted = self.counted(filter, node_selector);
+    fn document_view(&self, filter: &Filter) -> Counted {
+        let mut counted = self.counted(filter);
         sort_rows(&mut counted.rows, SortBy::Name);
         let rv = self.pod_meter.resource_version.lock().map(|r| r.clone()).unwrap_or_default();
         counted.resource_version = Some(rv).filter(|r| !r.is_empty());
@@ -173,10 +173,12 @@ impl Cluster {
         }
     }
 
-    fn counted(&self, filter: &Filter, node_selector: bool) -> Counted {
+    fn counted(&self, filter: &Filter) -> Counted {
         let nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
         let tally = self.tally_by_name();
-        let mut rows = rows(&tally, (!self.nodes_unreadable).then_some(nodes.as_slice()), !node_selector);
+        let listed = (!self.nodes_unreadable).then_some(nodes.as_slice());
+        // With a node selector, pods on other nodes are outside the view.
+        let mut rows = rows(&tally, listed, filter.node_selector.is_none());
         let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
         Counted {
             context: self.context.clone(),
@@ -202,7 +204,6 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
     let view = View {
         group_key: group_key.clone(),
         threshold: args.until_saturated.map_or(0.9, |p| p.0 / 100.0),
-        node_selector: f.node_selector.is_some(),
         filter: filter.clone(),
         sort_by: args.sort_by,
     };
@@ -351,7 +352,7 @@ pub async fn run(args: WatchArgs) -> Result<i32> {
                 c.set_printed(node, counts);
             }
             c.dirty.clear();
-            let mut counted = c.counted(&filter, f.node_selector.is_some());
+            let mut counted = c.counted(&filter);
             counted.groups = view.grouped(&counted.rows);
             if let Some(g) = &counted.groups {
                 c.printed_groups = g.rows.iter().map(|g| (g.name.clone(), g.pods)).collect();
@@ -484,7 +485,6 @@ struct View {
     group_key: Option<GroupKey>,
     /// `atOrAboveThreshold` of groups: `--until-saturated`, else 90 %.
     threshold: f64,
-    node_selector: bool,
     /// The filters (`--schedulable-only` leaves closed nodes out of the lines).
     filter: Filter,
     sort_by: SortBy,
@@ -530,7 +530,7 @@ fn flush(c: &mut Cluster, p: &mut Printer, view: &View) {
         let name = c.pods.live.names().name(node).to_string();
         let info = c.nodes.live.nodes.get(&name);
         // With a node selector, pods on other nodes are outside it.
-        if view.node_selector && info.is_none() {
+        if view.filter.node_selector.is_some() && info.is_none() {
             continue;
         }
         // With --schedulable-only, cordoned and tainted nodes are out of view.
@@ -548,7 +548,7 @@ fn flush(c: &mut Cluster, p: &mut Printer, view: &View) {
     if let Some(key) = &view.group_key
         && std::mem::take(&mut c.groups_dirty)
     {
-        let rows = c.counted(&view.filter, view.node_selector).rows;
+        let rows = c.counted(&view.filter).rows;
         let now: Vec<GroupRow> = groups(&rows, key, view.threshold);
         let mut printed = std::mem::take(&mut c.printed_groups);
         for g in &now {
@@ -579,7 +579,7 @@ async fn terminated(_: &mut ()) {
 
 /// Answers one `--listen` query from the stores.
 fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &metrics::Histogram) {
-    let (filter, node_selector) = (&view.filter, view.node_selector);
+    let filter = &view.filter;
     use http::StatusCode;
     let not_ready: Vec<String> = clusters.iter().filter_map(Cluster::not_ready).collect();
     let text = serve::text;
@@ -597,7 +597,7 @@ fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &metr
                 let counted: Vec<Counted> = clusters
                     .iter()
                     .map(|c| {
-                        let mut counted = c.document_view(filter, node_selector);
+                        let mut counted = c.document_view(filter);
                         counted.groups = view.grouped(&counted.rows);
                         counted
                     })
@@ -614,7 +614,7 @@ fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &metr
             let views: Vec<(Counted, &Cluster)> = clusters
                 .iter()
                 .map(|c| {
-                    let mut counted = c.counted(filter, node_selector);
+                    let mut counted = c.counted(filter);
                     counted.groups = view.grouped(&counted.rows);
                     (counted, c)
                 })
