@@ -161,32 +161,8 @@ fn fold(seen: &mut Seen, v: &Value) {
                 seen.groups = g.iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap())).filter(|(_, n)| *n > 0).collect();
             }
         }
-        Some("group-change") => {
-            let group = v["group"].as_str().unwrap().to_string();
-            let (from, to) = (v["from"].as_u64().unwrap(), v["to"].as_u64().unwrap());
-            let before = seen.groups.get(&group).copied().unwrap_or(0);
-            if from != before || v["delta"].as_i64().unwrap() != to as i64 - from as i64 {
-                seen.broken.push(format!("{v} after {before}"));
-            }
-            if to == 0 {
-                seen.groups.remove(&group);
-            } else {
-                seen.groups.insert(group, to);
-            }
-        }
-        Some("change") => {
-            let node = v["node"].as_str().unwrap().to_string();
-            let (from, to) = (v["from"].as_u64().unwrap(), v["to"].as_u64().unwrap());
-            let before = seen.counts.get(&node).copied().unwrap_or(0);
-            if from != before || v["delta"].as_i64().unwrap() != to as i64 - from as i64 {
-                seen.broken.push(format!("{v} after {before}"));
-            }
-            if to == 0 {
-                seen.counts.remove(&node);
-            } else {
-                seen.counts.insert(node, to);
-            }
-        }
+        Some("group-change") => apply(&mut seen.groups, &mut seen.broken, v, "group"),
+        Some("change") => apply(&mut seen.counts, &mut seen.broken, v, "node"),
         Some("node-added") if seen.node_selector => {
             let pods = v["pods"].as_u64().unwrap();
             if pods > 0 {
@@ -197,6 +173,22 @@ fn fold(seen: &mut Seen, v: &Value) {
             seen.counts.remove(v["node"].as_str().unwrap());
         }
         _ => {}
+    }
+}
+
+/// One change event (`key` names what changed) applied to `counts`; a
+/// change that does not start where the last one ended is noted as broken.
+fn apply(counts: &mut BTreeMap<String, u64>, broken: &mut Vec<String>, v: &Value, key: &str) {
+    let name = v[key].as_str().unwrap().to_string();
+    let (from, to) = (v["from"].as_u64().unwrap(), v["to"].as_u64().unwrap());
+    let before = counts.get(&name).copied().unwrap_or(0);
+    if from != before || v["delta"].as_i64().unwrap() != to as i64 - from as i64 {
+        broken.push(format!("{v} after {before}"));
+    }
+    if to == 0 {
+        counts.remove(&name);
+    } else {
+        counts.insert(name, to);
     }
 }
 
