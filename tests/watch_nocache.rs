@@ -1,8 +1,9 @@
-//! Watch runs that need a server other than the default, each saying why:
-//! the pod watch cache off, for etcd's own 410 after compaction (the cache
-//! would serve the watch from memory and never expire it within a test);
-//! and the WatchList feature gate off, as on 1.33 servers, which answer 422
-//! to `sendInitialEvents`, so the informer must fall back to list + watch.
+//! Runs that need a server other than the default, each saying why: the
+//! pod watch cache off, for etcd's own 410 after compaction (the cache would
+//! serve a watch, or a continued List page, from memory and never expire it
+//! within a test); and the WatchList feature gate off, as on 1.33 servers,
+//! which answer 422 to `sendInitialEvents`, so the informer must fall back
+//! to list + watch.
 
 mod support;
 
@@ -17,6 +18,44 @@ const CONVERGE: Duration = Duration::from_secs(20);
 
 fn cluster() -> &'static Cluster {
     Cluster::shared(BED)
+}
+
+/// `count`: a continue token that expires mid-list (etcd compacted between
+/// two pages: 410) restarts the count from the top, with exact counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_continue_token_mid_list_restarts_with_exact_counts() {
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("expire").await;
+    let nodes = support::make_nodes(&client, &ns, 3, 500).await;
+    churn(&client, &ns, &nodes, "p", 200).await;
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+    assert_eq!(want.values().sum::<u64>(), 140);
+    let proxy = Proxy::start(upstream(c)).await;
+    let kc = kubeconfig_via(c, &format!("https://{}", proxy.addr), "kubeconfig-expire");
+    // Hold the server's bytes a few pages into the list, compact etcd, let
+    // it go on: the next continue token is older than the compaction.
+    proxy.pause_after(30_000);
+    let args = ["-n".to_string(), ns.clone(), "-o".into(), "json".into(), "--chunk-size".into(), "7".into()];
+    let run = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        support::podcount(&kc, &args)
+    });
+    tokio::time::timeout(Duration::from_secs(60), proxy.paused()).await.expect("list reached the pause");
+    c.compact();
+    proxy.resume();
+    let out = run.await.unwrap();
+    let err = support::stderr(&out);
+    assert!(err.contains("warning: context podcount-test: the pod list expired after"), "{err}");
+    assert!(err.contains("counting again from the top (1/3)"), "{err}");
+    let doc = support::json_of(&out);
+    let got: std::collections::BTreeMap<String, u64> = support::nodes_of(&doc)
+        .into_iter()
+        .map(|(name, n)| (name, n["pods"].as_u64().unwrap()))
+        .filter(|(_, p)| *p > 0)
+        .collect();
+    assert_eq!(got, want);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
