@@ -1,38 +1,37 @@
 //! kubectl-podcount: how many pods sit on each node, and how close each node
 //! is to its pod limit.
 //!
-//! Data flows one way: source ([`list`] over [`pager`], or [`informer`]) ->
-//! events ([`event`]) -> tally ([`tally`], [`store`]; pure) -> rows
-//! ([`report`], pure) -> view ([`view`], [`changes`]) -> verdict
-//! ([`verdict`], thresholds to exit code). Pods are read as protobuf
-//! ([`proto`]) or JSON ([`wire`], [`split`]), whichever the server sends. Every request goes through
-//! [`http`] (timeouts, HTTP/2 pings, the one retry policy of [`retry`]).
-//! [`connect`] turns kubectl's flags into clients; [`cli`] holds the flags;
-//! [`count`], [`watch`] and [`bench`] wire the commands.
+//! The folders follow the data flow, one way:
+//!
+//! ```text
+//! cli ──> count | watch | bench          commands: wire the layers below
+//!           │
+//!           ├─> source   list (pages folded into a tally) | informer (list + watch -> events)
+//!           │     └─> client (connect, http, retry, pager)  and  decode (protobuf | JSON -> pod facts)
+//!           ├─> report   tally + nodes -> rows, groups, histogram; thresholds -> verdict
+//!           ├─> render   rows -> table | wide | json | yaml | csv
+//!           └─> model    the pure core: counting rule, tally, node, events, stores
+//! ```
+//!
+//! A pod travels from the wire to a printed line like this: [`client::pager`]
+//! reads a List page (or [`source::informer`] a watch frame), [`decode`]
+//! splits it into items as bytes arrive and reads each item's few counting
+//! fields ([`model::pod::PodFacts`]), the counting rule turns those into a
+//! contribution that [`model::tally`] folds in (or [`model::store`] keeps per
+//! UID), [`report`] joins the tally with the node list into rows, and
+//! [`render`] prints them; [`report::verdict`] turns thresholds into the
+//! exit code. Nothing below the commands imports [`cli`].
 
-pub mod alloc;
-pub mod bench;
-pub mod changes;
 pub mod cli;
-pub mod complete;
-pub mod connect;
-pub mod count;
+pub mod decode;
 pub mod error;
-pub mod event;
-pub mod http;
-pub mod informer;
-pub mod list;
-pub mod metrics;
-pub mod pager;
-pub mod progress;
-pub mod proto;
-pub mod report;
-pub mod retry;
-pub mod serve;
-pub mod split;
-pub mod store;
-pub mod tally;
-pub mod verdict;
-pub mod view;
-pub mod watch;
-pub mod wire;
+pub mod memory;
+
+pub(crate) mod bench;
+pub(crate) mod client;
+pub(crate) mod count;
+pub(crate) mod model;
+pub(crate) mod render;
+pub(crate) mod report;
+pub(crate) mod source;
+pub(crate) mod watch;

@@ -101,9 +101,9 @@ async fn raw_list(client: &kube::Client, accept: &str) -> (String, Vec<u8>) {
 /// pod (and the seeder's edge cases are among them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protobuf_and_json_decoders_agree_on_real_pods() {
-    use kubectl_podcount::proto::{DecodeError, ListSplitter};
-    use kubectl_podcount::split::Splitter;
-    use kubectl_podcount::wire::{Item, LeanPod};
+    use kubectl_podcount::decode::proto::{DecodeError, ListSplitter};
+    use kubectl_podcount::decode::split::Splitter;
+    use kubectl_podcount::decode::{Item, LeanPod};
     let c = cluster();
     let client = c.client().await;
     let (json_ct, json) = raw_list(&client, "application/json").await;

@@ -1,0 +1,230 @@
+//! The values flags take, as clap sees them (names, help per value), each
+//! mapped onto the library's own type: clap's derives stay in `cli/`.
+
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+use crate::bench::Strategy;
+use crate::count;
+use crate::decode::Encoding;
+use crate::report::sort::SortBy;
+use crate::source::informer::InitialList;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    #[default]
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    /// RFC 4180: a header row, one row per node, the fields of the JSON
+    Csv,
+}
+
+impl From<Output> for count::Output {
+    fn from(o: Output) -> Self {
+        match o {
+            Output::Table => count::Output::Table,
+            Output::Wide => count::Output::Wide,
+            Output::Json => count::Output::Json,
+            Output::Yaml => count::Output::Yaml,
+            Output::Csv => count::Output::Csv,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum MethodChoice {
+    #[default]
+    Auto,
+    Objects,
+    Table,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum WatchOutput {
+    /// The table once synced, then one line per changed node
+    #[default]
+    Table,
+    /// One JSON object per line: changes and state events
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Sort {
+    #[default]
+    Name,
+    Pods,
+    Free,
+    Saturation,
+}
+
+impl From<Sort> for SortBy {
+    fn from(s: Sort) -> Self {
+        match s {
+            Sort::Name => SortBy::Name,
+            Sort::Pods => SortBy::Pods,
+            Sort::Free => SortBy::Free,
+            Sort::Saturation => SortBy::Saturation,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Wire {
+    /// Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON
+    /// when the server or a proxy cannot)
+    #[default]
+    Protobuf,
+    /// JSON
+    Json,
+}
+
+impl From<Wire> for Encoding {
+    fn from(w: Wire) -> Self {
+        match w {
+            Wire::Protobuf => Encoding::Protobuf,
+            Wire::Json => Encoding::Json,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Initial {
+    /// A paginated List, then a watch from its resourceVersion
+    #[default]
+    Paged,
+    /// WatchList: one watch that starts with every object (sendInitialEvents);
+    /// falls back to paged when the server refuses it
+    Stream,
+}
+
+impl From<Initial> for InitialList {
+    fn from(i: Initial) -> Self {
+        match i {
+            Initial::Paged => InitialList::Paged,
+            Initial::Stream => InitialList::Stream,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// The floor: the same paged requests as list, bytes read and thrown away
+    Floor,
+    /// The floor of the Table path: table's requests, bytes thrown away
+    FloorTable,
+    List,
+    ListCached,
+    PerNode,
+    Table,
+    Informer,
+    InformerStreaming,
+}
+
+impl StrategyArg {
+    /// Every strategy, in bench's order (the default of `--strategies`).
+    pub fn all() -> Vec<StrategyArg> {
+        Strategy::ALL.iter().map(|&s| StrategyArg::from(s)).collect()
+    }
+}
+
+impl From<StrategyArg> for Strategy {
+    fn from(s: StrategyArg) -> Self {
+        match s {
+            StrategyArg::Floor => Strategy::Floor,
+            StrategyArg::FloorTable => Strategy::FloorTable,
+            StrategyArg::List => Strategy::List,
+            StrategyArg::ListCached => Strategy::ListCached,
+            StrategyArg::PerNode => Strategy::PerNode,
+            StrategyArg::Table => Strategy::Table,
+            StrategyArg::Informer => Strategy::Informer,
+            StrategyArg::InformerStreaming => Strategy::InformerStreaming,
+        }
+    }
+}
+
+impl From<Strategy> for StrategyArg {
+    fn from(s: Strategy) -> Self {
+        match s {
+            Strategy::Floor => StrategyArg::Floor,
+            Strategy::FloorTable => StrategyArg::FloorTable,
+            Strategy::List => StrategyArg::List,
+            Strategy::ListCached => StrategyArg::ListCached,
+            Strategy::PerNode => StrategyArg::PerNode,
+            Strategy::Table => StrategyArg::Table,
+            Strategy::Informer => StrategyArg::Informer,
+            Strategy::InformerStreaming => StrategyArg::InformerStreaming,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum BenchOutput {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Decode {
+    /// Also decode full k8s-openapi Pod objects in one list run
+    Full,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+/// `--interval`: a duration, or `0` for every event.
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    if s.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e}; expected a duration such as 1s or 500ms, or 0"))
+}
+
+/// `--request-timeout`: None means no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeout(pub Option<Duration>);
+
+pub fn parse_timeout(s: &str) -> Result<Timeout, String> {
+    let s = s.trim();
+    let d = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        Duration::from_secs(s.parse().map_err(|_| format!("{s:?} is too large"))?)
+    } else {
+        humantime::parse_duration(s)
+            .map_err(|e| format!("{e}; expected a duration such as 30s, 2m or 1m30s (0 for no limit)"))?
+    };
+    Ok(Timeout((!d.is_zero()).then_some(d)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The child's `--strategy` is parsed by clap: the library's names must
+    /// be clap's.
+    #[test]
+    fn strategy_names_are_the_flag_values() {
+        for s in Strategy::ALL {
+            let arg = StrategyArg::from(s);
+            assert_eq!(arg.to_possible_value().unwrap().get_name(), s.name());
+            assert_eq!(Strategy::from(arg), s);
+        }
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("0"), Ok(Timeout(None)));
+        assert_eq!(parse_timeout("5"), Ok(Timeout(Some(Duration::from_secs(5)))));
+        assert_eq!(parse_timeout("1m30s"), Ok(Timeout(Some(Duration::from_secs(90)))));
+        assert_eq!(parse_timeout("250ms"), Ok(Timeout(Some(Duration::from_millis(250)))));
+        assert!(parse_timeout("x").is_err());
+    }
+}

@@ -1,0 +1,227 @@
+//! `kubectl podcount count`: for each selected context, concurrently, list
+//! nodes and fold pod pages into a tally; join; print; judge thresholds.
+//! With `--from`, the same from a running `watch --listen` ([`from`]).
+
+mod from;
+
+use std::io::{IsTerminal, Write};
+
+use tokio::task::JoinSet;
+
+use crate::client::connect::{ConnectOptions, Target, targets};
+use crate::error::{Error, Result, exit};
+use crate::model::filter::Filter;
+use crate::render::document::{self, Format};
+use crate::render::progress::Status;
+use crate::render::style::color_enabled;
+use crate::render::table::TableOptions;
+use crate::render::{csv, table, time};
+use crate::report::Counted;
+use crate::report::group::{GroupKey, grouped};
+use crate::report::rows::{leave_out_closed, rows};
+use crate::report::sort::{SortBy, sort_rows};
+use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
+use crate::source::list::{Progress, count_pods};
+use crate::source::nodes::list_nodes;
+use crate::source::query::{Method, PodQuery, suggest_namespace};
+
+/// What `-o` asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Output {
+    #[default]
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    Csv,
+}
+
+/// Everything `count` is asked to do, as plain data (the CLI builds it).
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub connect: ConnectOptions,
+    pub filter: Filter,
+    pub output: Output,
+    pub sort: SortBy,
+    /// `--top N`: rows of each context (totals cover all).
+    pub top: Option<usize>,
+    pub group_by: Option<GroupKey>,
+    pub label_columns: Vec<String>,
+    pub no_headers: bool,
+    /// Pods per List page; 0 is one request.
+    pub chunk_size: u32,
+    /// Table rows or pod objects (already resolved from `--method auto`).
+    pub method: Method,
+    /// `--from URL`: a running `watch --listen` to answer from.
+    pub from: Option<String>,
+    pub thresholds: Thresholds,
+}
+
+impl Options {
+    /// The node labels the views need (`-L`, `--group-by`).
+    pub fn labels_needed(&self) -> Vec<String> {
+        let mut keys = self.label_columns.clone();
+        if let Some(g) = &self.group_by {
+            keys.extend(g.labels.iter().cloned());
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// The flag that needs the node list, if one is given.
+    fn needs_node_list(&self) -> Option<&'static str> {
+        self.thresholds.needs_allocatable().or(self.filter.needs_node_list())
+    }
+}
+
+/// One context's count, within `--request-timeout` when given, so a stalled
+/// cluster costs only its own line.
+async fn count_bounded(target: Target, opts: Options, status: Status) -> Result<Counted> {
+    let Some(limit) = target.at.request_timeout else {
+        return count_one(target, opts, status).await;
+    };
+    tokio::time::timeout(limit, count_one(target, opts, status)).await.unwrap_or_else(|_| {
+        Err(Error::cluster(format!(
+            "the API server did not finish answering within {} (raise --request-timeout)",
+            humantime::format_duration(limit)
+        )))
+    })
+}
+
+async fn count_one(target: Target, opts: Options, status: Status) -> Result<Counted> {
+    let sel = &opts.filter;
+    let query = PodQuery::new(sel, opts.chunk_size, opts.method);
+    let keep_labels = opts.labels_needed();
+    let nodes = list_nodes(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep_labels);
+    let mut last_pods = 0;
+    let pods = count_pods(
+        &target,
+        &query,
+        |p: Progress| {
+            // Progress reports running totals; the status adds deltas.
+            status.page(p.pods.saturating_sub(last_pods));
+            last_pods = p.pods;
+        },
+        |w| status.warn(&format!("context {}: {w}", target.context)),
+    );
+    // Both run to the end; a pods error is reported first, since a user who
+    // cannot list pods learns the most from that one.
+    let (nodes, pods) = tokio::join!(nodes, pods);
+    let pods = pods.map_err(|e| suggest_namespace(e, query.namespace.as_deref(), &target))?;
+    let nodes = match nodes {
+        Ok(nodes) => Some(nodes),
+        Err(e) if e.is_forbidden() => {
+            if let Some(flag) = opts.needs_node_list() {
+                return Err(node_list_refused(flag, &e));
+            }
+            status.warn(&format!("context {}: {}", target.context, without_node_list(&e, "counting")));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let mut rows = rows(&pods.tally, nodes.as_deref(), sel.node_selector.is_none());
+    sort_rows(&mut rows, opts.sort);
+    for r in rows.iter().filter(|r| r.missing) {
+        status.warn(&format!(
+            "context {}: {} pods are bound to node {:?}, which the node list does not have",
+            target.context, r.pods, r.name
+        ));
+    }
+    Ok(Counted {
+        context: target.context,
+        observed_at: time::now(),
+        resource_version: pods.resource_version,
+        filter: sel.clone(),
+        rows,
+        unscheduled: pods.tally.unscheduled(),
+        groups: None,
+        left_out: None,
+    })
+}
+
+/// Runs `count` and returns the exit code.
+pub async fn run(opts: Options) -> Result<i32> {
+    let targets = targets(&opts.connect).await?;
+    let several = targets.len() > 1 || opts.connect.all_contexts;
+    if let Some(url) = opts.from.as_deref().filter(|u| !u.trim().is_empty()) {
+        let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
+        match from::watch(url, &contexts, &opts.filter, &opts.labels_needed()).await {
+            Ok(counted) => return Ok(print(&opts, counted, several, exit::OK)),
+            Err(why) => eprintln!("warning: --from {url}: {why}; counting with a List instead"),
+        }
+    }
+    let status = Status::new();
+    let mut set = JoinSet::new();
+    for (i, t) in targets.iter().cloned().enumerate() {
+        let (opts, status) = (opts.clone(), status.clone());
+        set.spawn(async move { (i, count_bounded(t, opts, status).await) });
+    }
+    let mut results: Vec<Option<Result<Counted>>> = vec![None; targets.len()];
+    while let Some(joined) = set.join_next().await {
+        let (i, r) = joined.map_err(|e| Error::cluster(format!("internal error: a count task failed: {e}")))?;
+        results[i] = Some(r);
+    }
+    status.finish();
+
+    let mut counted = Vec::new();
+    let mut code = exit::OK;
+    for (t, r) in targets.iter().zip(results) {
+        match r.expect("every task reports") {
+            Ok(c) => counted.push(c),
+            Err(e) => {
+                let e = if several { e.in_context(&t.context) } else { e };
+                eprintln!("error: {e}");
+                code = code.max(e.exit_code());
+            }
+        }
+    }
+    if counted.is_empty() {
+        return Ok(code);
+    }
+    Ok(print(&opts, counted, several, code))
+}
+
+/// Prints the counts as `-o` says, judges the thresholds; the exit code.
+fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32) -> i32 {
+    let thresholds = opts.thresholds;
+    let threshold_pct = thresholds.max_saturation.map_or(90.0, |p| p.0);
+    for c in &mut counted {
+        // (A watch's document comes with the filter applied.)
+        if opts.filter.schedulable_only && c.left_out.is_none() {
+            c.left_out = Some(leave_out_closed(&mut c.rows));
+        }
+        sort_rows(&mut c.rows, opts.sort);
+        c.groups = opts.group_by.as_ref().map(|k| grouped(&c.rows, k, threshold_pct, opts.sort));
+    }
+    let out = match opts.output {
+        Output::Json => document::render(&counted, several, Format::Json),
+        Output::Yaml => document::render(&counted, several, Format::Yaml),
+        Output::Csv => csv::csv(&counted, opts.top, &opts.label_columns),
+        Output::Table | Output::Wide => table::table(
+            &counted,
+            &TableOptions {
+                wide: opts.output == Output::Wide,
+                no_headers: opts.no_headers,
+                color: color_enabled(),
+                context_column: several,
+                red_from: thresholds.max_saturation.map_or(0.9, |p| p.0 / 100.0),
+                picture: !opts.no_headers && std::io::stdout().is_terminal(),
+                top: opts.top,
+                label_columns: &opts.label_columns,
+            },
+        ),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush());
+    let breaches: Vec<String> =
+        counted.iter().flat_map(|c| thresholds.breaches(several.then_some(c.context.as_str()), &c.rows)).collect();
+    for b in &breaches {
+        eprintln!("{b}");
+    }
+    if code == exit::OK && !breaches.is_empty() {
+        code = exit::THRESHOLD;
+    }
+    code
+}

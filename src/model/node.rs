@@ -1,0 +1,64 @@
+//! What counting keeps of a Node: allocatable pods, readiness,
+//! schedulability, the taints that keep new pods off, and the labels a view
+//! asked for. Pure.
+
+use std::collections::BTreeMap;
+
+/// What the node list says about one node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub name: String,
+    /// `status.allocatable.pods`; None when the node does not report it.
+    pub allocatable: Option<u32>,
+    pub ready: bool,
+    pub schedulable: bool,
+    /// NoSchedule/NoExecute taints other than the standard not-ready and
+    /// unreachable ones (those say what READY says), as `key=value:Effect`
+    /// ([`taint_text`]).
+    pub taints: Vec<String>,
+    /// The node's labels that a view asked for (`-L`, `--group-by`).
+    pub labels: BTreeMap<String, String>,
+}
+
+impl NodeInfo {
+    /// Cordoned, or tainted against new pods (`--schedulable-only` leaves it out).
+    pub fn closed(&self) -> bool {
+        !self.schedulable || !self.taints.is_empty()
+    }
+}
+
+/// Taints the node lifecycle controller sets while a node is unhealthy.
+const HEALTH_TAINTS: [&str; 2] = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
+
+/// Whether a taint keeps new pods off the node and is not one of the health
+/// taints (which READY/STATUS already show).
+pub fn shown_taint(key: &str, effect: &str) -> bool {
+    matches!(effect, "NoSchedule" | "NoExecute") && !HEALTH_TAINTS.contains(&key)
+}
+
+/// `key=value:Effect`, or `key:Effect` without a value, as kubectl writes taints.
+pub fn taint_text(key: &str, value: Option<&str>, effect: &str) -> String {
+    match value.filter(|v| !v.is_empty()) {
+        Some(v) => format!("{key}={v}:{effect}"),
+        None => format!("{key}:{effect}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taints_that_show() {
+        assert!(shown_taint("dedicated", "NoSchedule"));
+        assert!(shown_taint("drain", "NoExecute"));
+        assert!(!shown_taint("spot", "PreferNoSchedule"));
+        assert!(!shown_taint("node.kubernetes.io/not-ready", "NoExecute"));
+        assert_eq!(taint_text("a", Some("b"), "NoSchedule"), "a=b:NoSchedule");
+        assert_eq!(taint_text("a", Some(""), "NoExecute"), "a:NoExecute");
+        let n = NodeInfo { schedulable: true, ..Default::default() };
+        assert!(!n.closed());
+        assert!(NodeInfo { taints: vec!["a:NoSchedule".into()], ..n.clone() }.closed());
+        assert!(NodeInfo { schedulable: false, ..n }.closed());
+    }
+}

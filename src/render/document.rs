@@ -1,0 +1,209 @@
+//! The `podcount/v1` documents: `PodCount` (one context) and `PodCountList`
+//! (several), as JSON or YAML, and read back (`count --from` reads a watch's).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::filter::Filter;
+use crate::report::Counted;
+use crate::report::group::{GroupRow, Grouped};
+use crate::report::histogram::{SaturationRange, histogram};
+use crate::report::rows::{NodeRow, Totals, totals};
+
+pub const API_VERSION: &str = "podcount/v1";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodCountDoc<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    context: &'a str,
+    observed_at: &'a str,
+    resource_version: Option<&'a str>,
+    filter: &'a Filter,
+    nodes: &'a [NodeRow],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<&'a [GroupRow]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unschedulable_nodes_left_out: Option<u64>,
+    unscheduled: u64,
+    totals: Totals,
+    saturation_histogram: Vec<SaturationRange>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodCountListDoc<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    items: Vec<PodCountDoc<'a>>,
+}
+
+fn doc(c: &Counted) -> PodCountDoc<'_> {
+    PodCountDoc {
+        api_version: API_VERSION,
+        kind: "PodCount",
+        context: &c.context,
+        observed_at: &c.observed_at,
+        resource_version: c.resource_version.as_deref(),
+        filter: &c.filter,
+        nodes: &c.rows,
+        group_by: c.groups.as_ref().map(|g| g.by.as_str()),
+        groups: c.groups.as_ref().map(|g| g.rows.as_slice()),
+        unschedulable_nodes_left_out: c.left_out,
+        unscheduled: c.unscheduled,
+        totals: totals(&c.rows),
+        saturation_histogram: histogram(&c.rows),
+    }
+}
+
+/// A `PodCount` document as served (`watch --listen`), read back.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServedDoc {
+    kind: String,
+    #[serde(default)]
+    context: String,
+    #[serde(default)]
+    observed_at: String,
+    #[serde(default)]
+    resource_version: Option<String>,
+    #[serde(default)]
+    filter: Filter,
+    #[serde(default)]
+    nodes: Vec<NodeRow>,
+    #[serde(default)]
+    unscheduled: u64,
+    #[serde(default)]
+    unschedulable_nodes_left_out: Option<u64>,
+    #[serde(default)]
+    group_by: Option<String>,
+    #[serde(default)]
+    groups: Vec<GroupRow>,
+    #[serde(default)]
+    items: Vec<ServedDoc>,
+}
+
+/// Reads a `PodCount` or `PodCountList` document back into counted clusters.
+pub fn parse(json: &[u8]) -> Result<Vec<Counted>, String> {
+    let doc: ServedDoc = serde_json::from_slice(json).map_err(|e| format!("not a PodCount document: {e}"))?;
+    let one = |d: ServedDoc| Counted {
+        context: d.context,
+        observed_at: d.observed_at,
+        resource_version: d.resource_version,
+        filter: d.filter,
+        rows: d.nodes,
+        unscheduled: d.unscheduled,
+        // The served threshold is not in the document; the printer regroups.
+        groups: d.group_by.map(|by| Grouped { by, threshold_pct: f64::NAN, rows: d.groups }),
+        left_out: d.unschedulable_nodes_left_out,
+    };
+    match doc.kind.as_str() {
+        "PodCount" => Ok(vec![one(doc)]),
+        "PodCountList" => Ok(doc.items.into_iter().map(one).collect()),
+        k => Err(format!("a {k:?} document, not a PodCount")),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+}
+
+/// A `PodCount`, or a `PodCountList` when several contexts were asked for.
+pub fn render(counted: &[Counted], list: bool, format: Format) -> String {
+    let render = |v: &dyn erased::Ser| match format {
+        Format::Json => v.json(),
+        Format::Yaml => v.yaml(),
+    };
+    if list || counted.len() != 1 {
+        let l = PodCountListDoc {
+            api_version: API_VERSION,
+            kind: "PodCountList",
+            items: counted.iter().map(doc).collect(),
+        };
+        render(&l)
+    } else {
+        render(&doc(&counted[0]))
+    }
+}
+
+/// Serialising either document type through one closure.
+mod erased {
+    pub trait Ser {
+        fn json(&self) -> String;
+        fn yaml(&self) -> String;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn json(&self) -> String {
+            let mut s = serde_json::to_string_pretty(self).expect("documents always serialise");
+            s.push('\n');
+            s
+        }
+        fn yaml(&self) -> String {
+            serde_yaml::to_string(self).expect("documents always serialise")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::testing::counted;
+
+    #[test]
+    fn json_document_schema() {
+        let v: serde_json::Value = serde_json::from_str(&render(&[counted("kind")], false, Format::Json)).unwrap();
+        assert_eq!(v["apiVersion"], "podcount/v1");
+        assert_eq!(v["kind"], "PodCount");
+        assert_eq!(v["context"], "kind");
+        assert_eq!(v["resourceVersion"], "1234");
+        assert_eq!(v["filter"]["namespace"], "web");
+        assert!(v["filter"]["labelSelector"].is_null());
+        assert_eq!(v["unscheduled"], 7);
+        assert_eq!(v["totals"], serde_json::json!({"nodes": 3, "pods": 113, "allocatable": 140}));
+        let n = &v["nodes"][0];
+        assert_eq!(n["name"], "node-0000");
+        assert_eq!(n["pods"], 110);
+        assert_eq!(n["saturation"], 1.0);
+        assert_eq!(n["daemonSet"], 1);
+        assert_eq!(n["ready"], true);
+        assert_eq!(v["nodes"][2]["saturation"], serde_json::Value::Null);
+        assert_eq!(v["nodes"][2]["missing"], true);
+        let mut keys: Vec<&str> = n.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        keys.sort_unstable();
+        let mut want = [
+            "name",
+            "pods",
+            "allocatable",
+            "free",
+            "saturation",
+            "running",
+            "pending",
+            "unknown",
+            "terminating",
+            "daemonSet",
+            "hostNetwork",
+            "ready",
+            "schedulable",
+            "missing",
+            "status",
+            "taints",
+        ];
+        want.sort_unstable();
+        assert_eq!(keys, want);
+    }
+
+    #[test]
+    fn yaml_and_list_documents() {
+        let y: serde_json::Value =
+            serde_yaml::from_str(&render(&[counted("a"), counted("b")], true, Format::Yaml)).unwrap();
+        assert_eq!(y["kind"], "PodCountList");
+        assert_eq!(y["items"][1]["context"], "b");
+        assert_eq!(y["items"][0]["nodes"][0]["pods"], 110);
+        let j: serde_json::Value = serde_json::from_str(&render(&[counted("a")], true, Format::Json)).unwrap();
+        assert_eq!(j["kind"], "PodCountList");
+    }
+}

@@ -1,0 +1,299 @@
+//! The table: kubectl-style columns (plain when piped), node rows or group
+//! rows, the footer with totals and filters, and on a terminal a bar per
+//! node and the saturation histogram.
+
+use comfy_table::{Cell, Color};
+
+use super::cells::{or_dash, percent};
+use super::style::{kubectl_columns, lines, new_table};
+use crate::report::Counted;
+use crate::report::histogram::{RANGES, histogram};
+use crate::report::rows::{NodeRow, totals};
+
+/// How the table is drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TableOptions<'a> {
+    pub wide: bool,
+    pub no_headers: bool,
+    pub color: bool,
+    /// A context column, for several clusters in one table.
+    pub context_column: bool,
+    /// Saturation (0..1) from which a cell is red; yellow from 0.75 of it.
+    pub red_from: f64,
+    /// On a terminal, with headers: a bar in the saturation column and the
+    /// histogram under the table.
+    pub picture: bool,
+    /// `--top N`: only the first N rows of each context (totals cover all).
+    pub top: Option<usize>,
+    /// `-L`: a column per node label key.
+    pub label_columns: &'a [String],
+}
+
+/// `-L KEY`'s column header, as kubectl prints it: the name after the last
+/// `/`, upper-cased.
+pub fn label_header(key: &str) -> String {
+    key.rsplit('/').next().unwrap_or(key).to_uppercase()
+}
+
+/// A bar of `width` cells for a fraction (0..=1, more is clipped), in
+/// eighths of a cell.
+fn bar(fraction: f64, width: usize) -> String {
+    const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    let eighths = (fraction.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    s.push_str(EIGHTHS[eighths % 8]);
+    s
+}
+
+fn saturation_cell(r: &NodeRow, opts: &TableOptions) -> Cell {
+    let text = match r.saturation {
+        Some(s) if opts.picture => format!("{:<5}{}", percent(r.saturation), bar(s, 8)),
+        _ => percent(r.saturation),
+    };
+    let cell = Cell::new(text);
+    match r.saturation {
+        Some(s) if opts.color && s >= opts.red_from => cell.fg(Color::Red),
+        Some(s) if opts.color && s >= opts.red_from * 0.75 => cell.fg(Color::Yellow),
+        _ => cell,
+    }
+}
+
+/// The table of node rows, or of group rows with `--group-by`, and its footer.
+pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
+    if counted.iter().any(|c| c.groups.is_some()) {
+        return group_table(counted, opts);
+    }
+    let label_columns = opts.label_columns;
+    let mut t = new_table(opts.color);
+    let mut header: Vec<&str> = Vec::new();
+    if opts.context_column {
+        header.push("CONTEXT");
+    }
+    header.extend(["NODE", "PODS", "ALLOCATABLE", "FREE", "SATURATION"]);
+    if opts.wide {
+        header.extend(["RUNNING", "PENDING", "UNKNOWN", "TERMINATING", "DAEMONSET", "HOSTNETWORK", "STATUS", "TAINTS"]);
+    }
+    let label_headers: Vec<String> = label_columns.iter().map(|k| label_header(k)).collect();
+    header.extend(label_headers.iter().map(String::as_str));
+    if !opts.no_headers {
+        t.set_header(header.iter().map(Cell::new));
+    }
+    for c in counted {
+        for r in c.rows.iter().take(opts.top.unwrap_or(usize::MAX)) {
+            let mut row: Vec<Cell> = Vec::new();
+            if opts.context_column {
+                row.push(Cell::new(&c.context));
+            }
+            row.push(Cell::new(&r.name));
+            row.push(Cell::new(r.pods));
+            row.push(Cell::new(or_dash(r.allocatable)));
+            row.push(Cell::new(or_dash(r.free)));
+            row.push(saturation_cell(r, opts));
+            if opts.wide {
+                let of = [r.running, r.pending, r.unknown, r.terminating, r.daemon_set, r.host_network];
+                row.extend(of.map(Cell::new));
+                let status = Cell::new(&r.status);
+                row.push(if opts.color && r.status != "Ready" { status.fg(Color::Yellow) } else { status });
+                row.push(Cell::new(match &r.taints {
+                    None => "-".to_string(),
+                    Some(t) if t.is_empty() => "<none>".to_string(),
+                    Some(t) => t.join(","),
+                }));
+            }
+            for k in label_columns {
+                row.push(Cell::new(r.labels.get(k).map_or("", String::as_str)));
+            }
+            t.add_row(row);
+        }
+    }
+    kubectl_columns(&mut t);
+    let mut out = String::new();
+    if !counted.iter().all(|c| c.rows.is_empty()) || !opts.no_headers {
+        out.push_str(&lines(&t));
+    }
+    if !opts.no_headers {
+        for c in counted {
+            out.push_str(&footer(c, opts));
+            if opts.picture {
+                out.push_str(&histogram_lines(c, opts.context_column));
+            }
+        }
+    }
+    out
+}
+
+/// `--group-by`: one row per label value (nodes, pods, allocatable, free,
+/// saturation, the fullest node), then the same footer as the node table.
+fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
+    let mut t = new_table(opts.color);
+    let first = counted.iter().find_map(|c| c.groups.as_ref());
+    let by = first.map_or_else(String::new, |g| label_header(&g.by));
+    let at = first.map_or_else(String::new, |g| format!(">={}%", g.threshold_pct));
+    let mut header: Vec<String> = Vec::new();
+    if opts.context_column {
+        header.push("CONTEXT".into());
+    }
+    header.extend([by, "NODES".into(), "PODS".into(), "ALLOCATABLE".into(), "FREE".into(), "SATURATION".into()]);
+    header.extend(["FULLEST".into(), "FULLEST NODE".into(), at]);
+    if !opts.no_headers {
+        t.set_header(header.iter().map(Cell::new));
+    }
+    for c in counted {
+        let Some(g) = &c.groups else { continue };
+        for r in g.rows.iter().take(opts.top.unwrap_or(usize::MAX)) {
+            let mut row: Vec<Cell> = Vec::new();
+            if opts.context_column {
+                row.push(Cell::new(&c.context));
+            }
+            row.push(Cell::new(&r.name));
+            row.extend([r.nodes, r.pods].map(Cell::new));
+            row.push(Cell::new(or_dash(r.allocatable)));
+            row.push(Cell::new(or_dash(r.free)));
+            let sat = Cell::new(percent(r.saturation));
+            row.push(match r.saturation {
+                Some(s) if opts.color && s >= opts.red_from => sat.fg(Color::Red),
+                _ => sat,
+            });
+            row.push(Cell::new(percent(r.fullest_saturation)));
+            row.push(Cell::new(r.fullest_node.as_deref().unwrap_or("-")));
+            let n = Cell::new(r.at_or_above_threshold);
+            row.push(if opts.color && r.at_or_above_threshold > 0 { n.fg(Color::Red) } else { n });
+            t.add_row(row);
+        }
+    }
+    kubectl_columns(&mut t);
+    let mut out = String::new();
+    out.push_str(&lines(&t));
+    if !opts.no_headers {
+        for c in counted {
+            let shown = TableOptions { top: None, ..*opts };
+            out.push_str(&footer(c, &shown));
+            if let Some(top) = opts.top.filter(|n| c.groups.as_ref().is_some_and(|g| *n < g.rows.len())) {
+                let left = c.groups.as_ref().map_or(0, |g| g.rows.len() - top);
+                out.push_str(&format!("{left} more groups not shown (--top {top})\n"));
+            }
+            if opts.picture {
+                out.push_str(&histogram_lines(c, opts.context_column));
+            }
+        }
+    }
+    out
+}
+
+/// The saturation histogram as text, one line a range.
+fn histogram_lines(c: &Counted, with_context: bool) -> String {
+    let h = histogram(&c.rows);
+    let most = h.iter().map(|r| r.nodes).max().unwrap_or(0).max(1);
+    let prefix = if with_context { format!("{}: ", c.context) } else { String::new() };
+    let mut s = format!("\n{prefix}nodes by saturation\n");
+    for r in &h {
+        let line = format!("{prefix}  {:<8} {:>6}  {}", r.range, r.nodes, bar(r.nodes as f64 / most as f64, 30));
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    debug_assert_eq!(h.len(), RANGES.len());
+    s
+}
+
+/// The lines under the table: totals (over every node, shown or not),
+/// unscheduled, rows left out by `--top`, and the filter.
+fn footer(c: &Counted, opts: &TableOptions) -> String {
+    let with_context = opts.context_column;
+    let t = totals(&c.rows);
+    let prefix = if with_context { format!("{}: ", c.context) } else { String::new() };
+    let sat = t.allocatable.filter(|&a| a > 0).map(|a| t.pods as f64 / a as f64);
+    let alloc = match t.allocatable {
+        Some(a) => format!("{a} allocatable ({})", percent(sat)),
+        None => "allocatable unknown".to_string(),
+    };
+    let mut s =
+        format!("\n{prefix}TOTAL {} pods on {} nodes, {alloc}; {} unscheduled\n", t.pods, t.nodes, c.unscheduled);
+    if let Some(n) = c.left_out {
+        s.push_str(&format!("{prefix}{n} cordoned or tainted nodes left out (--schedulable-only)\n"));
+    }
+    if let Some(top) = opts.top.filter(|n| *n < c.rows.len()) {
+        s.push_str(&format!("{prefix}{} more nodes not shown (--top {top})\n", c.rows.len() - top));
+    }
+    if let Some(f) = c.filter.describe() {
+        s.push_str(&format!("{prefix}filter: {f}\n"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::testing::counted;
+
+    const OPTS: TableOptions = TableOptions {
+        wide: false,
+        no_headers: false,
+        color: false,
+        context_column: false,
+        red_from: 0.9,
+        picture: false,
+        top: None,
+        label_columns: &[],
+    };
+
+    #[test]
+    fn table_snapshot() {
+        let got = table(&[counted("kind")], &OPTS);
+        let want = "\
+NODE        PODS   ALLOCATABLE   FREE   SATURATION
+node-0000   110    110           0      100%
+node-0001   0      30            30     0%
+ghost       3      -             -      -
+
+TOTAL 113 pods on 3 nodes, 140 allocatable (80%); 7 unscheduled
+filter: namespace=web
+";
+        assert_eq!(got, want, "\n{got}");
+    }
+
+    #[test]
+    fn wide_snapshot_with_contexts() {
+        let opts = TableOptions { wide: true, context_column: true, ..OPTS };
+        let got = table(&[counted("a"), counted("b")], &opts);
+        let first = got.lines().next().unwrap();
+        assert_eq!(
+            first,
+            "CONTEXT   NODE        PODS   ALLOCATABLE   FREE   SATURATION   RUNNING   PENDING   UNKNOWN   TERMINATING   DAEMONSET   HOSTNETWORK   STATUS                        TAINTS"
+        );
+        assert_eq!(
+            got.lines().nth(2).unwrap(),
+            "a         node-0001   0      30            30     0%           0         0         0         0             0           0             NotReady,SchedulingDisabled   <none>"
+        );
+        // Nothing is known of a missing node's taints.
+        assert!(got.lines().nth(3).unwrap().ends_with("Missing                       -"), "{got}");
+        assert!(got.contains("\nb: TOTAL 113 pods on 3 nodes"));
+        assert!(!got.contains('\x1b'), "no colour when not asked");
+    }
+
+    #[test]
+    fn no_headers_prints_rows_only() {
+        let got = table(&[counted("a")], &TableOptions { no_headers: true, ..OPTS });
+        assert_eq!(got.lines().count(), 3);
+        assert!(got.starts_with("node-0000   110"));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let got = table(&[counted("a")], &TableOptions { color: true, picture: true, ..OPTS });
+        assert!(got.contains("\x1b["), "{got:?}");
+        assert!(got.lines().all(|l| !l.replace("\x1b[39m", "").replace("\x1b[0m", "").ends_with(' ')), "{got:?}");
+    }
+
+    #[test]
+    fn the_picture_and_top() {
+        let got = table(&[counted("a")], &TableOptions { picture: true, ..OPTS });
+        assert!(got.contains("100% ████████"), "{got}");
+        assert!(got.contains("nodes by saturation"), "{got}");
+        assert!(got.lines().any(|l| l.trim_start().starts_with("full") && l.contains(" 1 ")), "{got}");
+        assert!(!table(&[counted("a")], &OPTS).contains('█'));
+        let got = table(&[counted("a")], &TableOptions { top: Some(1), ..OPTS });
+        assert_eq!(got.lines().filter(|l| l.starts_with("node-") || l.starts_with("ghost")).count(), 1, "{got}");
+        assert!(got.contains("TOTAL 113 pods on 3 nodes"), "{got}");
+        assert!(got.contains("2 more nodes not shown (--top 1)"), "{got}");
+    }
+}

@@ -1,0 +1,22 @@
+//! One counted cluster, ready to print: what every output (table, document,
+//! CSV, `/v1/podcount`) is rendered from.
+
+use super::group::Grouped;
+use super::rows::NodeRow;
+use crate::model::filter::Filter;
+
+/// One counted cluster, ready to print.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counted {
+    pub context: String,
+    /// RFC 3339, UTC, milliseconds ([`crate::render::time::now`]).
+    pub observed_at: String,
+    pub resource_version: Option<String>,
+    pub filter: Filter,
+    pub rows: Vec<NodeRow>,
+    pub unscheduled: u64,
+    /// `--group-by`: what by, and the rows grouped.
+    pub groups: Option<Grouped>,
+    /// `--schedulable-only`: how many cordoned or tainted nodes were left out.
+    pub left_out: Option<u64>,
+}

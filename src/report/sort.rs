@@ -1,0 +1,58 @@
+//! Row order (`--sort-by`), the same for node rows and group rows.
+
+/// How rows are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortBy {
+    #[default]
+    Name,
+    Pods,
+    Free,
+    Saturation,
+}
+
+/// What `--sort-by` sorts on, for node rows and group rows alike.
+pub trait Sortable {
+    fn name(&self) -> &str;
+    fn pods(&self) -> u64;
+    fn free(&self) -> Option<i64>;
+    fn saturation(&self) -> Option<f64>;
+}
+
+/// Name ascending; pods and saturation fullest first; free least first.
+/// Ties break by name so output is stable. Unknown allocatable sorts as fullest.
+pub fn sort_rows<T: Sortable>(rows: &mut [T], by: SortBy) {
+    let sat = |r: &T| r.saturation().unwrap_or(f64::INFINITY);
+    rows.sort_by(|a, b| {
+        let primary = match by {
+            SortBy::Name => std::cmp::Ordering::Equal,
+            SortBy::Pods => b.pods().cmp(&a.pods()),
+            SortBy::Free => a.free().unwrap_or(i64::MIN).cmp(&b.free().unwrap_or(i64::MIN)),
+            SortBy::Saturation => sat(b).total_cmp(&sat(a)),
+        };
+        primary.then_with(|| a.name().cmp(b.name()))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::pod::Bucket;
+    use crate::report::rows::{NodeRow, rows};
+    use crate::report::testing::{info, tally};
+
+    #[test]
+    fn sorting() {
+        let t = tally(&[("a", Bucket::Running), ("b", Bucket::Running), ("b", Bucket::Running)]);
+        let nodes = [info("c", Some(1), true, true), info("b", Some(10), true, true), info("a", Some(2), true, true)];
+        let mut r = rows(&t, Some(&nodes), true);
+        let names = |r: &[NodeRow]| r.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(",");
+        sort_rows(&mut r, SortBy::Name);
+        assert_eq!(names(&r), "a,b,c");
+        sort_rows(&mut r, SortBy::Pods);
+        assert_eq!(names(&r), "b,a,c");
+        sort_rows(&mut r, SortBy::Free);
+        assert_eq!(names(&r), "a,c,b");
+        sort_rows(&mut r, SortBy::Saturation);
+        assert_eq!(names(&r), "a,b,c");
+    }
+}

@@ -1,0 +1,210 @@
+//! The list source: a consistent paginated List of pods (see `pager`), each
+//! page decoded into only the counting fields, folded into a tally and
+//! dropped, so memory stays flat however many pods the cluster has. Pod
+//! objects or Table API rows, as the query asks.
+
+use super::query::{MAX_RESTARTS, Method, PodQuery};
+use crate::client::connect::Target;
+use crate::client::http::Failure;
+use crate::client::pager::{ItemSink, Items, PageMeta, PageSink, Pager, decode_error};
+use crate::decode::json::{TableHead, TableRow, table_node};
+use crate::decode::split::{Splitter, parse_head};
+use crate::decode::{Encoding, Item, LeanPod};
+use crate::error::{Error, Result};
+use crate::model::pod::{Phase, PodFacts};
+use crate::model::tally::Tally;
+
+/// A finished pod count.
+#[derive(Debug)]
+pub struct PodCount {
+    pub tally: Tally<String>,
+    /// The resourceVersion of the consistent read the counts come from.
+    pub resource_version: Option<String>,
+}
+
+/// What a progress display is told after every page.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    pub pages: u64,
+    pub pods: u64,
+    /// Response body bytes read so far.
+    pub bytes: u64,
+}
+
+/// Counts pods with a consistent paginated List. An expired continue token
+/// restarts the count from the top (up to [`MAX_RESTARTS`] times, warning on
+/// stderr), so counts are never partial or doubled.
+pub async fn count_pods(
+    t: &Target,
+    q: &PodQuery,
+    mut progress: impl FnMut(Progress),
+    mut warn: impl FnMut(String),
+) -> Result<PodCount> {
+    let mut restarts = 0;
+    loop {
+        let mut fold = Fold::new(&mut progress);
+        let mut pager = Pager::new(q.list_request());
+        let result = if q.method == Method::Table {
+            count_table(t, &mut pager, &mut fold).await
+        } else {
+            let mut items = Items::new(&mut fold, "pods");
+            walk(t, &mut pager, &mut items).await
+        };
+        match result {
+            Ok(()) => return Ok(PodCount { tally: fold.tally, resource_version: pager.resource_version }),
+            Err(Failure::Gone(msg)) if restarts < MAX_RESTARTS => {
+                restarts += 1;
+                warn(format!(
+                    "the pod list expired after {} pages (410 Gone: {msg}); counting again from the top ({restarts}/{MAX_RESTARTS})",
+                    pager.pages
+                ));
+            }
+            Err(Failure::Gone(msg)) => {
+                return Err(Error::cluster(format!(
+                    "the pod list expired {} times in a row (410 Gone: {msg}); the cluster compacts faster than it can be listed: try a larger --chunk-size",
+                    MAX_RESTARTS + 1
+                )));
+            }
+            Err(f) => return Err(f.into_error()),
+        }
+    }
+}
+
+/// Every page through `sink`.
+pub async fn walk(t: &Target, pager: &mut Pager, sink: &mut impl PageSink) -> Result<(), Failure> {
+    while pager.next(t, sink).await? {}
+    Ok(())
+}
+
+/// Folds pods into a tally page by page; a page counts only once complete,
+/// so a page retried after a dropped connection is not counted twice.
+struct Fold<'p, P: FnMut(Progress)> {
+    tally: Tally<String>,
+    page: Tally<String>,
+    page_pods: u64,
+    seen: Progress,
+    progress: &'p mut P,
+}
+
+impl<'p, P: FnMut(Progress)> Fold<'p, P> {
+    fn new(progress: &'p mut P) -> Self {
+        Fold { tally: Tally::new(), page: Tally::new(), page_pods: 0, seen: Progress::default(), progress }
+    }
+
+    fn add(&mut self, facts: PodFacts<&str>) {
+        self.page.add(facts.contribution());
+        self.page_pods += 1;
+    }
+}
+
+impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
+    fn begin_page(&mut self) {
+        self.page = Tally::new();
+        self.page_pods = 0;
+    }
+
+    fn item(&mut self, item: Item<'_>) -> Result<()> {
+        let pod = LeanPod::decode(item).map_err(|e| decode_error("pod", e))?;
+        self.add(pod.facts());
+        Ok(())
+    }
+
+    fn end_page(&mut self, bytes: u64) {
+        self.tally.absorb(&self.page, String::clone);
+        self.seen.pages += 1;
+        self.seen.pods += self.page_pods;
+        self.seen.bytes += bytes;
+        (self.progress)(self.seen);
+    }
+}
+
+/// The Table API path: rows split out of each page as the bytes arrive (as
+/// pod objects are), their Node cell folded; the column comes from the
+/// column definitions the server writes ahead of the rows.
+async fn count_table<P: FnMut(Progress)>(t: &Target, pager: &mut Pager, fold: &mut Fold<'_, P>) -> Result<(), Failure> {
+    let mut rows = TableRows { fold, split: Splitter::of(b"rows"), column: None, bytes: 0 };
+    walk(t, pager, &mut rows).await
+}
+
+struct TableRows<'f, 'p, P: FnMut(Progress)> {
+    fold: &'f mut Fold<'p, P>,
+    split: Splitter,
+    /// The Node column of this page, once its head is read.
+    column: Option<usize>,
+    bytes: u64,
+}
+
+impl<P: FnMut(Progress)> PageSink for TableRows<'_, '_, P> {
+    fn begin(&mut self, encoding: Encoding) {
+        // Asked for exactly the JSON Table.
+        debug_assert_eq!(encoding, Encoding::Json);
+        self.split = Splitter::of(b"rows");
+        self.column = None;
+        self.bytes = 0;
+        self.fold.begin_page();
+    }
+
+    fn data(&mut self, bytes: &[u8]) -> Result<()> {
+        self.bytes += bytes.len() as u64;
+        let (fold, column) = (&mut *self.fold, &mut self.column);
+        self.split.feed_with_head(bytes, |head, row| {
+            let col = match *column {
+                Some(c) => c,
+                None => {
+                    let head: TableHead = parse_head(head).map_err(|e| decode_error("pod table", e))?;
+                    let c = head.node_column().ok_or_else(|| Error::cluster("the pod Table has no Node column"))?;
+                    *column = Some(c);
+                    c
+                }
+            };
+            let row: TableRow = serde_json::from_slice(row).map_err(|e| decode_error("pod table row", e))?;
+            // The phase filter ran on the server: every row is a counted pod.
+            let node = table_node(&row, col);
+            let node = node.as_deref();
+            fold.add(PodFacts {
+                node,
+                phase: Phase::Running,
+                terminating: false,
+                daemon_set: false,
+                host_network: false,
+            });
+            Ok(())
+        })
+    }
+
+    fn end(&mut self) -> Result<PageMeta, Failure> {
+        if !self.split.done() {
+            // The body ended cleanly but early: never count a partial page.
+            return Err(Failure::transient(Error::cluster("the pod Table page ended before its end")));
+        }
+        let meta = self.split.meta().map_err(|e| Failure::Fatal(decode_error("pod table", e)))?;
+        self.fold.end_page(self.bytes);
+        Ok(PageMeta::from(meta))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page cut mid-body and retried counts once; a body that ends early
+    /// counts not at all.
+    #[test]
+    fn table_rows_of_a_retried_page_count_once() {
+        let table = br#"{"kind":"Table","metadata":{"continue":"next"},"columnDefinitions":[{"name":"Name"},{"name":"Node"}],"rows":[{"cells":["a","n1"]},{"cells":["b","n1"]},{"cells":["c","<none>"]}]}"#;
+        let mut seen = Progress::default();
+        let mut progress = |p: Progress| seen = p;
+        let mut fold = Fold::new(&mut progress);
+        let mut rows = TableRows { fold: &mut fold, split: Splitter::of(b"rows"), column: None, bytes: 0 };
+        rows.begin(Encoding::Json);
+        rows.data(&table[..120]).unwrap();
+        assert!(rows.end().is_err(), "ended early");
+        rows.begin(Encoding::Json);
+        for chunk in table.chunks(7) {
+            rows.data(chunk).unwrap();
+        }
+        assert_eq!(rows.end().unwrap().continue_token.as_deref(), Some("next"));
+        assert_eq!((fold.tally.node("n1").pods, fold.tally.unscheduled()), (2, 1));
+        assert_eq!((seen.pages, seen.pods), (1, 3));
+    }
+}

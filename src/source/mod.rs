@@ -1,0 +1,8 @@
+//! Where counts come from: a paginated List folded into a tally ([`list`],
+//! with the node list in [`nodes`]), or the informer ([`informer`]): list +
+//! watch, emitting events that keep a store current.
+
+pub mod informer;
+pub mod list;
+pub mod nodes;
+pub mod query;

@@ -1,0 +1,91 @@
+//! `--listen`'s questions answered by the watch loop from its stores:
+//! readiness, the `podcount/v1` document, the Prometheus exposition.
+
+use http::StatusCode;
+use serde_json::json;
+
+use super::cluster::{Cluster, Counters};
+use super::metrics;
+use super::serve::{Answer, Query, text};
+use super::view::View;
+use crate::render::document::{self, Format};
+use crate::report::Counted;
+
+/// Answers one query; a client that went away is not an error.
+pub fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &metrics::Histogram) {
+    let not_ready: Vec<String> = clusters.iter().filter_map(|c| c.readiness().why(&c.context)).collect();
+    match q {
+        Query::Ready(reply) => {
+            let a = if not_ready.is_empty() {
+                text(StatusCode::OK, "ok")
+            } else {
+                text(StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {}", not_ready.join("; ")))
+            };
+            let _ = reply.send(a);
+        }
+        Query::PodCount(reply) => {
+            let _ = reply.send(podcount(clusters, view, several, &not_ready));
+        }
+        Query::Metrics(reply) => {
+            let body = exposition(clusters, view, lag);
+            let _ = reply.send((StatusCode::OK, metrics::CONTENT_TYPE, body));
+        }
+    }
+}
+
+/// The PodCount document `count -o json` prints, or 503 (a Status) while
+/// any informer is not current.
+fn podcount(clusters: &[Cluster], view: &View, several: bool, not_ready: &[String]) -> Answer {
+    if !not_ready.is_empty() {
+        let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 503,
+            "message": format!("not synced: {}", not_ready.join("; "))});
+        return (StatusCode::SERVICE_UNAVAILABLE, "application/json", status.to_string() + "\n");
+    }
+    let counted: Vec<Counted> = clusters
+        .iter()
+        .map(|c| {
+            let mut counted = c.document_view(&view.filter);
+            counted.groups = view.grouped(&counted.rows);
+            counted
+        })
+        .collect();
+    (StatusCode::OK, "application/json", document::render(&counted, several, Format::Json))
+}
+
+/// `/metrics`: every cluster's rows, groups and informer health.
+fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> String {
+    let views: Vec<(Counted, &Cluster)> = clusters
+        .iter()
+        .map(|c| {
+            let mut counted = c.counted(&view.filter);
+            counted.groups = view.grouped(&counted.rows);
+            (counted, c)
+        })
+        .collect();
+    let informer = |resource, counters: Counters, synced| metrics::Informer {
+        resource,
+        synced,
+        relists: counters.relists,
+        reconnects: counters.reconnects,
+        events: counters.events,
+    };
+    let contexts: Vec<metrics::Context> = views
+        .iter()
+        .map(|(v, c)| {
+            let ready = c.readiness();
+            metrics::Context {
+                context: &c.context,
+                rows: &v.rows,
+                groups: v.groups.as_ref().map(|g| (g.by.as_str(), g.rows.as_slice())),
+                unscheduled: v.unscheduled,
+                tracked_pods: c.pods.live.len() as u64,
+                store_bytes: c.pods.live.allocated_bytes() as u64,
+                informers: [
+                    informer("pods", c.pod_counters, ready.pods.is_none()),
+                    informer("nodes", c.node_counters, ready.nodes.is_none()),
+                ],
+            }
+        })
+        .collect();
+    metrics::render(&contexts, lag, crate::memory::rss_bytes())
+}

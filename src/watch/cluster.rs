@@ -1,0 +1,381 @@
+//! One watched cluster: its pod and node stores (kept current by informer
+//! events), what was last printed, what `--until-saturated` still has to
+//! judge, and the informers' health as `/readyz` and `/metrics` report it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use super::lines::{Changed, Printer};
+use super::view::View;
+use crate::model::event::{Event, Relist};
+use crate::model::filter::Filter;
+use crate::model::node::NodeInfo;
+use crate::model::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid};
+use crate::model::tally::Tally;
+use crate::render::time;
+use crate::report::Counted;
+use crate::report::group::{GroupKey, GroupRow, MISSING, UNKNOWN, groups};
+use crate::report::rows::{leave_out_closed, rows};
+use crate::report::sort::{SortBy, sort_rows};
+use crate::report::verdict::{Percent, first_saturated};
+use crate::source::informer::Meter;
+
+pub type PodEvent = Event<PodRecord, Uid>;
+pub type NodeEvent = Event<NodeInfo, String>;
+
+/// Counted for `/metrics`: what one informer's events did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counters {
+    pub relists: u64,
+    pub reconnects: u64,
+    pub events: u64,
+}
+
+impl Counters {
+    fn count<T, K>(&mut self, ev: &Event<T, K>) {
+        match ev {
+            Event::Relist { .. } => self.relists += 1,
+            Event::Reconnecting { .. } => self.reconnects += 1,
+            Event::Page(items) => self.events += items.len() as u64,
+            Event::Apply(_) | Event::Delete(_) => self.events += 1,
+            Event::Synced => {}
+        }
+    }
+}
+
+/// Why an informer's store is not a current view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stale {
+    /// It stopped for good.
+    Failed,
+    /// Its first list is in progress.
+    Listing,
+    /// A relist is in progress (after a 410, or a failure with nothing to
+    /// resume from).
+    Relisting,
+    /// Its watch is not open: it is retrying.
+    Reconnecting,
+}
+
+impl Stale {
+    fn word(self) -> &'static str {
+        match self {
+            Stale::Failed => "failed",
+            Stale::Listing => "listing",
+            Stale::Relisting => "relisting",
+            Stale::Reconnecting => "reconnecting",
+        }
+    }
+}
+
+/// Whether each informer of a cluster is current, and if not why.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Readiness {
+    pub pods: Option<Stale>,
+    /// None also when the node list cannot be read at all (counts go on
+    /// without it).
+    pub nodes: Option<Stale>,
+}
+
+impl Readiness {
+    /// `context X: pods: listing, nodes: reconnecting`, or None when ready.
+    pub fn why(&self, context: &str) -> Option<String> {
+        let why: Vec<String> = [("pods", self.pods), ("nodes", self.nodes)]
+            .into_iter()
+            .filter_map(|(what, stale)| stale.map(|s| format!("{what}: {}", s.word())))
+            .collect();
+        (!why.is_empty()).then(|| format!("context {context}: {}", why.join(", ")))
+    }
+}
+
+/// One cluster's state: pods, nodes, and what was last printed.
+pub struct Cluster {
+    pub context: String,
+    pub pods: Mirror<PodStore>,
+    pub nodes: Mirror<NodeStore>,
+    /// Shown the first table (both informers synced once).
+    pub started: bool,
+    /// Pod count per interned node as last printed.
+    printed: Vec<u32>,
+    dirty: BTreeSet<u32>,
+    /// `--until-saturated`: nodes whose counts changed since last judged
+    /// (so an event costs its own nodes, not a walk over all of them), or
+    /// all of them after a sync or a node change.
+    to_judge: BTreeSet<u32>,
+    pub judge_all: bool,
+    pub failed: bool,
+    /// The node list is forbidden: counts go on without allocatable.
+    pub nodes_unreadable: bool,
+    /// `--group-by`: pods per group as last printed.
+    printed_groups: BTreeMap<String, u64>,
+    groups_dirty: bool,
+    /// Shared with the informers: whether their watches are open, the last
+    /// resourceVersion.
+    pub pod_meter: Meter,
+    pub node_meter: Meter,
+    pub pod_counters: Counters,
+    pub node_counters: Counters,
+}
+
+impl Cluster {
+    pub fn new(context: String) -> Cluster {
+        Cluster {
+            context,
+            pods: Mirror::default(),
+            nodes: Mirror::default(),
+            started: false,
+            printed: Vec::new(),
+            dirty: BTreeSet::new(),
+            to_judge: BTreeSet::new(),
+            judge_all: true,
+            failed: false,
+            nodes_unreadable: false,
+            printed_groups: BTreeMap::new(),
+            groups_dirty: false,
+            pod_meter: Meter::default(),
+            node_meter: Meter::default(),
+            pod_counters: Counters::default(),
+            node_counters: Counters::default(),
+        }
+    }
+
+    fn printed(&self, node: u32) -> u32 {
+        self.printed.get(node as usize).copied().unwrap_or(0)
+    }
+
+    fn set_printed(&mut self, node: u32, pods: u32) {
+        let i = node as usize;
+        if self.printed.len() <= i {
+            self.printed.resize(i + 1, 0);
+        }
+        self.printed[i] = pods;
+    }
+
+    fn tally_by_name(&self) -> Tally<String> {
+        let mut t = Tally::new();
+        let names = self.pods.live.names();
+        t.absorb(self.pods.live.tally(), |i| names.name(*i).to_string());
+        t
+    }
+
+    /// Whether the stores are a current view: not while listing, relisting,
+    /// or while a watch is not open (reconnecting).
+    pub fn readiness(&self) -> Readiness {
+        let stale = |synced: bool, relisting: bool, meter: &Meter| {
+            if self.failed {
+                Some(Stale::Failed)
+            } else if !synced {
+                Some(Stale::Listing)
+            } else if relisting {
+                Some(Stale::Relisting)
+            } else if !meter.watching.load(std::sync::atomic::Ordering::Relaxed) {
+                Some(Stale::Reconnecting)
+            } else {
+                None
+            }
+        };
+        Readiness {
+            pods: stale(self.pods.synced, self.pods.relisting(), &self.pod_meter),
+            nodes: stale(self.nodes.synced, self.nodes.relisting(), &self.node_meter)
+                .filter(|_| !self.nodes_unreadable),
+        }
+    }
+
+    /// The count as `count -o json` would give it, from memory.
+    pub fn document_view(&self, filter: &Filter) -> Counted {
+        let mut counted = self.counted(filter);
+        sort_rows(&mut counted.rows, SortBy::Name);
+        let rv = self.pod_meter.resource_version.lock().map(|r| r.clone()).unwrap_or_default();
+        counted.resource_version = Some(rv).filter(|r| !r.is_empty());
+        counted
+    }
+
+    /// The group of a node (`--group-by`).
+    fn group_of(&self, key: &GroupKey, node: &str) -> String {
+        match self.nodes.live.nodes.get(node) {
+            _ if self.nodes_unreadable => UNKNOWN.into(),
+            Some(info) => key.value_of(&info.labels).to_string(),
+            None => MISSING.into(),
+        }
+    }
+
+    /// Node rows of the current stores, in node-name order of the store.
+    pub fn counted(&self, filter: &Filter) -> Counted {
+        let nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
+        let tally = self.tally_by_name();
+        let listed = (!self.nodes_unreadable).then_some(nodes.as_slice());
+        // With a node selector, pods on other nodes are outside the view.
+        let mut rows = rows(&tally, listed, filter.node_selector.is_none());
+        let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
+        Counted {
+            context: self.context.clone(),
+            observed_at: time::now(),
+            resource_version: None,
+            filter: filter.clone(),
+            rows,
+            unscheduled: tally.unscheduled(),
+            groups: None,
+            left_out,
+        }
+    }
+
+    /// Both informers have synced once: remember what the first table shows
+    /// (change lines are counted from it) and return that view.
+    pub fn start(&mut self, view: &View) -> Counted {
+        self.started = true;
+        for (node, pods) in self.pods.live.tally().nodes().map(|(k, v)| (*k, v.pods)).collect::<Vec<_>>() {
+            self.set_printed(node, pods);
+        }
+        self.dirty.clear();
+        let mut counted = self.counted(&view.filter);
+        counted.groups = view.grouped(&counted.rows);
+        if let Some(g) = &counted.groups {
+            self.printed_groups = g.rows.iter().map(|g| (g.name.clone(), g.pods)).collect();
+        }
+        self.judge_all = true;
+        counted
+    }
+
+    /// The `synced` event's fields (jsonl).
+    pub fn synced_event(&self, counted: &Counted) -> serde_json::Value {
+        let counts: serde_json::Map<String, serde_json::Value> =
+            counted.rows.iter().map(|r| (r.name.clone(), json!(r.pods))).collect();
+        let mut synced = json!({"pods": self.pods.live.tally().counted(), "trackedPods": self.pods.live.len(),
+            "nodes": self.nodes.live.nodes.len(), "unscheduled": counted.unscheduled, "counts": counts});
+        if let Some(g) = &counted.groups {
+            synced["groupBy"] = json!(g.by);
+            synced["groups"] = json!(self.printed_groups);
+        }
+        synced
+    }
+
+    pub fn on_pod_event(&mut self, ev: PodEvent, p: &Printer) {
+        self.pod_counters.count(&ev);
+        announce_state(&self.context, &ev, p, None);
+        let (dirty, to_judge) = (&mut self.dirty, &mut self.to_judge);
+        self.pods.handle(ev, &mut |node| {
+            dirty.insert(node);
+            to_judge.insert(node);
+        });
+    }
+
+    pub fn on_node_event(&mut self, ev: NodeEvent, p: &Printer) {
+        self.node_counters.count(&ev);
+        announce_state(&self.context, &ev, p, Some("nodes"));
+        // A node's labels may have moved it to another group.
+        self.groups_dirty = true;
+        let mut touched = Vec::new();
+        self.nodes.handle(ev, &mut |t| touched.push(t));
+        self.judge_all |= !touched.is_empty();
+        // Said once the first table is out. The event carries the node's current
+        // count: with a node selector, a node entering the view brings its pods
+        // with it and one leaving takes them along (no change lines for either).
+        for t in touched {
+            let (kind, n) = match &t {
+                NodeTouch::Added(n) => ("node-added", n),
+                NodeTouch::Removed(n) => ("node-removed", n),
+            };
+            let idx = self.pods.live.intern(&n.name);
+            let pods = self.pods.live.node(idx).pods;
+            self.set_printed(idx, pods);
+            if self.started {
+                p.state(&self.context, kind, json!({"node": n.name, "allocatable": n.allocatable, "pods": pods}));
+            }
+        }
+    }
+
+    /// Prints one line per node whose count differs from what was last
+    /// printed (with `--group-by`: per group, and node lines only in jsonl).
+    pub fn flush(&mut self, p: &mut Printer, view: &View) {
+        if !self.started {
+            return;
+        }
+        for node in std::mem::take(&mut self.dirty) {
+            let now = self.pods.live.node(node).pods;
+            let before = self.printed(node);
+            if now == before {
+                continue;
+            }
+            self.set_printed(node, now);
+            self.groups_dirty = true;
+            let name = self.pods.live.names().name(node).to_string();
+            let info = self.nodes.live.nodes.get(&name);
+            // With a node selector, pods on other nodes are outside it.
+            if view.filter.node_selector.is_some() && info.is_none() {
+                continue;
+            }
+            // With --schedulable-only, cordoned and tainted nodes are out of view.
+            if view.filter.schedulable_only && info.is_some_and(NodeInfo::closed) {
+                continue;
+            }
+            if view.group_key.is_some() && !p.jsonl {
+                continue;
+            }
+            let allocatable = info.and_then(|i| i.allocatable).map(u64::from);
+            let group = view.group_key.as_ref().map(|k| self.group_of(k, &name));
+            let what = Changed::Node { name: &name, group: group.as_deref() };
+            p.change(&self.context, what, before.into(), now.into(), allocatable);
+        }
+        if let Some(key) = &view.group_key
+            && std::mem::take(&mut self.groups_dirty)
+        {
+            self.flush_groups(p, view, key);
+        }
+    }
+
+    /// One line per group whose count differs from what was last printed.
+    fn flush_groups(&mut self, p: &mut Printer, view: &View, key: &GroupKey) {
+        let rows = self.counted(&view.filter).rows;
+        let now: Vec<GroupRow> = groups(&rows, key, view.threshold_pct / 100.0);
+        let mut printed = std::mem::take(&mut self.printed_groups);
+        for g in &now {
+            let before = printed.remove(&g.name).unwrap_or(0);
+            if before != g.pods {
+                let what = Changed::Group { by: &key.name, name: &g.name };
+                p.change(&self.context, what, before, g.pods, g.allocatable);
+            }
+        }
+        // Groups that are gone (their last node left): down to nothing.
+        for (name, before) in printed.into_iter().filter(|(_, b)| *b > 0) {
+            p.change(&self.context, Changed::Group { by: &key.name, name: &name }, before, 0, None);
+        }
+        self.printed_groups = now.into_iter().map(|g| (g.name, g.pods)).collect();
+    }
+
+    /// `--until-saturated`: the line naming the first node above `pct`, among
+    /// the nodes touched since the last call (every node after a sync or a
+    /// node change). `context` prefixes the line when several are watched.
+    pub fn judge(&mut self, pct: Option<Percent>, schedulable_only: bool, context: Option<&str>) -> Option<String> {
+        let (all, touched) = (std::mem::take(&mut self.judge_all), std::mem::take(&mut self.to_judge));
+        let pct = pct?;
+        let live = &self.pods.live;
+        fn as_judged<'n>(live: &PodStore, n: &'n NodeInfo) -> (&'n str, u32, Option<u32>) {
+            let pods = live.names().get(&n.name).map_or(0, |i| live.node(i).pods);
+            (n.name.as_str(), pods, n.allocatable)
+        }
+        let judged = |n| as_judged(live, n);
+        // With --schedulable-only, cordoned and tainted nodes are not judged.
+        let in_view = |n: &&NodeInfo| !(schedulable_only && n.closed());
+        if all {
+            first_saturated(pct, context, self.nodes.live.nodes.values().filter(in_view).map(judged))
+        } else {
+            let nodes = touched.iter().filter_map(|&i| self.nodes.live.nodes.get(live.names().name(i)));
+            first_saturated(pct, context, nodes.filter(in_view).map(judged))
+        }
+    }
+}
+
+/// Relists and reconnects are said as they happen, whatever the store does.
+fn announce_state<T, K>(context: &str, ev: &Event<T, K>, p: &Printer, resource: Option<&str>) {
+    let (kind, why) = match ev {
+        Event::Relist { why } if *why != Relist::Start => ("relisting", why.to_string()),
+        Event::Reconnecting { why } => ("reconnecting", why.clone()),
+        _ => return,
+    };
+    let mut extra = json!({"reason": why});
+    if let Some(r) = resource {
+        extra["resource"] = json!(r);
+    }
+    p.state(context, kind, extra);
+}

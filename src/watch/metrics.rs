@@ -1,0 +1,212 @@
+//! `/metrics` for `watch --listen`: Prometheus/OpenMetrics text, written by
+//! prometheus-client from a snapshot of the watch's stores. A fresh registry
+//! per scrape: nodes come and go, and a scrape must show only the live ones.
+//! Pure but for the one histogram the watch loop keeps filling.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+pub use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::histogram::exponential_buckets;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+use crate::report::group::GroupRow;
+use crate::report::rows::NodeRow;
+
+/// The Content-Type of what [`render`] writes.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// One informer's health, as the watch loop saw it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Informer {
+    pub resource: &'static str,
+    /// Synced, not relisting, and its watch is open.
+    pub synced: bool,
+    pub relists: u64,
+    pub reconnects: u64,
+    /// Events applied to the store (list pages count their objects).
+    pub events: u64,
+}
+
+/// One context's state.
+pub struct Context<'a> {
+    pub context: &'a str,
+    /// Node rows as `count -o json` has them (only nodes in the view).
+    pub rows: &'a [NodeRow],
+    /// `--group-by`: the label (as given) and the group rows.
+    pub groups: Option<(&'a str, &'a [GroupRow])>,
+    pub unscheduled: u64,
+    pub tracked_pods: u64,
+    pub store_bytes: u64,
+    pub informers: [Informer; 2],
+}
+
+/// Seconds from an event reaching the watch loop to its application: 0.1 ms
+/// to about 3 s.
+pub fn lag_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NodeLabels {
+    context: String,
+    node: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GroupLabels {
+    context: String,
+    group_by: String,
+    group: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ContextLabels {
+    context: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InformerLabels {
+    context: String,
+    resource: String,
+}
+
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// The exposition for `contexts`, with the lag histogram and process RSS.
+pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> String {
+    let mut reg = Registry::default();
+    let node_pods = Family::<NodeLabels, Gauge>::default();
+    let node_alloc = Family::<NodeLabels, Gauge>::default();
+    let node_sat = Family::<NodeLabels, FloatGauge>::default();
+    let group_pods = Family::<GroupLabels, Gauge>::default();
+    let group_alloc = Family::<GroupLabels, Gauge>::default();
+    let group_nodes = Family::<GroupLabels, Gauge>::default();
+    let group_hot = Family::<GroupLabels, Gauge>::default();
+    let unscheduled = Family::<ContextLabels, Gauge>::default();
+    let tracked = Family::<ContextLabels, Gauge>::default();
+    let store_bytes = Family::<ContextLabels, Gauge>::default();
+    let synced = Family::<InformerLabels, Gauge>::default();
+    let relists = Family::<InformerLabels, Counter>::default();
+    let reconnects = Family::<InformerLabels, Counter>::default();
+    let events = Family::<InformerLabels, Counter>::default();
+    for c in contexts {
+        for r in c.rows {
+            let l = NodeLabels { context: c.context.to_string(), node: r.name.clone() };
+            node_pods.get_or_create(&l).set(i64::from(r.pods));
+            if let Some(a) = r.allocatable {
+                node_alloc.get_or_create(&l).set(i64::from(a));
+            }
+            if let Some(s) = r.saturation {
+                node_sat.get_or_create(&l).set(s);
+            }
+        }
+        for (by, g) in c.groups.iter().flat_map(|(by, rows)| rows.iter().map(move |g| (by, g))) {
+            let l = GroupLabels { context: c.context.to_string(), group_by: by.to_string(), group: g.name.clone() };
+            group_pods.get_or_create(&l).set(g.pods as i64);
+            group_nodes.get_or_create(&l).set(g.nodes as i64);
+            group_hot.get_or_create(&l).set(g.at_or_above_threshold as i64);
+            if let Some(a) = g.allocatable {
+                group_alloc.get_or_create(&l).set(a as i64);
+            }
+        }
+        let l = ContextLabels { context: c.context.to_string() };
+        unscheduled.get_or_create(&l).set(c.unscheduled as i64);
+        tracked.get_or_create(&l).set(c.tracked_pods as i64);
+        store_bytes.get_or_create(&l).set(c.store_bytes as i64);
+        for i in &c.informers {
+            let l = InformerLabels { context: c.context.to_string(), resource: i.resource.to_string() };
+            synced.get_or_create(&l).set(i64::from(i.synced));
+            relists.get_or_create(&l).inc_by(i.relists);
+            reconnects.get_or_create(&l).inc_by(i.reconnects);
+            events.get_or_create(&l).inc_by(i.events);
+        }
+    }
+    reg.register(
+        "podcount_node_pods",
+        "Pods counted against the node (spec.nodeName set, phase neither Succeeded nor Failed)",
+        node_pods,
+    );
+    reg.register("podcount_node_allocatable_pods", "The node's status.allocatable.pods", node_alloc);
+    reg.register("podcount_node_saturation_ratio", "podcount_node_pods / podcount_node_allocatable_pods", node_sat);
+    reg.register("podcount_group_pods", "Pods on the nodes of a --group-by group", group_pods);
+    reg.register("podcount_group_allocatable_pods", "Allocatable pods of the group's nodes", group_alloc);
+    reg.register("podcount_group_nodes", "Nodes in the group", group_nodes);
+    reg.register(
+        "podcount_group_nodes_at_or_above_threshold",
+        "The group's nodes at or above --until-saturated (else 90%)",
+        group_hot,
+    );
+    reg.register("podcount_unscheduled_pods", "Unfinished pods bound to no node", unscheduled);
+    reg.register("podcount_store_pods", "Pods the watch tracks (unfinished pods in the view)", tracked);
+    reg.register("podcount_store_bytes", "Bytes of the watch's pod map allocation", store_bytes);
+    reg.register("podcount_informer_synced", "1 when the informer is synced and its watch is open, else 0", synced);
+    reg.register("podcount_informer_relists", "Full relists (start, 410 Gone, no resourceVersion to resume)", relists);
+    reg.register("podcount_informer_reconnects", "Watch failures retried (dropped, silent, 5xx)", reconnects);
+    reg.register("podcount_informer_events", "Events applied (list pages count their objects)", events);
+    reg.register(
+        "podcount_event_apply_lag_seconds",
+        "From an event reaching the watch loop to its application",
+        lag.clone(),
+    );
+    let rss = Gauge::<i64>::default();
+    rss.set(rss_bytes as i64);
+    reg.register("podcount_process_resident_memory_bytes", "Resident set size of this process", rss);
+    let mut out = String::new();
+    encode(&mut out, &reg).expect("writing to a String cannot fail");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, pods: u32, alloc: u32) -> NodeRow {
+        NodeRow::sample(name, pods, alloc)
+    }
+
+    #[test]
+    fn writes_every_family_with_context_and_node_labels() {
+        let rows = [row("n1", 99, 110), row("n2", 0, 0)];
+        let informers = [
+            Informer { resource: "pods", synced: true, relists: 1, reconnects: 2, events: 300 },
+            Informer { resource: "nodes", synced: false, relists: 1, reconnects: 0, events: 2 },
+        ];
+        let key = crate::report::group::GroupKey::parse("zone");
+        let groups = crate::report::group::groups(&rows, &key, 0.9);
+        let c = Context {
+            context: "prod",
+            rows: &rows,
+            groups: Some(("zone", &groups)),
+            unscheduled: 4,
+            tracked_pods: 103,
+            store_bytes: 2688,
+            informers,
+        };
+        let lag = lag_histogram();
+        lag.observe(0.0002);
+        let text = render(&[c], &lag, 17 << 20);
+        for want in [
+            r#"podcount_node_pods{context="prod",node="n1"} 99"#,
+            r#"podcount_node_allocatable_pods{context="prod",node="n1"} 110"#,
+            r#"podcount_node_saturation_ratio{context="prod",node="n1"} 0.9"#,
+            r#"podcount_unscheduled_pods{context="prod"} 4"#,
+            r#"podcount_store_pods{context="prod"} 103"#,
+            r#"podcount_informer_synced{context="prod",resource="nodes"} 0"#,
+            r#"podcount_informer_reconnects_total{context="prod",resource="pods"} 2"#,
+            r#"podcount_informer_events_total{context="prod",resource="pods"} 300"#,
+            "podcount_event_apply_lag_seconds_count 1",
+            "podcount_process_resident_memory_bytes 17825792",
+            r#"podcount_group_pods{context="prod",group_by="zone",group="<none>"} 99"#,
+            r#"podcount_group_nodes_at_or_above_threshold{context="prod",group_by="zone",group="<none>"} 1"#,
+            "# EOF",
+        ] {
+            assert!(text.contains(want), "{want} missing from\n{text}");
+        }
+        // No allocatable: no saturation sample for that node.
+        assert!(!text.contains(r#"podcount_node_saturation_ratio{context="prod",node="n2"}"#));
+    }
+}

@@ -1,0 +1,345 @@
+//! `kubectl podcount watch`: one pod informer and one node informer per
+//! context feed a single loop that owns every store ([`cluster`]), prints
+//! the table once synced, then per-node changes coalesced over `--interval`
+//! ([`lines`]), judges `--until-saturated`, and answers `--listen`'s
+//! questions ([`serve`], [`answer`], [`metrics`]) from memory.
+
+mod answer;
+mod cluster;
+mod lines;
+pub mod metrics;
+pub mod serve;
+mod view;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::client::connect::{ConnectOptions, targets};
+use crate::error::{Error, Result, exit};
+use crate::model::event::Event;
+use crate::model::filter::Filter;
+use crate::render::progress::Status;
+use crate::render::style::color_enabled;
+use crate::render::table::{self, TableOptions};
+use crate::report::group::GroupKey;
+use crate::report::sort::{SortBy, sort_rows};
+use crate::report::verdict::{Percent, node_list_refused, without_node_list};
+use crate::source::informer::{self, InitialList, Source};
+use crate::source::query::{Method, PodQuery, suggest_namespace};
+use cluster::{Cluster, NodeEvent, PodEvent};
+use lines::Printer;
+use view::View;
+
+/// Everything `watch` is asked to do, as plain data (the CLI builds it).
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub connect: ConnectOptions,
+    pub filter: Filter,
+    /// `-o jsonl`: every line a JSON object on stdout.
+    pub jsonl: bool,
+    /// Row order of the first table.
+    pub sort: SortBy,
+    pub group_by: Option<GroupKey>,
+    /// Coalesce changes over this long; zero prints every event.
+    pub interval: Duration,
+    /// `--for`: stop after this long.
+    pub stop_after: Option<Duration>,
+    pub until_saturated: Option<Percent>,
+    pub chunk_size: u32,
+    pub initial_list: InitialList,
+    pub listen: Option<SocketAddr>,
+}
+
+/// From the informers to the loop; events carry when they reached it.
+enum Msg {
+    Pods(usize, PodEvent, Instant),
+    Nodes(usize, NodeEvent, Instant),
+    /// An informer stopped for good: which context, which resource, why.
+    Failed(usize, &'static str, Error),
+}
+
+/// Wraps an informer's event (and when it reached the loop) for the loop.
+type Wrap<K> = fn(usize, Event<<K as informer::Kind>::Item, <K as informer::Kind>::Key>, Instant) -> Msg;
+
+/// Runs `watch` and returns the exit code.
+pub async fn run(opts: Options) -> Result<i32> {
+    let targets = targets(&opts.connect).await?;
+    let several = targets.len() > 1 || opts.connect.all_contexts;
+    let (tx, mut rx) = mpsc::channel::<Msg>(256);
+    let mut tasks = tokio::task::JoinSet::new();
+    let query = PodQuery::new(&opts.filter, opts.chunk_size, Method::Objects);
+    let mut clusters = Vec::new();
+    for (i, t) in targets.into_iter().enumerate() {
+        let cluster = Cluster::new(t.context.clone());
+        let pods = Source {
+            target: t,
+            path: query.path(),
+            namespace: query.namespace.clone(),
+            label_selector: query.label_selector.clone(),
+            field_selector: Some(query.server_field_selector()),
+            chunk_size: opts.chunk_size,
+            initial: opts.initial_list,
+            meter: cluster.pod_meter.clone(),
+            keep_labels: Vec::new(),
+        };
+        let nodes = Source {
+            path: "/api/v1/nodes".into(),
+            namespace: None,
+            label_selector: opts.filter.node_selector.clone(),
+            field_selector: None,
+            meter: cluster.node_meter.clone(),
+            keep_labels: opts.group_by.as_ref().map(|k| k.labels.clone()).unwrap_or_default(),
+            ..pods.clone()
+        };
+        clusters.push(cluster);
+        spawn_informer::<informer::Pods>(&mut tasks, pods, tx.clone(), i, Msg::Pods);
+        spawn_informer::<informer::Nodes>(&mut tasks, nodes, tx.clone(), i, Msg::Nodes);
+    }
+    drop(tx);
+    // --listen: the server asks, the loop answers from its stores.
+    let (query_tx, mut queries) = mpsc::channel::<serve::Query>(16);
+    if let Some(addr) = opts.listen {
+        let listener = serve::bind(addr).await?;
+        tasks.spawn(serve::serve(listener, query_tx));
+    } else {
+        drop(query_tx);
+    }
+    #[cfg(unix)]
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::usage(format!("cannot handle SIGTERM: {e}")))?;
+
+    let mut s = Session::new(opts, clusters, several);
+    let started = Instant::now();
+    let deadline = s.opts.stop_after.map(|d| tokio::time::Instant::now() + d);
+    let interval = Some(s.opts.interval).filter(|d| !d.is_zero());
+    let mut tick = tokio::time::interval(interval.unwrap_or(Duration::from_secs(3600)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let sleep_until = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(sleep_until);
+
+    let code = loop {
+        let msg = tokio::select! {
+            m = rx.recv() => m,
+            _ = tick.tick(), if interval.is_some() => {
+                match s.flush_and_judge() {
+                    Some(code) => break code,
+                    None => continue,
+                }
+            }
+            Some(q) = queries.recv() => {
+                answer::answer(q, &s.clusters, &s.view, s.several, &s.lag);
+                continue;
+            }
+            _ = &mut ctrl_c => break exit::OK,
+            _ = terminated(&mut sigterm) => break exit::OK,
+            _ = &mut sleep_until => break exit::OK,
+        };
+        // Every informer stopped: all contexts failed.
+        let Some(msg) = msg else { break exit::CLUSTER };
+        if let Some(code) = s.on_message(msg, interval.is_none()) {
+            break code;
+        }
+    };
+    tasks.abort_all();
+    Ok(s.finish(code, started))
+}
+
+/// The watch loop's state: every cluster, the printer and what it shows.
+struct Session {
+    opts: Options,
+    several: bool,
+    clusters: Vec<Cluster>,
+    printer: Printer,
+    view: View,
+    status: Status,
+    lag: metrics::Histogram,
+    events: u64,
+}
+
+impl Session {
+    fn new(opts: Options, clusters: Vec<Cluster>, several: bool) -> Session {
+        let view = View {
+            group_key: opts.group_by.clone(),
+            threshold_pct: opts.until_saturated.map_or(90.0, |p| p.0),
+            filter: opts.filter.clone(),
+            sort: opts.sort,
+        };
+        let printer = Printer { jsonl: opts.jsonl, several, color: color_enabled(), changes: 0 };
+        Session {
+            opts,
+            several,
+            clusters,
+            printer,
+            view,
+            status: Status::new(),
+            lag: metrics::lag_histogram(),
+            events: 0,
+        }
+    }
+
+    /// One informer message; Some(exit code) when the watch must end.
+    /// `each_event`: no `--interval`, so changes print as they come.
+    fn on_message(&mut self, msg: Msg, each_event: bool) -> Option<i32> {
+        self.events += 1;
+        let i = match &msg {
+            Msg::Pods(i, ..) | Msg::Nodes(i, ..) | Msg::Failed(i, ..) => *i,
+        };
+        let c = &mut self.clusters[i];
+        match msg {
+            // Not allowed to list nodes: count on without allocatable.
+            Msg::Failed(_, "nodes", e) if e.is_forbidden() && !c.nodes.synced => {
+                let prefix = if self.several { format!("context {}: ", c.context) } else { String::new() };
+                let needs = self.opts.until_saturated.map(|_| "--until-saturated");
+                if let Some(flag) = needs.or(self.opts.filter.needs_node_list()) {
+                    eprintln!("error: {prefix}{}", node_list_refused(flag, &e));
+                    c.failed = true;
+                    return Some(exit::USAGE);
+                }
+                eprintln!("warning: {prefix}{}", without_node_list(&e, "watching"));
+                c.nodes_unreadable = true;
+                c.nodes.synced = true;
+            }
+            Msg::Failed(_, _, e) => {
+                let e = if self.several { e.in_context(&c.context) } else { e };
+                eprintln!("error: {e}");
+                c.failed = true;
+                return self.clusters.iter().all(|c| c.failed).then(|| e.exit_code());
+            }
+            Msg::Pods(_, ev, arrived) => {
+                if let (false, Event::Page(items)) = (c.started, &ev) {
+                    self.status.page(items.len() as u64);
+                }
+                c.on_pod_event(ev, &self.printer);
+                self.lag.observe(arrived.elapsed().as_secs_f64());
+            }
+            Msg::Nodes(_, ev, arrived) => {
+                c.on_node_event(ev, &self.printer);
+                self.lag.observe(arrived.elapsed().as_secs_f64());
+            }
+        }
+        if !c.started && c.pods.synced && c.nodes.synced {
+            self.first_table(i);
+            self.judge()
+        } else if each_event {
+            self.clusters[i].flush(&mut self.printer, &self.view);
+            self.judge()
+        } else {
+            None
+        }
+    }
+
+    /// Cluster `i` has synced: its table (or jsonl `synced` event).
+    fn first_table(&mut self, i: usize) {
+        let mut counted = self.clusters[i].start(&self.view);
+        if self.clusters.iter().all(|c| c.started || c.failed) {
+            self.status.finish();
+        }
+        let c = &self.clusters[i];
+        if self.printer.jsonl {
+            self.printer.state(&c.context, "synced", c.synced_event(&counted));
+        } else {
+            sort_rows(&mut counted.rows, self.opts.sort);
+            let opts = TableOptions {
+                color: self.printer.color,
+                context_column: self.several,
+                red_from: self.view.threshold_pct / 100.0,
+                ..Default::default()
+            };
+            self.printer.out(table::table(&[counted], &opts).trim_end());
+            self.printer.out("");
+        }
+    }
+
+    /// `--interval` ticked: print what changed, judge it.
+    fn flush_and_judge(&mut self) -> Option<i32> {
+        for c in self.clusters.iter_mut() {
+            c.flush(&mut self.printer, &self.view);
+        }
+        self.judge()
+    }
+
+    /// `--until-saturated`: exit 1 as soon as any node is above it.
+    fn judge(&mut self) -> Option<i32> {
+        let several = self.clusters.len() > 1;
+        for c in self.clusters.iter_mut().filter(|c| c.started) {
+            let context = several.then(|| c.context.clone());
+            if let Some(line) =
+                c.judge(self.opts.until_saturated, self.opts.filter.schedulable_only, context.as_deref())
+            {
+                eprintln!("{line}");
+                return Some(exit::THRESHOLD);
+            }
+        }
+        None
+    }
+
+    /// Prints what is still pending and the summary line; the exit code.
+    fn finish(mut self, code: i32, started: Instant) -> i32 {
+        for c in self.clusters.iter_mut() {
+            c.flush(&mut self.printer, &self.view);
+        }
+        let tracked: usize = self.clusters.iter().map(|c| c.pods.live.len()).sum();
+        eprintln!(
+            "watched {}: {} events, {} changes printed, {} pods tracked",
+            humantime::format_duration(Duration::from_secs(started.elapsed().as_secs())),
+            self.events,
+            self.printer.changes,
+            tracked
+        );
+        if self.clusters.iter().any(|c| c.failed) { code.max(exit::CLUSTER) } else { code }
+    }
+}
+
+fn spawn_informer<K: informer::Kind>(
+    tasks: &mut tokio::task::JoinSet<()>,
+    src: Source,
+    tx: mpsc::Sender<Msg>,
+    i: usize,
+    wrap: Wrap<K>,
+) {
+    let (namespace, target) = (src.namespace.clone(), src.target.clone());
+    tasks.spawn(async move {
+        let (itx, mut irx) = mpsc::channel(64);
+        let run = informer::run::<K>(src, itx);
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                ev = irx.recv() => match ev {
+                    Some(ev) => if tx.send(wrap(i, ev, Instant::now())).await.is_err() { return },
+                    None => return,
+                },
+                r = &mut run => {
+                    // Drain what the informer sent before it stopped.
+                    while let Ok(ev) = irx.try_recv() {
+                        if tx.send(wrap(i, ev, Instant::now())).await.is_err() { return }
+                    }
+                    if let Err(e) = r {
+                        let e = if K::RESOURCE == "pods" { suggest_namespace(e, namespace.as_deref(), &target) } else { e };
+                        let _ = tx.send(Msg::Failed(i, K::RESOURCE, e)).await;
+                    }
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// SIGTERM (how Kubernetes stops a pod): a clean exit, as Ctrl-C.
+#[cfg(unix)]
+async fn terminated(sigterm: &mut tokio::signal::unix::Signal) {
+    sigterm.recv().await;
+}
+
+#[cfg(not(unix))]
+async fn terminated(_: &mut ()) {
+    std::future::pending::<()>().await
+}
