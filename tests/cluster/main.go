@@ -25,6 +25,9 @@ commands:
   compact    --dir D          compact etcd at its current revision (forces 410 Gone)
   user-kubeconfig --dir D --user U [--group G] --out F
              write a kubeconfig for a client certificate of user U
+  quantity   read quantities, one a line; print apimachinery's parse of each as JSON
+  requests   --kubeconfig K [--namespace NS] [--selector S]
+             per-node requests and limits as kube-scheduler accounts them (JSON)
 `
 
 func main() {
@@ -49,6 +52,10 @@ func main() {
 		err = cmdCompact(args)
 	case "user-kubeconfig":
 		err = cmdUserKubeconfig(args)
+	case "quantity":
+		err = cmdQuantity(args)
+	case "requests":
+		err = cmdRequests(args)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
