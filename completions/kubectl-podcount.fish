@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= resources= limits max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -52,12 +52,14 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l metho
 objects\t''
 table\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l from -d 'Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of listing: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage (90 or 90%)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l resources -d 'Also show requests against allocatable per resource: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); `all`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage: 90 or 90% for pod slots, or per resource: cpu=85%,memory=90%,pods=95%' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-free -d 'Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l schedulable-only -d 'Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l no-headers -d 'Leave out the header line (table and wide)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l limits -d 'With --resources: limits and overcommit (limits over allocatable) too'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "count" -d 'Count pods per node once (paginated List) and compare with each node\'s pod limit'
@@ -94,12 +96,14 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 objects\t''
 table\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l from -d 'Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of listing: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage (90 or 90%)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-free -d 'Exit 1 when a node has fewer free pod slots than this' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l resources -d 'Also show requests against allocatable per resource: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); `all`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage: 90 or 90% for pod slots, or per resource: cpu=85%,memory=90%,pods=95%' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-free -d 'Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l schedulable-only -d 'Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l no-headers -d 'Leave out the header line (table and wide)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l limits -d 'With --resources: limits and overcommit (limits over allocatable) too'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r

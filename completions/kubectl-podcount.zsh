@@ -46,13 +46,15 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
-'--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
-'--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
+'--resources=[Also show requests against allocatable per resource\: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); \`all\`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects]::LIST|all:_default' \
+'--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage\: 90 or 90% for pod slots, or per resource\: cpu=85%,memory=90%,pods=95%]:PCT|RES=PCT,...:_default' \
+'--min-free=[Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free]:N|RES=QTY,...:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
 '--schedulable-only[Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)]' \
 '--no-headers[Leave out the header line (table and wide)]' \
+'--limits[With --resources\: limits and overcommit (limits over allocatable) too]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -99,13 +101,15 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
-'--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage (90 or 90%)]:PCT:_default' \
-'--min-free=[Exit 1 when a node has fewer free pod slots than this]:N:_default' \
+'--resources=[Also show requests against allocatable per resource\: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); \`all\`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects]::LIST|all:_default' \
+'--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage\: 90 or 90% for pod slots, or per resource\: cpu=85%,memory=90%,pods=95%]:PCT|RES=PCT,...:_default' \
+'--min-free=[Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free]:N|RES=QTY,...:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
 '--schedulable-only[Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)]' \
 '--no-headers[Leave out the header line (table and wide)]' \
+'--limits[With --resources\: limits and overcommit (limits over allocatable) too]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0

@@ -26,11 +26,11 @@ pub mod cli;
 pub mod decode;
 pub mod error;
 pub mod memory;
+pub mod model;
 
 pub(crate) mod bench;
 pub(crate) mod client;
 pub(crate) mod count;
-pub(crate) mod model;
 pub(crate) mod render;
 pub(crate) mod report;
 pub(crate) mod source;

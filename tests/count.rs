@@ -551,17 +551,7 @@ fn csv_top_and_histogram_agree_with_the_json_and_the_truth() {
     let doc = json_of(&podcount(&c.kubeconfig, &seeded_args(&["-o", "json"])));
     let out = podcount(&c.kubeconfig, &seeded_args(&["-o", "csv"]));
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut py = std::process::Command::new("python3")
-        .args(["-c", "import csv, json, sys; print(json.dumps(list(csv.DictReader(sys.stdin))))"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3");
-    {
-        use std::io::Write;
-        py.stdin.take().unwrap().write_all(&out.stdout).unwrap();
-    }
-    let parsed: Vec<BTreeMap<String, String>> = serde_json::from_slice(&py.wait_with_output().unwrap().stdout).unwrap();
+    let parsed = support::csv_rows(&out.stdout);
     let nodes = doc["nodes"].as_array().unwrap();
     assert_eq!(parsed.len(), nodes.len());
     for (row, node) in parsed.iter().zip(nodes) {

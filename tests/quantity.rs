@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use kubectl_podcount::decode::quantity::{Quantity, QuantityError};
+use kubectl_podcount::model::quantity::{Quantity, QuantityError};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};

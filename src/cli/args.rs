@@ -11,7 +11,7 @@ use super::values::{
     BenchOutput, Decode, Initial, MethodChoice, Output, Shell, Sort, StrategyArg, Timeout, WatchOutput, Wire,
     parse_interval, parse_timeout,
 };
-use crate::report::verdict::Percent;
+use crate::report::verdict::{MaxSaturation, MinFree, Percent, parse_max_saturation, parse_min_free};
 use crate::source::query::DEFAULT_CHUNK;
 
 #[derive(Debug, Parser)]
@@ -238,12 +238,22 @@ pub struct CountArgs {
     /// is unreachable, slower than 1s, not synced, or watching other contexts or filters
     #[arg(long, value_name = "URL", env = "PODCOUNT_FROM", help_heading = "Listing")]
     pub from: Option<String>,
-    /// Exit 1 when a node's saturation is above this percentage (90 or 90%)
-    #[arg(long, value_name = "PCT", help_heading = "CI")]
-    pub max_saturation: Option<Percent>,
-    /// Exit 1 when a node has fewer free pod slots than this
-    #[arg(long, value_name = "N", help_heading = "CI")]
-    pub min_free: Option<i64>,
+    /// Also show requests against allocatable per resource: bare, cpu, memory and every
+    /// extended resource a node allocates (nvidia.com/gpu...); `all`, every allocatable
+    /// resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects
+    #[arg(long, value_name = "LIST|all", num_args = 0..=1, default_missing_value = "", help_heading = "Resources")]
+    pub resources: Option<String>,
+    /// With --resources: limits and overcommit (limits over allocatable) too
+    #[arg(long, help_heading = "Resources")]
+    pub limits: bool,
+    /// Exit 1 when a node's saturation is above this percentage: 90 or 90% for pod slots,
+    /// or per resource: cpu=85%,memory=90%,pods=95%
+    #[arg(long, value_name = "PCT|RES=PCT,...", value_parser = parse_max_saturation, help_heading = "CI")]
+    pub max_saturation: Option<MaxSaturation>,
+    /// Exit 1 when a node has fewer free pod slots than N, or per resource less than
+    /// cpu=2,memory=8Gi,nvidia.com/gpu=1 free
+    #[arg(long, value_name = "N|RES=QTY,...", value_parser = parse_min_free, help_heading = "CI")]
+    pub min_free: Option<MinFree>,
 }
 
 #[cfg(test)]
@@ -270,7 +280,7 @@ mod tests {
         assert_eq!(c.filter.selector.as_deref(), Some("app=x"));
         assert_eq!(c.connection.context, ["a", "b"]);
         assert_eq!(c.output, Output::Json);
-        assert_eq!(c.max_saturation, Some(Percent(90.0)));
+        assert_eq!(c.max_saturation.unwrap().0[0].1, Percent(90.0));
         assert_eq!(c.chunk_size, DEFAULT_CHUNK);
     }
 

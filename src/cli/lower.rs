@@ -12,6 +12,7 @@ use crate::client::connect::ConnectOptions;
 use crate::error::{self, Error, exit};
 use crate::model::filter::Filter;
 use crate::report::group::GroupKey;
+use crate::report::resources::Selection;
 use crate::report::sort::SortBy;
 use crate::report::verdict::Thresholds;
 use crate::source::query::Method;
@@ -77,7 +78,21 @@ fn filter(f: FilterArgs) -> Filter {
 
 pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
     let output = count::Output::from(a.output);
+    let resources = a.resources.as_deref().map(Selection::parse).transpose().map_err(Error::usage)?;
+    if a.limits && resources.is_none() {
+        return Err(Error::usage("--limits goes with --resources (limits of which resources?)"));
+    }
+    let thresholds =
+        Thresholds { max_saturation: a.max_saturation.unwrap_or_default(), min_free: a.min_free.unwrap_or_default() };
+    // Pod objects carry requests; Table rows do not.
+    let objects = resources.is_some() || !thresholds.resources().is_empty();
     let method = match (a.method, output) {
+        (MethodChoice::Table, _) if objects => {
+            return Err(Error::usage(
+                "--method table reads no pod objects, and requests are in pod objects: leave --method out with --resources or per-resource thresholds",
+            ));
+        }
+        (MethodChoice::Auto, count::Output::Table) if objects => Method::Objects,
         (MethodChoice::Objects, _) => Method::Objects,
         (MethodChoice::Table | MethodChoice::Auto, count::Output::Table) => Method::Table,
         (MethodChoice::Table, _) => {
@@ -101,7 +116,9 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
         chunk_size: a.chunk_size,
         method,
         from: a.from,
-        thresholds: Thresholds { max_saturation: a.max_saturation, min_free: a.min_free },
+        thresholds,
+        resources,
+        limits: a.limits,
     })
 }
 

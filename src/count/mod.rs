@@ -11,6 +11,8 @@ use tokio::task::JoinSet;
 use crate::client::connect::{ConnectOptions, Target, targets};
 use crate::error::{Error, Result, exit};
 use crate::model::filter::Filter;
+use crate::model::node::NodeInfo;
+use crate::model::tally::Tally;
 use crate::render::document::{self, Format};
 use crate::render::progress::Status;
 use crate::render::style::color_enabled;
@@ -18,6 +20,7 @@ use crate::render::table::TableOptions;
 use crate::render::{csv, table, time};
 use crate::report::Counted;
 use crate::report::group::{GroupKey, grouped};
+use crate::report::resources::{Selection, Shown};
 use crate::report::rows::{leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
@@ -55,6 +58,10 @@ pub struct Options {
     /// `--from URL`: a running `watch --listen` to answer from.
     pub from: Option<String>,
     pub thresholds: Thresholds,
+    /// `--resources`: which resources to show besides pod slots.
+    pub resources: Option<Selection>,
+    /// `--limits`: limits and overcommit beside requests.
+    pub limits: bool,
 }
 
 impl Options {
@@ -72,6 +79,33 @@ impl Options {
     /// The flag that needs the node list, if one is given.
     fn needs_node_list(&self) -> Option<&'static str> {
         self.thresholds.needs_allocatable().or(self.filter.needs_node_list())
+    }
+
+    /// Which resources the rows carry: `--resources`, cpu and memory for
+    /// `-o wide`, and whatever a threshold judges; None: pod slots only.
+    fn selection(&self) -> Option<Selection> {
+        let judged = self.thresholds.resources();
+        match (&self.resources, self.output) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Output::Wide) => Some(Selection::CpuMemory),
+            (None, _) if !judged.is_empty() => Some(Selection::Named(judged)),
+            (None, _) => None,
+        }
+    }
+
+    /// The resources to show on this cluster (threshold resources always
+    /// among them), or why a name asked for is not one.
+    fn shown(&self, nodes: Option<&[NodeInfo]>, tally: &Tally<String>) -> Result<Option<Shown>> {
+        let Some(selection) = self.selection() else { return Ok(None) };
+        let allocated = nodes.into_iter().flatten().flat_map(|n| n.resources.keys().map(String::as_str));
+        let requested = tally.demanded().map(String::as_str).collect::<Vec<_>>();
+        let mut names = selection.resolve(allocated, requested).map_err(Error::usage)?;
+        for judged in self.thresholds.resources() {
+            if !names.contains(&judged) {
+                names.push(judged);
+            }
+        }
+        Ok(Some(Shown { names, limits: self.limits }))
     }
 }
 
@@ -91,7 +125,8 @@ async fn count_bounded(target: Target, opts: Options, status: Status) -> Result<
 
 async fn count_one(target: Target, opts: Options, status: Status) -> Result<Counted> {
     let sel = &opts.filter;
-    let query = PodQuery::new(sel, opts.chunk_size, opts.method);
+    let mut query = PodQuery::new(sel, opts.chunk_size, opts.method);
+    query.resources = opts.selection().is_some();
     let keep_labels = opts.labels_needed();
     let nodes = list_nodes(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep_labels);
     let mut last_pods = 0;
@@ -120,7 +155,8 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         }
         Err(e) => return Err(e),
     };
-    let mut rows = rows(&pods.tally, nodes.as_deref(), sel.node_selector.is_none());
+    let shown = opts.shown(nodes.as_deref(), &pods.tally)?;
+    let mut rows = rows(&pods.tally, nodes.as_deref(), sel.node_selector.is_none(), shown.as_ref());
     sort_rows(&mut rows, opts.sort);
     for r in rows.iter().filter(|r| r.missing) {
         status.warn(&format!(
@@ -184,8 +220,8 @@ pub async fn run(opts: Options) -> Result<i32> {
 
 /// Prints the counts as `-o` says, judges the thresholds; the exit code.
 fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32) -> i32 {
-    let thresholds = opts.thresholds;
-    let threshold_pct = thresholds.max_saturation.map_or(90.0, |p| p.0);
+    let thresholds = &opts.thresholds;
+    let threshold_pct = thresholds.pods_max_saturation().map_or(90.0, |p| p.0);
     for c in &mut counted {
         // (A watch's document comes with the filter applied.)
         if opts.filter.schedulable_only && c.left_out.is_none() {
@@ -205,7 +241,7 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
                 no_headers: opts.no_headers,
                 color: color_enabled(),
                 context_column: several,
-                red_from: thresholds.max_saturation.map_or(0.9, |p| p.0 / 100.0),
+                red_from: threshold_pct / 100.0,
                 picture: !opts.no_headers && std::io::stdout().is_terminal(),
                 top: opts.top,
                 label_columns: &opts.label_columns,

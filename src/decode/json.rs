@@ -8,9 +8,10 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::quantity::parse_count_quantity;
 use crate::model::node::{NodeInfo, shown_taint, taint_text};
 use crate::model::pod::PodFacts;
+use crate::model::quantity::{Quantity, parse_count_quantity};
+use crate::model::requests::scheduler_units;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -120,16 +121,11 @@ pub struct Taint {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct NodeStatus<'a> {
+    /// Every allocatable resource (`pods` among them), as written.
     #[serde(borrow, default)]
-    pub allocatable: Option<Allocatable<'a>>,
+    pub allocatable: Option<std::collections::BTreeMap<Cow<'a, str>, super::resources::QuantityText<'a>>>,
     #[serde(borrow, default)]
     pub conditions: Vec<Condition<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Allocatable<'a> {
-    #[serde(borrow, default)]
-    pub pods: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,9 +149,22 @@ impl SlimNode<'_> {
                 .status
                 .allocatable
                 .as_ref()
-                .and_then(|a| a.pods.as_deref())
-                .and_then(parse_count_quantity)
+                .and_then(|a| a.get("pods"))
+                .and_then(|q| parse_count_quantity(&q.0))
                 .map(|v| v.min(u64::from(u32::MAX)) as u32),
+            // In the scheduler's units; a quantity that cannot be read is
+            // left out (unknown), as is `pods` (counted above).
+            resources: self
+                .status
+                .allocatable
+                .iter()
+                .flatten()
+                .filter(|(name, _)| *name != "pods")
+                .filter_map(|(name, q)| {
+                    let q = Quantity::parse(&q.0).ok()?;
+                    Some((name.to_string(), scheduler_units(name, q)))
+                })
+                .collect(),
             ready: self.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True"),
             schedulable: !self.spec.unschedulable.unwrap_or(false),
             taints: self
@@ -299,11 +308,12 @@ mod tests {
         let n = &p.items[0];
         assert_eq!(n.metadata.name, "n1");
         assert_eq!(n.spec.unschedulable, Some(true));
-        assert_eq!(n.status.allocatable.as_ref().unwrap().pods.as_deref(), Some("110"));
+        assert_eq!(n.status.allocatable.as_ref().unwrap()["pods"].0, "110");
         assert_eq!(n.status.conditions[1].type_, "Ready");
         // Only NoSchedule/NoExecute taints, less the health ones.
         let info = n.info(&[]);
         assert_eq!(info.taints, ["dedicated=gpu:NoSchedule", "drain:NoExecute"]);
+        assert_eq!((info.allocatable, info.resources.get("cpu")), (Some(110), Some(&8000)), "cpu in millicores");
         assert!(info.closed());
     }
 

@@ -5,7 +5,7 @@
 
 pub mod json;
 pub mod proto;
-pub mod quantity;
+pub mod resources;
 pub mod split;
 
 use prost::Message;

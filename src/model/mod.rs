@@ -1,10 +1,12 @@
 //! The pure core: the counting rule, the tally it folds into, what is kept
-//! of a node, the events a source emits and the stores they keep current.
-//! No I/O; property-tested.
+//! of a node, quantities and the scheduler's request rule, the events a
+//! source emits and the stores they keep current. No I/O; property-tested.
 
 pub mod event;
 pub mod filter;
 pub mod node;
 pub mod pod;
+pub mod quantity;
+pub mod requests;
 pub mod store;
 pub mod tally;

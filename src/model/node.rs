@@ -18,6 +18,9 @@ pub struct NodeInfo {
     pub taints: Vec<String>,
     /// The node's labels that a view asked for (`-L`, `--group-by`).
     pub labels: BTreeMap<String, String>,
+    /// `status.allocatable` but `pods`, in the scheduler's units (cpu in
+    /// millicores, the rest whole units).
+    pub resources: BTreeMap<String, i64>,
 }
 
 impl NodeInfo {

@@ -10,6 +10,39 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::pod::{Bucket, Contribution};
+use super::requests::Demand;
+
+/// Requests and limits summed over a node's counted pods, by resource name,
+/// in the scheduler's units (cpu millicores, the rest whole units).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeDemand {
+    pub requests: BTreeMap<String, i128>,
+    pub limits: BTreeMap<String, i128>,
+}
+
+impl NodeDemand {
+    fn apply<N: AsRef<str>>(&mut self, d: &Demand<N>, sign: i128) {
+        for (sums, list) in [(&mut self.requests, &d.requests), (&mut self.limits, &d.limits)] {
+            for (name, v) in list {
+                let name = name.as_ref();
+                match sums.get_mut(name) {
+                    Some(s) => *s += sign * i128::from(*v),
+                    None => {
+                        sums.insert(name.to_string(), sign * i128::from(*v));
+                    }
+                }
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &NodeDemand) {
+        for (mine, theirs) in [(&mut self.requests, &other.requests), (&mut self.limits, &other.limits)] {
+            for (name, v) in theirs {
+                *mine.entry(name.clone()).or_default() += v;
+            }
+        }
+    }
+}
 
 /// Counts on one node. `pods` is the sum of the four buckets; `daemon_set`
 /// and `host_network` are "of which"s.
@@ -65,12 +98,14 @@ impl NodeCounts {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tally<K: Ord> {
     nodes: BTreeMap<K, NodeCounts>,
+    /// Per node, what its counted pods request (when resources are read).
+    demand: BTreeMap<K, NodeDemand>,
     unscheduled: u64,
 }
 
 impl<K: Ord> Default for Tally<K> {
     fn default() -> Self {
-        Tally { nodes: BTreeMap::new(), unscheduled: 0 }
+        Tally { nodes: BTreeMap::new(), demand: BTreeMap::new(), unscheduled: 0 }
     }
 }
 
@@ -114,6 +149,7 @@ impl<K: Ord> Tally<K> {
                     counts.remove(bucket, daemon_set, host_network);
                     if counts.pods == 0 {
                         self.nodes.remove(node);
+                        self.demand.remove(node);
                     }
                 } else {
                     debug_assert!(false, "removing a pod from a node with no count");
@@ -135,6 +171,56 @@ impl<K: Ord> Tally<K> {
         self.nodes.iter()
     }
 
+    /// Adds a counted pod's demand to its node (call with the pod's
+    /// `Contribution::Node`, once).
+    pub fn add_demand<Q, N: AsRef<str>>(&mut self, node: &Q, d: &Demand<N>)
+    where
+        K: Borrow<Q>,
+        Q: Ord + ToOwned<Owned = K> + ?Sized,
+    {
+        if d.is_empty() {
+            return;
+        }
+        match self.demand.get_mut(node) {
+            Some(sums) => sums.apply(d, 1),
+            None => {
+                let mut sums = NodeDemand::default();
+                sums.apply(d, 1);
+                self.demand.insert(node.to_owned(), sums);
+            }
+        }
+    }
+
+    /// Takes a counted pod's demand off its node (before removing the pod).
+    pub fn remove_demand<Q, N: AsRef<str>>(&mut self, node: &Q, d: &Demand<N>)
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        if let Some(sums) = self.demand.get_mut(node) {
+            sums.apply(d, -1);
+        }
+    }
+
+    /// Every resource name a counted pod requests or limits.
+    pub fn demanded(&self) -> impl Iterator<Item = &String> {
+        let mut names: std::collections::BTreeSet<&String> = std::collections::BTreeSet::new();
+        for d in self.demand.values() {
+            names.extend(d.requests.keys());
+            names.extend(d.limits.keys());
+        }
+        names.into_iter()
+    }
+
+    /// What the node's counted pods request, if resources are read and any do.
+    pub fn demand<Q>(&self, node: &Q) -> Option<&NodeDemand>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.demand.get(node)
+    }
+
     /// Adds another tally's counts under new keys (interned node indices
     /// back to names, for printing).
     pub fn absorb<J: Ord>(&mut self, other: &Tally<J>, key: impl Fn(&J) -> K) {
@@ -147,6 +233,9 @@ impl<K: Ord> Tally<K> {
             mine.terminating += c.terminating;
             mine.daemon_set += c.daemon_set;
             mine.host_network += c.host_network;
+        }
+        for (k, d) in &other.demand {
+            self.demand.entry(key(k)).or_default().merge(d);
         }
         self.unscheduled += other.unscheduled;
     }

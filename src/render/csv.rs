@@ -2,6 +2,7 @@
 //! comma, quote or line break), a header row, one row per node (or group)
 //! with the fields of the JSON document.
 
+use crate::report::resources::{Resources, base_units};
 use crate::report::{Counted, round4};
 
 fn csv_field(s: &str) -> String {
@@ -27,15 +28,68 @@ pub fn csv(counted: &[Counted], top: Option<usize>, label_columns: &[String]) ->
     node_csv(counted, top, label_columns)
 }
 
+/// The resources rows carry, in first-seen order, and whether limits too.
+fn shown<'r>(rows: impl Iterator<Item = Option<&'r Resources>>) -> (Vec<String>, bool) {
+    let mut names: Vec<String> = Vec::new();
+    let mut limits = false;
+    for (name, row) in rows.flatten().flat_map(|r| &r.0) {
+        limits |= row.limits.is_some();
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    (names, limits)
+}
+
+/// `cpu.requests,cpu.allocatable,...`: the JSON's fields per resource.
+fn resource_header(names: &[String], limits: bool) -> String {
+    let mut out = String::new();
+    for n in names {
+        for f in ["requests", "allocatable", "free", "saturation"] {
+            out.push(',');
+            out.push_str(&csv_field(&format!("{n}.{f}")));
+        }
+        if limits {
+            for f in ["limits", "overcommit"] {
+                out.push(',');
+                out.push_str(&csv_field(&format!("{n}.{f}")));
+            }
+        }
+    }
+    out
+}
+
+/// The fields [`resource_header`] names, in base units as the JSON writes them.
+fn resource_fields(res: Option<&Resources>, names: &[String], limits: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in names {
+        let row = res.and_then(|r| r.get(n));
+        let base = |v: Option<i128>| v.map(|v| base_units(n, v).to_string()).unwrap_or_default();
+        out.push(base(row.map(|r| r.requests)));
+        out.push(base(row.and_then(|r| r.allocatable)));
+        out.push(base(row.and_then(|r| r.free())));
+        out.push(csv_ratio(row.and_then(|r| r.saturation())));
+        if limits {
+            out.push(base(row.and_then(|r| r.limits)));
+            out.push(csv_ratio(row.and_then(|r| r.overcommit())));
+        }
+    }
+    out
+}
+
 fn group_csv(counted: &[Counted], top: Option<usize>) -> String {
     let field = csv_field;
+    let groups = counted.iter().filter_map(|c| c.groups.as_ref());
+    let (names, limits) = shown(groups.flat_map(|g| g.rows.iter().map(|r| r.resources.as_ref())));
     let mut out = String::from(
-        "context,name,nodes,pods,allocatable,free,saturation,fullestNode,fullestSaturation,atOrAboveThreshold\r\n",
+        "context,name,nodes,pods,allocatable,free,saturation,fullestNode,fullestSaturation,atOrAboveThreshold",
     );
+    out.push_str(&resource_header(&names, limits));
+    out.push_str("\r\n");
     for c in counted {
         let Some(g) = &c.groups else { continue };
         for r in g.rows.iter().take(top.unwrap_or(usize::MAX)) {
-            let cells = [
+            let mut cells = vec![
                 field(&c.context),
                 field(&r.name),
                 r.nodes.to_string(),
@@ -47,6 +101,7 @@ fn group_csv(counted: &[Counted], top: Option<usize>) -> String {
                 csv_ratio(r.fullest_saturation),
                 r.at_or_above_threshold.to_string(),
             ];
+            cells.extend(resource_fields(r.resources.as_ref(), &names, limits));
             out.push_str(&cells.join(","));
             out.push_str("\r\n");
         }
@@ -63,6 +118,8 @@ fn node_csv(counted: &[Counted], top: Option<usize>, label_columns: &[String]) -
         out.push(',');
         out.push_str(&field(k));
     }
+    let (names, limits) = shown(counted.iter().flat_map(|c| c.rows.iter().map(|r| r.resources.as_ref())));
+    out.push_str(&resource_header(&names, limits));
     out.push_str("\r\n");
     for c in counted {
         for r in c.rows.iter().take(top.unwrap_or(usize::MAX)) {
@@ -87,6 +144,7 @@ fn node_csv(counted: &[Counted], top: Option<usize>, label_columns: &[String]) -
                 field(&r.taints.as_ref().map(|t| t.join(",")).unwrap_or_default()),
             ];
             cells.extend(label_columns.iter().map(|k| field(r.labels.get(k).map_or("", String::as_str))));
+            cells.extend(resource_fields(r.resources.as_ref(), &names, limits));
             out.push_str(&cells.join(","));
             out.push_str("\r\n");
         }

@@ -8,6 +8,7 @@ use super::cells::{or_dash, percent};
 use super::style::{kubectl_columns, lines, new_table};
 use crate::report::Counted;
 use crate::report::histogram::{RANGES, histogram};
+use crate::report::resources::{Resources, human};
 use crate::report::rows::{NodeRow, totals};
 
 /// How the table is drawn.
@@ -70,6 +71,9 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
         header.push("CONTEXT");
     }
     header.extend(["NODE", "PODS", "ALLOCATABLE", "FREE", "SATURATION"]);
+    let (res_names, limits) = shown_resources(counted.iter().flat_map(|c| c.rows.iter().map(|r| r.resources.as_ref())));
+    let res_headers = resource_headers(&res_names, limits);
+    header.extend(res_headers.iter().map(String::as_str));
     if opts.wide {
         header.extend(["RUNNING", "PENDING", "UNKNOWN", "TERMINATING", "DAEMONSET", "HOSTNETWORK", "STATUS", "TAINTS"]);
     }
@@ -89,6 +93,7 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
             row.push(Cell::new(or_dash(r.allocatable)));
             row.push(Cell::new(or_dash(r.free)));
             row.push(saturation_cell(r, opts));
+            row.extend(resource_cells(r.resources.as_ref(), &res_names, limits, opts));
             if opts.wide {
                 let of = [r.running, r.pending, r.unknown, r.terminating, r.daemon_set, r.host_network];
                 row.extend(of.map(Cell::new));
@@ -122,6 +127,83 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
     out
 }
 
+/// The resources rows carry (in first-seen order) and whether limits too.
+fn shown_resources<'r>(rows: impl Iterator<Item = Option<&'r Resources>>) -> (Vec<String>, bool) {
+    let mut names: Vec<String> = Vec::new();
+    let mut limits = false;
+    for res in rows.flatten() {
+        for (name, row) in &res.0 {
+            limits |= row.limits.is_some();
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    (names, limits)
+}
+
+/// A resource's column header: the name after its domain, upper-cased
+/// (`nvidia.com/gpu` -> `GPU`), or the whole name where two would clash.
+fn resource_header(name: &str, all: &[String]) -> String {
+    let short = |n: &str| n.rsplit('/').next().unwrap_or(n).to_uppercase();
+    let clash = all.iter().filter(|n| short(n) == short(name)).count() > 1;
+    if clash { name.to_uppercase() } else { short(name) }
+}
+
+/// Per resource: `CPU` (requested/allocatable), `CPU%`; with limits also
+/// `CPU LIM` and `CPU LIM%` (overcommit).
+fn resource_headers(names: &[String], limits: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in names {
+        let h = resource_header(n, names);
+        out.push(h.clone());
+        out.push(format!("{h}%"));
+        if limits {
+            out.push(format!("{h} LIM"));
+            out.push(format!("{h} LIM%"));
+        }
+    }
+    out
+}
+
+fn resource_cells(res: Option<&Resources>, names: &[String], limits: bool, opts: &TableOptions) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for n in names {
+        let row = res.and_then(|r| r.get(n));
+        let amount = |v: Option<i128>| v.map_or_else(|| "-".to_string(), |v| human(n, v));
+        out.push(Cell::new(match row {
+            Some(r) => format!("{}/{}", human(n, r.requests), amount(r.allocatable)),
+            None => "-".to_string(),
+        }));
+        let sat = row.and_then(|r| r.saturation());
+        let cell = Cell::new(percent(sat));
+        out.push(match sat {
+            Some(s) if opts.color && s >= opts.red_from => cell.fg(Color::Red),
+            Some(s) if opts.color && s >= opts.red_from * 0.75 => cell.fg(Color::Yellow),
+            _ => cell,
+        });
+        if limits {
+            out.push(Cell::new(amount(row.and_then(|r| r.limits))));
+            out.push(Cell::new(percent(row.and_then(|r| r.overcommit()))));
+        }
+    }
+    out
+}
+
+/// The footer's resource line: each resource's requests over allocatable.
+fn resources_line(c: &Counted) -> Option<String> {
+    let total = totals(&c.rows).resources?;
+    let parts: Vec<String> = total
+        .0
+        .iter()
+        .map(|(n, r)| {
+            let alloc = r.allocatable.map_or_else(|| "-".to_string(), |a| human(n, a));
+            format!("{n} {}/{alloc} ({})", human(n, r.requests), percent(r.saturation()))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("requested: {}", parts.join(", ")))
+}
+
 /// `--group-by`: one row per label value (nodes, pods, allocatable, free,
 /// saturation, the fullest node), then the same footer as the node table.
 fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
@@ -134,6 +216,9 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
         header.push("CONTEXT".into());
     }
     header.extend([by, "NODES".into(), "PODS".into(), "ALLOCATABLE".into(), "FREE".into(), "SATURATION".into()]);
+    let groups = counted.iter().filter_map(|c| c.groups.as_ref());
+    let (res_names, limits) = shown_resources(groups.flat_map(|g| g.rows.iter().map(|r| r.resources.as_ref())));
+    header.extend(resource_headers(&res_names, limits));
     header.extend(["FULLEST".into(), "FULLEST NODE".into(), at]);
     if !opts.no_headers {
         t.set_header(header.iter().map(Cell::new));
@@ -154,6 +239,7 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
                 Some(s) if opts.color && s >= opts.red_from => sat.fg(Color::Red),
                 _ => sat,
             });
+            row.extend(resource_cells(r.resources.as_ref(), &res_names, limits, opts));
             row.push(Cell::new(percent(r.fullest_saturation)));
             row.push(Cell::new(r.fullest_node.as_deref().unwrap_or("-")));
             let n = Cell::new(r.at_or_above_threshold);
@@ -208,6 +294,9 @@ fn footer(c: &Counted, opts: &TableOptions) -> String {
     };
     let mut s =
         format!("\n{prefix}TOTAL {} pods on {} nodes, {alloc}; {} unscheduled\n", t.pods, t.nodes, c.unscheduled);
+    if let Some(line) = resources_line(c) {
+        s.push_str(&format!("{prefix}{line}\n"));
+    }
     if let Some(n) = c.left_out {
         s.push_str(&format!("{prefix}{n} cordoned or tainted nodes left out (--schedulable-only)\n"));
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ratio::serialize_round4;
+use super::resources::Resources;
 use super::rows::NodeRow;
 use super::sort::{SortBy, Sortable, sort_rows};
 
@@ -83,6 +84,9 @@ pub struct GroupRow {
     pub fullest_saturation: Option<f64>,
     /// Nodes at or above the threshold (`--max-saturation`, else 90 %).
     pub at_or_above_threshold: u64,
+    /// With `--resources`: each resource summed over the group's nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
 }
 
 impl Sortable for GroupRow {
@@ -115,12 +119,16 @@ pub fn groups(rows: &[NodeRow], key: &GroupKey, threshold: f64) -> Vec<GroupRow>
             fullest_node: None,
             fullest_saturation: None,
             at_or_above_threshold: 0,
+            resources: None,
         });
         g.nodes += 1;
         g.pods += u64::from(r.pods);
         if let (Some(a), Some(f)) = (r.allocatable, r.free) {
             g.allocatable = Some(g.allocatable.unwrap_or(0) + u64::from(a));
             g.free = Some(g.free.unwrap_or(0) + f);
+        }
+        if let Some(res) = &r.resources {
+            g.resources = Some(Resources::sum(g.resources.iter().chain([res])));
         }
         if let Some(s) = r.saturation {
             // Ties go to the first by name: rows come in any order, so compare names too.
@@ -182,7 +190,7 @@ mod tests {
         let mut b = info("b", Some(10), true, true);
         b.labels.insert("topology.kubernetes.io/zone".into(), "z1".into());
         let c = info("c", Some(110), true, true);
-        let r = rows(&t, Some(&[a, b, c]), true);
+        let r = rows(&t, Some(&[a, b, c]), true, None);
         let key = GroupKey::parse("zone");
         let g = groups(&r, &key, 0.9);
         let names: Vec<&str> = g.iter().map(|g| g.name.as_str()).collect();
@@ -203,7 +211,7 @@ mod tests {
     #[test]
     fn without_a_node_list_every_node_is_in_the_unknown_group() {
         let t = tally(&[("a", Bucket::Running)]);
-        let r = rows(&t, None, true);
+        let r = rows(&t, None, true, None);
         assert_eq!(GroupKey::parse("zone").group_of(&r[0]), "<unknown>");
     }
 }

@@ -8,6 +8,7 @@ mod counted;
 pub mod group;
 pub mod histogram;
 pub mod ratio;
+pub mod resources;
 pub mod rows;
 pub mod sort;
 pub mod verdict;

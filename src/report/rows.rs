@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ratio::serialize_round4;
+use super::resources::{Resources, Shown};
 use super::sort::Sortable;
 use crate::model::node::NodeInfo;
 use crate::model::tally::{NodeCounts, Tally};
@@ -58,6 +59,10 @@ pub struct NodeRow {
     /// With `-L`/`--group-by`: the node's values of those labels.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// With `--resources`: requests (and limits) against allocatable, per
+    /// resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
 }
 
 impl NodeRow {
@@ -110,6 +115,7 @@ impl NodeRow {
             status,
             taints: info.map(|i| i.taints.clone()),
             labels: info.map(|i| i.labels.clone()).unwrap_or_default(),
+            resources: None,
         }
     }
 
@@ -138,19 +144,34 @@ impl Sortable for NodeRow {
 /// at but the node list lacks. With a node selector (`nodes_complete` false)
 /// pods on nodes outside the selection are left out instead of flagged.
 /// Without a node list (`None`: it could not be read) a row per node that
-/// has pods, nothing known of the node.
-pub fn rows(tally: &Tally<String>, nodes: Option<&[NodeInfo]>, nodes_complete: bool) -> Vec<NodeRow> {
+/// has pods, nothing known of the node. With `shown`, each row carries
+/// those resources.
+pub fn rows(
+    tally: &Tally<String>,
+    nodes: Option<&[NodeInfo]>,
+    nodes_complete: bool,
+    shown: Option<&Shown>,
+) -> Vec<NodeRow> {
+    let row = |name: &String, counts: NodeCounts, known: Known<'_>| {
+        let mut r = NodeRow::new(name.clone(), counts, known);
+        let info = match known {
+            Known::Listed(i) => Some(i),
+            _ => None,
+        };
+        r.resources = shown.map(|s| Resources::of_node(s, tally.demand(name.as_str()), info));
+        r
+    };
     let Some(nodes) = nodes else {
-        return tally.nodes().map(|(name, counts)| NodeRow::new(name.clone(), *counts, Known::Unreadable)).collect();
+        return tally.nodes().map(|(name, counts)| row(name, *counts, Known::Unreadable)).collect();
     };
     let mut rows: Vec<NodeRow> =
-        nodes.iter().map(|n| NodeRow::new(n.name.clone(), tally.node(n.name.as_str()), Known::Listed(n))).collect();
+        nodes.iter().map(|n| row(&n.name, tally.node(n.name.as_str()), Known::Listed(n))).collect();
     if nodes_complete {
         let mut known: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
         known.sort_unstable();
         for (name, counts) in tally.nodes() {
             if known.binary_search(&name.as_str()).is_err() {
-                rows.push(NodeRow::new(name.clone(), *counts, Known::Missing));
+                rows.push(row(name, *counts, Known::Missing));
             }
         }
     }
@@ -164,13 +185,16 @@ pub fn leave_out_closed(rows: &mut Vec<NodeRow>) -> u64 {
     (before - rows.len()) as u64
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Totals {
     pub nodes: u64,
     pub pods: u64,
     /// Over the nodes whose allocatable is known; None when none is (the
     /// node list could not be read).
     pub allocatable: Option<u64>,
+    /// With `--resources`: each resource summed over the nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
 }
 
 pub fn totals(rows: &[NodeRow]) -> Totals {
@@ -179,6 +203,10 @@ pub fn totals(rows: &[NodeRow]) -> Totals {
         nodes: rows.len() as u64,
         pods: rows.iter().map(|r| u64::from(r.pods)).sum(),
         allocatable: known.then(|| rows.iter().filter_map(|r| r.allocatable).map(u64::from).sum()),
+        resources: rows
+            .iter()
+            .any(|r| r.resources.is_some())
+            .then(|| Resources::sum(rows.iter().filter_map(|r| r.resources.as_ref()))),
     }
 }
 
@@ -192,7 +220,7 @@ mod tests {
     fn joins_zero_pod_and_missing_nodes() {
         let t = tally(&[("a", Bucket::Running), ("a", Bucket::Pending), ("ghost", Bucket::Unknown)]);
         let nodes = [info("a", Some(4), true, true), info("b", Some(110), false, false), info("c", None, true, true)];
-        let r = rows(&t, Some(&nodes), true);
+        let r = rows(&t, Some(&nodes), true, None);
         assert_eq!(r.len(), 4);
         assert_eq!((r[0].pods, r[0].free, r[0].saturation, r[0].status.as_str()), (2, Some(2), Some(0.5), "Ready"));
         assert_eq!((r[1].pods, r[1].free, r[1].status.as_str()), (0, Some(110), "NotReady,SchedulingDisabled"));
@@ -200,13 +228,13 @@ mod tests {
         assert_eq!((r[3].name.as_str(), r[3].missing, r[3].status.as_str()), ("ghost", true, "Missing"));
         assert_eq!((r[3].ready, r[3].free), (None, None));
         // With a node selector the ghost is outside the selection, not missing.
-        assert_eq!(rows(&t, Some(&nodes), false).len(), 3);
-        assert_eq!(totals(&r), Totals { nodes: 4, pods: 3, allocatable: Some(114) });
+        assert_eq!(rows(&t, Some(&nodes), false, None).len(), 3);
+        assert_eq!(totals(&r), Totals { nodes: 4, pods: 3, allocatable: Some(114), resources: None });
         // No node list: the nodes with pods, nothing known of them.
-        let r = rows(&t, None, true);
+        let r = rows(&t, None, true, None);
         let names: Vec<&str> = r.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["a", "ghost"]);
         assert!(r.iter().all(|r| r.allocatable.is_none() && r.ready.is_none() && !r.missing && r.status == "Unknown"));
-        assert_eq!(totals(&r), Totals { nodes: 2, pods: 3, allocatable: None });
+        assert_eq!(totals(&r), Totals { nodes: 2, pods: 3, allocatable: None, resources: None });
     }
 }

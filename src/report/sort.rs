@@ -44,7 +44,7 @@ mod tests {
     fn sorting() {
         let t = tally(&[("a", Bucket::Running), ("b", Bucket::Running), ("b", Bucket::Running)]);
         let nodes = [info("c", Some(1), true, true), info("b", Some(10), true, true), info("a", Some(2), true, true)];
-        let mut r = rows(&t, Some(&nodes), true);
+        let mut r = rows(&t, Some(&nodes), true, None);
         let names = |r: &[NodeRow]| r.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(",");
         sort_rows(&mut r, SortBy::Name);
         assert_eq!(names(&r), "a,b,c");

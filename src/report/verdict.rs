@@ -2,8 +2,11 @@
 //! `--min-free` (and watch's `--until-saturated`), and what cannot be judged
 //! without the node list. Pure; the caller turns breaches into exit code 1.
 
+use super::resources::human;
 use super::rows::NodeRow;
 use crate::error::Error;
+use crate::model::quantity::Quantity;
+use crate::model::requests::scheduler_units;
 
 /// A percentage given as `90` or `90%` (0 to 100, fractions allowed).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,55 +43,182 @@ pub fn first_saturated<'a>(
     })
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// What a threshold is about: pod slots, or a resource by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Pods,
+    Resource(String),
+}
+
+impl Target {
+    fn parse(name: &str) -> Target {
+        if name == "pods" { Target::Pods } else { Target::Resource(name.to_string()) }
+    }
+}
+
+/// `--max-saturation`: `90`, `90%` (pod slots), or `cpu=85%,memory=90%,pods=95%`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MaxSaturation(pub Vec<(Target, Percent)>);
+
+/// `--min-free`: `N` (pod slots), or `cpu=2,memory=8Gi,nvidia.com/gpu=1`
+/// (amounts in the scheduler's units once parsed).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MinFree(pub Vec<(Target, i128)>);
+
+/// `NAME=VALUE,...`, or a bare VALUE for pods.
+fn pairs(s: &str) -> Vec<(Target, &str)> {
+    if !s.contains('=') {
+        return vec![(Target::Pods, s.trim())];
+    }
+    s.split(',')
+        .map(|p| p.split_once('=').map_or((Target::Pods, p), |(k, v)| (Target::parse(k.trim()), v.trim())))
+        .collect()
+}
+
+pub fn parse_max_saturation(s: &str) -> Result<MaxSaturation, String> {
+    let mut out = Vec::new();
+    for (target, v) in pairs(s) {
+        let pct: Percent = v.parse().map_err(|e| match &target {
+            Target::Pods => e,
+            Target::Resource(n) => format!("{n}={v}: {e}"),
+        })?;
+        out.push((target, pct));
+    }
+    Ok(MaxSaturation(out))
+}
+
+pub fn parse_min_free(s: &str) -> Result<MinFree, String> {
+    let mut out = Vec::new();
+    for (target, v) in pairs(s) {
+        let amount = match &target {
+            Target::Pods => i128::from(
+                v.parse::<i64>()
+                    .map_err(|_| format!("expected a number of pod slots, or RESOURCE=QUANTITY, not {v:?}"))?,
+            ),
+            Target::Resource(n) => {
+                let q = Quantity::parse(v).map_err(|e| format!("{n}={v}: {e}"))?;
+                i128::from(scheduler_units(n, q))
+            }
+        };
+        out.push((target, amount));
+    }
+    Ok(MinFree(out))
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Thresholds {
-    pub max_saturation: Option<Percent>,
-    pub min_free: Option<i64>,
+    pub max_saturation: MaxSaturation,
+    pub min_free: MinFree,
 }
 
 impl Thresholds {
-    /// The flag that needs each node's allocatable pods, if one is set.
+    /// The flag that needs each node's allocatable, if one is set.
     pub fn needs_allocatable(&self) -> Option<&'static str> {
-        if self.max_saturation.is_some() {
+        if !self.max_saturation.0.is_empty() {
             Some("--max-saturation")
-        } else if self.min_free.is_some() {
+        } else if !self.min_free.0.is_empty() {
             Some("--min-free")
         } else {
             None
         }
     }
 
-    /// One line per breach, naming the node and the limit it crossed.
-    /// A node with no known allocatable (missing, or reporting none) cannot be
-    /// judged against either limit and is skipped.
+    /// The pod-slot `--max-saturation`, if given (what groups count nodes
+    /// against and the table turns red at).
+    pub fn pods_max_saturation(&self) -> Option<Percent> {
+        self.max_saturation.0.iter().find(|(t, _)| *t == Target::Pods).map(|(_, p)| *p)
+    }
+
+    /// The resources the thresholds judge (they must be read).
+    pub fn resources(&self) -> Vec<String> {
+        let names = self.max_saturation.0.iter().map(|(t, _)| t).chain(self.min_free.0.iter().map(|(t, _)| t));
+        names
+            .filter_map(|t| match t {
+                Target::Resource(n) => Some(n.clone()),
+                Target::Pods => None,
+            })
+            .collect()
+    }
+
+    /// One line per breach, naming the node, what it is about and the limit
+    /// it crossed. A node with no known allocatable (missing, or reporting
+    /// none) cannot be judged against a limit and is skipped.
     pub fn breaches(&self, context: Option<&str>, rows: &[NodeRow]) -> Vec<String> {
         let prefix = context.map(|c| format!("context {c}: ")).unwrap_or_default();
         let mut out = Vec::new();
         for r in rows {
-            let Some(alloc) = r.allocatable.filter(|&a| a > 0) else { continue };
-            let free = i64::from(alloc) - i64::from(r.pods);
-            if let Some(Percent(max)) = self.max_saturation {
-                // pods/allocatable > max/100, compared without dividing.
-                if f64::from(r.pods) * 100.0 > max * f64::from(alloc) {
-                    out.push(format!(
-                        "{prefix}node {} is {:.1}% saturated ({}/{alloc} pods), above --max-saturation {}%",
-                        r.name,
-                        100.0 * f64::from(r.pods) / f64::from(alloc),
-                        r.pods,
-                        max
-                    ));
+            for (target, Percent(max)) in &self.max_saturation.0 {
+                if let Some(line) = over(r, target, *max) {
+                    out.push(format!("{prefix}{line}"));
                 }
             }
-            if let Some(min) = self.min_free
-                && free < min
-            {
-                out.push(format!(
-                    "{prefix}node {} has {free} free pod slots ({}/{alloc} pods), below --min-free {min}",
-                    r.name, r.pods
-                ));
+            for (target, min) in &self.min_free.0 {
+                if let Some(line) = under(r, target, *min) {
+                    out.push(format!("{prefix}{line}"));
+                }
             }
         }
         out
+    }
+}
+
+/// `r` above `max` percent of `target`, as a line.
+fn over(r: &NodeRow, target: &Target, max: f64) -> Option<String> {
+    match target {
+        Target::Pods => {
+            let alloc = r.allocatable.filter(|&a| a > 0)?;
+            // pods/allocatable > max/100, compared without dividing.
+            (f64::from(r.pods) * 100.0 > max * f64::from(alloc)).then(|| {
+                format!(
+                    "node {} is {:.1}% saturated ({}/{alloc} pods), above --max-saturation {}%",
+                    r.name,
+                    100.0 * f64::from(r.pods) / f64::from(alloc),
+                    r.pods,
+                    max
+                )
+            })
+        }
+        Target::Resource(name) => {
+            let row = r.resources.as_ref()?.get(name)?;
+            let alloc = row.allocatable.filter(|&a| a > 0)?;
+            (row.requests as f64 * 100.0 > max * alloc as f64).then(|| {
+                format!(
+                    "node {} is {:.1}% saturated in {name} ({} of {} requested), above --max-saturation {name}={max}%",
+                    r.name,
+                    100.0 * row.requests as f64 / alloc as f64,
+                    human(name, row.requests),
+                    human(name, alloc),
+                )
+            })
+        }
+    }
+}
+
+/// `r` with less than `min` of `target` free, as a line.
+fn under(r: &NodeRow, target: &Target, min: i128) -> Option<String> {
+    match target {
+        Target::Pods => {
+            let alloc = r.allocatable.filter(|&a| a > 0)?;
+            let free = i128::from(alloc) - i128::from(r.pods);
+            (free < min).then(|| {
+                format!("node {} has {free} free pod slots ({}/{alloc} pods), below --min-free {min}", r.name, r.pods)
+            })
+        }
+        Target::Resource(name) => {
+            let row = r.resources.as_ref()?.get(name)?;
+            let alloc = row.allocatable?;
+            let free = row.free()?;
+            (free < min).then(|| {
+                format!(
+                    "node {} has {} {name} free ({} of {} requested), below --min-free {name}={}",
+                    r.name,
+                    human(name, free),
+                    human(name, row.requests),
+                    human(name, alloc),
+                    human(name, min)
+                )
+            })
+        }
     }
 }
 
@@ -126,15 +256,16 @@ mod tests {
     #[test]
     fn judges_nodes() {
         let rows = [row("full", 110, 110), row("edge", 100, 110), row("empty", 0, 30), row("unknown", 5, 0)];
-        let t = Thresholds { max_saturation: Some(Percent(90.0)), min_free: None };
+        let pct90 = parse_max_saturation("90").unwrap();
+        let t = Thresholds { max_saturation: pct90.clone(), ..Default::default() };
         let b = t.breaches(None, &rows);
         assert_eq!(b.len(), 2, "{b:?}");
         assert!(b[0].starts_with("node full is 100.0% saturated (110/110 pods)"));
         assert!(b[1].starts_with("node edge is 90.9% saturated"));
         // Exactly at the limit is not above it.
-        let t = Thresholds { max_saturation: Some(Percent(90.0)), min_free: None };
+        let t = Thresholds { max_saturation: pct90, ..Default::default() };
         assert!(t.breaches(None, &[row("at", 9, 10)]).is_empty());
-        let t = Thresholds { max_saturation: None, min_free: Some(11) };
+        let t = Thresholds { min_free: parse_min_free("11").unwrap(), ..Default::default() };
         let b = t.breaches(Some("prod"), &rows);
         assert_eq!(b.len(), 2, "{b:?}");
         assert_eq!(b[0], "context prod: node full has 0 free pod slots (110/110 pods), below --min-free 11");
@@ -150,5 +281,38 @@ mod tests {
         );
         assert_eq!(first_saturated(Percent(100.0), Some("x"), nodes), None);
         assert!(first_saturated(Percent(50.0), Some("x"), nodes).unwrap().starts_with("context x: node a "));
+    }
+
+    #[test]
+    fn per_resource_thresholds() {
+        use crate::report::resources::{ResourceRow, Resources};
+        let t = Thresholds {
+            max_saturation: parse_max_saturation("cpu=85%,pods=95").unwrap(),
+            min_free: parse_min_free("memory=8Gi,nvidia.com/gpu=1").unwrap(),
+        };
+        assert_eq!(t.pods_max_saturation(), Some(Percent(95.0)));
+        assert_eq!(t.resources(), ["cpu", "memory", "nvidia.com/gpu"]);
+        let mut r = row("n1", 10, 110);
+        let res = |requests, allocatable| ResourceRow { requests, limits: None, allocatable };
+        r.resources = Some(Resources(
+            [
+                ("cpu".to_string(), res(7370, Some(8000))),
+                ("memory".to_string(), res(30 << 30, Some(32 << 30))),
+                ("nvidia.com/gpu".to_string(), res(2, None)),
+            ]
+            .into(),
+        ));
+        let b = t.breaches(None, &[r]);
+        assert_eq!(
+            b,
+            [
+                "node n1 is 92.1% saturated in cpu (7370m of 8 requested), above --max-saturation cpu=85%",
+                "node n1 has 2Gi memory free (30Gi of 32Gi requested), below --min-free memory=8Gi",
+            ]
+        );
+        assert_eq!(parse_min_free("memory=8Gi").unwrap().0, [(Target::Resource("memory".into()), 8 << 30)]);
+        assert!(parse_max_saturation("cpu=abc").unwrap_err().starts_with("cpu=abc: expected a percentage"));
+        assert!(parse_min_free("cpu=abc").unwrap_err().contains("Kubernetes quantity"));
+        assert!(parse_min_free("many").is_err());
     }
 }

@@ -8,10 +8,11 @@ use crate::client::connect::Target;
 use crate::client::http::Failure;
 use crate::client::pager::{ItemSink, Items, PageMeta, PageSink, Pager, decode_error};
 use crate::decode::json::{TableHead, TableRow, table_node};
+use crate::decode::resources::ResourcePod;
 use crate::decode::split::{Splitter, parse_head};
 use crate::decode::{Encoding, Item, LeanPod};
 use crate::error::{Error, Result};
-use crate::model::pod::{Phase, PodFacts};
+use crate::model::pod::{Contribution, Phase, PodFacts};
 use crate::model::tally::Tally;
 
 /// A finished pod count.
@@ -21,6 +22,9 @@ pub struct PodCount {
     /// The resourceVersion of the consistent read the counts come from.
     pub resource_version: Option<String>,
 }
+
+/// Warnings about unreadable quantities shown in full; the rest are counted.
+const UNREADABLE_SHOWN: usize = 5;
 
 /// What a progress display is told after every page.
 #[derive(Clone, Copy, Debug, Default)]
@@ -43,6 +47,7 @@ pub async fn count_pods(
     let mut restarts = 0;
     loop {
         let mut fold = Fold::new(&mut progress);
+        fold.resources = q.resources;
         let mut pager = Pager::new(q.list_request());
         let result = if q.method == Method::Table {
             count_table(t, &mut pager, &mut fold).await
@@ -51,7 +56,16 @@ pub async fn count_pods(
             walk(t, &mut pager, &mut items).await
         };
         match result {
-            Ok(()) => return Ok(PodCount { tally: fold.tally, resource_version: pager.resource_version }),
+            Ok(()) => {
+                let bad = std::mem::take(&mut fold.unreadable);
+                for line in bad.iter().take(UNREADABLE_SHOWN) {
+                    warn(line.clone());
+                }
+                if bad.len() > UNREADABLE_SHOWN {
+                    warn(format!("{} more pods have quantities that cannot be read", bad.len() - UNREADABLE_SHOWN));
+                }
+                return Ok(PodCount { tally: fold.tally, resource_version: pager.resource_version });
+            }
             Err(Failure::Gone(msg)) if restarts < MAX_RESTARTS => {
                 restarts += 1;
                 warn(format!(
@@ -84,11 +98,26 @@ struct Fold<'p, P: FnMut(Progress)> {
     page_pods: u64,
     seen: Progress,
     progress: &'p mut P,
+    /// Read what each counted pod requests.
+    resources: bool,
+    /// One line per pod with a quantity that cannot be read (the page's
+    /// own until it is complete).
+    unreadable: Vec<String>,
+    page_unreadable: Vec<String>,
 }
 
 impl<'p, P: FnMut(Progress)> Fold<'p, P> {
     fn new(progress: &'p mut P) -> Self {
-        Fold { tally: Tally::new(), page: Tally::new(), page_pods: 0, seen: Progress::default(), progress }
+        Fold {
+            tally: Tally::new(),
+            page: Tally::new(),
+            page_pods: 0,
+            seen: Progress::default(),
+            progress,
+            resources: false,
+            unreadable: Vec::new(),
+            page_unreadable: Vec::new(),
+        }
     }
 
     fn add(&mut self, facts: PodFacts<&str>) {
@@ -101,16 +130,32 @@ impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
     fn begin_page(&mut self) {
         self.page = Tally::new();
         self.page_pods = 0;
+        self.page_unreadable.clear();
     }
 
     fn item(&mut self, item: Item<'_>) -> Result<()> {
         let pod = LeanPod::decode(item).map_err(|e| decode_error("pod", e))?;
-        self.add(pod.facts());
+        let facts = pod.facts();
+        if let (true, Contribution::Node { node, .. }) = (self.resources, facts.contribution()) {
+            let r = ResourcePod::decode(item).map_err(|e| decode_error("pod", e))?;
+            let (resources, bad) = r.resources();
+            if !bad.is_empty() {
+                let what: Vec<String> = bad.iter().map(ToString::to_string).collect();
+                self.page_unreadable.push(format!(
+                    "pod {}: {}; counted, without those quantities in its requests",
+                    r.name(),
+                    what.join("; ")
+                ));
+            }
+            self.page.add_demand(node, &resources.demand());
+        }
+        self.add(facts);
         Ok(())
     }
 
     fn end_page(&mut self, bytes: u64) {
         self.tally.absorb(&self.page, String::clone);
+        self.unreadable.append(&mut self.page_unreadable);
         self.seen.pages += 1;
         self.seen.pods += self.page_pods;
         self.seen.bytes += bytes;
@@ -186,6 +231,32 @@ impl<P: FnMut(Progress)> PageSink for TableRows<'_, '_, P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A quantity that cannot be read (a proxy rewrote it): the pod still
+    /// counts, its other requests too, and one line names it.
+    #[test]
+    fn a_pod_with_an_unreadable_quantity_counts_with_a_warning() {
+        let page = br#"{"kind":"PodList","metadata":{},"items":[
+          {"metadata":{"name":"ok","namespace":"ns","uid":"1"},"spec":{"nodeName":"n1","containers":[{"name":"a","resources":{"requests":{"cpu":"100m"}}}]},"status":{"phase":"Running"}},
+          {"metadata":{"name":"bad","namespace":"ns","uid":"2"},"spec":{"nodeName":"n1","containers":[{"name":"a","resources":{"requests":{"cpu":"lots","memory":"1Gi"}}}]},"status":{"phase":"Running"}}]}"#;
+        let mut progress = |_: Progress| {};
+        let mut fold = Fold::new(&mut progress);
+        fold.resources = true;
+        let mut items = Items::new(&mut fold, "pods");
+        items.begin(Encoding::Json);
+        items.data(page).unwrap();
+        items.end().unwrap();
+        assert_eq!(fold.tally.node("n1").pods, 2);
+        let d = fold.tally.demand("n1").unwrap();
+        assert_eq!((d.requests["cpu"], d.requests["memory"]), (100, 1 << 30));
+        assert_eq!(fold.unreadable.len(), 1);
+        assert!(
+            fold.unreadable[0]
+                .starts_with("pod ns/bad: containers[a].requests.cpu = \"lots\" is not a Kubernetes quantity"),
+            "{}",
+            fold.unreadable[0]
+        );
+    }
 
     /// A page cut mid-body and retried counts once; a body that ends early
     /// counts not at all.

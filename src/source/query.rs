@@ -45,6 +45,9 @@ pub struct PodQuery {
     /// holds (the server then ignores `limit`).
     pub resource_version: Option<String>,
     pub method: Method,
+    /// Also read what each pod requests (objects only; a second lean pass
+    /// over each pod's bytes).
+    pub resources: bool,
 }
 
 impl PodQuery {
@@ -57,6 +60,7 @@ impl PodQuery {
             chunk_size,
             resource_version: None,
             method,
+            resources: false,
         }
     }
 

@@ -206,7 +206,7 @@ impl Cluster {
         let tally = self.tally_by_name();
         let listed = (!self.nodes_unreadable).then_some(nodes.as_slice());
         // With a node selector, pods on other nodes are outside the view.
-        let mut rows = rows(&tally, listed, filter.node_selector.is_none());
+        let mut rows = rows(&tally, listed, filter.node_selector.is_none(), None);
         let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
         Counted {
             context: self.context.clone(),

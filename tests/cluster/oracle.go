@@ -80,8 +80,10 @@ func cmdQuantity(args []string) error {
 // nodeResources is one node as the scheduler accounts it: cpu in
 // millicores, every other resource in its unit.
 type nodeResources struct {
-	Requests    map[string]int64 `json:"requests"`
-	Limits      map[string]int64 `json:"limits"`
+	Requests map[string]int64 `json:"requests"`
+	Limits   map[string]int64 `json:"limits"`
+	// Every allocatable resource, pods included; null for a node the
+	// node list lacks.
 	Allocatable map[string]int64 `json:"allocatable"`
 	Pods        int              `json:"pods"`
 }
@@ -109,6 +111,38 @@ func resourceMap(r *framework.Resource) map[string]int64 {
 		}
 	}
 	return m
+}
+
+// schedulerOptions are PodInfo.CalculateResource's options, from the same
+// feature gates (this release's defaults).
+func schedulerOptions() resourcehelper.PodResourcesOptions {
+	return resourcehelper.PodResourcesOptions{
+		UseStatusResources: utilfeature.DefaultFeatureGate.Enabled(features.InPlacePodVerticalScaling),
+		InPlacePodLevelResourcesVerticalScalingEnabled: utilfeature.DefaultFeatureGate.Enabled(features.InPlacePodLevelResourcesVerticalScaling),
+		SkipPodLevelResources:                          !utilfeature.DefaultFeatureGate.Enabled(features.PodLevelResources),
+		UseDRANodeAllocatableResourceClaimStatus:       utilfeature.DefaultFeatureGate.Enabled(features.DRANodeAllocatableResources),
+	}
+}
+
+// account is one node as the scheduler sees it: NodeInfo.Requested over its
+// pods, their PodLimits with the same options, its allocatable rounded as
+// Resource.Add rounds (cpu MilliValue, the rest Value).
+func account(pods []*corev1.Pod, allocatable corev1.ResourceList) *nodeResources {
+	ni := framework.NewNodeInfo(pods...)
+	limits := &framework.Resource{}
+	for _, p := range pods {
+		limits.Add(resourcehelper.PodLimits(p, schedulerOptions()))
+	}
+	r := &nodeResources{Requests: resourceMap(ni.Requested), Limits: resourceMap(limits), Pods: len(pods),
+		Allocatable: map[string]int64{}}
+	for k, q := range allocatable {
+		if k == corev1.ResourceCPU {
+			r.Allocatable[string(k)] = q.MilliValue()
+		} else {
+			r.Allocatable[string(k)] = q.Value()
+		}
+	}
+	return r
 }
 
 // cmdRequests lists every pod and node and prints what each node carries.
@@ -140,13 +174,6 @@ func cmdRequests(args []string) error {
 	if err != nil {
 		return err
 	}
-	// PodInfo.CalculateResource's options, from the same gates.
-	opts := resourcehelper.PodResourcesOptions{
-		UseStatusResources: utilfeature.DefaultFeatureGate.Enabled(features.InPlacePodVerticalScaling),
-		InPlacePodLevelResourcesVerticalScalingEnabled: utilfeature.DefaultFeatureGate.Enabled(features.InPlacePodLevelResourcesVerticalScaling),
-		SkipPodLevelResources:                    !utilfeature.DefaultFeatureGate.Enabled(features.PodLevelResources),
-		UseDRANodeAllocatableResourceClaimStatus: utilfeature.DefaultFeatureGate.Enabled(features.DRANodeAllocatableResources),
-	}
 	byNode := map[string][]*corev1.Pod{}
 	for i := range pods.Items {
 		p := &pods.Items[i]
@@ -154,7 +181,7 @@ func cmdRequests(args []string) error {
 			byNode[p.Spec.NodeName] = append(byNode[p.Spec.NodeName], p)
 		}
 	}
-	answer := requestsAnswer{Options: opts, Nodes: map[string]*nodeResources{}}
+	answer := requestsAnswer{Options: schedulerOptions(), Nodes: map[string]*nodeResources{}}
 	names := map[string]bool{}
 	for name := range byNode {
 		names[name] = true
@@ -172,23 +199,10 @@ func cmdRequests(args []string) error {
 	}
 	sort.Strings(sorted)
 	for _, name := range sorted {
-		ps := byNode[name]
-		// The scheduler's own accounting of a node: NodeInfo.Requested.
-		ni := framework.NewNodeInfo(ps...)
-		limits := &framework.Resource{}
-		for _, p := range ps {
-			limits.Add(resourcehelper.PodLimits(p, opts))
-		}
-		r := &nodeResources{Requests: resourceMap(ni.Requested), Limits: resourceMap(limits), Pods: len(ps)}
-		if a, ok := allocatable[name]; ok {
-			r.Allocatable = map[string]int64{}
-			for k, q := range a {
-				if k == corev1.ResourceCPU {
-					r.Allocatable[string(k)] = q.MilliValue()
-				} else {
-					r.Allocatable[string(k)] = q.Value()
-				}
-			}
+		a, listed := allocatable[name]
+		r := account(byNode[name], a)
+		if !listed {
+			r.Allocatable = nil
 		}
 		answer.Nodes[name] = r
 	}

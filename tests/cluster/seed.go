@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,6 +41,9 @@ type NodeTruth struct {
 	// NoSchedule/NoExecute taints other than the not-ready/unreachable
 	// ones, as key=value:Effect (what a TAINTS column shows).
 	Taints []string `json:"taints"`
+	// Requests and limits of the counted pods and what the node allocates,
+	// as kube-scheduler accounts them (cpu in millicores).
+	Resources *nodeResources `json:"resources"`
 }
 
 // Truth is printed on stdout: the counts the counting rule gives for what
@@ -59,6 +63,36 @@ type podPlan struct {
 	terminating         bool
 	daemonSet, mirror   bool
 	containers          int
+	// How the pod asks for resources (see buildResources).
+	shape shape
+	// size picks the requests within a shape (0..len(sizes)-1).
+	size int
+	// GPUs the pod asks for (only on GPU nodes).
+	gpus int
+	// In-place resize in progress: 1 status differs from spec, 2 also Infeasible.
+	resize int
+}
+
+// shape is how a pod asks for resources: the cases the scheduler's request
+// rule distinguishes (components-helpers PodRequests).
+type shape int
+
+const (
+	shapePlain      shape = iota // app containers with requests and a memory limit
+	shapeSidecar                 // + a native sidecar (restartPolicy: Always init container)
+	shapeInit                    // + an init container larger than the app (after a sidecar, on odd sizes)
+	shapePodLevel                // pod-level spec.resources (cpu 1, memory 2Gi)
+	shapeOverhead                // runtimeClassName with RuntimeClass overhead
+	shapeBestEffort              // no requests at all
+)
+
+// runtimeClass is what shapeOverhead pods run with: its overhead is added to
+// their requests.
+const runtimeClass = "kata-lite"
+
+var runtimeClassOverhead = corev1.ResourceList{
+	corev1.ResourceCPU:    resource.MustParse("250m"),
+	corev1.ResourceMemory: resource.MustParse("160Mi"),
 }
 
 // Node agents and static pods run on the host network, as kube-proxy and
@@ -73,6 +107,8 @@ type nodePlan struct {
 	taints      []corev1.Taint
 	fill        string // empty | full | near | normal
 	target      int
+	gpus        int // nvidia.com/gpu allocatable (0: none)
+	hugepages   bool
 }
 
 func cmdSeed(args []string) error {
@@ -122,6 +158,11 @@ func cmdSeed(args []string) error {
 			return fmt.Errorf("create namespace %s: %w", ns, err)
 		}
 	}
+	rc := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: runtimeClass}, Handler: "kata",
+		Overhead: &nodev1.Overhead{PodFixed: runtimeClassOverhead}}
+	if _, err := cs.NodeV1().RuntimeClasses().Create(ctx, rc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create runtime class %s: %w", runtimeClass, err)
+	}
 	nodeUIDs := make(map[string]types.UID)
 	var mu sync.Mutex
 	if err := parallel(len(nodes), *workers, func(i int) error {
@@ -150,7 +191,7 @@ func cmdSeed(args []string) error {
 		}
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(truth(nodes, pods))
+		return enc.Encode(truth(nodes, pods, *seed))
 	}
 
 	var done, bytes atomic.Int64
@@ -209,7 +250,7 @@ func cmdSeed(args []string) error {
 		len(nodes), len(pods), elapsed.Round(time.Millisecond), float64(len(pods))/elapsed.Seconds(), avg)
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(truth(nodes, pods))
+	return enc.Encode(truth(nodes, pods, *seed))
 }
 
 func parallel(n, workers int, f func(i int) error) error {
@@ -287,6 +328,12 @@ func planNodes(rng *rand.Rand, n int) []nodePlan {
 			{Key: "spot", Effect: corev1.TaintEffectPreferNoSchedule}}
 	}
 	for i := range nodes {
+		// GPU nodes: every tenth node from the fourth (node-0003, a large
+		// one, on every cluster of six or more), and hugepages on some.
+		if i%10 == 3 && n >= 6 || (n < 6 && i == n-1) {
+			nodes[i].gpus = 8
+		}
+		nodes[i].hugepages = i%5 == 2
 		if i%97 == 40 { // a few more taints on large clusters
 			nodes[i].taints = append(nodes[i].taints, corev1.Taint{Key: "drain", Effect: corev1.TaintEffectNoExecute})
 		}
@@ -371,7 +418,21 @@ func planPods(rng *rand.Rand, nodes []nodePlan, nss []string, m int, seed int64)
 	next := 0
 	for len(pods) < m {
 		app := apps[rng.Intn(len(apps))]
-		p := podPlan{ns: nsWeight(), app: app, containers: 1 + rng.Intn(3)}
+		p := podPlan{ns: nsWeight(), app: app, containers: 1 + rng.Intn(3), size: rng.Intn(5)}
+		switch r := rng.Float64(); {
+		case r < 0.45:
+			p.shape = shapePlain
+		case r < 0.65:
+			p.shape = shapeSidecar
+		case r < 0.77:
+			p.shape = shapeInit
+		case r < 0.85:
+			p.shape = shapePodLevel
+		case r < 0.91:
+			p.shape = shapeOverhead
+		default:
+			p.shape = shapeBestEffort
+		}
 		p.name = name(app)
 		r := rng.Float64()
 		switch {
@@ -408,10 +469,44 @@ func planPods(rng *rand.Rand, nodes []nodePlan, nss []string, m int, seed int64)
 		}
 		pods = append(pods, p)
 	}
+	assignGPUsAndResizes(pods, nodes)
 	return pods
 }
 
-func truth(nodes []nodePlan, pods []podPlan) *Truth {
+// assignGPUsAndResizes gives pods on GPU nodes GPUs (1 or 2 each, at most
+// half the node's), and puts a few running pods mid-resize, the first of
+// them Infeasible. Decided from the plan alone, so the truth does not depend
+// on request order.
+func assignGPUsAndResizes(pods []podPlan, nodes []nodePlan) {
+	gpus := map[string]int{}
+	for _, n := range nodes {
+		gpus[n.name] = n.gpus / 2
+	}
+	resized := 0
+	for i := range pods {
+		p := &pods[i]
+		counted := p.node != "" && p.phase != corev1.PodSucceeded && p.phase != corev1.PodFailed
+		if !counted || p.daemonSet || p.mirror {
+			continue
+		}
+		if left := gpus[p.node]; left > 0 && p.shape != shapeBestEffort && p.shape != shapePodLevel {
+			p.gpus = 1 + i%2
+			if p.gpus > left {
+				p.gpus = left
+			}
+			gpus[p.node] -= p.gpus
+		}
+		if i%41 == 7 && p.phase == corev1.PodRunning && !p.terminating && p.shape == shapePlain {
+			p.resize = 1
+			if resized == 0 {
+				p.resize = 2
+			}
+			resized++
+		}
+	}
+}
+
+func truth(nodes []nodePlan, pods []podPlan, seed int64) *Truth {
 	t := &Truth{Nodes: map[string]*NodeTruth{}, ByPhase: map[string]int{}, Namespaces: map[string]int{}, Created: len(pods)}
 	for _, n := range nodes {
 		shown := []string{}
@@ -457,6 +552,21 @@ func truth(nodes []nodePlan, pods []podPlan) *Truth {
 			n.HostNetwork++
 		}
 	}
+	// Resources by the scheduler's own accounting, over the pods as built
+	// (what the API stores: requests are explicit, overhead matches the
+	// RuntimeClass, so defaulting and admission change nothing of them).
+	byNode := map[string][]*corev1.Pod{}
+	for i, p := range pods {
+		if p.node == "" || p.phase == corev1.PodSucceeded || p.phase == corev1.PodFailed {
+			continue
+		}
+		pod := buildPod(p, "", seed, i)
+		pod.Status = buildStatus(p, pod, i)
+		byNode[p.node] = append(byNode[p.node], pod)
+	}
+	for _, n := range nodes {
+		t.Nodes[n.name].Resources = account(byNode[n.name], buildNode(n).Status.Allocatable)
+	}
 	return t
 }
 
@@ -466,11 +576,33 @@ func buildNode(n nodePlan) *corev1.Node {
 		ready = corev1.ConditionFalse
 	}
 	now := metav1.Now()
-	res := corev1.ResourceList{
-		corev1.ResourceCPU:              resource.MustParse("8"),
-		corev1.ResourceMemory:           resource.MustParse("32Gi"),
+	// What kubelet reports on cloud instances of these sizes: capacity,
+	// and allocatable after system and kube reservations.
+	size := map[int][4]string{
+		30:  {"4", "16Gi", "3920m", "15034Mi"},
+		110: {"16", "64Gi", "15890m", "61478Mi"},
+		250: {"64", "256Gi", "63770m", "251570Mi"},
+	}[n.allocatable]
+	pods := *resource.NewQuantity(int64(n.allocatable), resource.DecimalSI)
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU:              resource.MustParse(size[0]),
+		corev1.ResourceMemory:           resource.MustParse(size[1]),
 		corev1.ResourceEphemeralStorage: resource.MustParse("100Gi"),
-		corev1.ResourcePods:             *resource.NewQuantity(int64(n.allocatable), resource.DecimalSI),
+		corev1.ResourcePods:             pods,
+	}
+	res := corev1.ResourceList{
+		corev1.ResourceCPU:              resource.MustParse(size[2]),
+		corev1.ResourceMemory:           resource.MustParse(size[3]),
+		corev1.ResourceEphemeralStorage: resource.MustParse("95Gi"),
+		corev1.ResourcePods:             pods,
+	}
+	if n.gpus > 0 {
+		gpus := *resource.NewQuantity(int64(n.gpus), resource.DecimalSI)
+		capacity[gpuResource], res[gpuResource] = gpus, gpus
+	}
+	if n.hugepages {
+		hp := resource.MustParse("2Gi")
+		capacity["hugepages-2Mi"], res["hugepages-2Mi"] = hp, hp
 	}
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: n.name, Labels: map[string]string{
@@ -482,7 +614,7 @@ func buildNode(n nodePlan) *corev1.Node {
 		}},
 		Spec: corev1.NodeSpec{Unschedulable: n.cordoned, Taints: n.taints},
 		Status: corev1.NodeStatus{
-			Capacity: res, Allocatable: res,
+			Capacity: capacity, Allocatable: res,
 			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready, Reason: "KubeletReady",
 				LastHeartbeatTime: now, LastTransitionTime: now}},
 			Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: n.name}},
@@ -521,7 +653,7 @@ func buildPod(p podPlan, nodeUID types.UID, seed int64, i int) *corev1.Pod {
 	for c := 0; c < p.containers; c++ {
 		name := p.app
 		if c > 0 {
-			name = []string{"", "istio-proxy", "log-shipper"}[c]
+			name = []string{"", "log-shipper", "metrics-agent"}[c]
 		}
 		containers = append(containers, corev1.Container{
 			Name:  name,
@@ -533,10 +665,7 @@ func buildPod(p podPlan, nodeUID types.UID, seed int64, i int) *corev1.Pod {
 				{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 				{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}},
 			},
-			Resources: corev1.ResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
-				Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("512Mi")},
-			},
+			Resources: containerResources(p, c),
 			VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: "/etc/" + p.app, ReadOnly: true},
 				{Name: "tmp", MountPath: "/tmp"}},
 			ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
@@ -554,7 +683,7 @@ func buildPod(p podPlan, nodeUID types.UID, seed int64, i int) *corev1.Pod {
 	if p.mirror {
 		volumes[0] = corev1.Volume{Name: "config", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/etc/kube-proxy"}}}
 	}
-	return &corev1.Pod{
+	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: p.ns, Labels: labels, Annotations: ann,
 			OwnerReferences: []metav1.OwnerReference{owner}},
 		Spec: corev1.PodSpec{
@@ -573,6 +702,8 @@ func buildPod(p podPlan, nodeUID types.UID, seed int64, i int) *corev1.Pod {
 			PriorityClassName: "",
 		},
 	}
+	shapePod(p, pod)
+	return pod
 }
 
 func buildStatus(p podPlan, pod *corev1.Pod, i int) corev1.PodStatus {
@@ -614,7 +745,127 @@ func buildStatus(p podPlan, pod *corev1.Pod, i int) corev1.PodStatus {
 		}
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 	}
+	st.InitContainerStatuses = nil
+	for _, c := range pod.Spec.InitContainers {
+		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, ImageID: c.Image + "@sha256:" + fmt.Sprintf("%064x", len(c.Image))}
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways && running {
+			cs.Ready, cs.Started = true, ptr(true)
+			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: now}
+		} else {
+			cs.State.Terminated = &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", StartedAt: now, FinishedAt: now}
+		}
+		st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
+	}
+	if p.resize > 0 && len(st.ContainerStatuses) > 0 {
+		// Mid-resize: the kubelet allocated more cpu than the spec asked
+		// for and has actuated part of it; Infeasible: spec's 9 cores are
+		// not coming, the old 2x allocation stays.
+		for k := range st.ContainerStatuses {
+			st.ContainerStatuses[k].AllocatedResources = pod.Spec.Containers[k].Resources.Requests.DeepCopy()
+		}
+		app := &st.ContainerStatuses[0]
+		req := []int64{5, 10, 25, 50, 100}[p.size]
+		app.AllocatedResources = corev1.ResourceList{
+			corev1.ResourceCPU:    *resource.NewMilliQuantity(2*req, resource.DecimalSI),
+			corev1.ResourceMemory: pod.Spec.Containers[0].Resources.Requests[corev1.ResourceMemory],
+		}
+		app.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU: *resource.NewMilliQuantity(3*req/2, resource.DecimalSI),
+		}}
+		if p.resize == 2 {
+			st.Conditions = append(st.Conditions, corev1.PodCondition{Type: corev1.PodResizePending,
+				Status: corev1.ConditionTrue, Reason: corev1.PodReasonInfeasible, LastTransitionTime: now,
+				Message: "Node didn't have enough capacity: cpu, requested: 9000, capacity: 15890"})
+		}
+	}
 	return st
+}
+
+// gpuResource is the extended resource GPU nodes allocate.
+const gpuResource corev1.ResourceName = "nvidia.com/gpu"
+
+func list(cpu, memory string) corev1.ResourceList {
+	l := corev1.ResourceList{}
+	if cpu != "" {
+		l[corev1.ResourceCPU] = resource.MustParse(cpu)
+	}
+	if memory != "" {
+		l[corev1.ResourceMemory] = resource.MustParse(memory)
+	}
+	return l
+}
+
+// containerResources is what container c of a pod asks for: requests always
+// set where a limit is (so the apiserver's defaulting changes nothing),
+// extended resources with requests equal to limits, as validation wants.
+func containerResources(p podPlan, c int) corev1.ResourceRequirements {
+	if p.shape == shapeBestEffort {
+		return corev1.ResourceRequirements{}
+	}
+	if p.daemonSet || p.mirror {
+		return corev1.ResourceRequirements{Requests: list("50m", "64Mi"), Limits: list("", "128Mi")}
+	}
+	if c > 0 { // log-shipper, metrics-agent
+		return corev1.ResourceRequirements{Requests: list("10m", "32Mi"), Limits: list("", "64Mi")}
+	}
+	cpu := []int64{5, 10, 25, 50, 100}[p.size]
+	mem := []int64{64, 128, 192, 256, 384}[p.size]
+	r := corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    *resource.NewMilliQuantity(cpu, resource.DecimalSI),
+			corev1.ResourceMemory: *resource.NewQuantity(mem<<20, resource.BinarySI),
+		},
+		Limits: corev1.ResourceList{corev1.ResourceMemory: *resource.NewQuantity(2*mem<<20, resource.BinarySI)},
+	}
+	if p.size >= 3 {
+		r.Limits[corev1.ResourceCPU] = *resource.NewMilliQuantity(4*cpu, resource.DecimalSI)
+	}
+	if p.size == 4 {
+		r.Requests[corev1.ResourceEphemeralStorage] = resource.MustParse("1Gi")
+	}
+	if p.resize == 2 {
+		// The resize nobody can grant: spec wants 9 cores, the node has not.
+		r.Requests[corev1.ResourceCPU] = resource.MustParse("9")
+		delete(r.Limits, corev1.ResourceCPU)
+	}
+	if p.gpus > 0 {
+		g := *resource.NewQuantity(int64(p.gpus), resource.DecimalSI)
+		r.Requests[gpuResource], r.Limits[gpuResource] = g, g
+	}
+	return r
+}
+
+// shapePod adds what a pod's shape puts beside its containers: a native
+// sidecar, an init container larger than the app, pod-level resources, a
+// RuntimeClass with overhead.
+func shapePod(p podPlan, pod *corev1.Pod) {
+	proxy := corev1.Container{Name: "istio-proxy", Image: "registry.example.com/mesh/proxyv2:1.29.0",
+		RestartPolicy:          ptr(corev1.ContainerRestartPolicyAlways),
+		Resources:              corev1.ResourceRequirements{Requests: list("50m", "64Mi"), Limits: list("2", "256Mi")},
+		TerminationMessagePath: "/dev/termination-log", TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+		ImagePullPolicy: corev1.PullIfNotPresent}
+	migrate := corev1.Container{Name: "migrate", Image: "registry.example.com/shop/migrate:v3",
+		Resources:              corev1.ResourceRequirements{Requests: list("300m", "256Mi"), Limits: list("", "512Mi")},
+		TerminationMessagePath: "/dev/termination-log", TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+		ImagePullPolicy: corev1.PullIfNotPresent}
+	switch p.shape {
+	case shapeSidecar:
+		pod.Spec.InitContainers = []corev1.Container{proxy}
+	case shapeInit:
+		// On odd sizes a sidecar first: it keeps running while migrate runs.
+		if p.size%2 == 1 {
+			pod.Spec.InitContainers = []corev1.Container{proxy, migrate}
+		} else {
+			pod.Spec.InitContainers = []corev1.Container{migrate}
+		}
+	case shapePodLevel:
+		pod.Spec.Resources = &corev1.ResourceRequirements{Requests: list("500m", "1Gi"), Limits: list("1", "2Gi")}
+	case shapeOverhead:
+		// What RuntimeClass admission sets; written here too so pods that
+		// go straight to etcd (--fast-seed) carry it.
+		pod.Spec.RuntimeClassName = ptr(runtimeClass)
+		pod.Spec.Overhead = runtimeClassOverhead.DeepCopy()
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -298,6 +298,50 @@ pub fn kubectl_counts(kubeconfig: &Path, namespace: &str) -> BTreeMap<String, u6
     counts
 }
 
+/// Per-node requests, limits and allocatable as kube-scheduler accounts them
+/// (`tests/cluster/ctl requests`: framework.NodeInfo over the live pods;
+/// cpu in millicores): an oracle that shares no code with podcount.
+pub fn oracle_requests(kubeconfig: &Path, namespace: Option<&str>, selector: Option<&str>) -> Value {
+    let mut cmd = Command::new(script("ctl"));
+    cmd.args(["requests", "--kubeconfig"]).arg(kubeconfig);
+    if let Some(ns) = namespace {
+        cmd.args(["--namespace", ns]);
+    }
+    if let Some(s) = selector {
+        cmd.args(["--selector", s]);
+    }
+    serde_json::from_str(&run_checked(&mut cmd)).expect("the oracle prints JSON")
+}
+
+/// Creates a pod from its JSON (metadata.name and spec at least).
+pub async fn create_pod_json(client: &Client, ns: &str, pod: Value) -> Pod {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    api.create(&PostParams::default(), &serde_json::from_value(pod).expect("a Pod")).await.expect("create pod")
+}
+
+/// Replaces a pod's status (kubelet's part), from JSON.
+pub async fn set_status_json(client: &Client, ns: &str, name: &str, status: Value) {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let patch = json!({"status": status});
+    api.patch_status(name, &PatchParams::default(), &Patch::Merge(patch)).await.expect("patch pod status");
+}
+
+/// CSV rows as Python's csv module reads them (an RFC 4180 reader that
+/// shares nothing with ours), each a map from the header's names.
+pub fn csv_rows(csv: &[u8]) -> Vec<BTreeMap<String, String>> {
+    let mut py = Command::new("python3")
+        .args(["-c", "import csv, json, sys; print(json.dumps(list(csv.DictReader(sys.stdin))))"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    {
+        use std::io::Write;
+        py.stdin.take().unwrap().write_all(csv).unwrap();
+    }
+    serde_json::from_slice(&py.wait_with_output().unwrap().stdout).expect("python3 read the CSV")
+}
+
 /// A copy of the admin kubeconfig pointing at `server` instead.
 pub fn kubeconfig_via(c: &Cluster, server: &str, name: &str) -> PathBuf {
     let text = c.kubeconfig_text().replace(&c.server(), server);

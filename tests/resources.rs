@@ -1,0 +1,300 @@
+//! Requests, limits and allocatable per node and resource, on the real
+//! apiserver (watch cache on), against oracles that share no code with
+//! podcount: kube-scheduler's own accounting (`tests/cluster/ctl requests`:
+//! framework.NodeInfo over the live pods, which calls component-helpers
+//! PodRequests with this release's options; PodLimits with the same), and
+//! the seeder's truth (the same accounting over the pods it built). The
+//! seeded pods carry every shape the rule distinguishes: native sidecars,
+//! init containers larger than the app, pod-level resources, RuntimeClass
+//! overhead, BestEffort, GPUs, pods mid-resize and one Infeasible.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+use support::{Cluster, Options, json_of, nodes_of, podcount, stderr};
+
+const SEEDED: Options = Options { nodes: 16, pods: 1500, no_pod_watch_cache: false, feature_gates: "" };
+
+fn cluster() -> &'static Cluster {
+    Cluster::shared(SEEDED)
+}
+
+/// An amount of a podcount document in the oracle's units (cpu millicores).
+fn units(resource: &str, v: &Value) -> Option<i64> {
+    if v.is_null() {
+        return None;
+    }
+    Some(if resource == "cpu" { (v.as_f64().unwrap() * 1000.0).round() as i64 } else { v.as_i64().unwrap() })
+}
+
+/// `{node: {resource: (requests, limits, allocatable)}}` of a document.
+type Table = BTreeMap<String, BTreeMap<String, (i64, Option<i64>, Option<i64>)>>;
+
+fn of_document(doc: &Value) -> Table {
+    nodes_of(doc)
+        .into_iter()
+        .map(|(name, n)| {
+            let res = n["resources"].as_object().unwrap_or_else(|| panic!("{name} has no resources"));
+            let rows = res
+                .iter()
+                .map(|(r, v)| {
+                    (
+                        r.clone(),
+                        (units(r, &v["requests"]).unwrap(), units(r, &v["limits"]), units(r, &v["allocatable"])),
+                    )
+                })
+                .collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+/// The same from the oracle, for the resources `names` (absent is 0).
+fn of_oracle(o: &Value, nodes: impl IntoIterator<Item = String>, names: &BTreeSet<String>) -> Table {
+    nodes
+        .into_iter()
+        .map(|node| {
+            let n = &o["nodes"][&node];
+            let rows = names
+                .iter()
+                .map(|r| {
+                    let get = |f: &str| n[f][r].as_i64();
+                    (r.clone(), (get("requests").unwrap_or(0), Some(get("limits").unwrap_or(0)), get("allocatable")))
+                })
+                .collect();
+            (node, rows)
+        })
+        .collect()
+}
+
+fn all_names(o: &Value) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for n in o["nodes"].as_object().unwrap().values() {
+        for f in ["requests", "limits", "allocatable"] {
+            names.extend(n[f].as_object().into_iter().flatten().map(|(k, _)| k.clone()));
+        }
+    }
+    names.remove("pods");
+    names
+}
+
+#[tokio::test]
+async fn requests_and_limits_equal_the_schedulers_accounting_on_every_node() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let oracle = support::oracle_requests(&c.kubeconfig, None, None);
+    assert_eq!(oracle["options"]["UseStatusResources"], true, "the bed's scheduler options: {}", oracle["options"]);
+    let names = all_names(&oracle);
+    for want in ["cpu", "memory", "ephemeral-storage", "nvidia.com/gpu", "hugepages-2Mi"] {
+        assert!(names.contains(want), "the seed covers {want}: {names:?}");
+    }
+    for wire in ["protobuf", "json"] {
+        let doc = json_of(&podcount(&c.kubeconfig, &["--resources", "all", "--limits", "-o", "json", "--wire", wire]));
+        let got = of_document(&doc);
+        let want = of_oracle(&oracle, got.keys().cloned(), &names);
+        for (node, rows) in &want {
+            assert_eq!(&got[node], rows, "node {node} over {wire}");
+        }
+        assert_eq!(got.len(), oracle["nodes"].as_object().unwrap().len());
+    }
+    // The seeder's truth: the same accounting over the pods as it built them.
+    let truth = c.truth.as_ref().unwrap();
+    for (node, t) in truth["nodes"].as_object().unwrap() {
+        for f in ["requests", "limits", "allocatable"] {
+            assert_eq!(t["resources"][f], oracle["nodes"][node][f], "truth vs oracle: {node} {f}");
+        }
+    }
+    // Every shape is on the bed, seen by the oracle as by us: GPU pods, and
+    // a node whose cpu is mostly native sidecars and init containers is
+    // not needed to prove it; the totals are.
+    let doc = json_of(&podcount(&c.kubeconfig, &["--resources", "-o", "json"]));
+    let total = &doc["totals"]["resources"];
+    let sum = |r: &str| -> i64 {
+        oracle["nodes"].as_object().unwrap().values().map(|n| n["requests"][r].as_i64().unwrap_or(0)).sum()
+    };
+    assert_eq!(units("cpu", &total["cpu"]["requests"]), Some(sum("cpu")));
+    assert_eq!(units("memory", &total["memory"]["requests"]), Some(sum("memory")));
+    assert_eq!(units("nvidia.com/gpu", &total["nvidia.com/gpu"]["requests"]), Some(sum("nvidia.com/gpu")));
+    let shown: Vec<&String> = doc["nodes"][0]["resources"].as_object().unwrap().keys().collect();
+    assert_eq!(shown, ["cpu", "memory", "nvidia.com/gpu"], "bare --resources: cpu, memory and extended resources");
+}
+
+#[tokio::test]
+async fn each_shape_of_pod_is_accounted_as_the_scheduler_does() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("shapes").await;
+    let node = format!("{ns}-node");
+    support::create_node(&client, &node, 110, true, true).await;
+    let sidecar =
+        json!({"name": "proxy", "image": "p", "restartPolicy": "Always", "resources": {"requests": {"cpu": "100m"}}});
+    let pods = [
+        // sidecar 100m, then init 200m, app 100m: 300m (kubernetes/website#57373).
+        json!({"initContainers": [sidecar, {"name": "init", "image": "i", "resources": {"requests": {"cpu": "200m"}}}],
+               "containers": [{"name": "app", "image": "a", "resources": {"requests": {"cpu": "100m"}}}]}),
+        // Pod-level resources only (what describe node shows as 0 before 1.36).
+        json!({"resources": {"requests": {"cpu": "1", "memory": "2Gi"}},
+               "containers": [{"name": "app", "image": "a"}]}),
+        // Sub-millicore requests round up once per pod: 0.5m + 0.5m = 1m.
+        json!({"containers": [{"name": "a", "image": "a", "resources": {"requests": {"cpu": "500u"}}},
+                              {"name": "b", "image": "b", "resources": {"requests": {"cpu": "0.5m", "memory": "1e3"}}}]}),
+        // BestEffort.
+        json!({"containers": [{"name": "app", "image": "a"}]}),
+    ];
+    for (i, spec) in pods.iter().enumerate() {
+        let mut spec = spec.clone();
+        spec["nodeName"] = json!(node);
+        support::create_pod_json(&client, &ns, json!({"metadata": {"name": format!("p{i}")}, "spec": spec})).await;
+    }
+    let oracle = support::oracle_requests(&c.kubeconfig, Some(&ns), None);
+    let want = &oracle["nodes"][&node]["requests"];
+    // (The apiserver stores each 0.5m as 1m: the once-per-pod rounding is
+    // in the unit tests; here every container's value is already whole.)
+    assert_eq!(want, &json!({"cpu": 1302, "memory": 2147484648_i64}), "the oracle itself");
+    let doc = json_of(&podcount(&c.kubeconfig, &["-n", &ns, "--resources", "cpu,memory", "-o", "json"]));
+    let n = &nodes_of(&doc)[&node];
+    assert_eq!(n["resources"]["cpu"]["requests"], 1.302);
+    assert_eq!(n["resources"]["memory"]["requests"], 2147484648_i64);
+    assert_eq!(n["resources"]["cpu"]["allocatable"], 4, "the node allocates 4 cores");
+}
+
+#[tokio::test]
+async fn thresholds_per_resource_breach_exactly_where_the_oracle_says() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let oracle = support::oracle_requests(&c.kubeconfig, None, None);
+    let mut want = BTreeSet::new();
+    for (node, n) in oracle["nodes"].as_object().unwrap() {
+        let (req, alloc) = (n["requests"]["cpu"].as_i64().unwrap_or(0), n["allocatable"]["cpu"].as_i64());
+        if let Some(a) = alloc.filter(|a| *a > 0)
+            && req * 100 > 80 * a
+        {
+            want.insert(format!("{node} cpu"));
+        }
+        let (req, alloc) = (n["requests"]["memory"].as_i64().unwrap_or(0), n["allocatable"]["memory"].as_i64());
+        if let Some(a) = alloc
+            && a - req < 40 << 30
+        {
+            want.insert(format!("{node} memory"));
+        }
+    }
+    assert!(!want.is_empty(), "the seed puts some node over 80% cpu or under 40Gi memory");
+    let out = podcount(&c.kubeconfig, &["--max-saturation", "cpu=80%", "--min-free", "memory=40Gi", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let got: BTreeSet<String> = err
+        .lines()
+        .filter_map(|l| {
+            let node = l.strip_prefix("node ")?.split(' ').next()?;
+            let what = if l.contains("saturated in cpu") {
+                "cpu"
+            } else if l.contains(" memory free ") {
+                "memory"
+            } else {
+                return None;
+            };
+            Some(format!("{node} {what}"))
+        })
+        .collect();
+    assert_eq!(got, want, "{err}");
+    assert!(
+        err.lines().all(|l| l.contains("above --max-saturation cpu=80%") || l.contains("below --min-free memory=40Gi")),
+        "{err}"
+    );
+    // Nothing above 100% of pods: exit 0 with the pod threshold alone.
+    let out = podcount(&c.kubeconfig, &["--max-saturation", "pods=100%"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn bad_input_is_a_usage_error_naming_what_to_do() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let out = podcount(&c.kubeconfig, &["--resources", "nvdia.com/gpu"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("--resources nvdia.com/gpu: no node allocates it and no pod requests it"), "{err}");
+    assert!(
+        err.contains("the cluster has: ") && err.contains("nvidia.com/gpu") && err.contains("hugepages-2Mi"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for (args, says) in [
+        (&["--max-saturation", "cpu=abc"][..], "cpu=abc: expected a percentage"),
+        (&["--min-free", "memory=8GB"], "Kubernetes quantity"),
+        (&["--limits"], "--limits goes with --resources"),
+        (&["--resources", "--method", "table"], "--method table reads no pod objects"),
+    ] {
+        let out = podcount(&c.kubeconfig, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn table_csv_and_yaml_say_what_the_json_says() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let doc = json_of(&podcount(&c.kubeconfig, &["--resources", "-o", "json"]));
+    let nodes = nodes_of(&doc);
+    // YAML: the same document.
+    let out = podcount(&c.kubeconfig, &["--resources", "-o", "yaml"]);
+    let yaml: Value = serde_yaml::from_slice(&out.stdout).unwrap();
+    assert_eq!(yaml["nodes"], doc["nodes"]);
+    // CSV: the JSON's numbers, a column per field.
+    let out = podcount(&c.kubeconfig, &["--resources", "-o", "csv"]);
+    let rows = support::csv_rows(&out.stdout);
+    assert_eq!(rows.len(), nodes.len());
+    for cells in &rows {
+        let n = &nodes[&cells["name"]]["resources"];
+        for (r, f) in
+            [("cpu", "requests"), ("memory", "free"), ("nvidia.com/gpu", "allocatable"), ("cpu", "saturation")]
+        {
+            let json = &n[r][f];
+            let csv = &cells[&format!("{r}.{f}")];
+            assert_eq!(csv, &if json.is_null() { String::new() } else { json.to_string() }, "{r}.{f}");
+        }
+    }
+    // The table: `requests/allocatable` and a percent per resource, in the
+    // units people read.
+    let out = podcount(&c.kubeconfig, &["--resources", "--sort-by", "name"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header[5..], ["CPU", "CPU%", "MEMORY", "MEMORY%", "GPU", "GPU%"]);
+    let gpu_node = nodes.iter().find(|(_, n)| !n["resources"]["nvidia.com/gpu"]["allocatable"].is_null()).unwrap();
+    let line = text.lines().find(|l| l.starts_with(gpu_node.0.as_str())).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    let g = &gpu_node.1["resources"]["nvidia.com/gpu"];
+    assert_eq!(cells[9], format!("{}/{}", g["requests"], g["allocatable"]), "{line}");
+    assert!(text.contains("\nrequested: cpu "), "{text}");
+}
+
+#[tokio::test]
+async fn without_node_access_requests_stay_exact_and_allocatable_unknown() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("rbac-res").await;
+    let node = "node-0001".to_string();
+    for i in 0..3 {
+        let spec = json!({"nodeName": node, "containers": [{"name": "app", "image": "a",
+            "resources": {"requests": {"cpu": format!("{}m", 100 * (i + 1)), "memory": "64Mi"}}}]});
+        support::create_pod_json(&client, &ns, json!({"metadata": {"name": format!("p{i}")}, "spec": spec})).await;
+    }
+    let kc = support::grant_in(c, "res-reader", &ns, &["pods"], &["get", "list", "watch"]).await;
+    let out =
+        support::podcount_after_rbac(&kc, &["-n", &ns, "--resources", "cpu,memory", "-o", "json"], "cannot list pods");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_of(&out);
+    let n = &nodes_of(&doc)[&node]["resources"];
+    assert_eq!((n["cpu"]["requests"].clone(), n["memory"]["requests"].clone()), (json!(0.6), json!((3 * 64) << 20)));
+    assert!(n["cpu"]["allocatable"].is_null() && n["cpu"]["free"].is_null() && n["cpu"]["saturation"].is_null());
+    let oracle = support::oracle_requests(&c.kubeconfig, Some(&ns), None);
+    assert_eq!(oracle["nodes"][&node]["requests"]["cpu"], 600);
+    let out = podcount(&kc, &["-n", &ns, "--max-saturation", "cpu=90%"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--max-saturation needs the node list"), "{}", stderr(&out));
+}
