@@ -200,7 +200,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --strategies)
-                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming list-resources informer-resources" -- "${cur}"))
                     return 0
                     ;;
                 --chunk-sizes)
@@ -270,7 +270,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --strategy)
-                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming list-resources informer-resources" -- "${cur}"))
                     return 0
                     ;;
                 --chunk-size)
@@ -417,7 +417,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__watch)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --group-by --interval --for --until-saturated --chunk-size --initial-list --listen --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --group-by --interval --for --until-saturated --chunk-size --initial-list --resources --limits --listen --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,6 +505,10 @@ _kubectl__podcount() {
                     ;;
                 --initial-list)
                     COMPREPLY=($(compgen -W "paged stream" -- "${cur}"))
+                    return 0
+                    ;;
+                --resources)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --listen)

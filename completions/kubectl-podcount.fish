@@ -129,10 +129,12 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l chunk-size -d 'Pods per List page when (re)listing (nodes: at most 500)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l initial-list -d 'How the initial state is read: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)' -r -f -a "paged\t'A paginated List, then a watch from its resourceVersion'
 stream\t'WatchList: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it'"
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l resources -d 'Also track each pod\'s requests: rows, change lines, /metrics and /v1/podcount carry requests against allocatable per resource (bare: cpu, memory and extended resources nodes allocate; `all`; or a list)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l listen -d 'Serve the counts while watching: /metrics (Prometheus), /readyz, /healthz and /v1/podcount (what `count -o json` prints, from memory). PORT or :PORT is loopback; another address is served unauthenticated (a warning says so)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l schedulable-only -d 'Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l limits -d 'With --resources: limits and overcommit too'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, a list, or ~/.kube/config)' -r -F
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
@@ -148,7 +150,9 @@ list-cached\t''
 per-node\t''
 table\t''
 informer\t''
-informer-streaming\t''"
+informer-streaming\t''
+list-resources\t''
+informer-resources\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l chunk-sizes -d 'Page sizes for list, table, their floors and informer; the first is the baseline of the ratios' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l iterations -d 'Runs of each strategy' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l decode -d 'Add a list run that decodes full Pod objects' -r -f -a "full\t'Also decode full k8s-openapi Pod objects in one list run'"
@@ -173,7 +177,9 @@ list-cached\t''
 per-node\t''
 table\t''
 informer\t''
-informer-streaming\t''"
+informer-streaming\t''
+list-resources\t''
+informer-resources\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l chunk-size -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l steady -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l all-contexts -d 'Use every context in the kubeconfig'

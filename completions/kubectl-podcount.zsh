@@ -141,11 +141,13 @@ jsonl\:"One JSON object per line\: changes and state events"))' \
 '--chunk-size=[Pods per List page when (re)listing (nodes\: at most 500)]:N:_default' \
 '--initial-list=[How the initial state is read\: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)]:INITIAL_LIST:((paged\:"A paginated List, then a watch from its resourceVersion"
 stream\:"WatchList\: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it"))' \
+'--resources=[Also track each pod'\''s requests\: rows, change lines, /metrics and /v1/podcount carry requests against allocatable per resource (bare\: cpu, memory and extended resources nodes allocate; \`all\`; or a list)]::LIST|all:_default' \
 '--listen=[Serve the counts while watching\: /metrics (Prometheus), /readyz, /healthz and /v1/podcount (what \`count -o json\` prints, from memory). PORT or \:PORT is loopback; another address is served unauthenticated (a warning says so)]:ADDR:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \
 '--schedulable-only[Leave cordoned nodes, and nodes with NoSchedule/NoExecute taints other than the not-ready/unreachable ones, out of rows, groups and totals (the footer says how many)]' \
+'--limits[With --resources\: limits and overcommit too]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
@@ -166,7 +168,9 @@ list-cached\:""
 per-node\:""
 table\:""
 informer\:""
-informer-streaming\:""))' \
+informer-streaming\:""
+list-resources\:""
+informer-resources\:""))' \
 '*--chunk-sizes=[Page sizes for list, table, their floors and informer; the first is the baseline of the ratios]:N,N:_default' \
 '--iterations=[Runs of each strategy]:ITERATIONS:_default' \
 '--decode=[Add a list run that decodes full Pod objects]:full:((full\:"Also decode full k8s-openapi Pod objects in one list run"))' \
@@ -196,7 +200,9 @@ list-cached\:""
 per-node\:""
 table\:""
 informer\:""
-informer-streaming\:""))' \
+informer-streaming\:""
+list-resources\:""
+informer-resources\:""))' \
 '--chunk-size=[]:CHUNK_SIZE:_default' \
 '--steady=[]:STEADY:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \

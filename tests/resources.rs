@@ -298,3 +298,145 @@ async fn without_node_access_requests_stay_exact_and_allocatable_unknown() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--max-saturation needs the node list"), "{}", stderr(&out));
 }
+
+/// A node with cpu, memory and GPUs to allocate.
+async fn gpu_node(client: &kube::Client, name: &str) {
+    use k8s_openapi::api::core::v1::Node;
+    let api: kube::Api<Node> = kube::Api::all(client.clone());
+    let res = json!({"pods": "110", "cpu": "8", "memory": "32Gi", "nvidia.com/gpu": "4"});
+    let node = json!({"metadata": {"name": name}, "status": {"allocatable": res, "capacity": res,
+        "conditions": [{"type": "Ready", "status": "True"}]}});
+    api.create(&Default::default(), &serde_json::from_value(node).unwrap()).await.expect("create node");
+}
+
+/// What the oracle says a namespace's pods request, per (node, resource),
+/// in base units (cores, bytes, devices), zeros left out.
+fn oracle_requests_base(c: &Cluster, ns: &str, nodes: &[String]) -> BTreeMap<(String, String), f64> {
+    let o = support::oracle_requests(&c.kubeconfig, Some(ns), None);
+    let mut out = BTreeMap::new();
+    for node in nodes {
+        for (r, v) in o["nodes"][node]["requests"].as_object().into_iter().flatten() {
+            let v = v.as_f64().unwrap();
+            out.insert((node.clone(), r.clone()), if r == "cpu" { v / 1000.0 } else { v });
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn watch_serving_and_from_follow_churn_that_changes_requests() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("watch-res").await;
+    let nodes = vec![format!("{ns}-a"), format!("{ns}-b")];
+    for n in &nodes {
+        gpu_node(&client, n).await;
+    }
+    let w = support::watcher::Watcher::start(&c.kubeconfig, &["-n", &ns, "--resources", "--listen", "127.0.0.1:0"]);
+    let url = w.listen_url();
+    support::blocking({
+        let w_seen = w.seen.clone();
+        move || {
+            let start = std::time::Instant::now();
+            while !w_seen.lock().unwrap().synced {
+                assert!(start.elapsed() < std::time::Duration::from_secs(60), "watch never synced");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    })
+    .await;
+    // Churn: pods of every shape come, some resize, finish or go.
+    let shape = |i: usize| -> Value {
+        let app = json!({"name": "app", "image": "a", "resources": {"requests": {"cpu": format!("{}m", 50 * (i % 4 + 1)), "memory": "128Mi"}}});
+        match i % 5 {
+            0 => json!({"containers": [app]}),
+            1 => json!({"initContainers": [{"name": "proxy", "image": "p", "restartPolicy": "Always",
+                    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}], "containers": [app]}),
+            2 => {
+                json!({"initContainers": [{"name": "migrate", "image": "m", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}],
+                    "containers": [app]})
+            }
+            3 => {
+                json!({"resources": {"requests": {"cpu": "500m", "memory": "512Mi"}}, "containers": [{"name": "app", "image": "a"}]})
+            }
+            _ => {
+                json!({"containers": [{"name": "app", "image": "a", "resources": {"requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "1"}}}]})
+            }
+        }
+    };
+    for i in 0..24 {
+        let mut spec = shape(i);
+        spec["nodeName"] = json!(nodes[i % 2]);
+        support::create_pod_json(&client, &ns, json!({"metadata": {"name": format!("p{i}")}, "spec": spec})).await;
+    }
+    // Resize: the kubelet allocated 2 cores to p0's app, actuated 1.5.
+    support::set_status_json(
+        &client,
+        &ns,
+        "p0",
+        json!({"phase": "Running", "containerStatuses": [{"name": "app", "image": "a",
+        "imageID": "", "ready": true, "restartCount": 0, "state": {"running": {}},
+        "allocatedResources": {"cpu": "2", "memory": "128Mi"}, "resources": {"requests": {"cpu": "1500m"}}}]}),
+    )
+    .await;
+    for i in [3, 8, 13] {
+        support::set_phase(&client, &ns, &format!("p{i}"), "Succeeded").await;
+    }
+    for i in [5, 10] {
+        support::delete_pod(&client, &ns, &format!("p{i}"), false).await;
+    }
+    let want = oracle_requests_base(c, &ns, &nodes);
+    assert!(want[&(nodes[0].clone(), "cpu".to_string())] > 2.0, "p0's resize counts");
+    let counts = support::kubectl_counts(&c.kubeconfig, &ns);
+    let w = support::blocking(move || {
+        w.converges_to(&counts, std::time::Duration::from_secs(30));
+        w.wait_for("requests equal to the scheduler's accounting", std::time::Duration::from_secs(30), |s| {
+            let got: BTreeMap<(String, String), f64> =
+                s.requests.iter().filter(|(_, v)| **v != 0.0).map(|(k, v)| (k.clone(), *v)).collect();
+            got == want
+        });
+        assert!(w.seen.lock().unwrap().broken.is_empty(), "{:?}", w.seen.lock().unwrap().broken);
+        w
+    })
+    .await;
+    let want = oracle_requests_base(c, &ns, &nodes);
+    // /v1/podcount: the same, with allocatable.
+    let (status, body) = support::http("GET", &url, "/v1/podcount");
+    assert_eq!(status, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    for ((node, r), v) in &want {
+        let served = &nodes_of(&doc)[node]["resources"][r];
+        assert_eq!(served["requests"].as_f64(), Some(*v), "/v1/podcount {node} {r}");
+    }
+    assert_eq!(nodes_of(&doc)[&nodes[0]]["resources"]["nvidia.com/gpu"]["allocatable"], 4);
+    // /metrics: kube-state-metrics' conventions.
+    let (_, metrics) = support::http("GET", &url, "/metrics");
+    for ((node, r), v) in &want {
+        let unit = match r.as_str() {
+            "cpu" => "core",
+            "memory" => "byte",
+            _ => "integer",
+        };
+        let line = format!(
+            r#"podcount_node_resource_requests{{context="podcount-test",node="{node}",resource="{r}",unit="{unit}"}} "#
+        );
+        let sample =
+            metrics.lines().find_map(|l| l.strip_prefix(&line)).unwrap_or_else(|| panic!("{line} in\n{metrics}"));
+        assert_eq!(sample.parse::<f64>().unwrap(), *v, "{line}");
+    }
+    // count --from answers from it, exactly, without a warning; with a
+    // resource it does not have a warning names why, and the List answers.
+    let out = podcount(&c.kubeconfig, &["-n", &ns, "--resources", "-o", "json", "--from", &url]);
+    assert_eq!(stderr(&out), "", "answered from the watch");
+    let from = of_document(&json_of(&out));
+    let listed = of_document(&json_of(&podcount(&c.kubeconfig, &["-n", &ns, "--resources", "-o", "json"])));
+    assert_eq!(from, listed);
+    let out = podcount(&c.kubeconfig, &["-n", &ns, "--resources", "--limits", "--from", &url]);
+    assert!(
+        stderr(&out).contains("it tracks no limits (start it with --limits); counting with a List instead"),
+        "{}",
+        stderr(&out)
+    );
+    drop(w);
+}

@@ -17,11 +17,15 @@ pub enum Strategy {
     Table,
     Informer,
     InformerStreaming,
+    /// list, also reading every pod's requests (`count --resources`).
+    ListResources,
+    /// informer, also keeping every pod's requests (`watch --resources`).
+    InformerResources,
 }
 
 impl Strategy {
     /// Every strategy, in the order `bench` runs and prints them by default.
-    pub const ALL: [Strategy; 8] = [
+    pub const ALL: [Strategy; 10] = [
         Strategy::List,
         Strategy::Floor,
         Strategy::FloorTable,
@@ -30,6 +34,8 @@ impl Strategy {
         Strategy::Table,
         Strategy::Informer,
         Strategy::InformerStreaming,
+        Strategy::ListResources,
+        Strategy::InformerResources,
     ];
 
     /// The name on the command line and in `-o json`'s `strategy`.
@@ -43,6 +49,8 @@ impl Strategy {
             Strategy::Table => "table",
             Strategy::Informer => "informer",
             Strategy::InformerStreaming => "informer-streaming",
+            Strategy::ListResources => "list-resources",
+            Strategy::InformerResources => "informer-resources",
         }
     }
 }
@@ -74,6 +82,8 @@ impl Plan {
             Strategy::Table => format!("table (chunk {c})"),
             Strategy::Informer => format!("informer ({w}, chunk {c})"),
             Strategy::InformerStreaming => format!("informer-streaming ({w})"),
+            Strategy::ListResources => format!("list-resources ({w}, chunk {c})"),
+            Strategy::InformerResources => format!("informer-resources ({w}, chunk {c})"),
         }
     }
 
@@ -89,7 +99,11 @@ impl Plan {
     /// The floor this run is held against: the same requests, nothing decoded.
     pub fn floor(&self) -> Option<Plan> {
         let floor = match self.strategy {
-            Strategy::List | Strategy::Informer if !self.full => Strategy::Floor,
+            Strategy::List | Strategy::Informer | Strategy::ListResources | Strategy::InformerResources
+                if !self.full =>
+            {
+                Strategy::Floor
+            }
             Strategy::Table => Strategy::FloorTable,
             _ => return None,
         };
@@ -105,9 +119,13 @@ pub fn plan(strategies: &[Strategy], chunk_sizes: &[u32], wires: &[Encoding], fu
         let chunks = match strategy {
             // The informer too: its first sync is compared with the floor at
             // the page size the watch uses (the default).
-            Strategy::List | Strategy::Table | Strategy::Floor | Strategy::FloorTable | Strategy::Informer => {
-                chunk_sizes
-            }
+            Strategy::List
+            | Strategy::Table
+            | Strategy::Floor
+            | Strategy::FloorTable
+            | Strategy::Informer
+            | Strategy::ListResources
+            | Strategy::InformerResources => chunk_sizes,
             _ => &chunk_sizes[..1],
         };
         for &chunk in chunks {

@@ -21,7 +21,7 @@ use crate::model::event::{Event, Relist};
 use crate::model::pod::PodFacts;
 use crate::model::store::{Mirror, PodStore};
 use crate::model::tally::Tally;
-use crate::source::informer::{self, InitialList, Meter, Source};
+use crate::source::informer::{self, InitialList, Keep, Meter, Source};
 use crate::source::list::{Progress, count_pods};
 use crate::source::nodes::list_nodes;
 use crate::source::query::{Method, NOT_FINISHED, PodQuery};
@@ -76,10 +76,11 @@ pub async fn run_one(args: RunOptions) -> Result<i32> {
     let started = Instant::now();
     let mut run = match args.strategy {
         Strategy::List if args.decode_full => list_full(&t, args.chunk_size).await?,
-        Strategy::List | Strategy::ListCached => {
+        Strategy::List | Strategy::ListCached | Strategy::ListResources => {
             let q = PodQuery {
                 chunk_size: args.chunk_size,
                 resource_version: (args.strategy == Strategy::ListCached).then(|| "0".to_string()),
+                resources: args.strategy == Strategy::ListResources,
                 ..Default::default()
             };
             let mut last = Progress::default();
@@ -99,8 +100,11 @@ pub async fn run_one(args: RunOptions) -> Result<i32> {
         }
         Strategy::PerNode => per_node(&t, args.chunk_size).await?,
         Strategy::Table => table(&t, args.chunk_size).await?,
-        Strategy::Informer => informer_run(&t, args.chunk_size, args.steady, InitialList::Paged).await?,
-        Strategy::InformerStreaming => informer_run(&t, args.chunk_size, args.steady, InitialList::Stream).await?,
+        Strategy::Informer => informer_run(&t, args.chunk_size, args.steady, InitialList::Paged, false).await?,
+        Strategy::InformerStreaming => {
+            informer_run(&t, args.chunk_size, args.steady, InitialList::Stream, false).await?
+        }
+        Strategy::InformerResources => informer_run(&t, args.chunk_size, args.steady, InitialList::Paged, true).await?,
     };
     if run.skipped.is_none() && run.seconds == 0.0 {
         run.seconds = started.elapsed().as_secs_f64();
@@ -269,7 +273,7 @@ fn query_micros(store: &PodStore) -> f64 {
 
 /// The watch's informer to first sync, then `steady` of watching: `Paged`
 /// is list+watch, `Stream` WatchList (skipped where the server refuses it).
-async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: InitialList) -> Result<Run> {
+async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: InitialList, resources: bool) -> Result<Run> {
     let meter = Meter::default();
     let src = Source {
         target: t.clone(),
@@ -280,12 +284,12 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: Initial
         chunk_size: chunk,
         initial,
         meter: meter.clone(),
-        keep_labels: Vec::new(),
+        keep: Keep { labels: Vec::new(), resources },
     };
     let (tx, mut rx) = mpsc::channel(64);
     let task = tokio::spawn(informer::run::<informer::Pods>(src, tx));
     let started = Instant::now();
-    let mut store = Mirror::new(PodStore::new());
+    let mut store = Mirror::new(if resources { PodStore::with_resources() } else { PodStore::new() });
     let mut synced_after = None;
     let deadline = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(deadline);

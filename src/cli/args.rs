@@ -93,6 +93,14 @@ pub struct WatchArgs {
     /// falling back to paged where the server refuses it)
     #[arg(long, value_enum, default_value = "paged", help_heading = "Listing")]
     pub initial_list: Initial,
+    /// Also track each pod's requests: rows, change lines, /metrics and /v1/podcount carry
+    /// requests against allocatable per resource (bare: cpu, memory and extended resources
+    /// nodes allocate; `all`; or a list)
+    #[arg(long, value_name = "LIST|all", num_args = 0..=1, default_missing_value = "", help_heading = "Resources")]
+    pub resources: Option<String>,
+    /// With --resources: limits and overcommit too
+    #[arg(long, help_heading = "Resources")]
+    pub limits: bool,
     /// Serve the counts while watching: /metrics (Prometheus), /readyz, /healthz and
     /// /v1/podcount (what `count -o json` prints, from memory). PORT or :PORT is loopback;
     /// another address is served unauthenticated (a warning says so)

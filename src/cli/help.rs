@@ -42,6 +42,8 @@ the order. Read-only. Every strategy must agree on the per-node counts; a disagr
   table               the Table API (as=Table, includeObject=None), Node column
   informer            list+watch to first sync (each --chunk-sizes), then --steady of watching
   informer-streaming  WatchList (sendInitialEvents=true); skipped where the server lacks it
+  list-resources      list, also reading every pod's requests (count --resources)
+  informer-resources  informer, also keeping every pod's requests (watch --resources)
 --decode full adds a list run that decodes full k8s-openapi Pod objects.";
 
 pub const TOP_HELP: &str = "\

@@ -24,7 +24,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Completion { shell }) => print(&complete::script(shell)),
         Some(Command::Complete { words }) => print(&complete::render(&words)),
         Some(Command::Count(args)) => block_on(async { count::run(count_options(args)?).await }),
-        Some(Command::Watch(args)) => block_on(watch::run(watch_options(args))),
+        Some(Command::Watch(args)) => block_on(async { watch::run(watch_options(args)?).await }),
         Some(Command::Bench(args)) => block_on(bench::run(bench_options(args))),
         Some(Command::BenchRun(args)) => block_on(bench::run_one(bench_run_options(args))),
         None => block_on(async { count::run(count_options(cli.count)?).await }),
@@ -78,10 +78,7 @@ fn filter(f: FilterArgs) -> Filter {
 
 pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
     let output = count::Output::from(a.output);
-    let resources = a.resources.as_deref().map(Selection::parse).transpose().map_err(Error::usage)?;
-    if a.limits && resources.is_none() {
-        return Err(Error::usage("--limits goes with --resources (limits of which resources?)"));
-    }
+    let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
     let thresholds =
         Thresholds { max_saturation: a.max_saturation.unwrap_or_default(), min_free: a.min_free.unwrap_or_default() };
     // Pod objects carry requests; Table rows do not.
@@ -118,12 +115,22 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
         from: a.from,
         thresholds,
         resources,
-        limits: a.limits,
+        limits,
     })
 }
 
-fn watch_options(a: WatchArgs) -> watch::Options {
-    watch::Options {
+/// `--resources` and `--limits`: which resources, and limits of them.
+fn resources(selection: Option<&str>, limits: bool) -> error::Result<(Option<Selection>, bool)> {
+    let resources = selection.map(Selection::parse).transpose().map_err(Error::usage)?;
+    if limits && resources.is_none() {
+        return Err(Error::usage("--limits goes with --resources (limits of which resources?)"));
+    }
+    Ok((resources, limits))
+}
+
+fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
+    let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
+    Ok(watch::Options {
         connect: connect(a.connection),
         filter: filter(a.filter),
         jsonl: a.output == super::values::WatchOutput::Jsonl,
@@ -135,7 +142,9 @@ fn watch_options(a: WatchArgs) -> watch::Options {
         chunk_size: a.chunk_size,
         initial_list: a.initial_list.into(),
         listen: a.listen,
-    }
+        resources,
+        limits,
+    })
 }
 
 fn bench_options(a: BenchArgs) -> bench::Options {

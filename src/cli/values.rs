@@ -121,6 +121,8 @@ pub enum StrategyArg {
     Table,
     Informer,
     InformerStreaming,
+    ListResources,
+    InformerResources,
 }
 
 impl StrategyArg {
@@ -141,6 +143,8 @@ impl From<StrategyArg> for Strategy {
             StrategyArg::Table => Strategy::Table,
             StrategyArg::Informer => Strategy::Informer,
             StrategyArg::InformerStreaming => Strategy::InformerStreaming,
+            StrategyArg::ListResources => Strategy::ListResources,
+            StrategyArg::InformerResources => Strategy::InformerResources,
         }
     }
 }
@@ -156,6 +160,8 @@ impl From<Strategy> for StrategyArg {
             Strategy::Table => StrategyArg::Table,
             Strategy::Informer => StrategyArg::Informer,
             Strategy::InformerStreaming => StrategyArg::InformerStreaming,
+            Strategy::ListResources => StrategyArg::ListResources,
+            Strategy::InformerResources => StrategyArg::InformerResources,
         }
     }
 }

@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty};
 
+use std::collections::BTreeSet;
+
 use crate::model::filter::Filter;
 use crate::render::document::parse;
 use crate::report::Counted;
 use crate::report::group::GroupKey;
+use crate::report::resources::{ResourceRow, Resources, Selection};
 
 /// How long `--from` waits for a watch's answer before listing instead.
 const WAIT: Duration = Duration::from_secs(1);
@@ -60,4 +63,49 @@ pub async fn watch(url: &str, contexts: &[String], filter: &Filter, labels: &[St
         ));
     }
     Ok(counted)
+}
+
+/// Keeps of a served answer only the resources `count` was asked for (the
+/// watch serves every one it tracks), resolving the selection as the List
+/// path would (the served allocatable values stand for the nodes'); or why
+/// the watch cannot answer: it tracks no resources, no limits, or not one
+/// that is asked for.
+pub fn pick_resources(
+    counted: &mut [Counted],
+    selection: Option<&Selection>,
+    limits: bool,
+    judged: &[String],
+) -> Result<(), String> {
+    for c in counted.iter_mut() {
+        let Some(selection) = selection else {
+            for r in &mut c.rows {
+                r.resources = None;
+            }
+            continue;
+        };
+        if c.rows.iter().any(|r| r.resources.is_none()) {
+            return Err("it tracks no resources (start it with --resources)".into());
+        }
+        let all: Vec<(&String, &ResourceRow)> =
+            c.rows.iter().flat_map(|r| r.resources.iter().flat_map(|res| res.0.iter())).collect();
+        if limits && all.iter().any(|(_, row)| row.limits.is_none()) {
+            return Err("it tracks no limits (start it with --limits)".into());
+        }
+        let allocated: BTreeSet<&str> =
+            all.iter().filter(|(_, row)| row.allocatable.is_some()).map(|(n, _)| n.as_str()).collect();
+        let requested: BTreeSet<&str> =
+            all.iter().filter(|(_, row)| row.requests != 0).map(|(n, _)| n.as_str()).collect();
+        let mut names = selection.resolve(allocated.iter().copied(), requested.iter().copied())?;
+        names.extend(judged.iter().filter(|j| !names.contains(j)).cloned().collect::<Vec<_>>());
+        for r in &mut c.rows {
+            let Some(res) = &mut r.resources else { continue };
+            let mut kept = Resources::default();
+            for name in &names {
+                let row = res.0.get(name).copied().unwrap_or_default();
+                kept.0.insert(name.clone(), ResourceRow { limits: if limits { row.limits } else { None }, ..row });
+            }
+            *res = kept;
+        }
+    }
+    Ok(())
 }

@@ -20,7 +20,7 @@ use crate::render::table::TableOptions;
 use crate::render::{csv, table, time};
 use crate::report::Counted;
 use crate::report::group::{GroupKey, grouped};
-use crate::report::resources::{Selection, Shown};
+use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
@@ -97,15 +97,9 @@ impl Options {
     /// among them), or why a name asked for is not one.
     fn shown(&self, nodes: Option<&[NodeInfo]>, tally: &Tally<String>) -> Result<Option<Shown>> {
         let Some(selection) = self.selection() else { return Ok(None) };
-        let allocated = nodes.into_iter().flatten().flat_map(|n| n.resources.keys().map(String::as_str));
-        let requested = tally.demanded().map(String::as_str).collect::<Vec<_>>();
-        let mut names = selection.resolve(allocated, requested).map_err(Error::usage)?;
-        for judged in self.thresholds.resources() {
-            if !names.contains(&judged) {
-                names.push(judged);
-            }
-        }
-        Ok(Some(Shown { names, limits: self.limits }))
+        let requested: Vec<&str> = tally.demanded().map(String::as_str).collect();
+        let nodes = nodes.into_iter().flatten();
+        shown(&selection, self.limits, nodes, requested, &self.thresholds.resources()).map(Some).map_err(Error::usage)
     }
 }
 
@@ -182,7 +176,11 @@ pub async fn run(opts: Options) -> Result<i32> {
     let several = targets.len() > 1 || opts.connect.all_contexts;
     if let Some(url) = opts.from.as_deref().filter(|u| !u.trim().is_empty()) {
         let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
-        match from::watch(url, &contexts, &opts.filter, &opts.labels_needed()).await {
+        let answer = from::watch(url, &contexts, &opts.filter, &opts.labels_needed()).await.and_then(|mut c| {
+            from::pick_resources(&mut c, opts.selection().as_ref(), opts.limits, &opts.thresholds.resources())?;
+            Ok(c)
+        });
+        match answer {
             Ok(counted) => return Ok(print(&opts, counted, several, exit::OK)),
             Err(why) => eprintln!("warning: --from {url}: {why}; counting with a List instead"),
         }

@@ -10,6 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::event::Event;
 use super::node::NodeInfo;
 use super::pod::{Contribution, Phase, PodFacts};
+use super::requests::Demand;
 use super::tally::{NodeCounts, Tally};
 
 /// A store that informer events keep up to date.
@@ -204,7 +205,7 @@ impl Hasher for UidHasher {
     }
 }
 
-type UidMap = HashMap<Uid, Slot, BuildHasherDefault<UidHasher>>;
+type UidMap<V> = HashMap<Uid, V, BuildHasherDefault<UidHasher>>;
 
 /// A pod as the store takes it (decoded by the informer).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,6 +216,10 @@ pub struct PodRecord {
     pub terminating: bool,
     pub daemon_set: bool,
     pub host_network: bool,
+    /// What the pod requests, when resources are tracked.
+    pub demand: Option<Demand<Box<str>>>,
+    /// Quantities of it that could not be read (left out of `demand`).
+    pub unreadable: Option<String>,
 }
 
 impl PodRecord {
@@ -226,6 +231,8 @@ impl PodRecord {
             terminating: f.terminating,
             daemon_set: f.daemon_set,
             host_network: f.host_network,
+            demand: None,
+            unreadable: None,
         }
     }
 
@@ -240,26 +247,141 @@ impl PodRecord {
     }
 }
 
-/// Every tracked pod and the counts they make.
+/// A pod's demand, interned: most pods share a shape with their replicas,
+/// so a pod keeps a 4-byte id, and a shape is freed with its last pod.
+#[derive(Clone, Debug, Default)]
+struct Shapes {
+    /// By id - 1: the shape and how many pods hold it.
+    list: Vec<(Demand<Box<str>>, u32)>,
+    index: HashMap<Demand<Box<str>>, u32>,
+    free: Vec<u32>,
+}
+
+/// The id of no shape.
+const NO_SHAPE: u32 = 0;
+
+impl Shapes {
+    /// One more pod of this shape; its id.
+    fn acquire<N: AsRef<str>>(&mut self, d: &Demand<N>) -> u32 {
+        if d.is_empty() {
+            return NO_SHAPE;
+        }
+        let owned = d.to_owned();
+        if let Some(&id) = self.index.get(&owned) {
+            self.list[id as usize - 1].1 += 1;
+            return id;
+        }
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.list[id as usize - 1] = (owned.clone(), 1);
+                id
+            }
+            None => {
+                self.list.push((owned.clone(), 1));
+                self.list.len() as u32
+            }
+        };
+        self.index.insert(owned, id);
+        id
+    }
+
+    /// One pod fewer of this shape.
+    fn release(&mut self, id: u32) {
+        if id == NO_SHAPE {
+            return;
+        }
+        let entry = &mut self.list[id as usize - 1];
+        entry.1 -= 1;
+        if entry.1 == 0 {
+            let gone = std::mem::take(&mut entry.0);
+            self.index.remove(&gone);
+            self.free.push(id);
+        }
+    }
+
+    fn get(&self, id: u32) -> Option<&Demand<Box<str>>> {
+        (id != NO_SHAPE).then(|| &self.list[id as usize - 1].0)
+    }
+
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+}
+
+/// The pod map: 20-byte entries, or 24 with the shape when resources are
+/// tracked (so counting alone does not pay for them).
+#[derive(Clone, Debug)]
+enum Pods {
+    Plain(UidMap<Slot>),
+    Shaped(UidMap<(Slot, u32)>),
+}
+
+impl Default for Pods {
+    fn default() -> Self {
+        Pods::Plain(UidMap::default())
+    }
+}
+
+impl Pods {
+    fn empty_like(&self) -> Pods {
+        match self {
+            Pods::Plain(_) => Pods::Plain(UidMap::default()),
+            Pods::Shaped(_) => Pods::Shaped(UidMap::default()),
+        }
+    }
+
+    fn insert(&mut self, uid: Uid, slot: Slot, shape: u32) -> Option<(Slot, u32)> {
+        match self {
+            Pods::Plain(m) => m.insert(uid, slot).map(|s| (s, NO_SHAPE)),
+            Pods::Shaped(m) => m.insert(uid, (slot, shape)),
+        }
+    }
+
+    fn remove(&mut self, uid: &Uid) -> Option<(Slot, u32)> {
+        match self {
+            Pods::Plain(m) => m.remove(uid).map(|s| (s, NO_SHAPE)),
+            Pods::Shaped(m) => m.remove(uid),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Pods::Plain(m) => m.len(),
+            Pods::Shaped(m) => m.len(),
+        }
+    }
+
+    /// Entries the map has room for, and the bytes of one entry.
+    fn capacity(&self) -> (usize, usize) {
+        match self {
+            Pods::Plain(m) => (m.capacity(), std::mem::size_of::<(Uid, Slot)>()),
+            Pods::Shaped(m) => (m.capacity(), std::mem::size_of::<(Uid, (Slot, u32))>()),
+        }
+    }
+}
+
+/// Every tracked pod and the counts (and with resources, the demand) they
+/// make.
 #[derive(Clone, Debug, Default)]
 pub struct PodStore {
     names: Nodes,
-    pods: UidMap,
+    pods: Pods,
+    shapes: Shapes,
     tally: Tally<u32>,
 }
 
 impl Store for PodStore {
     type Item = PodRecord;
     type Key = Uid;
-    /// An interned node whose counts changed.
+    /// An interned node whose counts (or demand) changed.
     type Touch = u32;
 
     fn fresh(&self) -> Self {
-        PodStore { names: self.names.clone(), ..Default::default() }
+        PodStore { names: self.names.clone(), pods: self.pods.empty_like(), ..Default::default() }
     }
 
     fn apply(&mut self, r: PodRecord, touched: &mut impl FnMut(u32)) {
-        self.apply(r.uid, r.facts()).into_iter().flatten().for_each(touched);
+        self.apply_with(r.uid, r.facts(), r.demand.as_ref()).into_iter().flatten().for_each(touched);
     }
 
     fn delete(&mut self, uid: &Uid, touched: &mut impl FnMut(u32)) {
@@ -267,8 +389,9 @@ impl Store for PodStore {
     }
 
     fn changed(old: &Self, new: &Self, touched: &mut impl FnMut(u32)) {
-        for (node, counts) in old.tally.nodes() {
-            if new.tally.node(node) != *counts {
+        let same = |n: &u32| old.tally.node(n) == new.tally.node(n) && old.tally.demand(n) == new.tally.demand(n);
+        for (node, _) in old.tally.nodes() {
+            if !same(node) {
                 touched(*node);
             }
         }
@@ -284,6 +407,11 @@ impl PodStore {
         Self::default()
     }
 
+    /// A store that keeps each pod's demand too (24-byte entries).
+    pub fn with_resources() -> Self {
+        PodStore { pods: Pods::Shaped(UidMap::default()), ..Default::default() }
+    }
+
     /// The interned node names; indices are stable across relists.
     pub fn names(&self) -> &Nodes {
         &self.names
@@ -293,27 +421,57 @@ impl PodStore {
         self.names.intern(name)
     }
 
-    /// Adds or updates a pod: its old contribution out, its new one in.
-    /// Returns the nodes whose counts this touched.
+    /// Adds or updates a pod without resources (see [`PodStore::apply_with`]).
     pub fn apply(&mut self, uid: Uid, facts: PodFacts<&str>) -> [Option<u32>; 2] {
+        self.apply_with::<Box<str>>(uid, facts, None)
+    }
+
+    /// Adds or updates a pod: its old contribution (and demand) out, its new
+    /// one in. Returns the nodes this touched. `demand` is kept only in a
+    /// store made [`PodStore::with_resources`].
+    pub fn apply_with<N: AsRef<str>>(
+        &mut self,
+        uid: Uid,
+        facts: PodFacts<&str>,
+        demand: Option<&Demand<N>>,
+    ) -> [Option<u32>; 2] {
         let node = facts.node.map_or(NO_NODE, |n| self.names.intern(n));
         let slot = Slot::new(node, &facts);
-        let old = self.pods.insert(uid, slot);
-        if old == Some(slot) {
+        let shape = match (&self.pods, demand) {
+            (Pods::Shaped(_), Some(d)) => self.shapes.acquire(d),
+            _ => NO_SHAPE,
+        };
+        let old = self.pods.insert(uid, slot, shape);
+        if old == Some((slot, shape)) {
+            self.shapes.release(shape);
             return [None, None];
         }
-        let before = old.map(|o| {
-            self.tally.remove(o.contribution().as_ref());
+        let before = old.map(|(o, old_shape)| {
+            self.take_out(o, old_shape);
             o.node()
         });
-        self.tally.add(slot.contribution().as_ref());
+        let c = slot.contribution();
+        if let (Contribution::Node { node, .. }, Some(d)) = (c, self.shapes.get(shape)) {
+            self.tally.add_demand(&node, d);
+        }
+        self.tally.add(c.as_ref());
         [before.filter(|&n| n != NO_NODE), Some(slot.node()).filter(|&n| n != NO_NODE)]
+    }
+
+    /// A pod's contribution and demand out of the tally, its shape released.
+    fn take_out(&mut self, slot: Slot, shape: u32) {
+        let c = slot.contribution();
+        if let (Contribution::Node { node, .. }, Some(d)) = (c, self.shapes.get(shape)) {
+            self.tally.remove_demand(&node, d);
+        }
+        self.tally.remove(c.as_ref());
+        self.shapes.release(shape);
     }
 
     /// Forgets a pod; returns the node it was on, if any.
     pub fn delete(&mut self, uid: Uid) -> Option<u32> {
-        let old = self.pods.remove(&uid)?;
-        self.tally.remove(old.contribution().as_ref());
+        let (old, shape) = self.pods.remove(&uid)?;
+        self.take_out(old, shape);
         (old.node() != NO_NODE).then_some(old.node())
     }
 
@@ -329,20 +487,25 @@ impl PodStore {
         self.pods.len()
     }
 
+    /// Distinct request shapes held (with resources).
+    pub fn shapes(&self) -> usize {
+        self.shapes.len()
+    }
+
     /// Bytes the pod map has allocated: its buckets (7 usable in 8, a power
     /// of two), each an entry and a control byte, plus one group of
     /// control bytes. Arithmetic on the allocation, not a measurement.
     pub fn allocated_bytes(&self) -> usize {
-        let cap = self.pods.capacity();
+        let (cap, entry) = self.pods.capacity();
         if cap == 0 {
             return 0;
         }
         let buckets = if cap < 8 { (cap + 1).next_power_of_two() } else { (cap * 8 / 7).next_power_of_two() };
-        buckets * (std::mem::size_of::<(Uid, Slot)>() + 1) + 16
+        buckets * (entry + 1) + 16
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pods.is_empty()
+        self.pods.len() == 0
     }
 }
 
@@ -399,8 +562,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     #[test]
-    fn an_entry_is_20_bytes() {
+    fn an_entry_is_20_bytes_or_24_with_resources() {
         assert_eq!(std::mem::size_of::<(Uid, Slot)>(), 20);
+        assert_eq!(std::mem::size_of::<(Uid, (Slot, u32))>(), 24);
     }
 
     #[test]
@@ -541,6 +705,46 @@ mod tests {
             let fresh_counts: BTreeMap<String, NodeCounts> =
                 fresh.tally().nodes().map(|(k, v)| (fresh.names().name(*k).to_string(), *v)).collect();
             prop_assert_eq!(new, fresh_counts);
+        }
+    }
+
+    proptest! {
+        /// With resources: any sequence of adds, moves, resizes, phase
+        /// changes and deletes leaves each node's demand equal to the sum
+        /// over its counted pods, and no shape outlives its last pod.
+        #[test]
+        fn demand_follows_the_pods(ops in proptest::collection::vec(
+            (0u8..20, proptest::option::of(0u8..4), any::<bool>(), 0i64..4, any::<bool>()), 0..300)
+        ) {
+            let mut store = PodStore::with_resources();
+            let mut live: BTreeMap<u8, (Option<String>, bool, i64)> = BTreeMap::new();
+            for (u, n, finished, cpu, delete) in ops {
+                let uid = [0, 0, 0, u32::from(u)];
+                if delete {
+                    live.remove(&u);
+                    store.delete(uid);
+                    continue;
+                }
+                let node = n.map(|n| format!("n{n}"));
+                let phase = if finished { Phase::Succeeded } else { Phase::Running };
+                let facts = PodFacts { node: node.as_deref(), phase, terminating: false, daemon_set: false, host_network: false };
+                let demand = Demand { requests: vec![("cpu", cpu * 100)], limits: vec![] };
+                store.apply_with(uid, facts, Some(&demand).filter(|_| cpu > 0));
+                live.insert(u, (node, finished, cpu));
+            }
+            let mut want: BTreeMap<String, i128> = BTreeMap::new();
+            for (node, finished, cpu) in live.values() {
+                if let (Some(n), false, true) = (node, finished, *cpu > 0) {
+                    *want.entry(n.clone()).or_default() += i128::from(*cpu * 100);
+                }
+            }
+            for n in 0..4 {
+                let name = format!("n{n}");
+                let got = store.names().get(&name).and_then(|i| store.tally().demand(&i)).and_then(|d| d.requests.get("cpu")).copied().unwrap_or(0);
+                prop_assert_eq!(got, want.get(&name).copied().unwrap_or(0), "node {}", name);
+            }
+            let shapes: std::collections::BTreeSet<i64> = live.values().map(|(_, _, c)| *c).filter(|c| *c > 0).collect();
+            prop_assert_eq!(store.shapes(), shapes.len());
         }
     }
 

@@ -32,7 +32,6 @@ impl Unit {
         }
     }
 
-    #[allow(dead_code)] // used by /metrics (next)
     pub fn label(self) -> &'static str {
         match self {
             Unit::Core => "core",
@@ -248,6 +247,9 @@ pub enum Selection {
     CpuMemory,
     /// Every allocatable resource but pods.
     All,
+    /// Every resource a node allocates or a pod requests (what a watch
+    /// serves, so `count --from` can pick any selection from it).
+    Tracked,
     /// Exactly these (each must be allocated by a node or requested by a pod).
     Named(Vec<String>),
 }
@@ -291,6 +293,7 @@ impl Selection {
                 .collect(),
             Selection::CpuMemory => vec!["cpu".to_string(), "memory".to_string()],
             Selection::All => allocated.iter().map(|n| n.to_string()).collect(),
+            Selection::Tracked => allocated.union(&requested).map(|n| n.to_string()).collect(),
             Selection::Named(names) => {
                 if let Some(unknown) =
                     names.iter().find(|n| !allocated.contains(n.as_str()) && !requested.contains(n.as_str()))
@@ -308,6 +311,26 @@ impl Selection {
         names.retain(|n| seen.insert(n.clone()));
         Ok(names)
     }
+}
+
+/// The resources a view shows of a cluster: `selection` resolved against
+/// what its nodes allocate and its counted pods request, `also` (what
+/// thresholds judge) added.
+pub fn shown<'n>(
+    selection: &Selection,
+    limits: bool,
+    nodes: impl IntoIterator<Item = &'n NodeInfo>,
+    requested: impl IntoIterator<Item = &'n str>,
+    also: &[String],
+) -> Result<Shown, String> {
+    let allocated = nodes.into_iter().flat_map(|n| n.resources.keys().map(String::as_str));
+    let mut names = selection.resolve(allocated, requested)?;
+    for judged in also {
+        if !names.contains(judged) {
+            names.push(judged.clone());
+        }
+    }
+    Ok(Shown { names, limits })
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ use crate::client::pager::{Accept, ItemSink, Items, ListRequest, Pager, decode_e
 use crate::client::retry::Backoff;
 use crate::decode::json::{Bookmark, SlimNode, WatchLine};
 use crate::decode::proto::{self, Frames};
+use crate::decode::resources::ResourcePod;
 use crate::decode::{ApiStatus, Encoding, Item, LeanPod};
 use crate::error::{Error, Result};
 use crate::model::event::{Event, Relist};
@@ -77,8 +78,8 @@ pub trait Kind: Send + Sync + 'static {
     /// Read as protobuf when `--wire` says so (pods); else always JSON.
     const PROTOBUF: bool;
     /// Decodes a watched or listed object: the item, its key and
-    /// resourceVersion. Of a node's labels only `keep_labels` are kept.
-    fn object(item: Item<'_>, keep_labels: &[String]) -> Decoded<Self>;
+    /// resourceVersion, keeping what `keep` asks for beyond counting.
+    fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self>;
 }
 
 /// A decoded object (item, key, resourceVersion), or why it is not one.
@@ -92,9 +93,18 @@ impl Kind for Pods {
     type Key = Uid;
     const RESOURCE: &'static str = "pods";
     const PROTOBUF: bool = true;
-    fn object(item: Item<'_>, _: &[String]) -> Decoded<Self> {
+    fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
         let p = LeanPod::decode(item)?;
-        let r = PodRecord::new(p.uid(), p.facts());
+        let mut r = PodRecord::new(p.uid(), p.facts());
+        if keep.resources && r.node.is_some() {
+            let rp = ResourcePod::decode(item)?;
+            let (resources, bad) = rp.resources();
+            r.demand = Some(resources.demand().to_owned());
+            if !bad.is_empty() {
+                let what: Vec<String> = bad.iter().map(ToString::to_string).collect();
+                r.unreadable = Some(format!("pod {}: {}", rp.name(), what.join("; ")));
+            }
+        }
         let uid = r.uid;
         Ok((r, uid, p.resource_version().map(str::to_owned)))
     }
@@ -105,10 +115,10 @@ impl Kind for Nodes {
     type Key = String;
     const RESOURCE: &'static str = "nodes";
     const PROTOBUF: bool = false;
-    fn object(item: Item<'_>, keep_labels: &[String]) -> Decoded<Self> {
+    fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
         let Item::Json(raw) = item else { return Err("nodes are read as JSON only".into()) };
         let n: SlimNode = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
-        let info = n.info(keep_labels);
+        let info = n.info(&keep.labels);
         let name = info.name.clone();
         Ok((info, name, n.metadata.resource_version.map(|s| s.into_owned())))
     }
@@ -178,8 +188,17 @@ pub struct Source {
     pub chunk_size: u32,
     pub initial: InitialList,
     pub meter: Meter,
-    /// Node labels to keep (`watch --group-by`); nothing else is kept.
-    pub keep_labels: Vec<String>,
+    /// What is kept of each object beyond counting.
+    pub keep: Keep,
+}
+
+/// What an informer keeps of each object beyond what counting needs.
+#[derive(Clone, Debug, Default)]
+pub struct Keep {
+    /// Node labels (`watch --group-by`).
+    pub labels: Vec<String>,
+    /// Each pod's requests and limits (`watch --resources`).
+    pub resources: bool,
 }
 
 /// Where the informer is.
@@ -262,8 +281,7 @@ impl<K: Kind> Machine<K> {
                 Next::Go(State::Listing { pager: Box::new(Pager::new(self.list_request())) })
             }
             State::Listing { mut pager } => {
-                let mut page =
-                    PageItems::<K> { items: Vec::new(), meter: &self.src.meter, keep: &self.src.keep_labels };
+                let mut page = PageItems::<K> { items: Vec::new(), meter: &self.src.meter, keep: &self.src.keep };
                 let more = pager.next(&self.src.target, &mut Items::new(&mut page, K::RESOURCE)).await;
                 match more {
                     Ok(more) => {
@@ -522,7 +540,7 @@ impl<K: Kind> Machine<K> {
     async fn event(&mut self, ev: RawEvent<'_>, rv: &mut String, initial: &mut Option<Vec<K::Item>>) -> Option<Ended> {
         let event = match ev.kind {
             "ADDED" | "MODIFIED" | "DELETED" => {
-                let (item, key, obj_rv) = match K::object(ev.object, &self.src.keep_labels) {
+                let (item, key, obj_rv) = match K::object(ev.object, &self.src.keep) {
                     Ok(x) => x,
                     Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e)))),
                 };
@@ -587,7 +605,7 @@ impl<K: Kind> Machine<K> {
 struct PageItems<'m, K: Kind> {
     items: Vec<K::Item>,
     meter: &'m Meter,
-    keep: &'m [String],
+    keep: &'m Keep,
 }
 
 impl<K: Kind> ItemSink for PageItems<'_, K> {
@@ -670,7 +688,7 @@ mod tests {
             chunk_size: 500,
             initial: InitialList::Paged,
             meter: Meter::default(),
-            keep_labels: Vec::new(),
+            keep: Keep::default(),
         }
     }
 

@@ -44,7 +44,7 @@ fn podcount(clusters: &[Cluster], view: &View, several: bool, not_ready: &[Strin
     let counted: Vec<Counted> = clusters
         .iter()
         .map(|c| {
-            let mut counted = c.document_view(&view.filter);
+            let mut counted = c.document_view(view);
             counted.groups = view.grouped(&counted.rows);
             counted
         })
@@ -57,7 +57,7 @@ fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> St
     let views: Vec<(Counted, &Cluster)> = clusters
         .iter()
         .map(|c| {
-            let mut counted = c.counted(&view.filter);
+            let mut counted = c.counted(view);
             counted.groups = view.grouped(&counted.rows);
             (counted, c)
         })

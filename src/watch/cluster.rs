@@ -2,20 +2,20 @@
 //! events), what was last printed, what `--until-saturated` still has to
 //! judge, and the informers' health as `/readyz` and `/metrics` report it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
 
-use super::lines::{Changed, Printer};
+use super::lines::{Changed, Moved, Printer};
 use super::view::View;
 use crate::model::event::{Event, Relist};
-use crate::model::filter::Filter;
 use crate::model::node::NodeInfo;
 use crate::model::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid};
 use crate::model::tally::Tally;
 use crate::render::time;
 use crate::report::Counted;
 use crate::report::group::{GroupKey, GroupRow, MISSING, UNKNOWN, groups};
+use crate::report::resources::{Selection, Shown, base_units};
 use crate::report::rows::{leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Percent, first_saturated};
@@ -107,6 +107,11 @@ pub struct Cluster {
     pub failed: bool,
     /// The node list is forbidden: counts go on without allocatable.
     pub nodes_unreadable: bool,
+    /// `--resources`: requests per shown resource per interned node, as
+    /// last printed.
+    printed_requests: HashMap<u32, Vec<(String, i128)>>,
+    /// Pods whose unreadable quantities were already warned about.
+    warned: BTreeSet<String>,
     /// `--group-by`: pods per group as last printed.
     printed_groups: BTreeMap<String, u64>,
     groups_dirty: bool,
@@ -119,10 +124,11 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    pub fn new(context: String) -> Cluster {
+    /// `resources`: keep each pod's requests too.
+    pub fn new(context: String, resources: bool) -> Cluster {
         Cluster {
             context,
-            pods: Mirror::default(),
+            pods: Mirror::new(if resources { PodStore::with_resources() } else { PodStore::new() }),
             nodes: Mirror::default(),
             started: false,
             printed: Vec::new(),
@@ -131,6 +137,8 @@ impl Cluster {
             judge_all: true,
             failed: false,
             nodes_unreadable: false,
+            printed_requests: HashMap::new(),
+            warned: BTreeSet::new(),
             printed_groups: BTreeMap::new(),
             groups_dirty: false,
             pod_meter: Meter::default(),
@@ -182,9 +190,12 @@ impl Cluster {
         }
     }
 
-    /// The count as `count -o json` would give it, from memory.
-    pub fn document_view(&self, filter: &Filter) -> Counted {
-        let mut counted = self.counted(filter);
+    /// The count as `count -o json` would give it, from memory; with
+    /// `--resources`, every resource tracked (so `count --from` can pick
+    /// the ones it is asked for).
+    pub fn document_view(&self, view: &View) -> Counted {
+        let all = View { resources: view.resources.as_ref().map(|_| Selection::Tracked), ..view.clone() };
+        let mut counted = self.counted(&all);
         sort_rows(&mut counted.rows, SortBy::Name);
         let rv = self.pod_meter.resource_version.lock().map(|r| r.clone()).unwrap_or_default();
         counted.resource_version = Some(rv).filter(|r| !r.is_empty());
@@ -200,13 +211,22 @@ impl Cluster {
         }
     }
 
+    /// The resources the view shows of this cluster.
+    fn shown(&self, view: &View) -> Option<Shown> {
+        let tally = self.pods.live.tally();
+        let requested: Vec<&str> = tally.demanded().map(String::as_str).collect();
+        view.shown(self.nodes.live.nodes.values(), requested)
+    }
+
     /// Node rows of the current stores, in node-name order of the store.
-    pub fn counted(&self, filter: &Filter) -> Counted {
+    pub fn counted(&self, view: &View) -> Counted {
+        let filter = &view.filter;
         let nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
         let tally = self.tally_by_name();
         let listed = (!self.nodes_unreadable).then_some(nodes.as_slice());
+        let shown = self.shown(view);
         // With a node selector, pods on other nodes are outside the view.
-        let mut rows = rows(&tally, listed, filter.node_selector.is_none(), None);
+        let mut rows = rows(&tally, listed, filter.node_selector.is_none(), shown.as_ref());
         let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
         Counted {
             context: self.context.clone(),
@@ -221,20 +241,36 @@ impl Cluster {
     }
 
     /// Both informers have synced once: remember what the first table shows
-    /// (change lines are counted from it) and return that view.
-    pub fn start(&mut self, view: &View) -> Counted {
+    /// (change lines are counted from it) and return that view; or why the
+    /// view cannot be (a named resource the cluster lacks).
+    pub fn start(&mut self, view: &View) -> Result<Counted, String> {
+        let requested: Vec<&str> = self.pods.live.tally().demanded().map(String::as_str).collect();
+        view.check(self.nodes.live.nodes.values(), requested)?;
         self.started = true;
         for (node, pods) in self.pods.live.tally().nodes().map(|(k, v)| (*k, v.pods)).collect::<Vec<_>>() {
             self.set_printed(node, pods);
         }
+        if let Some(shown) = self.shown(view) {
+            let nodes: Vec<u32> = self.pods.live.tally().nodes().map(|(k, _)| *k).collect();
+            for node in nodes {
+                let now = self.requests_of(node, &shown);
+                self.printed_requests.insert(node, now);
+            }
+        }
         self.dirty.clear();
-        let mut counted = self.counted(&view.filter);
+        let mut counted = self.counted(view);
         counted.groups = view.grouped(&counted.rows);
         if let Some(g) = &counted.groups {
             self.printed_groups = g.rows.iter().map(|g| (g.name.clone(), g.pods)).collect();
         }
         self.judge_all = true;
-        counted
+        Ok(counted)
+    }
+
+    /// A node's requests of the shown resources (0 where none).
+    fn requests_of(&self, node: u32, shown: &Shown) -> Vec<(String, i128)> {
+        let demand = self.pods.live.tally().demand(&node);
+        shown.names.iter().map(|n| (n.clone(), demand.and_then(|d| d.requests.get(n)).copied().unwrap_or(0))).collect()
     }
 
     /// The `synced` event's fields (jsonl).
@@ -247,17 +283,46 @@ impl Cluster {
             synced["groupBy"] = json!(g.by);
             synced["groups"] = json!(self.printed_groups);
         }
+        // With --resources: every node's requests, where change events start.
+        if counted.rows.iter().any(|r| r.resources.is_some()) {
+            let resources: serde_json::Map<String, serde_json::Value> = counted
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    let res = r.resources.as_ref()?;
+                    let req: serde_json::Map<String, serde_json::Value> =
+                        res.0.iter().map(|(n, row)| (n.clone(), base_units(n, row.requests))).collect();
+                    Some((r.name.clone(), json!(req)))
+                })
+                .collect();
+            synced["resources"] = json!(resources);
+        }
         synced
     }
 
     pub fn on_pod_event(&mut self, ev: PodEvent, p: &Printer) {
         self.pod_counters.count(&ev);
         announce_state(&self.context, &ev, p, None);
+        self.warn_unreadable(&ev, p);
         let (dirty, to_judge) = (&mut self.dirty, &mut self.to_judge);
         self.pods.handle(ev, &mut |node| {
             dirty.insert(node);
             to_judge.insert(node);
         });
+    }
+
+    /// One warning per pod whose quantities cannot be read.
+    fn warn_unreadable(&mut self, ev: &PodEvent, p: &Printer) {
+        let records: &[PodRecord] = match ev {
+            Event::Page(items) => items,
+            Event::Apply(r) => std::slice::from_ref(r),
+            _ => &[],
+        };
+        for why in records.iter().filter_map(|r| r.unreadable.as_ref()) {
+            if self.warned.insert(why.clone()) {
+                p.warn(&self.context, &format!("{why}; counted, without those quantities in its requests"));
+            }
+        }
     }
 
     pub fn on_node_event(&mut self, ev: NodeEvent, p: &Printer) {
@@ -285,16 +350,22 @@ impl Cluster {
         }
     }
 
-    /// Prints one line per node whose count differs from what was last
-    /// printed (with `--group-by`: per group, and node lines only in jsonl).
+    /// Prints one line per node whose count (or, with `--resources`,
+    /// requests) differs from what was last printed (with `--group-by`: per
+    /// group, and node lines only in jsonl).
     pub fn flush(&mut self, p: &mut Printer, view: &View) {
         if !self.started {
             return;
         }
+        let shown = self.shown(view);
         for node in std::mem::take(&mut self.dirty) {
             let now = self.pods.live.node(node).pods;
             let before = self.printed(node);
-            if now == before {
+            let moved = match &shown {
+                Some(shown) => self.moved_requests(node, shown),
+                None => Vec::new(),
+            };
+            if now == before && moved.is_empty() {
                 continue;
             }
             self.set_printed(node, now);
@@ -314,8 +385,15 @@ impl Cluster {
             }
             let allocatable = info.and_then(|i| i.allocatable).map(u64::from);
             let group = view.group_key.as_ref().map(|k| self.group_of(k, &name));
+            let moved: Vec<Moved> = moved
+                .into_iter()
+                .map(|(resource, from, to)| {
+                    let allocatable = info.and_then(|i| i.resources.get(&resource)).map(|&a| i128::from(a));
+                    Moved { resource, from, to, allocatable }
+                })
+                .collect();
             let what = Changed::Node { name: &name, group: group.as_deref() };
-            p.change(&self.context, what, before.into(), now.into(), allocatable);
+            p.change(&self.context, what, before.into(), now.into(), allocatable, &moved);
         }
         if let Some(key) = &view.group_key
             && std::mem::take(&mut self.groups_dirty)
@@ -324,21 +402,34 @@ impl Cluster {
         }
     }
 
+    /// The shown resources whose requests on `node` moved since last
+    /// printed: (name, from, to); remembers the new values.
+    fn moved_requests(&mut self, node: u32, shown: &Shown) -> Vec<(String, i128, i128)> {
+        let now = self.requests_of(node, shown);
+        let before = self.printed_requests.insert(node, now.clone()).unwrap_or_default();
+        now.into_iter()
+            .filter_map(|(name, to)| {
+                let from = before.iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| *v);
+                (from != to).then_some((name, from, to))
+            })
+            .collect()
+    }
+
     /// One line per group whose count differs from what was last printed.
     fn flush_groups(&mut self, p: &mut Printer, view: &View, key: &GroupKey) {
-        let rows = self.counted(&view.filter).rows;
+        let rows = self.counted(view).rows;
         let now: Vec<GroupRow> = groups(&rows, key, view.threshold_pct / 100.0);
         let mut printed = std::mem::take(&mut self.printed_groups);
         for g in &now {
             let before = printed.remove(&g.name).unwrap_or(0);
             if before != g.pods {
                 let what = Changed::Group { by: &key.name, name: &g.name };
-                p.change(&self.context, what, before, g.pods, g.allocatable);
+                p.change(&self.context, what, before, g.pods, g.allocatable, &[]);
             }
         }
         // Groups that are gone (their last node left): down to nothing.
         for (name, before) in printed.into_iter().filter(|(_, b)| *b > 0) {
-            p.change(&self.context, Changed::Group { by: &key.name, name: &name }, before, 0, None);
+            p.change(&self.context, Changed::Group { by: &key.name, name: &name }, before, 0, None, &[]);
         }
         self.printed_groups = now.into_iter().map(|g| (g.name, g.pods)).collect();
     }

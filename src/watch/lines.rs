@@ -7,7 +7,17 @@ use serde_json::json;
 
 use crate::render::cells::percent;
 use crate::render::time::{clock, now};
+use crate::report::resources::{base_units, human};
 use crate::report::round4;
+
+/// A resource whose requests on a node moved (scheduler units).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Moved {
+    pub resource: String,
+    pub from: i128,
+    pub to: i128,
+    pub allocatable: Option<i128>,
+}
 
 /// What a change line is about.
 #[derive(Clone, Copy, Debug)]
@@ -57,8 +67,23 @@ impl Printer {
         }
     }
 
-    /// One node's (or group's) pod count went from `from` to `to`.
-    pub fn change(&mut self, context: &str, what: Changed<'_>, from: u64, to: u64, allocatable: Option<u64>) {
+    /// A warning, on stderr (jsonl too: data stays on stdout).
+    pub fn warn(&self, context: &str, msg: &str) {
+        let prefix = if self.several { format!("context {context}: ") } else { String::new() };
+        eprintln!("warning: {prefix}{msg}");
+    }
+
+    /// One node's (or group's) pod count went from `from` to `to`; `moved`:
+    /// the resources whose requests moved with it (`--resources`).
+    pub fn change(
+        &mut self,
+        context: &str,
+        what: Changed<'_>,
+        from: u64,
+        to: u64,
+        allocatable: Option<u64>,
+        moved: &[Moved],
+    ) {
         self.changes += 1;
         let saturation = allocatable.filter(|a| *a > 0).map(|a| to as f64 / a as f64);
         let delta = to as i64 - from as i64;
@@ -79,6 +104,19 @@ impl Printer {
                     v["group"] = json!(name);
                 }
             }
+            if !moved.is_empty() {
+                let res: serde_json::Map<String, serde_json::Value> = moved
+                    .iter()
+                    .map(|m| {
+                        let base = |v: Option<i128>| v.map(|v| base_units(&m.resource, v));
+                        let sat = m.allocatable.filter(|a| *a > 0).map(|a| round4(m.to as f64 / a as f64));
+                        let fields = json!({"from": base(Some(m.from)), "to": base(Some(m.to)),
+                            "allocatable": base(m.allocatable), "saturation": sat});
+                        (m.resource.clone(), fields)
+                    })
+                    .collect();
+                v["resources"] = json!(res);
+            }
             self.out(&v.to_string());
         } else {
             let ctx = if self.several { format!("{context}  ") } else { String::new() };
@@ -91,7 +129,13 @@ impl Printer {
                 Changed::Node { name, .. } => name.to_string(),
                 Changed::Group { by, name } => format!("{by}={name}"),
             };
-            self.out(&format!("{}  {ctx}{subject}  {from} → {to}  ({delta:+})  {pct}", clock()));
+            let mut line = format!("{}  {ctx}{subject}  {from} → {to}  ({delta:+})  {pct}", clock());
+            for m in moved {
+                let sat = m.allocatable.filter(|a| *a > 0).map(|a| m.to as f64 / a as f64);
+                let (f, t) = (human(&m.resource, m.from), human(&m.resource, m.to));
+                line.push_str(&format!("  {} {f} → {t} ({})", m.resource, percent(sat)));
+            }
+            self.out(&line);
         }
     }
 }

@@ -14,7 +14,13 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
 use crate::report::group::GroupRow;
+use crate::report::resources::Unit;
 use crate::report::rows::NodeRow;
+
+/// An amount in base units (cores, bytes, integers) as a sample value.
+fn base(resource: &str, v: i128) -> f64 {
+    if Unit::of(resource) == Unit::Core { v as f64 / 1000.0 } else { v as f64 }
+}
 
 /// The Content-Type of what [`render`] writes.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -56,6 +62,24 @@ struct NodeLabels {
     node: String,
 }
 
+/// kube-state-metrics' labels for a resource: its name and unit.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NodeResourceLabels {
+    context: String,
+    node: String,
+    resource: String,
+    unit: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GroupResourceLabels {
+    context: String,
+    group_by: String,
+    group: String,
+    resource: String,
+    unit: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct GroupLabels {
     context: String,
@@ -82,6 +106,11 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     let node_pods = Family::<NodeLabels, Gauge>::default();
     let node_alloc = Family::<NodeLabels, Gauge>::default();
     let node_sat = Family::<NodeLabels, FloatGauge>::default();
+    let node_requests = Family::<NodeResourceLabels, FloatGauge>::default();
+    let node_limits = Family::<NodeResourceLabels, FloatGauge>::default();
+    let node_res_alloc = Family::<NodeResourceLabels, FloatGauge>::default();
+    let group_requests = Family::<GroupResourceLabels, FloatGauge>::default();
+    let group_res_alloc = Family::<GroupResourceLabels, FloatGauge>::default();
     let group_pods = Family::<GroupLabels, Gauge>::default();
     let group_alloc = Family::<GroupLabels, Gauge>::default();
     let group_nodes = Family::<GroupLabels, Gauge>::default();
@@ -103,6 +132,21 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
             if let Some(s) = r.saturation {
                 node_sat.get_or_create(&l).set(s);
             }
+            for (resource, row) in r.resources.iter().flat_map(|res| &res.0) {
+                let l = NodeResourceLabels {
+                    context: c.context.to_string(),
+                    node: r.name.clone(),
+                    resource: resource.clone(),
+                    unit: Unit::of(resource).label().to_string(),
+                };
+                node_requests.get_or_create(&l).set(base(resource, row.requests));
+                if let Some(v) = row.limits {
+                    node_limits.get_or_create(&l).set(base(resource, v));
+                }
+                if let Some(v) = row.allocatable {
+                    node_res_alloc.get_or_create(&l).set(base(resource, v));
+                }
+            }
         }
         for (by, g) in c.groups.iter().flat_map(|(by, rows)| rows.iter().map(move |g| (by, g))) {
             let l = GroupLabels { context: c.context.to_string(), group_by: by.to_string(), group: g.name.clone() };
@@ -111,6 +155,19 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
             group_hot.get_or_create(&l).set(g.at_or_above_threshold as i64);
             if let Some(a) = g.allocatable {
                 group_alloc.get_or_create(&l).set(a as i64);
+            }
+            for (resource, row) in g.resources.iter().flat_map(|res| &res.0) {
+                let l = GroupResourceLabels {
+                    context: c.context.to_string(),
+                    group_by: by.to_string(),
+                    group: g.name.clone(),
+                    resource: resource.clone(),
+                    unit: Unit::of(resource).label().to_string(),
+                };
+                group_requests.get_or_create(&l).set(base(resource, row.requests));
+                if let Some(v) = row.allocatable {
+                    group_res_alloc.get_or_create(&l).set(base(resource, v));
+                }
             }
         }
         let l = ContextLabels { context: c.context.to_string() };
@@ -132,6 +189,19 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     );
     reg.register("podcount_node_allocatable_pods", "The node's status.allocatable.pods", node_alloc);
     reg.register("podcount_node_saturation_ratio", "podcount_node_pods / podcount_node_allocatable_pods", node_sat);
+    reg.register(
+        "podcount_node_resource_requests",
+        "What the node's counted pods request, by kube-scheduler's rule (with --resources)",
+        node_requests,
+    );
+    reg.register("podcount_node_resource_limits", "The node's counted pods' limits (with --limits)", node_limits);
+    reg.register(
+        "podcount_node_resource_allocatable",
+        "The node's status.allocatable (with --resources)",
+        node_res_alloc,
+    );
+    reg.register("podcount_group_resource_requests", "Requests on the nodes of a --group-by group", group_requests);
+    reg.register("podcount_group_resource_allocatable", "Allocatable of the group's nodes", group_res_alloc);
     reg.register("podcount_group_pods", "Pods on the nodes of a --group-by group", group_pods);
     reg.register("podcount_group_allocatable_pods", "Allocatable pods of the group's nodes", group_alloc);
     reg.register("podcount_group_nodes", "Nodes in the group", group_nodes);

@@ -24,9 +24,10 @@ use crate::render::progress::Status;
 use crate::render::style::color_enabled;
 use crate::render::table::{self, TableOptions};
 use crate::report::group::GroupKey;
+use crate::report::resources::Selection;
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Percent, node_list_refused, without_node_list};
-use crate::source::informer::{self, InitialList, Source};
+use crate::source::informer::{self, InitialList, Keep, Source};
 use crate::source::query::{Method, PodQuery, suggest_namespace};
 use cluster::{Cluster, NodeEvent, PodEvent};
 use lines::Printer;
@@ -50,6 +51,10 @@ pub struct Options {
     pub chunk_size: u32,
     pub initial_list: InitialList,
     pub listen: Option<SocketAddr>,
+    /// `--resources`: track each pod's requests; rows and lines carry them.
+    pub resources: Option<Selection>,
+    /// `--limits`: limits too.
+    pub limits: bool,
 }
 
 /// From the informers to the loop; events carry when they reached it.
@@ -72,7 +77,7 @@ pub async fn run(opts: Options) -> Result<i32> {
     let query = PodQuery::new(&opts.filter, opts.chunk_size, Method::Objects);
     let mut clusters = Vec::new();
     for (i, t) in targets.into_iter().enumerate() {
-        let cluster = Cluster::new(t.context.clone());
+        let cluster = Cluster::new(t.context.clone(), opts.resources.is_some());
         let pods = Source {
             target: t,
             path: query.path(),
@@ -82,7 +87,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             chunk_size: opts.chunk_size,
             initial: opts.initial_list,
             meter: cluster.pod_meter.clone(),
-            keep_labels: Vec::new(),
+            keep: Keep { labels: Vec::new(), resources: opts.resources.is_some() },
         };
         let nodes = Source {
             path: "/api/v1/nodes".into(),
@@ -90,7 +95,10 @@ pub async fn run(opts: Options) -> Result<i32> {
             label_selector: opts.filter.node_selector.clone(),
             field_selector: None,
             meter: cluster.node_meter.clone(),
-            keep_labels: opts.group_by.as_ref().map(|k| k.labels.clone()).unwrap_or_default(),
+            keep: Keep {
+                labels: opts.group_by.as_ref().map(|k| k.labels.clone()).unwrap_or_default(),
+                resources: false,
+            },
             ..pods.clone()
         };
         clusters.push(cluster);
@@ -172,6 +180,8 @@ impl Session {
             threshold_pct: opts.until_saturated.map_or(90.0, |p| p.0),
             filter: opts.filter.clone(),
             sort: opts.sort,
+            resources: opts.resources.clone(),
+            limits: opts.limits,
         };
         let printer = Printer { jsonl: opts.jsonl, several, color: color_enabled(), changes: 0 };
         Session {
@@ -227,7 +237,11 @@ impl Session {
             }
         }
         if !c.started && c.pods.synced && c.nodes.synced {
-            self.first_table(i);
+            if let Err(e) = self.first_table(i) {
+                eprintln!("error: {e}");
+                self.clusters[i].failed = true;
+                return Some(exit::USAGE);
+            }
             self.judge()
         } else if each_event {
             self.clusters[i].flush(&mut self.printer, &self.view);
@@ -237,9 +251,10 @@ impl Session {
         }
     }
 
-    /// Cluster `i` has synced: its table (or jsonl `synced` event).
-    fn first_table(&mut self, i: usize) {
-        let mut counted = self.clusters[i].start(&self.view);
+    /// Cluster `i` has synced: its table (or jsonl `synced` event), or why
+    /// the view asked for cannot be shown.
+    fn first_table(&mut self, i: usize) -> std::result::Result<(), String> {
+        let mut counted = self.clusters[i].start(&self.view)?;
         if self.clusters.iter().all(|c| c.started || c.failed) {
             self.status.finish();
         }
@@ -257,6 +272,7 @@ impl Session {
             self.printer.out(table::table(&[counted], &opts).trim_end());
             self.printer.out("");
         }
+        Ok(())
     }
 
     /// `--interval` ticked: print what changed, judge it.

@@ -24,6 +24,9 @@ pub struct Seen {
     pub node_selector: bool,
     /// With --group-by: group -> pods, as the stream says.
     pub groups: BTreeMap<String, u64>,
+    /// With --resources: (node, resource) -> requests in base units, as
+    /// the stream says (from `synced`, then each change's `resources`).
+    pub requests: BTreeMap<(String, String), f64>,
 }
 
 impl Seen {
@@ -160,9 +163,25 @@ fn fold(seen: &mut Seen, v: &Value) {
             if let Some(g) = v["groups"].as_object() {
                 seen.groups = g.iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap())).filter(|(_, n)| *n > 0).collect();
             }
+            for (node, res) in v["resources"].as_object().into_iter().flatten() {
+                for (r, q) in res.as_object().unwrap() {
+                    seen.requests.insert((node.clone(), r.clone()), q.as_f64().unwrap());
+                }
+            }
         }
         Some("group-change") => apply(&mut seen.groups, &mut seen.broken, v, "group"),
-        Some("change") => apply(&mut seen.counts, &mut seen.broken, v, "node"),
+        Some("change") => {
+            apply(&mut seen.counts, &mut seen.broken, v, "node");
+            let node = v["node"].as_str().unwrap().to_string();
+            for (r, m) in v["resources"].as_object().into_iter().flatten() {
+                let key = (node.clone(), r.clone());
+                let before = seen.requests.get(&key).copied().unwrap_or(0.0);
+                if (m["from"].as_f64().unwrap() - before).abs() > 1e-9 {
+                    seen.broken.push(format!("{v}: {r} from {} after {before}", m["from"]));
+                }
+                seen.requests.insert(key, m["to"].as_f64().unwrap());
+            }
+        }
         Some("node-added") if seen.node_selector => {
             let pods = v["pods"].as_u64().unwrap();
             if pods > 0 {
