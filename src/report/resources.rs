@@ -87,6 +87,9 @@ fn bytes(v: i128) -> String {
     let scale = |i: usize| 1i128 << (10 * (i + 1));
     // Exact in the largest unit that divides it, while that stays short
     // (4764Mi, 32Gi) ...
+    if v == 0 {
+        return "0".into();
+    }
     if let Some(i) = (0..UNITS.len()).rev().find(|&i| v % scale(i) == 0 && (v / scale(i)).abs() < 10_000) {
         return format!("{}{}", v / scale(i), UNITS[i]);
     }
@@ -356,6 +359,7 @@ mod tests {
         assert_eq!(human("memory", 4764 << 20), "4764Mi");
         assert_eq!(human("memory", 5_000_000_000), "4.7Gi");
         assert_eq!(human("memory", 1000), "1000");
+        assert_eq!(human("memory", 0), "0");
         assert_eq!(human("nvidia.com/gpu", 2), "2");
     }
 
