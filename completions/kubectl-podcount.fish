@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= resources= limits max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= resources= limits fits= fits-pod= tolerate= min-fits= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -53,6 +53,10 @@ objects\t''
 table\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l from -d 'Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of listing: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l resources -d 'Also show requests against allocatable per resource: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); `all`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l fits -d 'How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l fits-pod -d 'The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin): its requests by the scheduler\'s rule, its tolerations and nodeSelector' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l tolerate -d 'With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-fits -d 'Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by: in any group)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage: 90 or 90% for pod slots, or per resource: cpu=85%,memory=90%,pods=95%' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-free -d 'Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l all-contexts -d 'Use every context in the kubeconfig'
@@ -97,6 +101,10 @@ objects\t''
 table\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l from -d 'Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of listing: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l resources -d 'Also show requests against allocatable per resource: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); `all`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l fits -d 'How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l fits-pod -d 'The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin): its requests by the scheduler\'s rule, its tolerations and nodeSelector' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l tolerate -d 'With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-fits -d 'Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by: in any group)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage: 90 or 90% for pod slots, or per resource: cpu=85%,memory=90%,pods=95%' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-free -d 'Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l all-contexts -d 'Use every context in the kubeconfig'
@@ -130,6 +138,10 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l initial-list -d 'How the initial state is read: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)' -r -f -a "paged\t'A paginated List, then a watch from its resourceVersion'
 stream\t'WatchList: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l resources -d 'Also track each pod\'s requests: rows, change lines, /metrics and /v1/podcount carry requests against allocatable per resource (bare: cpu, memory and extended resources nodes allocate; `all`; or a list)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l fits -d 'How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l fits-pod -d 'The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin): its requests by the scheduler\'s rule, its tolerations and nodeSelector' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l tolerate -d 'With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l until-fits-below -d 'Exit 1 as soon as fewer than N more pods of a --fits shape fit in the cluster' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l listen -d 'Serve the counts while watching: /metrics (Prometheus), /readyz, /healthz and /v1/podcount (what `count -o json` prints, from memory). PORT or :PORT is loopback; another address is served unauthenticated (a warning says so)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s A -l all-namespaces -d 'Count pods in all namespaces (the default)'

@@ -101,6 +101,21 @@ pub struct WatchArgs {
     /// With --resources: limits and overcommit too
     #[arg(long, help_heading = "Resources")]
     pub limits: bool,
+    /// How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as
+    /// cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)
+    #[arg(long, value_name = "[NAME=]RES=QTY,...", help_heading = "Fits")]
+    pub fits: Vec<String>,
+    /// The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job,
+    /// CronJob...; - reads stdin): its requests by the scheduler's rule, its tolerations and
+    /// nodeSelector
+    #[arg(long, value_name = "FILE|-", help_heading = "Fits")]
+    pub fits_pod: Option<PathBuf>,
+    /// With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)
+    #[arg(long, value_name = "KEY[=VALUE][:EFFECT]", help_heading = "Fits")]
+    pub tolerate: Vec<String>,
+    /// Exit 1 as soon as fewer than N more pods of a --fits shape fit in the cluster
+    #[arg(long, value_name = "N", help_heading = "Watch")]
+    pub until_fits_below: Option<u64>,
     /// Serve the counts while watching: /metrics (Prometheus), /readyz, /healthz and
     /// /v1/podcount (what `count -o json` prints, from memory). PORT or :PORT is loopback;
     /// another address is served unauthenticated (a warning says so)
@@ -254,6 +269,22 @@ pub struct CountArgs {
     /// With --resources: limits and overcommit (limits over allocatable) too
     #[arg(long, help_heading = "Resources")]
     pub limits: bool,
+    /// How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as
+    /// cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)
+    #[arg(long, value_name = "[NAME=]RES=QTY,...", help_heading = "Fits")]
+    pub fits: Vec<String>,
+    /// The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job,
+    /// CronJob...; - reads stdin): its requests by the scheduler's rule, its tolerations and
+    /// nodeSelector
+    #[arg(long, value_name = "FILE|-", help_heading = "Fits")]
+    pub fits_pod: Option<PathBuf>,
+    /// With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)
+    #[arg(long, value_name = "KEY[=VALUE][:EFFECT]", help_heading = "Fits")]
+    pub tolerate: Vec<String>,
+    /// Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with
+    /// --group-by: in any group)
+    #[arg(long, value_name = "N", help_heading = "CI")]
+    pub min_fits: Option<u64>,
     /// Exit 1 when a node's saturation is above this percentage: 90 or 90% for pod slots,
     /// or per resource: cpu=85%,memory=90%,pods=95%
     #[arg(long, value_name = "PCT|RES=PCT,...", value_parser = parse_max_saturation, help_heading = "CI")]

@@ -9,8 +9,10 @@ use super::args::{BenchArgs, BenchRunArgs, Cli, Command, ConnectionArgs, CountAr
 use super::complete;
 use super::values::MethodChoice;
 use crate::client::connect::ConnectOptions;
+use crate::decode::manifest;
 use crate::error::{self, Error, exit};
 use crate::model::filter::Filter;
+use crate::model::fits::{Shape, Toleration};
 use crate::report::group::GroupKey;
 use crate::report::resources::Selection;
 use crate::report::sort::SortBy;
@@ -79,10 +81,16 @@ fn filter(f: FilterArgs) -> Filter {
 pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
     let output = count::Output::from(a.output);
     let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
+    let (fits, notes) = shapes(&a.fits, a.fits_pod.as_deref(), &a.tolerate)?;
+    if a.min_fits.is_some() && fits.is_empty() {
+        return Err(Error::usage("--min-fits goes with --fits or --fits-pod (fewer than N of which pods?)"));
+    }
+    let filter = filter(a.filter);
+    every_pod(&filter, &fits)?;
     let thresholds =
         Thresholds { max_saturation: a.max_saturation.unwrap_or_default(), min_free: a.min_free.unwrap_or_default() };
     // Pod objects carry requests; Table rows do not.
-    let objects = resources.is_some() || !thresholds.resources().is_empty();
+    let objects = resources.is_some() || !thresholds.resources().is_empty() || !fits.is_empty();
     let method = match (a.method, output) {
         (MethodChoice::Table, _) if objects => {
             return Err(Error::usage(
@@ -103,7 +111,7 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
     let default_sort = if a.top.is_some() { SortBy::Saturation } else { SortBy::Name };
     Ok(count::Options {
         connect: connect(a.connection),
-        filter: filter(a.filter),
+        filter,
         output,
         sort: a.sort_by.map_or(default_sort, Into::into),
         top: a.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
@@ -116,7 +124,76 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
         thresholds,
         resources,
         limits,
+        fits,
+        min_fits: a.min_fits,
+        notes,
     })
+}
+
+/// What fits on a node depends on every pod on it: a narrowed count
+/// (`-n`, `-l`, `--field-selector`) would leave some out and overstate
+/// the room. `--node-selector` narrows nodes, not pods, and stays.
+fn every_pod(filter: &Filter, fits: &[(Shape, Option<String>)]) -> error::Result<()> {
+    let narrowed = [
+        filter.namespace.as_ref().map(|_| "-n"),
+        filter.label_selector.as_ref().map(|_| "-l"),
+        filter.field_selector.as_ref().map(|_| "--field-selector"),
+    ];
+    match narrowed.into_iter().flatten().next() {
+        Some(flag) if !fits.is_empty() => Err(Error::usage(format!(
+            "--fits counts every pod on a node, and {flag} leaves some out (the room would be overstated): drop {flag}, or use --node-selector to look at some nodes"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `--fits`, `--fits-pod` and `--tolerate`: the shapes, each with the
+/// RuntimeClass to add the overhead of, and what `--fits-pod`'s manifest
+/// uses that is not modelled (one note).
+type Shapes = (Vec<(Shape, Option<String>)>, Vec<String>);
+
+fn shapes(fits: &[String], fits_pod: Option<&std::path::Path>, tolerate: &[String]) -> error::Result<Shapes> {
+    let tolerations =
+        tolerate.iter().map(|t| Toleration::parse(t)).collect::<Result<Vec<_>, _>>().map_err(Error::usage)?;
+    let mut out: Vec<(Shape, Option<String>)> = Vec::new();
+    for f in fits {
+        out.push((Shape::parse(f).map_err(Error::usage)?, None));
+    }
+    let mut notes = Vec::new();
+    if let Some(path) = fits_pod {
+        let text = if path.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin())
+        } else {
+            std::fs::read_to_string(path)
+        };
+        let text = text.map_err(|e| Error::usage(format!("--fits-pod {}: cannot read it: {e}", path.display())))?;
+        let m = manifest::read(&text).map_err(Error::usage)?;
+        if !m.unmodelled.is_empty() {
+            notes.push(format!(
+                "{} uses {}, which the scheduler applies and --fits does not model: the numbers are the resource and pod-slot bound, which it can only lower",
+                m.what,
+                m.unmodelled.join(", ")
+            ));
+        }
+        if m.ignored > 0 {
+            notes.push(format!(
+                "--fits-pod: the manifest has {} more pod-bearing objects; {} is the one used",
+                m.ignored, m.what
+            ));
+        }
+        out.push((m.shape, m.runtime_class));
+    }
+    if out.is_empty() && !tolerations.is_empty() {
+        return Err(Error::usage("--tolerate goes with --fits or --fits-pod (tolerated by which pods?)"));
+    }
+    for (s, _) in &mut out {
+        s.tolerations.extend(tolerations.iter().cloned());
+    }
+    let mut names = std::collections::BTreeSet::new();
+    if let Some((s, _)) = out.iter().find(|(s, _)| !names.insert(s.name.clone())) {
+        return Err(Error::usage(format!("--fits: two shapes are named {:?}; name them (NAME=RES=QTY,...)", s.name)));
+    }
+    Ok((out, notes))
 }
 
 /// `--resources` and `--limits`: which resources, and limits of them.
@@ -130,9 +207,15 @@ fn resources(selection: Option<&str>, limits: bool) -> error::Result<(Option<Sel
 
 fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
     let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
+    let (fits, notes) = shapes(&a.fits, a.fits_pod.as_deref(), &a.tolerate)?;
+    if a.until_fits_below.is_some() && fits.is_empty() {
+        return Err(Error::usage("--until-fits-below goes with --fits or --fits-pod (fewer than N of which pods?)"));
+    }
+    let filter = filter(a.filter);
+    every_pod(&filter, &fits)?;
     Ok(watch::Options {
         connect: connect(a.connection),
-        filter: filter(a.filter),
+        filter,
         jsonl: a.output == super::values::WatchOutput::Jsonl,
         sort: a.sort_by.into(),
         group_by: a.group_by.as_deref().map(GroupKey::parse),
@@ -144,6 +227,9 @@ fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
         listen: a.listen,
         resources,
         limits,
+        fits,
+        until_fits_below: a.until_fits_below,
+        notes,
     })
 }
 
@@ -187,6 +273,15 @@ mod tests {
         assert_eq!((o.sort, o.top, o.method), (SortBy::Saturation, Some(3), Method::Objects));
         assert_eq!(o.group_by.unwrap().labels, ["topology.kubernetes.io/zone"]);
         assert_eq!(count(&[]).unwrap().method, Method::Table);
+        let e = count(&["--fits", "cpu=1", "-n", "web"]).unwrap_err();
+        assert!(e.message.starts_with("--fits counts every pod on a node, and -n leaves some out"), "{e}");
+        assert!(count(&["--fits", "cpu=1", "--node-selector", "pool=gpu"]).is_ok());
+        let e = count(&["--min-fits", "3"]).unwrap_err();
+        assert!(e.message.starts_with("--min-fits goes with --fits"), "{e}");
+        let e = count(&["--fits", "cpu=1", "--fits", "cpu=1"]).unwrap_err();
+        assert!(e.message.contains("name them"), "{e}");
+        let o = count(&["--fits", "a=cpu=1", "--fits", "b=memory=1Gi", "--tolerate", "dedicated"]).unwrap();
+        assert_eq!((o.fits.len(), o.fits[1].0.tolerations.len(), o.method), (2, 1, Method::Objects));
         let e = count(&["--method", "table", "-o", "json"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.message.starts_with("--method table gives counts only"));

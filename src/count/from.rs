@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Empty};
 use std::collections::BTreeSet;
 
 use crate::model::filter::Filter;
+use crate::model::fits::Shape;
 use crate::render::document::parse;
 use crate::report::Counted;
 use crate::report::group::GroupKey;
@@ -106,6 +107,38 @@ pub fn pick_resources(
             }
             *res = kept;
         }
+    }
+    Ok(())
+}
+
+/// Keeps of a served answer the fits of the shapes `count` asks about (a
+/// served shape with the same requests, tolerations and nodeSelector,
+/// under whatever name the watch gave it), or why the watch cannot answer.
+pub fn pick_fits(counted: &mut [Counted], asked: &[Shape]) -> Result<(), String> {
+    for c in counted.iter_mut() {
+        let same = |a: &Shape, b: &Shape| {
+            let mut ar = a.requests.clone();
+            let mut br = b.requests.clone();
+            ar.sort();
+            br.sort();
+            ar == br && a.tolerations == b.tolerations && a.node_selector == b.node_selector
+        };
+        let mut served_name = Vec::new();
+        for a in asked {
+            let Some(served) = c.shapes.iter().find(|s| same(s, a)) else {
+                return Err(format!("it computes no fits for {} (start it with the same --fits)", a.name));
+            };
+            served_name.push((a.name.clone(), served.name.clone()));
+        }
+        for r in &mut c.rows {
+            let fits = std::mem::take(&mut r.fits);
+            let limited = std::mem::take(&mut r.fits_limited_by);
+            for (ours, theirs) in &served_name {
+                r.fits.insert(ours.clone(), fits.get(theirs).copied().flatten());
+                r.fits_limited_by.insert(ours.clone(), limited.get(theirs).cloned().flatten());
+            }
+        }
+        c.shapes = asked.to_vec();
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use crate::client::connect::{ConnectOptions, Target, targets};
 use crate::error::{Error, Result, exit};
 use crate::model::filter::Filter;
+use crate::model::fits::Shape;
 use crate::model::node::NodeInfo;
 use crate::model::tally::Tally;
 use crate::render::document::{self, Format};
@@ -19,14 +20,16 @@ use crate::render::style::color_enabled;
 use crate::render::table::TableOptions;
 use crate::render::{csv, table, time};
 use crate::report::Counted;
+use crate::report::fits::min_fits_breaches;
 use crate::report::group::{GroupKey, grouped};
 use crate::report::resources::{Selection, Shown, shown};
-use crate::report::rows::{leave_out_closed, rows};
+use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
 use crate::source::list::{Progress, count_pods};
 use crate::source::nodes::list_nodes;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
+use crate::source::runtime_class::with_overhead;
 
 /// What `-o` asks for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,6 +65,13 @@ pub struct Options {
     pub resources: Option<Selection>,
     /// `--limits`: limits and overcommit beside requests.
     pub limits: bool,
+    /// `--fits`/`--fits-pod`: the shapes asked about, each with the
+    /// RuntimeClass whose overhead admission would add.
+    pub fits: Vec<(Shape, Option<String>)>,
+    /// `--min-fits N`: exit 1 when fewer fit (in the cluster, or a group).
+    pub min_fits: Option<u64>,
+    /// Lines to say once before counting (what `--fits-pod` does not model).
+    pub notes: Vec<String>,
 }
 
 impl Options {
@@ -71,6 +81,7 @@ impl Options {
         if let Some(g) = &self.group_by {
             keys.extend(g.labels.iter().cloned());
         }
+        keys.extend(self.fits.iter().flat_map(|(s, _)| s.node_selector.keys().cloned()));
         keys.sort();
         keys.dedup();
         keys
@@ -120,7 +131,8 @@ async fn count_bounded(target: Target, opts: Options, status: Status) -> Result<
 async fn count_one(target: Target, opts: Options, status: Status) -> Result<Counted> {
     let sel = &opts.filter;
     let mut query = PodQuery::new(sel, opts.chunk_size, opts.method);
-    query.resources = opts.selection().is_some();
+    query.resources = opts.selection().is_some() || !opts.fits.is_empty();
+    let shapes = with_overhead(&target, &opts.fits).await?;
     let keep_labels = opts.labels_needed();
     let nodes = list_nodes(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep_labels);
     let mut last_pods = 0;
@@ -150,7 +162,8 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         Err(e) => return Err(e),
     };
     let shown = opts.shown(nodes.as_deref(), &pods.tally)?;
-    let mut rows = rows(&pods.tally, nodes.as_deref(), sel.node_selector.is_none(), shown.as_ref());
+    let extra = Extra { shown: shown.as_ref(), shapes: &shapes };
+    let mut rows = rows(&pods.tally, nodes.as_deref(), sel.node_selector.is_none(), &extra);
     sort_rows(&mut rows, opts.sort);
     for r in rows.iter().filter(|r| r.missing) {
         status.warn(&format!(
@@ -167,17 +180,27 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         unscheduled: pods.tally.unscheduled(),
         groups: None,
         left_out: None,
+        shapes,
     })
 }
 
 /// Runs `count` and returns the exit code.
 pub async fn run(opts: Options) -> Result<i32> {
+    for note in &opts.notes {
+        eprintln!("note: {note}");
+    }
     let targets = targets(&opts.connect).await?;
     let several = targets.len() > 1 || opts.connect.all_contexts;
     if let Some(url) = opts.from.as_deref().filter(|u| !u.trim().is_empty()) {
         let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
+        // (A RuntimeClass's overhead is read from the first context.)
+        let shapes = match targets.first() {
+            Some(t) => with_overhead(t, &opts.fits).await?,
+            None => Vec::new(),
+        };
         let answer = from::watch(url, &contexts, &opts.filter, &opts.labels_needed()).await.and_then(|mut c| {
             from::pick_resources(&mut c, opts.selection().as_ref(), opts.limits, &opts.thresholds.resources())?;
+            from::pick_fits(&mut c, &shapes)?;
             Ok(c)
         });
         match answer {
@@ -249,8 +272,11 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush());
-    let breaches: Vec<String> =
+    let mut breaches: Vec<String> =
         counted.iter().flat_map(|c| thresholds.breaches(several.then_some(c.context.as_str()), &c.rows)).collect();
+    if let Some(min) = opts.min_fits {
+        breaches.extend(counted.iter().flat_map(|c| min_fits_breaches(min, several.then_some(c.context.as_str()), c)));
+    }
     for b in &breaches {
         eprintln!("{b}");
     }

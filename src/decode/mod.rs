@@ -4,6 +4,7 @@
 //! the fields asked for.
 
 pub mod json;
+pub mod manifest;
 pub mod proto;
 pub mod resources;
 pub mod split;

@@ -4,6 +4,7 @@
 
 pub mod event;
 pub mod filter;
+pub mod fits;
 pub mod node;
 pub mod pod;
 pub mod quantity;

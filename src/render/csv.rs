@@ -77,6 +77,31 @@ fn resource_fields(res: Option<&Resources>, names: &[String], limits: bool) -> V
     out
 }
 
+/// The `--fits` shapes' names, in the order asked.
+fn shape_names(counted: &[Counted]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for s in counted.iter().flat_map(|c| &c.shapes) {
+        if !names.contains(&s.name) {
+            names.push(s.name.clone());
+        }
+    }
+    names
+}
+
+/// `fits.NAME,fitsLimitedBy.NAME` per shape (groups: `fits.NAME` only).
+fn fits_header(shapes: &[String], limited_by: bool) -> String {
+    let mut out = String::new();
+    for s in shapes {
+        out.push(',');
+        out.push_str(&csv_field(&format!("fits.{s}")));
+        if limited_by {
+            out.push(',');
+            out.push_str(&csv_field(&format!("fitsLimitedBy.{s}")));
+        }
+    }
+    out
+}
+
 fn group_csv(counted: &[Counted], top: Option<usize>) -> String {
     let field = csv_field;
     let groups = counted.iter().filter_map(|c| c.groups.as_ref());
@@ -85,6 +110,8 @@ fn group_csv(counted: &[Counted], top: Option<usize>) -> String {
         "context,name,nodes,pods,allocatable,free,saturation,fullestNode,fullestSaturation,atOrAboveThreshold",
     );
     out.push_str(&resource_header(&names, limits));
+    let shapes = shape_names(counted);
+    out.push_str(&fits_header(&shapes, false));
     out.push_str("\r\n");
     for c in counted {
         let Some(g) = &c.groups else { continue };
@@ -102,6 +129,7 @@ fn group_csv(counted: &[Counted], top: Option<usize>) -> String {
                 r.at_or_above_threshold.to_string(),
             ];
             cells.extend(resource_fields(r.resources.as_ref(), &names, limits));
+            cells.extend(shapes.iter().map(|s| or_empty(r.fits.get(s).copied().flatten())));
             out.push_str(&cells.join(","));
             out.push_str("\r\n");
         }
@@ -120,6 +148,8 @@ fn node_csv(counted: &[Counted], top: Option<usize>, label_columns: &[String]) -
     }
     let (names, limits) = shown(counted.iter().flat_map(|c| c.rows.iter().map(|r| r.resources.as_ref())));
     out.push_str(&resource_header(&names, limits));
+    let shapes = shape_names(counted);
+    out.push_str(&fits_header(&shapes, true));
     out.push_str("\r\n");
     for c in counted {
         for r in c.rows.iter().take(top.unwrap_or(usize::MAX)) {
@@ -145,6 +175,10 @@ fn node_csv(counted: &[Counted], top: Option<usize>, label_columns: &[String]) -
             ];
             cells.extend(label_columns.iter().map(|k| field(r.labels.get(k).map_or("", String::as_str))));
             cells.extend(resource_fields(r.resources.as_ref(), &names, limits));
+            for s in &shapes {
+                cells.push(or_empty(r.fits.get(s).copied().flatten()));
+                cells.push(field(&r.fits_limited_by.get(s).cloned().flatten().unwrap_or_default()));
+            }
             out.push_str(&cells.join(","));
             out.push_str("\r\n");
         }

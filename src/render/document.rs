@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::filter::Filter;
 use crate::report::Counted;
+use crate::report::fits::ShapeDoc;
 use crate::report::group::{GroupRow, Grouped};
 use crate::report::histogram::{SaturationRange, histogram};
 use crate::report::rows::{NodeRow, Totals, totals};
@@ -27,6 +28,9 @@ struct PodCountDoc<'a> {
     groups: Option<&'a [GroupRow]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unschedulable_nodes_left_out: Option<u64>,
+    /// `--fits`: the shapes, in base units.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    shapes: Vec<ShapeDoc>,
     unscheduled: u64,
     totals: Totals,
     saturation_histogram: Vec<SaturationRange>,
@@ -52,6 +56,7 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         group_by: c.groups.as_ref().map(|g| g.by.as_str()),
         groups: c.groups.as_ref().map(|g| g.rows.as_slice()),
         unschedulable_nodes_left_out: c.left_out,
+        shapes: c.shapes.iter().map(ShapeDoc::of).collect(),
         unscheduled: c.unscheduled,
         totals: totals(&c.rows),
         saturation_histogram: histogram(&c.rows),
@@ -82,6 +87,8 @@ struct ServedDoc {
     #[serde(default)]
     groups: Vec<GroupRow>,
     #[serde(default)]
+    shapes: Vec<ShapeDoc>,
+    #[serde(default)]
     items: Vec<ServedDoc>,
 }
 
@@ -98,6 +105,7 @@ pub fn parse(json: &[u8]) -> Result<Vec<Counted>, String> {
         // The served threshold is not in the document; the printer regroups.
         groups: d.group_by.map(|by| Grouped { by, threshold_pct: f64::NAN, rows: d.groups }),
         left_out: d.unschedulable_nodes_left_out,
+        shapes: d.shapes.iter().map(ShapeDoc::shape).collect(),
     };
     match doc.kind.as_str() {
         "PodCount" => Ok(vec![one(doc)]),

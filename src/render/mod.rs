@@ -44,6 +44,7 @@ pub(crate) mod testing {
             filter: Filter { namespace: Some("web".into()), ..Default::default() },
             groups: None,
             left_out: None,
+            shapes: Vec::new(),
             rows: vec![
                 row("node-0000", 110, 110, "Ready", false),
                 row("node-0001", 0, 30, "NotReady,SchedulingDisabled", false),

@@ -7,6 +7,7 @@ use comfy_table::{Cell, Color};
 use super::cells::{or_dash, percent};
 use super::style::{kubectl_columns, lines, new_table};
 use crate::report::Counted;
+use crate::report::fits::summary;
 use crate::report::histogram::{RANGES, histogram};
 use crate::report::resources::{Resources, human};
 use crate::report::rows::{NodeRow, totals};
@@ -74,6 +75,9 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
     let (res_names, limits) = shown_resources(counted.iter().flat_map(|c| c.rows.iter().map(|r| r.resources.as_ref())));
     let res_headers = resource_headers(&res_names, limits);
     header.extend(res_headers.iter().map(String::as_str));
+    let shapes = shape_names(counted);
+    let fits_headers = fits_headers(&shapes, opts.wide);
+    header.extend(fits_headers.iter().map(String::as_str));
     if opts.wide {
         header.extend(["RUNNING", "PENDING", "UNKNOWN", "TERMINATING", "DAEMONSET", "HOSTNETWORK", "STATUS", "TAINTS"]);
     }
@@ -94,6 +98,12 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
             row.push(Cell::new(or_dash(r.free)));
             row.push(saturation_cell(r, opts));
             row.extend(resource_cells(r.resources.as_ref(), &res_names, limits, opts));
+            for shape in &shapes {
+                row.push(Cell::new(or_dash(r.fits.get(shape).copied().flatten())));
+                if opts.wide {
+                    row.push(Cell::new(r.fits_limited_by.get(shape).cloned().flatten().unwrap_or_else(|| "-".into())));
+                }
+            }
             if opts.wide {
                 let of = [r.running, r.pending, r.unknown, r.terminating, r.daemon_set, r.host_network];
                 row.extend(of.map(Cell::new));
@@ -190,6 +200,42 @@ fn resource_cells(res: Option<&Resources>, names: &[String], limits: bool, opts:
     out
 }
 
+/// The `--fits` shapes' names, in the order asked.
+fn shape_names(counted: &[Counted]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for s in counted.iter().flat_map(|c| &c.shapes) {
+        if !names.contains(&s.name) {
+            names.push(s.name.clone());
+        }
+    }
+    names
+}
+
+/// `FITS` (and in wide `LIMITED BY`) for one shape; `FITS WEB`... for several.
+fn fits_headers(shapes: &[String], wide: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in shapes {
+        let suffix = if shapes.len() > 1 { format!(" {}", s.to_uppercase()) } else { String::new() };
+        out.push(format!("FITS{suffix}"));
+        if wide {
+            out.push(format!("LIMITED BY{suffix}"));
+        }
+    }
+    out
+}
+
+/// The footer's lines for `--fits`: per shape, how many more and why not more.
+fn fits_lines(c: &Counted) -> Vec<String> {
+    let t = totals(&c.rows);
+    c.shapes
+        .iter()
+        .map(|s| {
+            let limits = t.fits_limited_by.get(&s.name).cloned().unwrap_or_default();
+            format!("fits {}: {}", s.name, summary(t.fits.get(&s.name).copied().flatten(), &limits))
+        })
+        .collect()
+}
+
 /// The footer's resource line: each resource's requests over allocatable.
 fn resources_line(c: &Counted) -> Option<String> {
     let total = totals(&c.rows).resources?;
@@ -219,6 +265,8 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
     let groups = counted.iter().filter_map(|c| c.groups.as_ref());
     let (res_names, limits) = shown_resources(groups.flat_map(|g| g.rows.iter().map(|r| r.resources.as_ref())));
     header.extend(resource_headers(&res_names, limits));
+    let shapes = shape_names(counted);
+    header.extend(fits_headers(&shapes, false));
     header.extend(["FULLEST".into(), "FULLEST NODE".into(), at]);
     if !opts.no_headers {
         t.set_header(header.iter().map(Cell::new));
@@ -240,6 +288,9 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
                 _ => sat,
             });
             row.extend(resource_cells(r.resources.as_ref(), &res_names, limits, opts));
+            for shape in &shapes {
+                row.push(Cell::new(or_dash(r.fits.get(shape).copied().flatten())));
+            }
             row.push(Cell::new(percent(r.fullest_saturation)));
             row.push(Cell::new(r.fullest_node.as_deref().unwrap_or("-")));
             let n = Cell::new(r.at_or_above_threshold);
@@ -295,6 +346,9 @@ fn footer(c: &Counted, opts: &TableOptions) -> String {
     let mut s =
         format!("\n{prefix}TOTAL {} pods on {} nodes, {alloc}; {} unscheduled\n", t.pods, t.nodes, c.unscheduled);
     if let Some(line) = resources_line(c) {
+        s.push_str(&format!("{prefix}{line}\n"));
+    }
+    for line in fits_lines(c) {
         s.push_str(&format!("{prefix}{line}\n"));
     }
     if let Some(n) = c.left_out {

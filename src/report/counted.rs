@@ -4,6 +4,7 @@
 use super::group::Grouped;
 use super::rows::NodeRow;
 use crate::model::filter::Filter;
+use crate::model::fits::Shape;
 
 /// One counted cluster, ready to print.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,4 +20,6 @@ pub struct Counted {
     pub groups: Option<Grouped>,
     /// `--schedulable-only`: how many cordoned or tainted nodes were left out.
     pub left_out: Option<u64>,
+    /// `--fits`: the shapes the rows' `fits` are about.
+    pub shapes: Vec<Shape>,
 }

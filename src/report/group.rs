@@ -87,6 +87,12 @@ pub struct GroupRow {
     /// With `--resources`: each resource summed over the group's nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
+    /// With `--fits`: per shape, the more that fit on the group's nodes, and
+    /// on how many nodes each limit holds them back.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fits: BTreeMap<String, Option<u64>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fits_limited_by: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl Sortable for GroupRow {
@@ -120,6 +126,8 @@ pub fn groups(rows: &[NodeRow], key: &GroupKey, threshold: f64) -> Vec<GroupRow>
             fullest_saturation: None,
             at_or_above_threshold: 0,
             resources: None,
+            fits: BTreeMap::new(),
+            fits_limited_by: BTreeMap::new(),
         });
         g.nodes += 1;
         g.pods += u64::from(r.pods);
@@ -129,6 +137,15 @@ pub fn groups(rows: &[NodeRow], key: &GroupKey, threshold: f64) -> Vec<GroupRow>
         }
         if let Some(res) = &r.resources {
             g.resources = Some(Resources::sum(g.resources.iter().chain([res])));
+        }
+        for (shape, more) in &r.fits {
+            let sum = g.fits.entry(shape.clone()).or_default();
+            if let Some(m) = more {
+                *sum = Some(sum.unwrap_or(0) + m);
+            }
+        }
+        for (shape, limit) in r.fits_limited_by.iter().filter_map(|(s, l)| Some((s, l.as_ref()?))) {
+            *g.fits_limited_by.entry(shape.clone()).or_default().entry(limit.clone()).or_default() += 1;
         }
         if let Some(s) = r.saturation {
             // Ties go to the first by name: rows come in any order, so compare names too.
@@ -174,7 +191,7 @@ pub fn grouped(rows: &[NodeRow], key: &GroupKey, threshold_pct: f64, sort: SortB
 mod tests {
     use super::*;
     use crate::model::pod::Bucket;
-    use crate::report::rows::rows;
+    use crate::report::rows::{Extra, rows};
     use crate::report::testing::{info, tally};
 
     #[test]
@@ -190,7 +207,7 @@ mod tests {
         let mut b = info("b", Some(10), true, true);
         b.labels.insert("topology.kubernetes.io/zone".into(), "z1".into());
         let c = info("c", Some(110), true, true);
-        let r = rows(&t, Some(&[a, b, c]), true, None);
+        let r = rows(&t, Some(&[a, b, c]), true, &Extra::default());
         let key = GroupKey::parse("zone");
         let g = groups(&r, &key, 0.9);
         let names: Vec<&str> = g.iter().map(|g| g.name.as_str()).collect();
@@ -211,7 +228,7 @@ mod tests {
     #[test]
     fn without_a_node_list_every_node_is_in_the_unknown_group() {
         let t = tally(&[("a", Bucket::Running)]);
-        let r = rows(&t, None, true, None);
+        let r = rows(&t, None, true, &Extra::default());
         assert_eq!(GroupKey::parse("zone").group_of(&r[0]), "<unknown>");
     }
 }

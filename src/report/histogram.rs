@@ -49,7 +49,7 @@ pub fn histogram(rows: &[NodeRow]) -> Vec<SaturationRange> {
 mod tests {
     use super::*;
     use crate::model::pod::Bucket;
-    use crate::report::rows::rows;
+    use crate::report::rows::{Extra, rows};
     use crate::report::testing::{info, tally};
 
     #[test]
@@ -61,7 +61,7 @@ mod tests {
         assert_eq!((range_of(109, 110), range_of(110, 110), range_of(111, 110)), (3, 4, 5));
         let t = tally(&[("a", Bucket::Running), ("a", Bucket::Running), ("ghost", Bucket::Running)]);
         let nodes = [info("a", Some(2), true, true), info("b", Some(110), true, true), info("c", None, true, true)];
-        let h = histogram(&rows(&t, Some(&nodes), true, None));
+        let h = histogram(&rows(&t, Some(&nodes), true, &Extra::default()));
         let counts: Vec<u64> = h.iter().map(|r| r.nodes).collect();
         // a is full, b empty; c (no allocatable) and ghost (missing) are in no range.
         assert_eq!(counts, [1, 0, 0, 0, 1, 0]);

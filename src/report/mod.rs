@@ -5,6 +5,7 @@
 //! decimals ([`ratio`]). Pure.
 
 mod counted;
+pub mod fits;
 pub mod group;
 pub mod histogram;
 pub mod ratio;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::ratio::serialize_round4;
 use super::resources::{Resources, Shown};
 use super::sort::Sortable;
+use crate::model::fits::{Shape, fit};
 use crate::model::node::NodeInfo;
 use crate::model::tally::{NodeCounts, Tally};
 
@@ -63,6 +64,14 @@ pub struct NodeRow {
     /// resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
+    /// With `--fits`: per shape, how many more the node admits (None: the
+    /// node is not known).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fits: BTreeMap<String, Option<u64>>,
+    /// Per shape, what limits it: a resource, `pods`, `cordoned`,
+    /// `not-ready`, `taint KEY`, `node-selector`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fits_limited_by: BTreeMap<String, Option<String>>,
 }
 
 impl NodeRow {
@@ -116,6 +125,8 @@ impl NodeRow {
             taints: info.map(|i| i.taints.clone()),
             labels: info.map(|i| i.labels.clone()).unwrap_or_default(),
             resources: None,
+            fits: BTreeMap::new(),
+            fits_limited_by: BTreeMap::new(),
         }
     }
 
@@ -140,6 +151,14 @@ impl Sortable for NodeRow {
     }
 }
 
+/// What rows carry beyond pod slots: resources (`--resources`) and how many
+/// more of each shape fit (`--fits`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extra<'a> {
+    pub shown: Option<&'a Shown>,
+    pub shapes: &'a [Shape],
+}
+
 /// Every listed node (zero-pod nodes included) plus any node that pods point
 /// at but the node list lacks. With a node selector (`nodes_complete` false)
 /// pods on nodes outside the selection are left out instead of flagged.
@@ -150,7 +169,7 @@ pub fn rows(
     tally: &Tally<String>,
     nodes: Option<&[NodeInfo]>,
     nodes_complete: bool,
-    shown: Option<&Shown>,
+    extra: &Extra<'_>,
 ) -> Vec<NodeRow> {
     let row = |name: &String, counts: NodeCounts, known: Known<'_>| {
         let mut r = NodeRow::new(name.clone(), counts, known);
@@ -158,7 +177,13 @@ pub fn rows(
             Known::Listed(i) => Some(i),
             _ => None,
         };
-        r.resources = shown.map(|s| Resources::of_node(s, tally.demand(name.as_str()), info));
+        let demand = tally.demand(name.as_str());
+        r.resources = extra.shown.map(|s| Resources::of_node(s, demand, info));
+        for shape in extra.shapes {
+            let f = info.map(|i| fit(shape, i, counts.pods, demand));
+            r.fits.insert(shape.name.clone(), f.as_ref().map(|f| f.more));
+            r.fits_limited_by.insert(shape.name.clone(), f.map(|f| f.limited_by.to_string()));
+        }
         r
     };
     let Some(nodes) = nodes else {
@@ -195,6 +220,12 @@ pub struct Totals {
     /// With `--resources`: each resource summed over the nodes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
+    /// With `--fits`: per shape, how many more fit over the nodes, and on how
+    /// many nodes each limit was the one.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fits: BTreeMap<String, Option<u64>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fits_limited_by: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 pub fn totals(rows: &[NodeRow]) -> Totals {
@@ -207,7 +238,33 @@ pub fn totals(rows: &[NodeRow]) -> Totals {
             .iter()
             .any(|r| r.resources.is_some())
             .then(|| Resources::sum(rows.iter().filter_map(|r| r.resources.as_ref()))),
+        fits: fits_sum(rows),
+        fits_limited_by: limits_count(rows),
     }
+}
+
+/// Per shape, the more that fit over `rows` (None where no node is known).
+pub fn fits_sum(rows: &[NodeRow]) -> BTreeMap<String, Option<u64>> {
+    let mut out: BTreeMap<String, Option<u64>> = BTreeMap::new();
+    for (shape, more) in rows.iter().flat_map(|r| &r.fits) {
+        let sum = out.entry(shape.clone()).or_default();
+        if let Some(m) = more {
+            *sum = Some(sum.unwrap_or(0) + m);
+        }
+    }
+    out
+}
+
+/// Per shape, how many of `rows` each limit holds back.
+pub fn limits_count(rows: &[NodeRow]) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for (shape, limit) in rows.iter().flat_map(|r| &r.fits_limited_by) {
+        let counts = out.entry(shape.clone()).or_default();
+        if let Some(l) = limit {
+            *counts.entry(l.clone()).or_default() += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -220,7 +277,7 @@ mod tests {
     fn joins_zero_pod_and_missing_nodes() {
         let t = tally(&[("a", Bucket::Running), ("a", Bucket::Pending), ("ghost", Bucket::Unknown)]);
         let nodes = [info("a", Some(4), true, true), info("b", Some(110), false, false), info("c", None, true, true)];
-        let r = rows(&t, Some(&nodes), true, None);
+        let r = rows(&t, Some(&nodes), true, &Extra::default());
         assert_eq!(r.len(), 4);
         assert_eq!((r[0].pods, r[0].free, r[0].saturation, r[0].status.as_str()), (2, Some(2), Some(0.5), "Ready"));
         assert_eq!((r[1].pods, r[1].free, r[1].status.as_str()), (0, Some(110), "NotReady,SchedulingDisabled"));
@@ -228,13 +285,13 @@ mod tests {
         assert_eq!((r[3].name.as_str(), r[3].missing, r[3].status.as_str()), ("ghost", true, "Missing"));
         assert_eq!((r[3].ready, r[3].free), (None, None));
         // With a node selector the ghost is outside the selection, not missing.
-        assert_eq!(rows(&t, Some(&nodes), false, None).len(), 3);
-        assert_eq!(totals(&r), Totals { nodes: 4, pods: 3, allocatable: Some(114), resources: None });
+        assert_eq!(rows(&t, Some(&nodes), false, &Extra::default()).len(), 3);
+        assert_eq!(totals(&r), Totals { nodes: 4, pods: 3, allocatable: Some(114), ..Default::default() });
         // No node list: the nodes with pods, nothing known of them.
-        let r = rows(&t, None, true, None);
+        let r = rows(&t, None, true, &Extra::default());
         let names: Vec<&str> = r.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["a", "ghost"]);
         assert!(r.iter().all(|r| r.allocatable.is_none() && r.ready.is_none() && !r.missing && r.status == "Unknown"));
-        assert_eq!(totals(&r), Totals { nodes: 2, pods: 3, allocatable: None, resources: None });
+        assert_eq!(totals(&r), Totals { nodes: 2, pods: 3, allocatable: None, ..Default::default() });
     }
 }

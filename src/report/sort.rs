@@ -37,14 +37,14 @@ pub fn sort_rows<T: Sortable>(rows: &mut [T], by: SortBy) {
 mod tests {
     use super::*;
     use crate::model::pod::Bucket;
-    use crate::report::rows::{NodeRow, rows};
+    use crate::report::rows::{Extra, NodeRow, rows};
     use crate::report::testing::{info, tally};
 
     #[test]
     fn sorting() {
         let t = tally(&[("a", Bucket::Running), ("b", Bucket::Running), ("b", Bucket::Running)]);
         let nodes = [info("c", Some(1), true, true), info("b", Some(10), true, true), info("a", Some(2), true, true)];
-        let mut r = rows(&t, Some(&nodes), true, None);
+        let mut r = rows(&t, Some(&nodes), true, &Extra::default());
         let names = |r: &[NodeRow]| r.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(",");
         sort_rows(&mut r, SortBy::Name);
         assert_eq!(names(&r), "a,b,c");

@@ -6,3 +6,4 @@ pub mod informer;
 pub mod list;
 pub mod nodes;
 pub mod query;
+pub mod runtime_class;

@@ -16,7 +16,7 @@ use crate::render::time;
 use crate::report::Counted;
 use crate::report::group::{GroupKey, GroupRow, MISSING, UNKNOWN, groups};
 use crate::report::resources::{Selection, Shown, base_units};
-use crate::report::rows::{leave_out_closed, rows};
+use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Percent, first_saturated};
 use crate::source::informer::Meter;
@@ -226,7 +226,8 @@ impl Cluster {
         let listed = (!self.nodes_unreadable).then_some(nodes.as_slice());
         let shown = self.shown(view);
         // With a node selector, pods on other nodes are outside the view.
-        let mut rows = rows(&tally, listed, filter.node_selector.is_none(), shown.as_ref());
+        let extra = Extra { shown: shown.as_ref(), shapes: &view.shapes };
+        let mut rows = rows(&tally, listed, filter.node_selector.is_none(), &extra);
         let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
         Counted {
             context: self.context.clone(),
@@ -237,6 +238,7 @@ impl Cluster {
             unscheduled: tally.unscheduled(),
             groups: None,
             left_out,
+            shapes: view.shapes.clone(),
         }
     }
 

@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicU64;
 
 use crate::report::group::GroupRow;
 use crate::report::resources::Unit;
-use crate::report::rows::NodeRow;
+use crate::report::rows::{NodeRow, fits_sum};
 
 /// An amount in base units (cores, bytes, integers) as a sample value.
 fn base(resource: &str, v: i128) -> f64 {
@@ -81,6 +81,27 @@ struct GroupResourceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FitsLabels {
+    context: String,
+    shape: String,
+    node: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GroupFitsLabels {
+    context: String,
+    shape: String,
+    group_by: String,
+    group: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ShapeLabels {
+    context: String,
+    shape: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct GroupLabels {
     context: String,
     group_by: String,
@@ -111,6 +132,9 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     let node_res_alloc = Family::<NodeResourceLabels, FloatGauge>::default();
     let group_requests = Family::<GroupResourceLabels, FloatGauge>::default();
     let group_res_alloc = Family::<GroupResourceLabels, FloatGauge>::default();
+    let node_fits = Family::<FitsLabels, Gauge>::default();
+    let group_fits = Family::<GroupFitsLabels, Gauge>::default();
+    let total_fits = Family::<ShapeLabels, Gauge>::default();
     let group_pods = Family::<GroupLabels, Gauge>::default();
     let group_alloc = Family::<GroupLabels, Gauge>::default();
     let group_nodes = Family::<GroupLabels, Gauge>::default();
@@ -131,6 +155,10 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
             }
             if let Some(s) = r.saturation {
                 node_sat.get_or_create(&l).set(s);
+            }
+            for (shape, more) in r.fits.iter().filter_map(|(s, m)| Some((s, (*m)?))) {
+                let l = FitsLabels { context: c.context.to_string(), shape: shape.clone(), node: r.name.clone() };
+                node_fits.get_or_create(&l).set(more as i64);
             }
             for (resource, row) in r.resources.iter().flat_map(|res| &res.0) {
                 let l = NodeResourceLabels {
@@ -156,6 +184,15 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
             if let Some(a) = g.allocatable {
                 group_alloc.get_or_create(&l).set(a as i64);
             }
+            for (shape, more) in g.fits.iter().filter_map(|(s, m)| Some((s, (*m)?))) {
+                let l = GroupFitsLabels {
+                    context: c.context.to_string(),
+                    shape: shape.clone(),
+                    group_by: by.to_string(),
+                    group: g.name.clone(),
+                };
+                group_fits.get_or_create(&l).set(more as i64);
+            }
             for (resource, row) in g.resources.iter().flat_map(|res| &res.0) {
                 let l = GroupResourceLabels {
                     context: c.context.to_string(),
@@ -169,6 +206,9 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
                     group_res_alloc.get_or_create(&l).set(base(resource, v));
                 }
             }
+        }
+        for (shape, more) in fits_sum(c.rows).into_iter().filter_map(|(s, m)| Some((s, m?))) {
+            total_fits.get_or_create(&ShapeLabels { context: c.context.to_string(), shape }).set(more as i64);
         }
         let l = ContextLabels { context: c.context.to_string() };
         unscheduled.get_or_create(&l).set(c.unscheduled as i64);
@@ -202,6 +242,9 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     );
     reg.register("podcount_group_resource_requests", "Requests on the nodes of a --group-by group", group_requests);
     reg.register("podcount_group_resource_allocatable", "Allocatable of the group's nodes", group_res_alloc);
+    reg.register("podcount_fits", "How many more pods of the --fits shape the node admits", node_fits);
+    reg.register("podcount_group_fits", "How many more pods of the --fits shape the group's nodes admit", group_fits);
+    reg.register("podcount_fits_total", "How many more pods of the --fits shape the cluster admits", total_fits);
     reg.register("podcount_group_pods", "Pods on the nodes of a --group-by group", group_pods);
     reg.register("podcount_group_allocatable_pods", "Allocatable pods of the group's nodes", group_alloc);
     reg.register("podcount_group_nodes", "Nodes in the group", group_nodes);

@@ -20,15 +20,19 @@ use crate::client::connect::{ConnectOptions, targets};
 use crate::error::{Error, Result, exit};
 use crate::model::event::Event;
 use crate::model::filter::Filter;
+use crate::model::fits::Shape;
 use crate::render::progress::Status;
 use crate::render::style::color_enabled;
 use crate::render::table::{self, TableOptions};
+use crate::report::fits::too_few;
 use crate::report::group::GroupKey;
 use crate::report::resources::Selection;
+use crate::report::rows::totals;
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Percent, node_list_refused, without_node_list};
 use crate::source::informer::{self, InitialList, Keep, Source};
 use crate::source::query::{Method, PodQuery, suggest_namespace};
+use crate::source::runtime_class::with_overhead;
 use cluster::{Cluster, NodeEvent, PodEvent};
 use lines::Printer;
 use view::View;
@@ -55,6 +59,12 @@ pub struct Options {
     pub resources: Option<Selection>,
     /// `--limits`: limits too.
     pub limits: bool,
+    /// `--fits`/`--fits-pod`: shapes, with the RuntimeClass to add.
+    pub fits: Vec<(Shape, Option<String>)>,
+    /// `--until-fits-below N`.
+    pub until_fits_below: Option<u64>,
+    /// Said once at the start.
+    pub notes: Vec<String>,
 }
 
 /// From the informers to the loop; events carry when they reached it.
@@ -70,14 +80,30 @@ type Wrap<K> = fn(usize, Event<<K as informer::Kind>::Item, <K as informer::Kind
 
 /// Runs `watch` and returns the exit code.
 pub async fn run(opts: Options) -> Result<i32> {
+    for note in &opts.notes {
+        eprintln!("note: {note}");
+    }
     let targets = targets(&opts.connect).await?;
+    // (A RuntimeClass's overhead is read from the first context.)
+    let shapes = match targets.first() {
+        Some(t) => with_overhead(t, &opts.fits).await?,
+        None => Vec::new(),
+    };
+    let track_requests = opts.resources.is_some() || !shapes.is_empty();
+    // Node labels kept: the group's, and those the shapes' nodeSelectors read.
+    let keep_labels: Vec<String> = opts
+        .group_by
+        .iter()
+        .flat_map(|k| k.labels.clone())
+        .chain(shapes.iter().flat_map(|s| s.node_selector.keys().cloned()))
+        .collect();
     let several = targets.len() > 1 || opts.connect.all_contexts;
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let mut tasks = tokio::task::JoinSet::new();
     let query = PodQuery::new(&opts.filter, opts.chunk_size, Method::Objects);
     let mut clusters = Vec::new();
     for (i, t) in targets.into_iter().enumerate() {
-        let cluster = Cluster::new(t.context.clone(), opts.resources.is_some());
+        let cluster = Cluster::new(t.context.clone(), track_requests);
         let pods = Source {
             target: t,
             path: query.path(),
@@ -87,7 +113,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             chunk_size: opts.chunk_size,
             initial: opts.initial_list,
             meter: cluster.pod_meter.clone(),
-            keep: Keep { labels: Vec::new(), resources: opts.resources.is_some() },
+            keep: Keep { labels: Vec::new(), resources: track_requests },
         };
         let nodes = Source {
             path: "/api/v1/nodes".into(),
@@ -95,10 +121,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             label_selector: opts.filter.node_selector.clone(),
             field_selector: None,
             meter: cluster.node_meter.clone(),
-            keep: Keep {
-                labels: opts.group_by.as_ref().map(|k| k.labels.clone()).unwrap_or_default(),
-                resources: false,
-            },
+            keep: Keep { labels: keep_labels.clone(), resources: false },
             ..pods.clone()
         };
         clusters.push(cluster);
@@ -118,7 +141,7 @@ pub async fn run(opts: Options) -> Result<i32> {
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::usage(format!("cannot handle SIGTERM: {e}")))?;
 
-    let mut s = Session::new(opts, clusters, several);
+    let mut s = Session::new(opts, clusters, several, shapes);
     let started = Instant::now();
     let deadline = s.opts.stop_after.map(|d| tokio::time::Instant::now() + d);
     let interval = Some(s.opts.interval).filter(|d| !d.is_zero());
@@ -174,7 +197,7 @@ struct Session {
 }
 
 impl Session {
-    fn new(opts: Options, clusters: Vec<Cluster>, several: bool) -> Session {
+    fn new(opts: Options, clusters: Vec<Cluster>, several: bool, shapes: Vec<Shape>) -> Session {
         let view = View {
             group_key: opts.group_by.clone(),
             threshold_pct: opts.until_saturated.map_or(90.0, |p| p.0),
@@ -182,6 +205,7 @@ impl Session {
             sort: opts.sort,
             resources: opts.resources.clone(),
             limits: opts.limits,
+            shapes,
         };
         let printer = Printer { jsonl: opts.jsonl, several, color: color_enabled(), changes: 0 };
         Session {
@@ -283,9 +307,24 @@ impl Session {
         self.judge()
     }
 
-    /// `--until-saturated`: exit 1 as soon as any node is above it.
+    /// `--until-saturated`: exit 1 as soon as any node is above it;
+    /// `--until-fits-below`: as soon as fewer fit in a cluster.
     fn judge(&mut self) -> Option<i32> {
         let several = self.clusters.len() > 1;
+        if let Some(min) = self.opts.until_fits_below {
+            for c in self.clusters.iter().filter(|c| c.started) {
+                let prefix = if several { format!("context {}: ", c.context) } else { String::new() };
+                let t = totals(&c.counted(&self.view).rows);
+                for (shape, more) in &t.fits {
+                    if let Some(m) = more.filter(|m| *m < min) {
+                        let limits = t.fits_limited_by.get(shape).cloned().unwrap_or_default();
+                        let line = too_few(shape, m, "in the cluster", "--until-fits-below", min, &limits);
+                        eprintln!("{prefix}{line}");
+                        return Some(exit::THRESHOLD);
+                    }
+                }
+            }
+        }
         for c in self.clusters.iter_mut().filter(|c| c.started) {
             let context = several.then(|| c.context.clone());
             if let Some(line) =

@@ -2,6 +2,7 @@
 //! count against, the filter that keeps nodes out of the lines, row order.
 
 use crate::model::filter::Filter;
+use crate::model::fits::Shape;
 use crate::model::node::NodeInfo;
 use crate::report::group::{GroupKey, Grouped, grouped};
 use crate::report::resources::{Selection, Shown, shown};
@@ -20,6 +21,8 @@ pub struct View {
     /// `--resources`: which resources the rows and lines carry.
     pub resources: Option<Selection>,
     pub limits: bool,
+    /// `--fits`: the shapes asked about.
+    pub shapes: Vec<Shape>,
 }
 
 impl View {

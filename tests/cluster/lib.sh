@@ -62,6 +62,11 @@ start_etcd() {
   echo $! >"$dir/etcd.pid"
 }
 
+start_scheduler() {
+  setsid "$bin" scheduler --dir "$dir" >>"$dir/scheduler.log" 2>&1 </dev/null &
+  echo $! >"$dir/scheduler.pid"
+}
+
 start_apiserver() {
   setsid "$bin" apiserver --dir "$dir" >>"$dir/apiserver.log" 2>&1 </dev/null &
   echo $! >"$dir/apiserver.pid"

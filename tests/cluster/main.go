@@ -19,6 +19,7 @@ commands:
              create certificates, pick free loopback ports, write D/kubeconfig
   etcd       --dir D          run the embedded etcd in the foreground
   apiserver  --dir D          run kube-apiserver in the foreground
+  scheduler  --dir D          run kube-scheduler in the foreground (scheduler name podcount-fits)
   wait       --dir D          wait until the apiserver reports ready
   seed       --kubeconfig K --nodes N --pods M [--namespace-count C] [--seed S]
              create nodes and pods; print the ground truth as JSON
@@ -44,6 +45,8 @@ func main() {
 		err = cmdEtcd(args)
 	case "apiserver":
 		err = cmdAPIServer(args)
+	case "scheduler":
+		err = cmdScheduler(args)
 	case "wait":
 		err = cmdWait(args)
 	case "seed":

@@ -30,6 +30,8 @@ pub struct Options {
     pub no_pod_watch_cache: bool,
     /// Extra apiserver feature gates ("" for the defaults).
     pub feature_gates: &'static str,
+    /// Also run kube-scheduler (scheduler name podcount-fits).
+    pub scheduler: bool,
 }
 
 pub struct Cluster {
@@ -73,6 +75,9 @@ impl Cluster {
         }
         if !opts.feature_gates.is_empty() {
             up.args(["--feature-gates", opts.feature_gates]);
+        }
+        if opts.scheduler {
+            up.arg("--scheduler");
         }
         // Whatever happens to this process, the cluster goes with it. The
         // reaper outlives us by design, so it is never waited for.

@@ -1,0 +1,310 @@
+//! How many more pods of a shape a node admits: the resource and pod-slot
+//! bound of kube-scheduler's filters (NodeResourcesFit, the pod count,
+//! NodeUnschedulable, TaintToleration, the nodeSelector part of
+//! NodeAffinity), from what counting already holds. Pure.
+//!
+//! A node admits K more when K more pods each fit: for every resource the
+//! shape requests, K × request ≤ allocatable − requested, and K ≤ free pod
+//! slots. Affinity, topology spread, ports, volumes and DRA claims are not
+//! modelled: they can only lower K.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::node::NodeInfo;
+use super::quantity::{GRAMMAR, Quantity};
+use super::requests::scheduler_units;
+use super::tally::NodeDemand;
+
+/// A taint's toleration (`spec.tolerations[]`, or `--tolerate KEY[=VALUE][:EFFECT]`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Toleration {
+    /// None with `exists`: every key.
+    pub key: Option<String>,
+    /// `Exists` (any value) rather than `Equal`.
+    pub exists: bool,
+    pub value: String,
+    /// None: every effect.
+    pub effect: Option<String>,
+}
+
+impl Toleration {
+    /// `KEY[=VALUE][:EFFECT]`: without a value, any value of the key.
+    pub fn parse(s: &str) -> Result<Toleration, String> {
+        let s = s.trim();
+        let (rest, effect) = match s.rsplit_once(':') {
+            Some((r, e)) => (r, Some(e.to_string())),
+            None => (s, None),
+        };
+        if let Some(e) = &effect
+            && !matches!(e.as_str(), "NoSchedule" | "PreferNoSchedule" | "NoExecute")
+        {
+            return Err(format!("--tolerate {s}: the effect is NoSchedule, PreferNoSchedule or NoExecute, not {e:?}"));
+        }
+        let (key, value) = match rest.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (rest, None),
+        };
+        if key.is_empty() {
+            return Err(format!("--tolerate {s}: expected KEY[=VALUE][:EFFECT], such as dedicated=batch:NoSchedule"));
+        }
+        Ok(Toleration {
+            key: Some(key.to_string()),
+            exists: value.is_none(),
+            value: value.unwrap_or_default().to_string(),
+            effect,
+        })
+    }
+
+    /// `ToleratesTaint`: the effect matches (or none is given), the key
+    /// matches (or, with Exists, none is given), and the value matches
+    /// (Equal) or does not matter (Exists).
+    pub fn tolerates(&self, key: &str, value: &str, effect: &str) -> bool {
+        if self.effect.as_deref().is_some_and(|e| e != effect) {
+            return false;
+        }
+        match &self.key {
+            None => self.exists,
+            Some(k) if k != key => false,
+            Some(_) => self.exists || self.value == value,
+        }
+    }
+}
+
+/// The pods `--fits` asks about: what each requests (scheduler units), what
+/// it tolerates, where it may go.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Shape {
+    /// What outputs call it: the name given (`web=...`), the manifest's
+    /// name, or the shape as written.
+    pub name: String,
+    /// By resource, cpu in millicores, the rest whole units; all > 0.
+    pub requests: Vec<(String, i64)>,
+    pub tolerations: Vec<Toleration>,
+    pub node_selector: BTreeMap<String, String>,
+}
+
+/// Resource names a pod may request: the standard ones, hugepages, and
+/// domain-prefixed (extended) names.
+fn known_resource(name: &str) -> bool {
+    matches!(name, "cpu" | "memory" | "ephemeral-storage") || name.starts_with("hugepages-") || name.contains('/')
+}
+
+impl Shape {
+    /// `[NAME=]RESOURCE=QUANTITY,...` (`cpu=500m,memory=1Gi`,
+    /// `web=cpu=250m,memory=512Mi,nvidia.com/gpu=1`).
+    pub fn parse(s: &str) -> Result<Shape, String> {
+        let s = s.trim();
+        let mut parts: Vec<&str> = s.split(',').map(str::trim).collect();
+        let mut name = s.to_string();
+        if let Some(first) = parts.first().copied()
+            && first.matches('=').count() == 2
+        {
+            let (n, rest) = first.split_once('=').expect("two =");
+            name = n.to_string();
+            parts[0] = rest;
+        }
+        let mut requests: Vec<(String, i64)> = Vec::new();
+        for p in parts {
+            let Some((res, qty)) = p.split_once('=') else {
+                return Err(format!("--fits {s}: expected RESOURCE=QUANTITY pairs, such as cpu=500m,memory=1Gi"));
+            };
+            let res = res.trim();
+            if !known_resource(res) {
+                return Err(format!(
+                    "--fits {s}: {res:?} is not a resource a pod can request (cpu, memory, ephemeral-storage, hugepages-<size>, or a domain-prefixed name such as nvidia.com/gpu)"
+                ));
+            }
+            let q = Quantity::parse(qty.trim()).map_err(|_| format!("--fits {s}: {res}={qty} is not {GRAMMAR}"))?;
+            let v = scheduler_units(res, q);
+            if v <= 0 {
+                return Err(format!("--fits {s}: {res}={qty}: a request must be more than zero"));
+            }
+            if requests.iter().any(|(r, _)| r == res) {
+                return Err(format!("--fits {s}: {res} is given twice"));
+            }
+            requests.push((res.to_string(), v));
+        }
+        Ok(Shape { name, requests, ..Shape::default() })
+    }
+}
+
+/// What keeps a node from admitting more of a shape.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Limit {
+    /// Free pod slots ran out first.
+    Pods,
+    /// This resource ran out first (or the node does not allocate it).
+    Resource(String),
+    NotReady,
+    /// Unschedulable, and the shape does not tolerate that.
+    Cordoned,
+    /// A NoSchedule/NoExecute taint the shape does not tolerate.
+    Taint(String),
+    /// The shape's nodeSelector does not match the node's labels.
+    NodeSelector,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Pods => f.write_str("pods"),
+            Limit::Resource(r) => f.write_str(r),
+            Limit::NotReady => f.write_str("not-ready"),
+            Limit::Cordoned => f.write_str("cordoned"),
+            Limit::Taint(k) => write!(f, "taint {k}"),
+            Limit::NodeSelector => f.write_str("node-selector"),
+        }
+    }
+}
+
+impl Limit {
+    /// Parses [`Limit`]'s words back (documents served by a watch).
+    pub fn parse(s: &str) -> Limit {
+        match s {
+            "pods" => Limit::Pods,
+            "not-ready" => Limit::NotReady,
+            "cordoned" => Limit::Cordoned,
+            "node-selector" => Limit::NodeSelector,
+            s => match s.strip_prefix("taint ") {
+                Some(k) => Limit::Taint(k.to_string()),
+                None => Limit::Resource(s.to_string()),
+            },
+        }
+    }
+}
+
+/// How many more a node admits, and what limits it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fit {
+    pub more: u64,
+    pub limited_by: Limit,
+}
+
+/// A shown taint (`key=value:Effect`, as [`super::node::taint_text`] writes
+/// it) back into its parts.
+fn taint_parts(text: &str) -> (&str, &str, &str) {
+    let (kv, effect) = text.rsplit_once(':').unwrap_or((text, ""));
+    let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
+    (key, value, effect)
+}
+
+/// How many more pods of `shape` the listed node `n` admits, given the
+/// pods counted on it and what they request.
+pub fn fit(shape: &Shape, n: &NodeInfo, pods: u32, demand: Option<&NodeDemand>) -> Fit {
+    let none = |limited_by| Fit { more: 0, limited_by };
+    if !n.ready {
+        return none(Limit::NotReady);
+    }
+    let tolerated =
+        |key: &str, value: &str, effect: &str| shape.tolerations.iter().any(|t| t.tolerates(key, value, effect));
+    if !n.schedulable && !tolerated("node.kubernetes.io/unschedulable", "", "NoSchedule") {
+        return none(Limit::Cordoned);
+    }
+    if let Some((key, _, _)) = n.taints.iter().map(|t| taint_parts(t)).find(|(k, v, e)| !tolerated(k, v, e)) {
+        return none(Limit::Taint(key.to_string()));
+    }
+    if shape.node_selector.iter().any(|(k, v)| n.labels.get(k) != Some(v)) {
+        return none(Limit::NodeSelector);
+    }
+    let slots = i128::from(n.allocatable.unwrap_or(0)) - i128::from(pods);
+    let mut best = Fit { more: slots.max(0) as u64, limited_by: Limit::Pods };
+    for (name, req) in &shape.requests {
+        let allocatable = n.resources.get(name).copied().map_or(0, i128::from);
+        let requested = demand.and_then(|d| d.requests.get(name)).copied().unwrap_or(0);
+        let more = ((allocatable - requested) / i128::from(*req)).max(0) as u64;
+        if more < best.more {
+            best = Fit { more, limited_by: Limit::Resource(name.clone()) };
+        }
+    }
+    best
+}
+
+/// The node labels a shape's nodeSelector reads (they must be kept).
+pub fn labels_needed(shapes: &[Shape]) -> Vec<String> {
+    shapes.iter().flat_map(|s| s.node_selector.keys().cloned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(cpu: i64, memory: i64, pods: u32) -> NodeInfo {
+        NodeInfo {
+            name: "n".into(),
+            allocatable: Some(pods),
+            ready: true,
+            schedulable: true,
+            resources: [("cpu".to_string(), cpu), ("memory".to_string(), memory)].into(),
+            ..Default::default()
+        }
+    }
+
+    fn used(cpu: i128, memory: i128) -> NodeDemand {
+        NodeDemand { requests: [("cpu".to_string(), cpu), ("memory".to_string(), memory)].into(), ..Default::default() }
+    }
+
+    #[test]
+    fn parses_shapes() {
+        let s = Shape::parse("cpu=500m,memory=1Gi").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.requests.clone()),
+            ("cpu=500m,memory=1Gi", vec![("cpu".into(), 500), ("memory".into(), 1 << 30)])
+        );
+        let s = Shape::parse("web=cpu=250m,nvidia.com/gpu=1").unwrap();
+        assert_eq!((s.name.as_str(), s.requests.len()), ("web", 2));
+        for (bad, says) in [
+            ("cpu=abc", "Kubernetes quantity"),
+            ("cpu=0", "more than zero"),
+            ("cpu=-1", "more than zero"),
+            ("gpu=1", "not a resource a pod can request"),
+            ("cpu", "RESOURCE=QUANTITY"),
+            ("cpu=1,cpu=2", "given twice"),
+        ] {
+            let e = Shape::parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_first_resource_to_run_out_limits() {
+        let shape = Shape::parse("cpu=400m,memory=1Gi").unwrap();
+        // cpu: (2000-500)/400 = 3; memory: (8Gi-1Gi)/1Gi = 7; pods: 110-1.
+        let f = fit(&shape, &node(2000, 8 << 30, 110), 1, Some(&used(500, 1 << 30)));
+        assert_eq!(f, Fit { more: 3, limited_by: Limit::Resource("cpu".into()) });
+        let f = fit(&shape, &node(8000, 8 << 30, 4), 2, Some(&used(500, 1 << 30)));
+        assert_eq!(f, Fit { more: 2, limited_by: Limit::Pods });
+        // Overcommitted: none, never negative.
+        let f = fit(&shape, &node(2000, 8 << 30, 110), 1, Some(&used(2500, 1 << 30)));
+        assert_eq!(f.more, 0);
+        // A resource the node does not allocate: none.
+        let gpu = Shape::parse("nvidia.com/gpu=1").unwrap();
+        assert_eq!(fit(&gpu, &node(2000, 8 << 30, 110), 0, None).limited_by, Limit::Resource("nvidia.com/gpu".into()));
+    }
+
+    #[test]
+    fn nodes_the_shape_cannot_go_to() {
+        let shape = Shape::parse("cpu=100m").unwrap();
+        let mut n = node(2000, 1 << 30, 110);
+        n.ready = false;
+        assert_eq!(fit(&shape, &n, 0, None).limited_by, Limit::NotReady);
+        let mut n = node(2000, 1 << 30, 110);
+        n.schedulable = false;
+        assert_eq!(fit(&shape, &n, 0, None).limited_by, Limit::Cordoned);
+        let mut n = node(2000, 1 << 30, 110);
+        n.taints = vec!["dedicated=batch:NoSchedule".into()];
+        assert_eq!(fit(&shape, &n, 0, None).limited_by, Limit::Taint("dedicated".into()));
+        let tolerating =
+            Shape { tolerations: vec![Toleration::parse("dedicated=batch:NoSchedule").unwrap()], ..shape.clone() };
+        assert_eq!(fit(&tolerating, &n, 0, None).more, 20);
+        let wrong_value = Shape { tolerations: vec![Toleration::parse("dedicated=web").unwrap()], ..shape.clone() };
+        assert_eq!(fit(&wrong_value, &n, 0, None).more, 0);
+        let any_value = Shape { tolerations: vec![Toleration::parse("dedicated").unwrap()], ..shape.clone() };
+        assert_eq!(fit(&any_value, &n, 0, None).more, 20);
+        let selective = Shape { node_selector: [("pool".to_string(), "gpu".to_string())].into(), ..shape };
+        assert_eq!(fit(&selective, &node(2000, 1 << 30, 110), 0, None).limited_by, Limit::NodeSelector);
+        assert!(Toleration::parse("k=v:Sometimes").is_err());
+        assert_eq!(Limit::parse("taint dedicated"), Limit::Taint("dedicated".into()));
+        assert_eq!(Limit::parse("nvidia.com/gpu").to_string(), "nvidia.com/gpu");
+    }
+}
