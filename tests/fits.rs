@@ -26,9 +26,16 @@ fn cluster() -> &'static Cluster {
 
 /// A Ready node with these allocatable resources (pods, cpu, memory, gpus).
 async fn node(client: &kube::Client, name: &str, res: Value, extra: Value) {
+    labelled_node(client, name, res, extra, json!({})).await
+}
+
+async fn labelled_node(client: &kube::Client, name: &str, res: Value, extra: Value, labels: Value) {
     let api: Api<Node> = Api::all(client.clone());
     let mut n = json!({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "podcount.test/fits": "true"}},
         "spec": {}, "status": {"allocatable": res, "capacity": res, "conditions": [{"type": "Ready", "status": "True"}]}});
+    for (k, v) in labels.as_object().unwrap() {
+        n["metadata"]["labels"][k] = v.clone();
+    }
     if let Some(spec) = extra.as_object() {
         for (k, v) in spec {
             n["spec"][k] = v.clone();
@@ -253,18 +260,17 @@ async fn the_cluster_total_is_what_the_scheduler_binds_when_flooded() {
     let _one_at_a_time = support::serial().await;
     let c = cluster();
     let ns = c.namespace("flood").await;
-    // The seeded nodes only (other tests add their own).
-    let seeded = "podcount.test/seeded=true";
-    let out = podcount(&c.kubeconfig, &["--fits", "cpu=1,memory=2Gi", "--node-selector", seeded, "-o", "json"]);
+    // Every node: the seeded ones and any other test has made (serial()
+    // keeps them still meanwhile; their pending pods are pinned elsewhere).
+    let out = podcount(&c.kubeconfig, &["--fits", "cpu=1,memory=2Gi", "-o", "json"]);
     let doc = json_of(&out);
     let total = doc["totals"]["fits"]["cpu=1,memory=2Gi"].as_u64().unwrap();
     assert!(total > 10, "the seed leaves room: {total}");
-    let mut spec = requests("1", "2Gi");
-    spec["nodeSelector"] = json!({"podcount.test/seeded": "true"});
+    let spec = requests("1", "2Gi");
     let (bound, failed) = flood(c, &ns, "flood", None, &spec, total + 5).await;
     assert_eq!(bound, total, "podcount said {total} more fit; the scheduler bound {bound}: {:?}", failed.first());
     // The --min-fits gate: exit 1 below, 0 at the total.
-    let out = podcount(&c.kubeconfig, &["--fits", "cpu=1,memory=2Gi", "--node-selector", seeded, "--min-fits", "1"]);
+    let out = podcount(&c.kubeconfig, &["--fits", "cpu=1,memory=2Gi", "--min-fits", "1"]);
     assert_eq!(out.status.code(), Some(1), "nothing fits any more: {}", stderr(&out));
     assert!(
         stderr(&out).contains("cpu=1,memory=2Gi: 0 more fit in the cluster, fewer than --min-fits 1"),
@@ -318,4 +324,80 @@ fn unmodelled_scheduling_features_are_said_once() {
     let doc = json_of(&out);
     assert_eq!(doc["shapes"][0]["requests"], json!({"cpu": 0.1}));
     std::fs::remove_file(&file).unwrap();
+}
+
+/// The value of a sample in a Prometheus text exposition, if present.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn watch_serves_fits_follows_pods_and_stops_below_the_floor() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("fits-watch").await;
+    let (a, b) = (format!("{ns}-a"), format!("{ns}-b"));
+    let labels = json!({"podcount.test/fits-watch": ns});
+    labelled_node(&client, &a, json!({"cpu": "4", "memory": "16Gi", "pods": "110"}), json!({}), labels.clone()).await;
+    labelled_node(&client, &b, json!({"cpu": "2", "memory": "16Gi", "pods": "110"}), json!({}), labels).await;
+    let sel = format!("podcount.test/fits-watch={ns}");
+    let shape = "web=cpu=1,memory=2Gi";
+    let args = ["--fits", shape, "--node-selector", &sel, "--listen", "127.0.0.1:0", "--until-fits-below", "3"];
+    let mut w = support::watcher::Watcher::start(&c.kubeconfig, &args);
+    let url = w.listen_url();
+    w = support::blocking(move || {
+        w.synced();
+        w
+    })
+    .await;
+    let series = |node: &str| format!(r#"podcount_fits{{context="podcount-test",shape="web",node="{node}"}}"#);
+    let total = r#"podcount_fits_total{context="podcount-test",shape="web"}"#;
+    let served = |want: [f64; 3]| {
+        let (url, sa, sb) = (url.clone(), series(&a), series(&b));
+        support::blocking(move || {
+            let start = Instant::now();
+            loop {
+                let (_, m) = support::http("GET", &url, "/metrics");
+                let got = [sample(&m, &sa), sample(&m, &sb), sample(&m, total)];
+                if got == want.map(Some) {
+                    return;
+                }
+                assert!(start.elapsed() < Duration::from_secs(30), "/metrics fits {got:?}, want {want:?}:\n{m}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    served([4.0, 2.0, 6.0]).await;
+
+    // count --from answers from it, as the List does; a shape it does not
+    // compute falls back to a List, saying why.
+    let from = podcount(&c.kubeconfig, &["--fits", shape, "--node-selector", &sel, "-o", "json", "--from", &url]);
+    assert_eq!(stderr(&from), "", "answered from the watch");
+    let listed = podcount(&c.kubeconfig, &["--fits", shape, "--node-selector", &sel, "-o", "json"]);
+    for doc in [json_of(&from), json_of(&listed)] {
+        assert_eq!(doc["totals"]["fits"]["web"], 6);
+        assert_eq!(nodes_of(&doc)[&a]["fitsLimitedBy"]["web"], "cpu");
+    }
+    let other = podcount(&c.kubeconfig, &["--fits", "cpu=2", "--node-selector", &sel, "--from", &url]);
+    assert!(
+        stderr(&other).contains("it computes no fits for cpu=2 (start it with the same --fits)"),
+        "{}",
+        stderr(&other)
+    );
+    assert_eq!(other.status.code(), Some(0));
+
+    // Pods arrive: 2 on a (2 left there), 1 on b (1 left): 3, not below 3.
+    for (i, node) in [&a, &a, &b].into_iter().enumerate() {
+        resident(&client, &ns, &format!("p{i}"), node, requests("1", "1Gi")).await;
+    }
+    served([2.0, 1.0, 3.0]).await; // it answers: still watching
+    // One more on b: 2 fit, below 3: the watch ends with exit 1 and says why.
+    resident(&client, &ns, "p3", &b, requests("1", "1Gi")).await;
+    let (code, err) = support::blocking(move || (w.exit_code(Duration::from_secs(30)), w.stderr())).await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("web: 2 more fit in the cluster, fewer than --until-fits-below 3 (limited by cpu on 2 nodes)"),
+        "{err}"
+    );
 }

@@ -231,8 +231,8 @@ pub struct CountArgs {
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value = "table", help_heading = "Output")]
     pub output: Output,
-    /// Row order: name ascending; pods and saturation fullest first; free least first
-    /// (default: name; saturation with --top)
+    /// Row order: name ascending; pods and saturation fullest first; free least first; fits
+    /// most room first (default: name; saturation with --top)
     #[arg(long, value_enum, help_heading = "Output")]
     pub sort_by: Option<Sort>,
     /// Only the first N rows after sorting (table, wide, csv); totals still cover every node

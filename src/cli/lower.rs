@@ -7,7 +7,7 @@ use std::io::Write;
 
 use super::args::{BenchArgs, BenchRunArgs, Cli, Command, ConnectionArgs, CountArgs, FilterArgs, WatchArgs};
 use super::complete;
-use super::values::MethodChoice;
+use super::values::{MethodChoice, Sort};
 use crate::client::connect::ConnectOptions;
 use crate::decode::manifest;
 use crate::error::{self, Error, exit};
@@ -87,6 +87,7 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
     }
     let filter = filter(a.filter);
     every_pod(&filter, &fits)?;
+    sorts_by_fits(a.sort_by, &fits)?;
     let thresholds =
         Thresholds { max_saturation: a.max_saturation.unwrap_or_default(), min_free: a.min_free.unwrap_or_default() };
     // Pod objects carry requests; Table rows do not.
@@ -145,6 +146,13 @@ fn every_pod(filter: &Filter, fits: &[(Shape, Option<String>)]) -> error::Result
         ))),
         _ => Ok(()),
     }
+}
+
+fn sorts_by_fits(sort: Option<Sort>, fits: &[(Shape, Option<String>)]) -> error::Result<()> {
+    if sort == Some(Sort::Fits) && fits.is_empty() {
+        return Err(Error::usage("--sort-by fits goes with --fits or --fits-pod (room for which pods?)"));
+    }
+    Ok(())
 }
 
 /// `--fits`, `--fits-pod` and `--tolerate`: the shapes, each with the
@@ -213,6 +221,7 @@ fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
     }
     let filter = filter(a.filter);
     every_pod(&filter, &fits)?;
+    sorts_by_fits(Some(a.sort_by), &fits)?;
     Ok(watch::Options {
         connect: connect(a.connection),
         filter,
@@ -276,6 +285,8 @@ mod tests {
         let e = count(&["--fits", "cpu=1", "-n", "web"]).unwrap_err();
         assert!(e.message.starts_with("--fits counts every pod on a node, and -n leaves some out"), "{e}");
         assert!(count(&["--fits", "cpu=1", "--node-selector", "pool=gpu"]).is_ok());
+        let e = count(&["--sort-by", "fits"]).unwrap_err();
+        assert!(e.message.starts_with("--sort-by fits goes with --fits"), "{e}");
         let e = count(&["--min-fits", "3"]).unwrap_err();
         assert!(e.message.starts_with("--min-fits goes with --fits"), "{e}");
         let e = count(&["--fits", "cpu=1", "--fits", "cpu=1"]).unwrap_err();

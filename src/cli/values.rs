@@ -58,6 +58,7 @@ pub enum Sort {
     Pods,
     Free,
     Saturation,
+    Fits,
 }
 
 impl From<Sort> for SortBy {
@@ -67,6 +68,7 @@ impl From<Sort> for SortBy {
             Sort::Pods => SortBy::Pods,
             Sort::Free => SortBy::Free,
             Sort::Saturation => SortBy::Saturation,
+            Sort::Fits => SortBy::Fits,
         }
     }
 }

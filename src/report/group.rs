@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::ratio::serialize_round4;
 use super::resources::Resources;
 use super::rows::NodeRow;
-use super::sort::{SortBy, Sortable, sort_rows};
+use super::sort::{SortBy, Sortable, least_fits, sort_rows};
 
 /// The group of nodes without the label.
 pub const NONE: &str = "<none>";
@@ -107,6 +107,9 @@ impl Sortable for GroupRow {
     }
     fn saturation(&self) -> Option<f64> {
         self.saturation
+    }
+    fn fits(&self) -> Option<u64> {
+        least_fits(&self.fits)
     }
 }
 

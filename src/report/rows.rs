@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ratio::serialize_round4;
 use super::resources::{Resources, Shown};
-use super::sort::Sortable;
+use super::sort::{Sortable, least_fits};
 use crate::model::fits::{Shape, fit};
 use crate::model::node::NodeInfo;
 use crate::model::tally::{NodeCounts, Tally};
@@ -148,6 +148,9 @@ impl Sortable for NodeRow {
     }
     fn saturation(&self) -> Option<f64> {
         self.saturation
+    }
+    fn fits(&self) -> Option<u64> {
+        least_fits(&self.fits)
     }
 }
 
