@@ -216,7 +216,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --strategies)
-                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming list-resources informer-resources" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming list-resources informer-resources nodes floor-nodes" -- "${cur}"))
                     return 0
                     ;;
                 --chunk-sizes)
@@ -286,7 +286,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --strategy)
-                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming list-resources informer-resources" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "floor floor-table list list-cached per-node table informer informer-streaming list-resources informer-resources nodes floor-nodes" -- "${cur}"))
                     return 0
                     ;;
                 --chunk-size)

@@ -29,7 +29,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l conte
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s n -l namespace -d 'Count only pods in this namespace' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
@@ -78,7 +78,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s n -l namespace -d 'Count only pods in this namespace' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
@@ -120,7 +120,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s n -l namespace -d 'Count only pods in this namespace' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
@@ -156,7 +156,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l strategies -d 'Strategies to run' -r -f -a "floor\t'The floor: the same paged requests as list, bytes read and thrown away'
 floor-table\t'The floor of the Table path: table\'s requests, bytes thrown away'
@@ -167,7 +167,9 @@ table\t''
 informer\t''
 informer-streaming\t''
 list-resources\t''
-informer-resources\t''"
+informer-resources\t''
+nodes\t'The node List as count reads it'
+floor-nodes\t'The node List\'s requests, bytes thrown away'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l chunk-sizes -d 'Page sizes for list, table, their floors and informer; the first is the baseline of the ratios' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l iterations -d 'Runs of each strategy' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l decode -d 'Add a list run that decodes full Pod objects' -r -f -a "full\t'Also decode full k8s-openapi Pod objects in one list run'"
@@ -183,7 +185,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l wire -d 'How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l strategy -r -f -a "floor\t'The floor: the same paged requests as list, bytes read and thrown away'
 floor-table\t'The floor of the Table path: table\'s requests, bytes thrown away'
@@ -194,7 +196,9 @@ table\t''
 informer\t''
 informer-streaming\t''
 list-resources\t''
-informer-resources\t''"
+informer-resources\t''
+nodes\t'The node List as count reads it'
+floor-nodes\t'The node List\'s requests, bytes thrown away'"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l chunk-size -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l steady -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l all-contexts -d 'Use every context in the kubeconfig'

@@ -20,7 +20,7 @@ _kubectl-podcount() {
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
@@ -79,7 +79,7 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
@@ -129,7 +129,7 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '-n+[Count only pods in this namespace]:NS:_default' \
 '--namespace=[Count only pods in this namespace]:NS:_default' \
@@ -171,7 +171,7 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '*--strategies=[Strategies to run]:STRATEGIES:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
 floor-table\:"The floor of the Table path\: table'\''s requests, bytes thrown away"
@@ -182,7 +182,9 @@ table\:""
 informer\:""
 informer-streaming\:""
 list-resources\:""
-informer-resources\:""))' \
+informer-resources\:""
+nodes\:"The node List as count reads it"
+floor-nodes\:"The node List'\''s requests, bytes thrown away"))' \
 '*--chunk-sizes=[Page sizes for list, table, their floors and informer; the first is the baseline of the ratios]:N,N:_default' \
 '--iterations=[Runs of each strategy]:ITERATIONS:_default' \
 '--decode=[Add a list run that decodes full Pod objects]:full:((full\:"Also decode full k8s-openapi Pod objects in one list run"))' \
@@ -203,7 +205,7 @@ _arguments "${_arguments_options[@]}" : \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
-'--wire=[How pod objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path and nodes are always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
+'--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
 '--strategy=[]:STRATEGY:((floor\:"The floor\: the same paged requests as list, bytes read and thrown away"
 floor-table\:"The floor of the Table path\: table'\''s requests, bytes thrown away"
@@ -214,7 +216,9 @@ table\:""
 informer\:""
 informer-streaming\:""
 list-resources\:""
-informer-resources\:""))' \
+informer-resources\:""
+nodes\:"The node List as count reads it"
+floor-nodes\:"The node List'\''s requests, bytes thrown away"))' \
 '--chunk-size=[]:CHUNK_SIZE:_default' \
 '--steady=[]:STEADY:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \

@@ -6,7 +6,14 @@ mod support;
 use support::{Cluster, Options, json_of, podcount};
 
 fn cluster() -> &'static Cluster {
-    Cluster::shared(Options { nodes: 8, pods: 400, no_pod_watch_cache: false, feature_gates: "", scheduler: false })
+    Cluster::shared(Options {
+        nodes: 8,
+        pods: 400,
+        no_pod_watch_cache: false,
+        feature_gates: "",
+        scheduler: false,
+        fast_seed: false,
+    })
 }
 
 #[test]

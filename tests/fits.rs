@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use support::{Cluster, Options, json_of, nodes_of, podcount, stderr};
 
 const SEEDED: Options =
-    Options { nodes: 16, pods: 1500, no_pod_watch_cache: false, feature_gates: "", scheduler: true };
+    Options { nodes: 16, pods: 1500, no_pod_watch_cache: false, feature_gates: "", scheduler: true, fast_seed: false };
 const SCHEDULER: &str = "podcount-fits";
 
 fn cluster() -> &'static Cluster {
@@ -277,6 +277,16 @@ async fn the_cluster_total_is_what_the_scheduler_binds_when_flooded() {
         "{}",
         stderr(&out)
     );
+    // The pods left Pending would be bound to the next node any later test
+    // makes: take them away (unbound pods are deleted at once).
+    let pods: Api<Pod> = Api::namespaced(c.client().await, &ns);
+    let pending = ListParams::default().fields("spec.nodeName=");
+    pods.delete_collection(&kube::api::DeleteParams::default(), &pending).await.unwrap();
+    let start = Instant::now();
+    while !pods.list(&pending).await.unwrap().items.is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(30), "the pending flood pods outlived their deletion");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[test]

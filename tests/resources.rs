@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use support::{Cluster, Options, json_of, nodes_of, podcount, stderr};
 
 const SEEDED: Options =
-    Options { nodes: 16, pods: 1500, no_pod_watch_cache: false, feature_gates: "", scheduler: false };
+    Options { nodes: 16, pods: 1500, no_pod_watch_cache: false, feature_gates: "", scheduler: false, fast_seed: false };
 
 fn cluster() -> &'static Cluster {
     Cluster::shared(SEEDED)

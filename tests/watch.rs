@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use support::proxy::Proxy;
@@ -13,7 +14,8 @@ use support::{Cluster, Options, PodSpec, blocking, churn, kubeconfig_via, kubect
 
 /// The apiserver's defaults: watch cache on, bookmarks. (The runs that need
 /// etcd's own 410 after compaction are in watch_nocache.rs.)
-const BED: Options = Options { nodes: 0, pods: 0, no_pod_watch_cache: false, feature_gates: "", scheduler: false };
+const BED: Options =
+    Options { nodes: 0, pods: 0, no_pod_watch_cache: false, feature_gates: "", scheduler: false, fast_seed: false };
 const CONVERGE: Duration = Duration::from_secs(20);
 
 fn cluster() -> &'static Cluster {
@@ -538,6 +540,7 @@ fn metric_counts(text: &str) -> std::collections::BTreeMap<String, u64> {
 fn without_volatile(mut doc: serde_json::Value) -> serde_json::Value {
     doc.as_object_mut().unwrap().remove("observedAt");
     doc.as_object_mut().unwrap().remove("resourceVersion");
+    doc.as_object_mut().unwrap().remove("nodeResourceVersion");
     doc
 }
 
@@ -675,4 +678,98 @@ fn deploy_manifests_pass_server_side_dry_run() {
     ] {
         assert!(text.contains(want), "{want} missing from {text}");
     }
+}
+
+/// The pods of a List at exactly `rv` in `ns`, recounted by the counting
+/// rule from kubectl's JSON (none of our decoding): per node, and unscheduled.
+fn exact_counts(c: &Cluster, ns: &str, rv: &str) -> (BTreeMap<String, u64>, u64) {
+    let path = format!("/api/v1/namespaces/{ns}/pods?resourceVersion={rv}&resourceVersionMatch=Exact");
+    let out = std::process::Command::new("kubectl")
+        .args(["get", "--raw", &path])
+        .env("KUBECONFIG", &c.kubeconfig)
+        .output()
+        .expect("run kubectl");
+    assert!(out.status.success(), "kubectl get --raw {path}: {}", String::from_utf8_lossy(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (mut nodes, mut unscheduled) = (BTreeMap::new(), 0);
+    for p in list["items"].as_array().unwrap() {
+        if matches!(p["status"]["phase"].as_str(), Some("Succeeded" | "Failed")) {
+            continue;
+        }
+        match p["spec"]["nodeName"].as_str() {
+            Some(n) if !n.is_empty() => *nodes.entry(n.to_string()).or_insert(0) += 1,
+            _ => unscheduled += 1,
+        }
+    }
+    (nodes, unscheduled)
+}
+
+/// The promise of `watch --listen`: every answer is the cluster at the
+/// resourceVersion it claims. While pods churn through every transition the
+/// counting rule cares about, `/v1/podcount` is read as fast as it answers,
+/// and each answer is checked against a List at exactly its resourceVersion.
+/// (Claiming the resourceVersion of an event read but not yet applied, as an
+/// earlier version did, fails this within a few rounds.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_served_answer_is_the_cluster_at_the_resource_version_it_claims() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let _one_at_a_time = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("exact").await;
+    let nodes = support::make_nodes(&client, &ns, 3, 500).await;
+    let mut w = Watcher::start(&c.kubeconfig, &["-n", &ns, "--listen", "127.0.0.1:0"]);
+    let url = w.listen_url();
+    w = blocking(move || {
+        w.synced();
+        w
+    })
+    .await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let (stop, url, ours) = (stop.clone(), url.clone(), nodes.clone());
+        std::thread::spawn(move || {
+            let mut answers: Vec<(String, BTreeMap<String, u64>, u64)> = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(5));
+                let (status, body) = support::http("GET", &url, "/v1/podcount");
+                if status != 200 {
+                    continue; // not ready: it says so, and claims nothing
+                }
+                let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+                let rv = doc["resourceVersion"].as_str().expect("an answer names its resourceVersion").to_string();
+                let counts = doc["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|n| ours.iter().any(|o| n["name"] == *o) && n["pods"].as_u64() > Some(0))
+                    .map(|n| (n["name"].as_str().unwrap().to_string(), n["pods"].as_u64().unwrap()))
+                    .collect();
+                let unscheduled = doc["unscheduled"].as_u64().unwrap();
+                if answers.last().is_none_or(|(last, ..)| *last != rv) {
+                    answers.push((rv, counts, unscheduled));
+                }
+            }
+            answers
+        })
+    };
+    for round in 0..4 {
+        churn(&client, &ns, &nodes, &format!("r{round}"), 60).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let answers = blocking(move || poller.join().unwrap()).await;
+    assert!(answers.len() >= 10, "only {} distinct answers while 240 pods churned", answers.len());
+    let (c2, ns2) = (c, ns.clone());
+    let checked = blocking(move || {
+        for (rv, counts, unscheduled) in &answers {
+            let (want, want_unscheduled) = exact_counts(c2, &ns2, rv);
+            assert_eq!((counts, *unscheduled), (&want, want_unscheduled), "the answer at resourceVersion {rv}");
+        }
+        answers.len()
+    })
+    .await;
+    eprintln!("{checked} answers checked against a List at their resourceVersion");
+    drop(w);
 }

@@ -13,8 +13,14 @@ use support::proxy::Proxy;
 use support::watcher::Watcher;
 use support::{Cluster, Options, PodSpec, blocking, churn, kubeconfig_via, kubectl_counts, serial, upstream};
 
-const BED: Options =
-    Options { nodes: 0, pods: 0, no_pod_watch_cache: true, feature_gates: "WatchList=false", scheduler: false };
+const BED: Options = Options {
+    nodes: 0,
+    pods: 0,
+    no_pod_watch_cache: true,
+    feature_gates: "WatchList=false",
+    scheduler: false,
+    fast_seed: false,
+};
 const CONVERGE: Duration = Duration::from_secs(20);
 
 fn cluster() -> &'static Cluster {

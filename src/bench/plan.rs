@@ -3,6 +3,7 @@
 //! with its label and the floor it is held against.
 
 use crate::decode::Encoding;
+use crate::source::nodes::NODE_PAGE;
 
 /// A way to count pods that people argue about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,11 +22,15 @@ pub enum Strategy {
     ListResources,
     /// informer, also keeping every pod's requests (`watch --resources`).
     InformerResources,
+    /// The node List as `count` reads it (lean decode).
+    Nodes,
+    /// The node List's requests, bytes thrown away.
+    FloorNodes,
 }
 
 impl Strategy {
     /// Every strategy, in the order `bench` runs and prints them by default.
-    pub const ALL: [Strategy; 10] = [
+    pub const ALL: [Strategy; 12] = [
         Strategy::List,
         Strategy::Floor,
         Strategy::FloorTable,
@@ -36,6 +41,8 @@ impl Strategy {
         Strategy::InformerStreaming,
         Strategy::ListResources,
         Strategy::InformerResources,
+        Strategy::Nodes,
+        Strategy::FloorNodes,
     ];
 
     /// The name on the command line and in `-o json`'s `strategy`.
@@ -51,7 +58,14 @@ impl Strategy {
             Strategy::InformerStreaming => "informer-streaming",
             Strategy::ListResources => "list-resources",
             Strategy::InformerResources => "informer-resources",
+            Strategy::Nodes => "nodes",
+            Strategy::FloorNodes => "floor-nodes",
         }
+    }
+
+    /// Whether it counts pods (and so has counts to agree on).
+    pub fn counts_pods(self) -> bool {
+        !matches!(self, Strategy::Floor | Strategy::FloorTable | Strategy::Nodes | Strategy::FloorNodes)
     }
 }
 
@@ -84,12 +98,14 @@ impl Plan {
             Strategy::InformerStreaming => format!("informer-streaming ({w})"),
             Strategy::ListResources => format!("list-resources ({w}, chunk {c})"),
             Strategy::InformerResources => format!("informer-resources ({w}, chunk {c})"),
+            Strategy::Nodes => format!("nodes ({w}, chunk {c})"),
+            Strategy::FloorNodes => format!("floor-nodes ({w}, chunk {c})"),
         }
     }
 
     pub fn decode(&self) -> &'static str {
         match self.strategy {
-            Strategy::Floor | Strategy::FloorTable => "none",
+            Strategy::Floor | Strategy::FloorTable | Strategy::FloorNodes => "none",
             Strategy::Table => "table-rows",
             _ if self.full => "full",
             _ => "lean",
@@ -105,6 +121,7 @@ impl Plan {
                 Strategy::Floor
             }
             Strategy::Table => Strategy::FloorTable,
+            Strategy::Nodes => Strategy::FloorNodes,
             _ => return None,
         };
         Some(Plan { strategy: floor, full: false, ..*self })
@@ -129,6 +146,11 @@ pub fn plan(strategies: &[Strategy], chunk_sizes: &[u32], wires: &[Encoding], fu
             _ => &chunk_sizes[..1],
         };
         for &chunk in chunks {
+            // Nodes come at most NODE_PAGE a page, whatever --chunk-sizes says.
+            let chunk = match strategy {
+                Strategy::Nodes | Strategy::FloorNodes if chunk > 0 => chunk.min(NODE_PAGE),
+                _ => chunk,
+            };
             for &wire in wires {
                 let p = Plan { strategy, chunk, full: false, wire };
                 let p = if p.json_only() { Plan { wire: Encoding::Json, ..p } } else { p };
@@ -170,5 +192,10 @@ mod tests {
         assert_eq!(p[0].floor().map(|f| f.label()), Some("floor (protobuf, chunk 500)".to_string()));
         assert_eq!(p[4].floor().map(|f| f.label()), Some("floor-table (chunk 500)".to_string()));
         assert_eq!(p[8].floor(), None);
+        let p = plan(&[Strategy::Nodes, Strategy::FloorNodes], &[5000], &wires[..1], false);
+        let labels: Vec<String> = p.iter().map(Plan::label).collect();
+        assert_eq!(labels, ["nodes (protobuf, chunk 500)", "floor-nodes (protobuf, chunk 500)"]);
+        assert_eq!(p[0].floor(), Some(p[1]));
+        assert!(!Strategy::Nodes.counts_pods() && Strategy::PerNode.counts_pods());
     }
 }

@@ -56,10 +56,11 @@ pub fn table(
             opt(r.steady_rss_kib.map(mib)),
             opt(r.store_bytes_per_pod.map(|b| format!("{b:.0}"))),
             opt(r.query_micros.map(|q| format!("{q:.0}us"))),
-            match &r.disagrees {
-                None if r.decode == "none" => "-".into(),
-                None => "yes".into(),
-                Some(d) => format!("NO: {d}"),
+            match (&r.disagrees, &r.note) {
+                (Some(d), _) => format!("NO: {d}"),
+                (None, _) if r.decode == "none" || r.strategy == "nodes" => "-".into(),
+                (None, Some(note)) => format!("yes; {note}"),
+                (None, None) => "yes".into(),
             },
         ]);
     }

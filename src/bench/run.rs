@@ -23,7 +23,7 @@ use crate::model::store::{Mirror, PodStore};
 use crate::model::tally::Tally;
 use crate::source::informer::{self, InitialList, Keep, Meter, Source};
 use crate::source::list::{Progress, count_pods};
-use crate::source::nodes::list_nodes;
+use crate::source::nodes::{list_nodes, list_nodes_metered, node_request};
 use crate::source::query::{Method, NOT_FINISHED, PodQuery};
 
 /// What one child run reports.
@@ -51,6 +51,13 @@ pub struct Run {
     pub store_pods: Option<u64>,
     /// Informers: answering "pods on every node" from memory.
     pub query_micros: Option<f64>,
+    /// `per-node`: the nodes it listed pods of (it cannot see pods bound
+    /// to a node the node List lacks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed_nodes: Option<Vec<String>>,
+    /// `nodes`: how many the node List had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u64>,
     /// Pods per node (non-zero), for the agreement check.
     pub counts: BTreeMap<String, u64>,
     pub unscheduled: u64,
@@ -105,6 +112,11 @@ pub async fn run_one(args: RunOptions) -> Result<i32> {
             informer_run(&t, args.chunk_size, args.steady, InitialList::Stream, false).await?
         }
         Strategy::InformerResources => informer_run(&t, args.chunk_size, args.steady, InitialList::Paged, true).await?,
+        Strategy::Nodes => {
+            let l = list_nodes_metered(&t, None, args.chunk_size, &Keep::default()).await?;
+            Run { requests: l.requests, bytes: l.bytes, nodes: Some(l.nodes.len() as u64), ..Default::default() }
+        }
+        Strategy::FloorNodes => floor(&t, node_request(None, args.chunk_size)).await?,
     };
     if run.skipped.is_none() && run.seconds == 0.0 {
         run.seconds = started.elapsed().as_secs_f64();
@@ -211,7 +223,7 @@ async fn floor(t: &Target, req: ListRequest) -> Result<Run> {
 
 /// One List per node (fieldSelector=spec.nodeName=N), eight at a time.
 async fn per_node(t: &Target, chunk: u32) -> Result<Run> {
-    let nodes = list_nodes(t, None, chunk, &[]).await?;
+    let nodes = list_nodes(t, None, chunk, &Keep::default()).await?;
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     let mut set = tokio::task::JoinSet::new();
     for n in nodes {
@@ -229,11 +241,12 @@ async fn per_node(t: &Target, chunk: u32) -> Result<Run> {
             Ok::<_, Error>((n.name, pods, last))
         });
     }
-    let mut run = Run { requests: 1, ..Default::default() };
+    let mut run = Run { requests: 1, listed_nodes: Some(Vec::new()), ..Default::default() };
     while let Some(r) = set.join_next().await {
         let (name, pods, p) = r.map_err(|e| Error::cluster(format!("per-node task failed: {e}")))??;
         run.requests += p.pages;
         run.bytes += p.bytes;
+        run.listed_nodes.get_or_insert_default().push(name.clone());
         if pods > 0 {
             run.counts.insert(name, u64::from(pods));
         }

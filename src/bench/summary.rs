@@ -36,6 +36,9 @@ pub struct Summary {
     pub over_floor: Option<f64>,
     /// Counts differ from the agreement baseline's (per node).
     pub disagrees: Option<String>,
+    /// A difference that is not a disagreement, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -73,7 +76,33 @@ pub fn summarize(plan: &Plan, runs: &[Run]) -> Summary {
         ratio: None,
         over_floor: None,
         disagrees: None,
+        note: None,
     }
+}
+
+/// Pods `counts` has on nodes `listed` lacks (a per-node strategy lists
+/// pods only of the nodes the node List has: pods bound to a deleted or
+/// never-registered node are invisible to it): those counts left out, and
+/// what they were, said.
+fn unseen(counts: &BTreeMap<String, u64>, listed: &[String]) -> (BTreeMap<String, u64>, Option<String>) {
+    let listed: std::collections::BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+    let (seen, missing): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        counts.iter().map(|(k, v)| (k.clone(), *v)).partition(|(k, _)| listed.contains(k.as_str()));
+    if missing.is_empty() {
+        return (seen, None);
+    }
+    let pods: u64 = missing.values().sum();
+    let mut names: Vec<&str> = missing.keys().map(String::as_str).take(3).collect();
+    if missing.len() > 3 {
+        names.push("...");
+    }
+    let nodes = if missing.len() == 1 { "node" } else { "nodes" };
+    let note = format!(
+        "{pods} pods are bound to {} {nodes} the node List lacks ({}): per-node cannot see them",
+        missing.len(),
+        names.join(", ")
+    );
+    (seen, Some(note))
 }
 
 /// How two strategies' per-node counts differ, if they do.
@@ -116,7 +145,7 @@ pub fn compare(plan: &[Plan], runs: &[Vec<Run>], failed: &[Option<String>]) -> C
     let baseline = (0..plan.len())
         .find(|&i| plan[i].strategy == Strategy::List && !plan[i].full && ran(i))
         .or_else(|| (0..plan.len()).find(|&i| ran(i)));
-    let counts_base = (0..plan.len()).find(|&i| ran(i) && plan[i].decode() != "none");
+    let counts_base = (0..plan.len()).find(|&i| ran(i) && plan[i].strategy.counts_pods());
     let base_median = baseline.map(|i| summaries[i].median_seconds).filter(|m| *m > 0.0);
     let mut disagree = false;
     for i in (0..plan.len()).filter(|&i| ran(i)) {
@@ -126,11 +155,22 @@ pub fn compare(plan: &[Plan], runs: &[Vec<Run>], failed: &[Option<String>]) -> C
             summaries[i].over_floor = (floor > 0.0).then(|| summaries[i].median_seconds / floor);
         }
         let (Some(b), Some(first)) = (counts_base, runs[i].first()) else { continue };
-        if plan[i].decode() == "none" || i == b {
-            continue; // decodes nothing: nothing to agree on
+        if !plan[i].strategy.counts_pods() || i == b {
+            continue; // counts no pods: nothing to agree on
         }
         let base = &runs[b][0];
-        let mut d = disagreement(&base.counts, &first.counts);
+        // A per-node strategy on either side sees only the nodes it listed.
+        let (mut ours, mut theirs) = (base.counts.clone(), first.counts.clone());
+        for (run, other) in [(first, &mut ours), (base, &mut theirs)] {
+            if let Some(listed) = &run.listed_nodes {
+                let (seen, note) = unseen(other, listed);
+                *other = seen;
+                if note.is_some() {
+                    summaries[i].note = note;
+                }
+            }
+        }
+        let mut d = disagreement(&ours, &theirs);
         if plan[i].strategy != Strategy::PerNode
             && plan[b].strategy != Strategy::PerNode
             && first.unscheduled != base.unscheduled
@@ -154,6 +194,33 @@ mod tests {
         assert_eq!(percentile(&v, 95.0), 5.0);
         assert_eq!(percentile(&v, 0.0), 1.0);
         assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn per_node_cannot_see_pods_on_nodes_the_node_list_lacks() {
+        let plan = [
+            Plan { strategy: Strategy::List, chunk: 500, full: false, wire: crate::decode::Encoding::Protobuf },
+            Plan { strategy: Strategy::PerNode, chunk: 500, full: false, wire: crate::decode::Encoding::Protobuf },
+        ];
+        let counts = |v: &[(&str, u64)]| v.iter().map(|(k, c)| (k.to_string(), *c)).collect::<BTreeMap<_, _>>();
+        let list = Run { counts: counts(&[("a", 3), ("gone", 28)]), seconds: 1.0, ..Default::default() };
+        let mut per_node = Run {
+            counts: counts(&[("a", 3)]),
+            listed_nodes: Some(vec!["a".into(), "b".into()]),
+            seconds: 2.0,
+            ..Default::default()
+        };
+        let c = compare(&plan, &[vec![list.clone()], vec![per_node.clone()]], &[None, None]);
+        assert!(!c.disagree);
+        assert_eq!(
+            c.summaries[1].note.as_deref(),
+            Some("28 pods are bound to 1 node the node List lacks (gone): per-node cannot see them")
+        );
+        // A real difference on a listed node still disagrees.
+        per_node.counts.insert("b".into(), 1);
+        let c = compare(&plan, &[vec![list], vec![per_node]], &[None, None]);
+        assert!(c.disagree);
+        assert_eq!(c.summaries[1].disagrees.as_deref(), Some("1 nodes differ (b: 0 vs 1)"));
     }
 
     #[test]

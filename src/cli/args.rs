@@ -75,7 +75,7 @@ pub struct WatchArgs {
     /// Group nodes by this node label (aliases: zone, instance-type, nodepool): the first
     /// table has one row per group and change lines are per group; jsonl change events
     /// carry a "group" field, and "group-change" events follow
-    #[arg(long, value_name = "LABEL", help_heading = "Output")]
+    #[arg(long, value_name = "LABEL", value_parser = label_key, help_heading = "Output")]
     pub group_by: Option<String>,
     /// Coalesce changes over this long (net change per node); 0 prints every event
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval, help_heading = "Output")]
@@ -191,9 +191,9 @@ pub struct ConnectionArgs {
     /// is seconds; 0 is no limit (a single request is still bounded at 60s)
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_timeout, help_heading = "Connection")]
     pub request_timeout: Timeout,
-    /// How pod objects travel: protobuf (the default: what kube-scheduler and kubelet read;
-    /// falls back to JSON by itself when the server or a proxy refuses it) or json. The Table
-    /// path and nodes are always JSON. bench: only this encoding (default: both)
+    /// How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet
+    /// read; falls back to JSON by itself when the server or a proxy refuses it) or json. The
+    /// Table path is always JSON. bench: only this encoding (default: both)
     #[arg(long, value_name = "ENCODING", help_heading = "Connection")]
     pub wire: Option<Wire>,
 }
@@ -241,7 +241,7 @@ pub struct CountArgs {
     /// One row per value of this node label (nodes, pods, allocatable, free, saturation, the
     /// fullest node, nodes at or above --max-saturation or 90%). Aliases: zone, instance-type,
     /// nodepool (Karpenter, EKS, GKE or AKS pool label)
-    #[arg(long, value_name = "LABEL", help_heading = "Output")]
+    #[arg(long, value_name = "LABEL", value_parser = label_key, help_heading = "Output")]
     pub group_by: Option<String>,
     /// Columns with these node labels' values, as `kubectl get -L`
     #[arg(short = 'L', long = "label-columns", value_name = "KEY,...", value_delimiter = ',', help_heading = "Output")]
@@ -293,6 +293,14 @@ pub struct CountArgs {
     /// cpu=2,memory=8Gi,nvidia.com/gpu=1 free
     #[arg(long, value_name = "N|RES=QTY,...", value_parser = parse_min_free, help_heading = "CI")]
     pub min_free: Option<MinFree>,
+}
+
+/// A node label key for `--group-by`: anything but empty.
+fn label_key(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("a label key cannot be empty (e.g. topology.kubernetes.io/zone, or the alias zone)".into());
+    }
+    Ok(s.to_string())
 }
 
 #[cfg(test)]

@@ -44,6 +44,8 @@ the order. Read-only. Every strategy must agree on the per-node counts; a disagr
   informer-streaming  WatchList (sendInitialEvents=true); skipped where the server lacks it
   list-resources      list, also reading every pod's requests (count --resources)
   informer-resources  informer, also keeping every pod's requests (watch --resources)
+  nodes               the node List as count reads it (pages of at most 500), lean decoding
+  floor-nodes         the node List's requests, bodies read and discarded
 --decode full adds a list run that decodes full k8s-openapi Pod objects.";
 
 pub const TOP_HELP: &str = "\

@@ -125,6 +125,10 @@ pub enum StrategyArg {
     InformerStreaming,
     ListResources,
     InformerResources,
+    /// The node List as count reads it
+    Nodes,
+    /// The node List's requests, bytes thrown away
+    FloorNodes,
 }
 
 impl StrategyArg {
@@ -147,6 +151,8 @@ impl From<StrategyArg> for Strategy {
             StrategyArg::InformerStreaming => Strategy::InformerStreaming,
             StrategyArg::ListResources => Strategy::ListResources,
             StrategyArg::InformerResources => Strategy::InformerResources,
+            StrategyArg::Nodes => Strategy::Nodes,
+            StrategyArg::FloorNodes => Strategy::FloorNodes,
         }
     }
 }
@@ -164,6 +170,8 @@ impl From<Strategy> for StrategyArg {
             Strategy::InformerStreaming => StrategyArg::InformerStreaming,
             Strategy::ListResources => StrategyArg::ListResources,
             Strategy::InformerResources => StrategyArg::InformerResources,
+            Strategy::Nodes => StrategyArg::Nodes,
+            Strategy::FloorNodes => StrategyArg::FloorNodes,
         }
     }
 }

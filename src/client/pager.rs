@@ -167,7 +167,7 @@ pub struct ListRequest {
 /// What a List asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Accept {
-    /// Pod objects, in the encoding `--wire` asks for.
+    /// Objects (pods, nodes), in the encoding `--wire` asks for.
     Objects,
     /// Exactly this (JSON: Table rows, nodes).
     Exactly(&'static str),

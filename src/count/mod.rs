@@ -12,6 +12,7 @@ use crate::client::connect::{ConnectOptions, Target, targets};
 use crate::error::{Error, Result, exit};
 use crate::model::filter::Filter;
 use crate::model::fits::Shape;
+use crate::model::keep::Keep;
 use crate::model::node::NodeInfo;
 use crate::model::tally::Tally;
 use crate::render::document::{self, Format};
@@ -27,7 +28,7 @@ use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
 use crate::source::list::{Progress, count_pods};
-use crate::source::nodes::list_nodes;
+use crate::source::nodes::list_nodes_metered;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
 use crate::source::runtime_class::with_overhead;
 
@@ -133,8 +134,8 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let mut query = PodQuery::new(sel, opts.chunk_size, opts.method);
     query.resources = opts.selection().is_some() || !opts.fits.is_empty();
     let shapes = with_overhead(&target, &opts.fits).await?;
-    let keep_labels = opts.labels_needed();
-    let nodes = list_nodes(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep_labels);
+    let keep = Keep { labels: opts.labels_needed(), resources: query.resources };
+    let nodes = list_nodes_metered(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep);
     let mut last_pods = 0;
     let pods = count_pods(
         &target,
@@ -150,8 +151,12 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     // cannot list pods learns the most from that one.
     let (nodes, pods) = tokio::join!(nodes, pods);
     let pods = pods.map_err(|e| suggest_namespace(e, query.namespace.as_deref(), &target))?;
+    let mut node_resource_version = None;
     let nodes = match nodes {
-        Ok(nodes) => Some(nodes),
+        Ok(list) => {
+            node_resource_version = list.resource_version;
+            Some(list.nodes)
+        }
         Err(e) if e.is_forbidden() => {
             if let Some(flag) = opts.needs_node_list() {
                 return Err(node_list_refused(flag, &e));
@@ -175,6 +180,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         context: target.context,
         observed_at: time::now(),
         resource_version: pods.resource_version,
+        node_resource_version,
         filter: sel.clone(),
         rows,
         unscheduled: pods.tally.unscheduled(),

@@ -8,10 +8,9 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::model::node::{NodeInfo, shown_taint, taint_text};
+use crate::model::keep::Keep;
+use crate::model::node::{NodeFields, NodeInfo};
 use crate::model::pod::PodFacts;
-use crate::model::quantity::{Quantity, parse_count_quantity};
-use crate::model::requests::scheduler_units;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -137,44 +136,19 @@ pub struct Condition<'a> {
 }
 
 impl SlimNode<'_> {
-    /// What counting keeps of the node; of its labels only `keep`.
-    pub fn info(&self, keep: &[String]) -> NodeInfo {
-        NodeInfo {
-            labels: keep
-                .iter()
-                .filter_map(|k| self.metadata.labels.get(k.as_str()).map(|v| (k.clone(), v.to_string())))
-                .collect(),
-            name: self.metadata.name.to_string(),
-            allocatable: self
-                .status
-                .allocatable
-                .as_ref()
-                .and_then(|a| a.get("pods"))
-                .and_then(|q| parse_count_quantity(&q.0))
-                .map(|v| v.min(u64::from(u32::MAX)) as u32),
-            // In the scheduler's units; a quantity that cannot be read is
-            // left out (unknown), as is `pods` (counted above).
-            resources: self
-                .status
-                .allocatable
-                .iter()
-                .flatten()
-                .filter(|(name, _)| *name != "pods")
-                .filter_map(|(name, q)| {
-                    let q = Quantity::parse(&q.0).ok()?;
-                    Some((name.to_string(), scheduler_units(name, q)))
-                })
-                .collect(),
-            ready: self.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True"),
-            schedulable: !self.spec.unschedulable.unwrap_or(false),
-            taints: self
-                .spec
-                .taints
-                .iter()
-                .filter(|t| shown_taint(&t.key, &t.effect))
-                .map(|t| taint_text(&t.key, t.value.as_deref(), &t.effect))
-                .collect(),
-        }
+    /// What counting keeps of the node, and what `keep` asks for.
+    pub fn info(&self, keep: &Keep) -> NodeInfo {
+        NodeInfo::read(
+            NodeFields {
+                name: &self.metadata.name,
+                labels: self.metadata.labels.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
+                allocatable: self.status.allocatable.iter().flatten().map(|(k, q)| (k.as_ref(), q.0.as_ref())),
+                conditions: self.status.conditions.iter().map(|c| (c.type_.as_ref(), c.status.as_ref())),
+                unschedulable: self.spec.unschedulable.unwrap_or(false),
+                taints: self.spec.taints.iter().map(|t| (t.key.as_str(), t.value.as_deref(), t.effect.as_str())),
+            },
+            keep,
+        )
     }
 }
 
@@ -311,7 +285,7 @@ mod tests {
         assert_eq!(n.status.allocatable.as_ref().unwrap()["pods"].0, "110");
         assert_eq!(n.status.conditions[1].type_, "Ready");
         // Only NoSchedule/NoExecute taints, less the health ones.
-        let info = n.info(&[]);
+        let info = n.info(&Keep { labels: Vec::new(), resources: true });
         assert_eq!(info.taints, ["dedicated=gpu:NoSchedule", "drain:NoExecute"]);
         assert_eq!((info.allocatable, info.resources.get("cpu")), (Some(110), Some(&8000)), "cpu in millicores");
         assert!(info.closed());

@@ -12,6 +12,8 @@ pub mod split;
 use prost::Message;
 use serde::Deserialize;
 
+use crate::model::keep::Keep;
+use crate::model::node::NodeInfo;
 use crate::model::pod::PodFacts;
 
 /// How a body is encoded: what `--wire` asks for, and what the server sent
@@ -80,6 +82,21 @@ impl<'a> LeanPod<'a> {
         match self {
             LeanPod::Json(p) => p.facts(),
             LeanPod::Proto(p) => p.facts(),
+        }
+    }
+}
+
+/// A node decoded lean from either encoding: what counting keeps of it,
+/// and its resourceVersion.
+pub fn node_info(item: Item<'_>, keep: &Keep) -> std::result::Result<(NodeInfo, Option<String>), String> {
+    match item {
+        Item::Json(b) => {
+            let n: json::SlimNode = serde_json::from_slice(b).map_err(|e| e.to_string())?;
+            Ok((n.info(keep), n.metadata.resource_version.map(|v| v.into_owned())))
+        }
+        Item::Proto(b) => {
+            let n = proto::Node::decode(b).map_err(|e| e.to_string())?;
+            Ok((n.info(keep), n.resource_version().map(str::to_owned)))
         }
     }
 }

@@ -17,6 +17,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use prost::Message;
 use prost::encoding::{WireType, decode_key, decode_varint};
 
+use crate::model::keep::Keep;
+use crate::model::node::{NodeFields, NodeInfo};
 use crate::model::pod::PodFacts;
 
 /// What every protobuf body starts with.
@@ -93,6 +95,104 @@ impl Pod {
             meta.is_some_and(|m| m.deletion_timestamp.is_some()),
             meta.into_iter().flat_map(|m| &m.owner_references).map(|o| (o.kind.as_deref(), o.controller)),
             spec.and_then(|s| s.host_network),
+        )
+    }
+}
+
+/// A Node: of its kilobytes (images, conditions' messages, node info,
+/// managedFields) only what [`NodeInfo`] keeps is decoded.
+#[derive(Clone, PartialEq, Message)]
+pub struct Node {
+    #[prost(message, optional, tag = "1")]
+    pub metadata: Option<NodeMeta>,
+    #[prost(message, optional, tag = "2")]
+    pub spec: Option<NodeSpec>,
+    #[prost(message, optional, tag = "3")]
+    pub status: Option<NodeStatus>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct NodeMeta {
+    #[prost(string, optional, tag = "1")]
+    pub name: Option<String>,
+    #[prost(string, optional, tag = "6")]
+    pub resource_version: Option<String>,
+    #[prost(btree_map = "string, string", tag = "11")]
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct NodeSpec {
+    #[prost(bool, optional, tag = "4")]
+    pub unschedulable: Option<bool>,
+    #[prost(message, repeated, tag = "5")]
+    pub taints: Vec<Taint>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Taint {
+    #[prost(string, optional, tag = "1")]
+    pub key: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    pub value: Option<String>,
+    #[prost(string, optional, tag = "3")]
+    pub effect: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct NodeStatus {
+    #[prost(btree_map = "string, message", tag = "2")]
+    pub allocatable: std::collections::BTreeMap<String, QuantityText>,
+    #[prost(message, repeated, tag = "4")]
+    pub conditions: Vec<NodeCondition>,
+}
+
+/// `resource.Quantity`: its text.
+#[derive(Clone, PartialEq, Message)]
+pub struct QuantityText {
+    #[prost(string, optional, tag = "1")]
+    pub string: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct NodeCondition {
+    #[prost(string, optional, tag = "1")]
+    pub r#type: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    pub status: Option<String>,
+}
+
+/// An optional string field's text ("" when absent).
+fn text(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or_default()
+}
+
+impl Node {
+    pub fn resource_version(&self) -> Option<&str> {
+        self.metadata.as_ref()?.resource_version.as_deref()
+    }
+
+    /// What counting keeps of the node, and what `keep` asks for.
+    pub fn info(&self, keep: &Keep) -> NodeInfo {
+        let meta = self.metadata.as_ref();
+        let spec = self.spec.as_ref();
+        let status = self.status.as_ref();
+        NodeInfo::read(
+            NodeFields {
+                name: meta.and_then(|m| m.name.as_deref()).unwrap_or_default(),
+                labels: meta.into_iter().flat_map(|m| &m.labels).map(|(k, v)| (k.as_str(), v.as_str())),
+                allocatable: status
+                    .into_iter()
+                    .flat_map(|s| &s.allocatable)
+                    .map(|(k, q)| (k.as_str(), text(&q.string))),
+                conditions: status.into_iter().flat_map(|s| &s.conditions).map(|c| (text(&c.r#type), text(&c.status))),
+                unschedulable: spec.and_then(|s| s.unschedulable).unwrap_or(false),
+                taints: spec
+                    .into_iter()
+                    .flat_map(|s| &s.taints)
+                    .map(|t| (text(&t.key), t.value.as_deref(), text(&t.effect))),
+            },
+            keep,
         )
     }
 }
@@ -499,6 +599,89 @@ pub mod tests {
 
     /// uid, node, phase, terminating, owner references (kind, controller), hostNetwork.
     type ArbPod = (String, Option<String>, Option<String>, bool, Vec<(String, bool)>, Option<bool>);
+
+    /// A message built field by field, as Go's generated marshaller writes it.
+    #[derive(Default)]
+    struct Msg(Vec<u8>);
+
+    impl Msg {
+        fn s(mut self, tag: u32, v: &str) -> Msg {
+            prost::encoding::string::encode(tag, &v.to_string(), &mut self.0);
+            self
+        }
+        fn m(mut self, tag: u32, v: Msg) -> Msg {
+            prost::encoding::bytes::encode(tag, &v.0, &mut self.0);
+            self
+        }
+        fn b(mut self, tag: u32, v: bool) -> Msg {
+            prost::encoding::bool::encode(tag, &v, &mut self.0);
+            self
+        }
+        /// A map entry (key 1, value 2).
+        fn entry(self, tag: u32, k: &str, v: Msg) -> Msg {
+            self.m(tag, Msg::default().s(1, k).m(2, v))
+        }
+    }
+
+    #[test]
+    fn nodes_decode_as_their_json_does_skipping_what_counting_does_not_read() {
+        let q = |v: &str| Msg::default().s(1, v);
+        let label = |k: &str, v: &str| Msg::default().s(1, k).s(2, v);
+        let meta = Msg::default()
+            .s(1, "node-7")
+            .s(5, "uid-7")
+            .s(6, "4711")
+            .m(11, label("topology.kubernetes.io/zone", "zone-b"))
+            .m(11, label("kubernetes.io/hostname", "node-7"))
+            .m(12, label("node.alpha.kubernetes.io/ttl", "0"))
+            .m(17, Msg::default().s(1, "kubelet").s(2, "Update"));
+        let spec = Msg::default()
+            .s(1, "10.244.7.0/24")
+            .s(3, "aws:///us-west-2b/i-07")
+            .b(4, true)
+            .m(5, Msg::default().s(1, "dedicated").s(2, "batch").s(3, "NoSchedule"))
+            .m(5, Msg::default().s(1, "spot").s(3, "PreferNoSchedule"))
+            .m(5, Msg::default().s(1, "node.kubernetes.io/unreachable").s(3, "NoExecute"))
+            .s(7, "10.244.7.0/24");
+        let status = Msg::default()
+            .entry(1, "cpu", q("16"))
+            .entry(2, "cpu", q("15890m"))
+            .entry(2, "memory", q("61478Mi"))
+            .entry(2, "nvidia.com/gpu", q("8"))
+            .entry(2, "pods", q("110"))
+            .m(4, Msg::default().s(1, "MemoryPressure").s(2, "False").s(5, "KubeletHasSufficientMemory"))
+            .m(4, Msg::default().s(1, "Ready").s(2, "True").s(6, "kubelet is posting ready status"))
+            .m(5, Msg::default().s(1, "InternalIP").s(2, "10.16.0.7"))
+            .m(8, Msg::default().s(1, "registry.example/app@sha256:00").s(1, "registry.example/app:1"))
+            .s(9, "kubernetes.io/csi/ebs.csi.aws.com^vol-07");
+        let node = Msg::default().m(1, meta).m(2, spec).m(3, status);
+        let decoded = Node::decode(node.0.as_slice()).unwrap();
+        let json = br#"{"metadata": {"name": "node-7", "uid": "uid-7", "resourceVersion": "4711",
+            "labels": {"topology.kubernetes.io/zone": "zone-b", "kubernetes.io/hostname": "node-7"},
+            "annotations": {"node.alpha.kubernetes.io/ttl": "0"}, "managedFields": [{"manager": "kubelet"}]},
+          "spec": {"podCIDR": "10.244.7.0/24", "unschedulable": true, "taints": [
+            {"key": "dedicated", "value": "batch", "effect": "NoSchedule"}, {"key": "spot", "effect": "PreferNoSchedule"},
+            {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}]},
+          "status": {"capacity": {"cpu": "16"}, "allocatable": {"cpu": "15890m", "memory": "61478Mi", "nvidia.com/gpu": "8", "pods": "110"},
+            "conditions": [{"type": "MemoryPressure", "status": "False"}, {"type": "Ready", "status": "True"}],
+            "images": [{"names": ["registry.example/app:1"]}]}}"#;
+        let slim: super::super::json::SlimNode = serde_json::from_slice(json).unwrap();
+        let labels = vec!["topology.kubernetes.io/zone".to_string(), "karpenter.sh/nodepool".to_string()];
+        let keep = Keep { labels, resources: true };
+        let info = decoded.info(&keep);
+        assert_eq!(info, slim.info(&keep));
+        assert_eq!(decoded.resource_version(), Some("4711"));
+        assert_eq!(info.name, "node-7");
+        assert_eq!(info.allocatable, Some(110));
+        assert_eq!((info.ready, info.schedulable), (true, false));
+        assert_eq!(info.taints, ["dedicated=batch:NoSchedule"]);
+        assert_eq!(info.labels.len(), 1);
+        assert_eq!(info.resources["cpu"], 15890);
+        assert_eq!(info.resources["nvidia.com/gpu"], 8);
+        // Without resources asked for, only pods of allocatable is read.
+        let plain = decoded.info(&Keep::default());
+        assert_eq!((plain.allocatable, plain.resources.len(), plain.labels.len()), (Some(110), 0, 0));
+    }
 
     fn arb_pod() -> impl Strategy<Value = ArbPod> {
         (

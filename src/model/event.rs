@@ -16,14 +16,20 @@ pub enum Event<T, K> {
     Page(Vec<T>),
     /// The list is complete: the objects since `Relist` are the whole state.
     Synced,
-    /// An object was added or changed.
-    Apply(T),
+    /// An object was added or changed, at this resourceVersion (the state
+    /// after it: carried with the change, so that a consumer never holds a
+    /// change without its resourceVersion, nor the other way round).
+    Apply(T, Option<String>),
     /// An object was deleted, or left the selectors (a pod that finished
     /// leaves the phase field selector).
-    Delete(K),
+    Delete(K, Option<String>),
     /// The connection failed, or went silent past the liveness bound: the
     /// view may be stale until the informer resumes (it is retrying).
     Reconnecting { why: String },
+    /// The events before this one make the state at this resourceVersion
+    /// (sent after a list's last page, and at bookmarks):
+    /// the only resourceVersion a consumer may claim for what it applied.
+    At(String),
 }
 
 /// Why a full list begins: a typed reason, so consumers decide on the kind

@@ -5,9 +5,11 @@
 pub mod event;
 pub mod filter;
 pub mod fits;
+pub mod keep;
 pub mod node;
 pub mod pod;
 pub mod quantity;
 pub mod requests;
 pub mod store;
 pub mod tally;
+pub mod vecmap;

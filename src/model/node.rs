@@ -2,7 +2,12 @@
 //! schedulability, the taints that keep new pods off, and the labels a view
 //! asked for. Pure.
 
+use super::vecmap::VecMap;
 use std::collections::BTreeMap;
+
+use super::keep::Keep;
+use super::quantity::{Quantity, parse_count_quantity};
+use super::requests::scheduler_units;
 
 /// What the node list says about one node.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,13 +25,72 @@ pub struct NodeInfo {
     pub labels: BTreeMap<String, String>,
     /// `status.allocatable` but `pods`, in the scheduler's units (cpu in
     /// millicores, the rest whole units).
-    pub resources: BTreeMap<String, i64>,
+    pub resources: VecMap<String, i64>,
 }
 
 impl NodeInfo {
     /// Cordoned, or tainted against new pods (`--schedulable-only` leaves it out).
     pub fn closed(&self) -> bool {
         !self.schedulable || !self.taints.is_empty()
+    }
+}
+
+/// The fields of a Node that counting reads, borrowed from either encoding.
+pub struct NodeFields<'a, L, A, C, T> {
+    pub name: &'a str,
+    /// Every label (only those in `keep` are kept).
+    pub labels: L,
+    /// `status.allocatable`: resource name, quantity as written.
+    pub allocatable: A,
+    /// `status.conditions`: type, status.
+    pub conditions: C,
+    pub unschedulable: bool,
+    /// `spec.taints`: key, value, effect.
+    pub taints: T,
+}
+
+impl NodeInfo {
+    /// What counting keeps of a node, the same from JSON and protobuf, and
+    /// what `keep` asks for: some labels, allocatable resources.
+    pub fn read<'a, L, A, C, T>(n: NodeFields<'a, L, A, C, T>, keep: &Keep) -> NodeInfo
+    where
+        L: IntoIterator<Item = (&'a str, &'a str)>,
+        A: IntoIterator<Item = (&'a str, &'a str)>,
+        C: IntoIterator<Item = (&'a str, &'a str)>,
+        T: IntoIterator<Item = (&'a str, Option<&'a str>, &'a str)>,
+    {
+        let mut allocatable = None;
+        let mut resources = VecMap::new();
+        for (name, q) in n.allocatable {
+            if name == "pods" {
+                allocatable = parse_count_quantity(q).map(|v| v.min(u64::from(u32::MAX)) as u32);
+            } else if !keep.resources {
+                continue;
+            } else if let Ok(q) = Quantity::parse(q) {
+                // In the scheduler's units; a quantity that cannot be read
+                // is left out (unknown).
+                resources.insert(name.to_string(), scheduler_units(name, q));
+            }
+        }
+        NodeInfo {
+            name: n.name.to_string(),
+            labels: n
+                .labels
+                .into_iter()
+                .filter(|(k, _)| keep.labels.iter().any(|want| want == k))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            allocatable,
+            resources,
+            ready: n.conditions.into_iter().any(|(t, s)| t == "Ready" && s == "True"),
+            schedulable: !n.unschedulable,
+            taints: n
+                .taints
+                .into_iter()
+                .filter(|(key, _, effect)| shown_taint(key, effect))
+                .map(|(key, value, effect)| taint_text(key, value, effect))
+                .collect(),
+        }
     }
 }
 

@@ -35,11 +35,16 @@ pub struct Mirror<S> {
     next: Option<S>,
     /// Synced at least once.
     pub synced: bool,
+    /// The resourceVersion `live` is exactly the state at (empty until the
+    /// first sync): set from `At` only once what it covers is applied.
+    pub resource_version: String,
+    /// The resourceVersion of the relist being built, `live`'s at `Synced`.
+    next_rv: Option<String>,
 }
 
 impl<S: Store> Mirror<S> {
     pub fn new(live: S) -> Self {
-        Mirror { live, next: None, synced: false }
+        Mirror { live, next: None, synced: false, resource_version: String::new(), next_rv: None }
     }
 
     /// A relist is being built (the live store is the previous state).
@@ -51,7 +56,10 @@ impl<S: Store> Mirror<S> {
     /// at once for Apply and Delete, at `Synced` for a whole relist.
     pub fn handle(&mut self, ev: Event<S::Item, S::Key>, touched: &mut impl FnMut(S::Touch)) {
         match ev {
-            Event::Relist { .. } => self.next = Some(self.live.fresh()),
+            Event::Relist { .. } => {
+                self.next = Some(self.live.fresh());
+                self.next_rv = None;
+            }
             Event::Page(items) => {
                 let next = self.next.get_or_insert_with(|| self.live.fresh());
                 for item in items {
@@ -62,12 +70,29 @@ impl<S: Store> Mirror<S> {
                 if let Some(next) = self.next.take() {
                     let old = std::mem::replace(&mut self.live, next);
                     S::changed(&old, &self.live, touched);
+                    if let Some(rv) = self.next_rv.take() {
+                        self.resource_version = rv;
+                    }
                 }
                 self.synced = true;
             }
-            Event::Apply(item) => self.live.apply(item, touched),
-            Event::Delete(key) => self.live.delete(&key, touched),
+            // Changes come between relists, to the live store.
+            Event::Apply(item, rv) => {
+                self.live.apply(item, touched);
+                if let Some(rv) = rv {
+                    self.resource_version = rv;
+                }
+            }
+            Event::Delete(key, rv) => {
+                self.live.delete(&key, touched);
+                if let Some(rv) = rv {
+                    self.resource_version = rv;
+                }
+            }
             Event::Reconnecting { .. } => {}
+            // Behind a relist, `live` stays at its own resourceVersion.
+            Event::At(rv) if self.next.is_some() => self.next_rv = Some(rv),
+            Event::At(rv) => self.resource_version = rv,
         }
     }
 }
@@ -760,8 +785,31 @@ mod tests {
         m.handle(Event::Synced, &mut |t| seen.push(t));
         assert_eq!(seen, [NodeTouch::Added(node("c")), NodeTouch::Removed(node("a"))]);
         let mut seen = Vec::new();
-        m.handle(Event::Delete("b".into()), &mut |t| seen.push(t));
-        m.handle(Event::Delete("zz".into()), &mut |t| seen.push(t));
+        m.handle(Event::Delete("b".into(), None), &mut |t| seen.push(t));
+        m.handle(Event::Delete("zz".into(), None), &mut |t| seen.push(t));
         assert_eq!(seen, [NodeTouch::Removed(node("b"))]);
+    }
+
+    /// The resourceVersion a mirror claims is the one its live store is at:
+    /// a relist's moves only with the swap, a change's once it is applied.
+    #[test]
+    fn the_resource_version_claimed_is_the_one_applied() {
+        let node = |name: &str| NodeInfo { name: name.into(), ..Default::default() };
+        let mut m = Mirror::new(NodeStore::default());
+        m.handle(Event::Relist { why: Relist::Start }, &mut |_| {});
+        m.handle(Event::Page(vec![node("a")]), &mut |_| {});
+        m.handle(Event::At("10".into()), &mut |_| {});
+        assert_eq!(m.resource_version, "", "not before the first sync");
+        m.handle(Event::Synced, &mut |_| {});
+        assert_eq!(m.resource_version, "10");
+        m.handle(Event::Apply(node("b"), Some("11".into())), &mut |_| {});
+        assert_eq!(m.resource_version, "11");
+        // A relist in progress: the live store (and its claim) stay at 11.
+        m.handle(Event::Relist { why: Relist::Reconnected }, &mut |_| {});
+        m.handle(Event::Page(vec![node("c")]), &mut |_| {});
+        m.handle(Event::At("20".into()), &mut |_| {});
+        assert_eq!((m.resource_version.as_str(), m.live.nodes.len()), ("11", 2));
+        m.handle(Event::Synced, &mut |_| {});
+        assert_eq!((m.resource_version.as_str(), m.live.nodes.len()), ("20", 1));
     }
 }

@@ -4,6 +4,7 @@
 //! through [`Tally::add`] and [`Tally::remove`], so the two agree by
 //! construction.
 
+use super::vecmap::VecMap;
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
@@ -16,8 +17,8 @@ use super::requests::Demand;
 /// in the scheduler's units (cpu millicores, the rest whole units).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeDemand {
-    pub requests: BTreeMap<String, i128>,
-    pub limits: BTreeMap<String, i128>,
+    pub requests: VecMap<String, i128>,
+    pub limits: VecMap<String, i128>,
 }
 
 impl NodeDemand {
@@ -38,7 +39,7 @@ impl NodeDemand {
     fn merge(&mut self, other: &NodeDemand) {
         for (mine, theirs) in [(&mut self.requests, &other.requests), (&mut self.limits, &other.limits)] {
             for (name, v) in theirs {
-                *mine.entry(name.clone()).or_default() += v;
+                *mine.or_default(name.as_str()) += v;
             }
         }
     }

@@ -20,6 +20,8 @@ struct PodCountDoc<'a> {
     context: &'a str,
     observed_at: &'a str,
     resource_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_resource_version: Option<&'a str>,
     filter: &'a Filter,
     nodes: &'a [NodeRow],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,6 +53,7 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         context: &c.context,
         observed_at: &c.observed_at,
         resource_version: c.resource_version.as_deref(),
+        node_resource_version: c.node_resource_version.as_deref(),
         filter: &c.filter,
         nodes: &c.rows,
         group_by: c.groups.as_ref().map(|g| g.by.as_str()),
@@ -74,6 +77,8 @@ struct ServedDoc {
     observed_at: String,
     #[serde(default)]
     resource_version: Option<String>,
+    #[serde(default)]
+    node_resource_version: Option<String>,
     #[serde(default)]
     filter: Filter,
     #[serde(default)]
@@ -99,6 +104,7 @@ pub fn parse(json: &[u8]) -> Result<Vec<Counted>, String> {
         context: d.context,
         observed_at: d.observed_at,
         resource_version: d.resource_version,
+        node_resource_version: d.node_resource_version,
         filter: d.filter,
         rows: d.nodes,
         unscheduled: d.unscheduled,

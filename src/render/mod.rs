@@ -41,6 +41,7 @@ pub(crate) mod testing {
             context: context.into(),
             observed_at: "2026-11-27T12:00:00Z".into(),
             resource_version: Some("1234".into()),
+            node_resource_version: None,
             filter: Filter { namespace: Some("web".into()), ..Default::default() },
             groups: None,
             left_out: None,

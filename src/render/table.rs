@@ -5,7 +5,7 @@
 use comfy_table::{Cell, Color};
 
 use super::cells::{or_dash, percent};
-use super::style::{kubectl_columns, lines, new_table};
+use super::style::{grid, kubectl_columns, lines, new_table};
 use crate::report::Counted;
 use crate::report::fits::summary;
 use crate::report::histogram::{RANGES, histogram};
@@ -66,7 +66,6 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
         return group_table(counted, opts);
     }
     let label_columns = opts.label_columns;
-    let mut t = new_table(opts.color);
     let mut header: Vec<&str> = Vec::new();
     if opts.context_column {
         header.push("CONTEXT");
@@ -83,48 +82,46 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
     }
     let label_headers: Vec<String> = label_columns.iter().map(|k| label_header(k)).collect();
     header.extend(label_headers.iter().map(String::as_str));
-    if !opts.no_headers {
-        t.set_header(header.iter().map(Cell::new));
-    }
-    for c in counted {
-        for r in c.rows.iter().take(opts.top.unwrap_or(usize::MAX)) {
-            let mut row: Vec<Cell> = Vec::new();
-            if opts.context_column {
-                row.push(Cell::new(&c.context));
-            }
-            row.push(Cell::new(&r.name));
-            row.push(Cell::new(r.pods));
-            row.push(Cell::new(or_dash(r.allocatable)));
-            row.push(Cell::new(or_dash(r.free)));
-            row.push(saturation_cell(r, opts));
-            row.extend(resource_cells(r.resources.as_ref(), &res_names, limits, opts));
-            for shape in &shapes {
-                row.push(Cell::new(or_dash(r.fits.get(shape).copied().flatten())));
-                if opts.wide {
-                    row.push(Cell::new(r.fits_limited_by.get(shape).cloned().flatten().unwrap_or_else(|| "-".into())));
-                }
-            }
-            if opts.wide {
-                let of = [r.running, r.pending, r.unknown, r.terminating, r.daemon_set, r.host_network];
-                row.extend(of.map(Cell::new));
-                let status = Cell::new(&r.status);
-                row.push(if opts.color && r.status != "Ready" { status.fg(Color::Yellow) } else { status });
-                row.push(Cell::new(match &r.taints {
-                    None => "-".to_string(),
-                    Some(t) if t.is_empty() => "<none>".to_string(),
-                    Some(t) => t.join(","),
-                }));
-            }
-            for k in label_columns {
-                row.push(Cell::new(r.labels.get(k).map_or("", String::as_str)));
-            }
-            t.add_row(row);
+    let head = (!opts.no_headers).then(|| header.iter().map(Cell::new).collect());
+    let shown: Vec<(&Counted, &NodeRow)> =
+        counted.iter().flat_map(|c| c.rows.iter().take(opts.top.unwrap_or(usize::MAX)).map(move |r| (c, r))).collect();
+    let row = |i: usize| {
+        let (c, r) = shown[i];
+        let mut row: Vec<Cell> = Vec::new();
+        if opts.context_column {
+            row.push(Cell::new(&c.context));
         }
-    }
-    kubectl_columns(&mut t);
+        row.push(Cell::new(&r.name));
+        row.push(Cell::new(r.pods));
+        row.push(Cell::new(or_dash(r.allocatable)));
+        row.push(Cell::new(or_dash(r.free)));
+        row.push(saturation_cell(r, opts));
+        row.extend(resource_cells(r.resources.as_ref(), &res_names, limits, opts));
+        for shape in &shapes {
+            row.push(Cell::new(or_dash(r.fits.get(shape).copied().flatten())));
+            if opts.wide {
+                row.push(Cell::new(r.fits_limited_by.get(shape).cloned().flatten().unwrap_or_else(|| "-".into())));
+            }
+        }
+        if opts.wide {
+            let of = [r.running, r.pending, r.unknown, r.terminating, r.daemon_set, r.host_network];
+            row.extend(of.map(Cell::new));
+            let status = Cell::new(&r.status);
+            row.push(if opts.color && r.status != "Ready" { status.fg(Color::Yellow) } else { status });
+            row.push(Cell::new(match &r.taints {
+                None => "-".to_string(),
+                Some(t) if t.is_empty() => "<none>".to_string(),
+                Some(t) => t.join(","),
+            }));
+        }
+        for k in label_columns {
+            row.push(Cell::new(r.labels.get(k).map_or("", String::as_str)));
+        }
+        row
+    };
     let mut out = String::new();
-    if !counted.iter().all(|c| c.rows.is_empty()) || !opts.no_headers {
-        out.push_str(&lines(&t));
+    if !shown.is_empty() || !opts.no_headers {
+        out.push_str(&grid(head, shown.len(), row, opts.color));
     }
     if !opts.no_headers {
         for c in counted {

@@ -12,7 +12,10 @@ pub struct Counted {
     pub context: String,
     /// RFC 3339, UTC, milliseconds ([`crate::render::time::now`]).
     pub observed_at: String,
+    /// The pods' resourceVersion the counts are exact at.
     pub resource_version: Option<String>,
+    /// The nodes' resourceVersion the allocatable and labels are exact at.
+    pub node_resource_version: Option<String>,
     pub filter: Filter,
     pub rows: Vec<NodeRow>,
     pub unscheduled: u64,

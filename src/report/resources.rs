@@ -4,6 +4,7 @@
 //! millicores, everything else whole units) and written in base units
 //! (cores exact to the millicore, bytes, integers).
 
+use crate::model::vecmap::VecMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::de::Deserializer;
@@ -145,7 +146,7 @@ impl ResourceRow {
 
 /// Rows by resource name, in name order; written in base units.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Resources(pub BTreeMap<String, ResourceRow>);
+pub struct Resources(pub VecMap<String, ResourceRow>);
 
 impl Resources {
     /// One node's rows for `shown`: its pods' demand against its allocatable
@@ -171,10 +172,10 @@ impl Resources {
     /// Sums over `rows`: requests and limits of all, allocatable of those
     /// whose allocatable is known.
     pub fn sum<'r>(rows: impl IntoIterator<Item = &'r Resources>) -> Resources {
-        let mut out: BTreeMap<String, ResourceRow> = BTreeMap::new();
+        let mut out: VecMap<String, ResourceRow> = VecMap::new();
         for r in rows {
             for (name, row) in &r.0 {
-                out.entry(name.clone()).or_default().add(row, true);
+                out.or_default(name.as_str()).add(row, true);
             }
         }
         Resources(out)
@@ -220,7 +221,7 @@ impl Serialize for Resources {
 impl<'de> Deserialize<'de> for Resources {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = BTreeMap::deserialize(d)?;
-        let mut out = BTreeMap::new();
+        let mut out = VecMap::new();
         for (name, f) in raw {
             let get = |k: &str| f.get(k).and_then(|v| from_base_units(&name, v));
             let row = ResourceRow {
@@ -365,7 +366,7 @@ mod tests {
 
     #[test]
     fn documents_round_trip() {
-        let mut m = BTreeMap::new();
+        let mut m = VecMap::new();
         m.insert("cpu".to_string(), ResourceRow { requests: 3250, limits: Some(4000), allocatable: Some(8000) });
         m.insert("nvidia.com/gpu".to_string(), ResourceRow { requests: 2, limits: None, allocatable: None });
         let r = Resources(m);

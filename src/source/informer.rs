@@ -32,13 +32,13 @@ use tokio::time::Instant;
 use prost::Message;
 
 use crate::client::connect::Target;
-use crate::client::http::{self, Action, Failure, JSON};
+use crate::client::http::{self, Action, Failure};
 use crate::client::pager::{Accept, ItemSink, Items, ListRequest, Pager, decode_error, page_uri};
 use crate::client::retry::Backoff;
-use crate::decode::json::{Bookmark, SlimNode, WatchLine};
+use crate::decode::json::{Bookmark, WatchLine};
 use crate::decode::proto::{self, Frames};
 use crate::decode::resources::ResourcePod;
-use crate::decode::{ApiStatus, Encoding, Item, LeanPod};
+use crate::decode::{ApiStatus, Encoding, Item, LeanPod, node_info};
 use crate::error::{Error, Result};
 use crate::model::event::{Event, Relist};
 use crate::model::node::NodeInfo;
@@ -70,13 +70,12 @@ pub enum InitialList {
     Stream,
 }
 
-/// What differs between pods and nodes: the path, the encodings, how to decode.
+/// What differs between pods and nodes: the path, how to decode. Both are
+/// read in the encoding `--wire` asks for (protobuf unless the server cannot).
 pub trait Kind: Send + Sync + 'static {
     type Item: Send + 'static;
     type Key: Send + 'static;
     const RESOURCE: &'static str;
-    /// Read as protobuf when `--wire` says so (pods); else always JSON.
-    const PROTOBUF: bool;
     /// Decodes a watched or listed object: the item, its key and
     /// resourceVersion, keeping what `keep` asks for beyond counting.
     fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self>;
@@ -92,7 +91,6 @@ impl Kind for Pods {
     type Item = PodRecord;
     type Key = Uid;
     const RESOURCE: &'static str = "pods";
-    const PROTOBUF: bool = true;
     fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
         let p = LeanPod::decode(item)?;
         let mut r = PodRecord::new(p.uid(), p.facts());
@@ -114,13 +112,10 @@ impl Kind for Nodes {
     type Item = NodeInfo;
     type Key = String;
     const RESOURCE: &'static str = "nodes";
-    const PROTOBUF: bool = false;
     fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
-        let Item::Json(raw) = item else { return Err("nodes are read as JSON only".into()) };
-        let n: SlimNode = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
-        let info = n.info(&keep.labels);
+        let (info, rv) = node_info(item, keep)?;
         let name = info.name.clone();
-        Ok((info, name, n.metadata.resource_version.map(|s| s.into_owned())))
+        Ok((info, name, rv))
     }
 }
 
@@ -192,14 +187,7 @@ pub struct Source {
     pub keep: Keep,
 }
 
-/// What an informer keeps of each object beyond what counting needs.
-#[derive(Clone, Debug, Default)]
-pub struct Keep {
-    /// Node labels (`watch --group-by`).
-    pub labels: Vec<String>,
-    /// Each pod's requests and limits (`watch --resources`).
-    pub resources: bool,
-}
+pub use crate::model::keep::Keep;
 
 /// Where the informer is.
 enum State {
@@ -293,6 +281,9 @@ impl<K: Kind> Machine<K> {
                         }
                         if let Some(rv) = &pager.resource_version {
                             self.src.meter.seen(rv);
+                            if !self.send(Event::At(rv.clone())).await {
+                                return Next::Stop(Ok(()));
+                            }
                         }
                         if !self.send(Event::Synced).await {
                             return Next::Stop(Ok(()));
@@ -351,7 +342,7 @@ impl<K: Kind> Machine<K> {
     fn list_request(&self) -> ListRequest {
         ListRequest {
             path: self.src.path.clone(),
-            accept: if K::PROTOBUF { Accept::Objects } else { Accept::Exactly(JSON) },
+            accept: Accept::Objects,
             params: vec![
                 ("labelSelector", self.src.label_selector.clone()),
                 ("fieldSelector", self.src.field_selector.clone()),
@@ -432,7 +423,7 @@ impl<K: Kind> Machine<K> {
         let t = &self.src.target;
         self.src.meter.request();
         let action = self.action("watch");
-        let accept = if K::PROTOBUF { t.at.objects_accept(true) } else { JSON };
+        let accept = t.at.objects_accept(true);
         let resp = match http::open(&t.watch_client, &t.at, &uri, accept, action, http::deadline(&t.at)).await {
             Ok(r) => r,
             // WatchList refused (422 on servers without it, 400 on some):
@@ -544,9 +535,9 @@ impl<K: Kind> Machine<K> {
                     Ok(x) => x,
                     Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e)))),
                 };
-                if let Some(v) = obj_rv {
-                    self.src.meter.seen(&v);
-                    *rv = v;
+                if let Some(v) = &obj_rv {
+                    self.src.meter.seen(v);
+                    rv.clone_from(v);
                 }
                 match (initial.as_mut(), ev.kind == "DELETED") {
                     (Some(batch), false) => {
@@ -561,23 +552,31 @@ impl<K: Kind> Machine<K> {
                             "a DELETED event among WatchList's initial events",
                         ))));
                     }
-                    (None, true) => Event::Delete(key),
-                    (None, false) => Event::Apply(item),
+                    (None, true) => Event::Delete(key, obj_rv),
+                    (None, false) => Event::Apply(item, obj_rv),
                 }
             }
             "BOOKMARK" => {
                 let (bookmark_rv, end) = ev.bookmark();
-                if let Some(v) = bookmark_rv {
-                    self.src.meter.seen(&v);
-                    *rv = v;
+                if let Some(v) = &bookmark_rv {
+                    self.src.meter.seen(v);
+                    rv.clone_from(v);
                 }
                 if end && let Some(batch) = initial.take() {
                     self.synced_once = true;
                     self.initial_done = true;
                     self.src.meter.set_watching(true);
-                    if !self.send(Event::Page(batch)).await || !self.send(Event::Synced).await {
-                        return Some(Ended::Hangup);
+                    let at = bookmark_rv.map(Event::At);
+                    for ev in std::iter::once(Event::Page(batch)).chain(at).chain([Event::Synced]) {
+                        if !self.send(ev).await {
+                            return Some(Ended::Hangup);
+                        }
                     }
+                } else if initial.is_none()
+                    && let Some(v) = bookmark_rv
+                    && !self.send(Event::At(v)).await
+                {
+                    return Some(Ended::Hangup);
                 }
                 return None;
             }
@@ -707,7 +706,8 @@ mod tests {
         })
         .await;
         run.abort();
-        assert_eq!(events[..3], [Event::Relist { why: Relist::Start }, Event::Page(vec![]), Event::Synced]);
+        let first = [Event::Relist { why: Relist::Start }, Event::Page(vec![]), Event::At("5".into()), Event::Synced];
+        assert_eq!(events[..4], first);
         let n = watches.load(Ordering::SeqCst);
         // 125-250 ms, 250-500 ms, 0.5-1 s, 1-2 s: at most 6 in 3 s.
         assert!((2..=6).contains(&n), "{n} watches in 3 s");

@@ -4,11 +4,11 @@
 use super::list::walk;
 use super::query::MAX_RESTARTS;
 use crate::client::connect::Target;
-use crate::client::http::{Failure, JSON};
+use crate::client::http::Failure;
 use crate::client::pager::{Accept, ItemSink, Items, ListRequest, Pager, decode_error};
-use crate::decode::Item;
-use crate::decode::json::SlimNode;
+use crate::decode::{Item, node_info};
 use crate::error::{Error, Result};
+use crate::model::keep::Keep;
 use crate::model::node::NodeInfo;
 
 /// A Node is kilobytes: at most this many a page.
@@ -19,7 +19,7 @@ struct NodeFold<'k> {
     nodes: Vec<NodeInfo>,
     /// Where the current page's nodes start in `nodes`.
     page: usize,
-    keep_labels: &'k [String],
+    keep: &'k Keep,
 }
 
 impl ItemSink for NodeFold<'_> {
@@ -29,9 +29,8 @@ impl ItemSink for NodeFold<'_> {
     }
 
     fn item(&mut self, item: Item<'_>) -> Result<()> {
-        let Item::Json(raw) = item else { return Err(Error::cluster("nodes are read as JSON only")) };
-        let n: SlimNode = serde_json::from_slice(raw).map_err(|e| decode_error("node", e))?;
-        self.nodes.push(n.info(self.keep_labels));
+        let (info, _) = node_info(item, self.keep).map_err(|e| decode_error("node", e))?;
+        self.nodes.push(info);
         Ok(())
     }
 
@@ -40,29 +39,59 @@ impl ItemSink for NodeFold<'_> {
     }
 }
 
-/// Lists nodes (all, or those matching `label_selector`); `chunk_size` as
-/// for pods, capped at [`NODE_PAGE`] (0: one request). Of their labels only
-/// `keep_labels` are kept.
+/// The node List's requests: all nodes, or those matching
+/// `label_selector`; `chunk_size` as for pods, capped at [`NODE_PAGE`] (0:
+/// one request).
+pub fn node_request(label_selector: Option<&str>, chunk_size: u32) -> ListRequest {
+    ListRequest {
+        path: "/api/v1/nodes".into(),
+        accept: Accept::Objects,
+        params: vec![("labelSelector", label_selector.map(String::from))],
+        chunk_size: if chunk_size == 0 { 0 } else { chunk_size.min(NODE_PAGE) },
+        resource: "nodes",
+        namespace: None,
+    }
+}
+
+/// The nodes, and what reading them took.
+pub struct NodeList {
+    pub nodes: Vec<NodeInfo>,
+    pub requests: u64,
+    pub bytes: u64,
+    /// The List's resourceVersion: the nodes as they were then.
+    pub resource_version: Option<String>,
+}
+
+/// Lists nodes ([`node_request`]), keeping what `keep` asks for.
 pub async fn list_nodes(
     t: &Target,
     label_selector: Option<&str>,
     chunk_size: u32,
-    keep_labels: &[String],
+    keep: &Keep,
 ) -> Result<Vec<NodeInfo>> {
-    let chunk_size = if chunk_size == 0 { 0 } else { chunk_size.min(NODE_PAGE) };
+    Ok(list_nodes_metered(t, label_selector, chunk_size, keep).await?.nodes)
+}
+
+/// [`list_nodes`], saying how many requests and bytes it took.
+pub async fn list_nodes_metered(
+    t: &Target,
+    label_selector: Option<&str>,
+    chunk_size: u32,
+    keep: &Keep,
+) -> Result<NodeList> {
+    let (mut requests, mut bytes) = (0, 0);
     for _ in 0..=MAX_RESTARTS {
-        let mut pager = Pager::new(ListRequest {
-            path: "/api/v1/nodes".into(),
-            accept: Accept::Exactly(JSON),
-            params: vec![("labelSelector", label_selector.map(String::from))],
-            chunk_size,
-            resource: "nodes",
-            namespace: None,
-        });
-        let mut fold = NodeFold { nodes: Vec::new(), page: 0, keep_labels };
+        let mut pager = Pager::new(node_request(label_selector, chunk_size));
+        let mut fold = NodeFold { nodes: Vec::new(), page: 0, keep };
         let mut items = Items::new(&mut fold, "nodes");
-        match walk(t, &mut pager, &mut items).await {
-            Ok(()) => return Ok(fold.nodes),
+        let walked = walk(t, &mut pager, &mut items).await;
+        requests += pager.pages;
+        bytes += pager.bytes;
+        match walked {
+            Ok(()) => {
+                let resource_version = pager.resource_version;
+                return Ok(NodeList { nodes: fold.nodes, requests, bytes, resource_version });
+            }
             Err(Failure::Gone(_)) => continue,
             Err(f) => return Err(f.into_error()),
         }
@@ -81,7 +110,7 @@ mod tests {
         use crate::decode::Encoding;
         let nodes =
             br#"{"kind":"NodeList","metadata":{},"items":[{"metadata":{"name":"n1"}},{"metadata":{"name":"n2"}}]}"#;
-        let mut fold = NodeFold { nodes: Vec::new(), page: 0, keep_labels: &[] };
+        let mut fold = NodeFold { nodes: Vec::new(), page: 0, keep: &Keep::default() };
         let mut items = Items::new(&mut fold, "nodes");
         items.begin(Encoding::Json);
         items.data(&nodes[..70]).unwrap();

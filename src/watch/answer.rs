@@ -62,9 +62,10 @@ fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> St
             (counted, c)
         })
         .collect();
-    let informer = |resource, counters: Counters, synced| metrics::Informer {
+    let informer = |resource, counters: Counters, synced, rv: &str| metrics::Informer {
         resource,
         synced,
+        resource_version: rv.parse().ok(),
         relists: counters.relists,
         reconnects: counters.reconnects,
         events: counters.events,
@@ -81,8 +82,8 @@ fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> St
                 tracked_pods: c.pods.live.len() as u64,
                 store_bytes: c.pods.live.allocated_bytes() as u64,
                 informers: [
-                    informer("pods", c.pod_counters, ready.pods.is_none()),
-                    informer("nodes", c.node_counters, ready.nodes.is_none()),
+                    informer("pods", c.pod_counters, ready.pods.is_none(), &c.pods.resource_version),
+                    informer("nodes", c.node_counters, ready.nodes.is_none(), &c.nodes.resource_version),
                 ],
             }
         })

@@ -38,8 +38,8 @@ impl Counters {
             Event::Relist { .. } => self.relists += 1,
             Event::Reconnecting { .. } => self.reconnects += 1,
             Event::Page(items) => self.events += items.len() as u64,
-            Event::Apply(_) | Event::Delete(_) => self.events += 1,
-            Event::Synced => {}
+            Event::Apply(..) | Event::Delete(..) => self.events += 1,
+            Event::Synced | Event::At(_) => {}
         }
     }
 }
@@ -197,8 +197,10 @@ impl Cluster {
         let all = View { resources: view.resources.as_ref().map(|_| Selection::Tracked), ..view.clone() };
         let mut counted = self.counted(&all);
         sort_rows(&mut counted.rows, SortBy::Name);
-        let rv = self.pod_meter.resource_version.lock().map(|r| r.clone()).unwrap_or_default();
-        counted.resource_version = Some(rv).filter(|r| !r.is_empty());
+        // What the stores applied, never what the wire has brought since.
+        let rv = |r: &String| Some(r.clone()).filter(|r| !r.is_empty());
+        counted.resource_version = rv(&self.pods.resource_version);
+        counted.node_resource_version = rv(&self.nodes.resource_version).filter(|_| !self.nodes_unreadable);
         counted
     }
 
@@ -233,6 +235,7 @@ impl Cluster {
             context: self.context.clone(),
             observed_at: time::now(),
             resource_version: None,
+            node_resource_version: None,
             filter: filter.clone(),
             rows,
             unscheduled: tally.unscheduled(),
@@ -280,7 +283,8 @@ impl Cluster {
         let counts: serde_json::Map<String, serde_json::Value> =
             counted.rows.iter().map(|r| (r.name.clone(), json!(r.pods))).collect();
         let mut synced = json!({"pods": self.pods.live.tally().counted(), "trackedPods": self.pods.live.len(),
-            "nodes": self.nodes.live.nodes.len(), "unscheduled": counted.unscheduled, "counts": counts});
+            "nodes": self.nodes.live.nodes.len(), "unscheduled": counted.unscheduled, "counts": counts,
+            "resourceVersion": self.pods.resource_version, "nodeResourceVersion": self.nodes.resource_version});
         if let Some(g) = &counted.groups {
             synced["groupBy"] = json!(g.by);
             synced["groups"] = json!(self.printed_groups);
@@ -317,7 +321,7 @@ impl Cluster {
     fn warn_unreadable(&mut self, ev: &PodEvent, p: &Printer) {
         let records: &[PodRecord] = match ev {
             Event::Page(items) => items,
-            Event::Apply(r) => std::slice::from_ref(r),
+            Event::Apply(r, _) => std::slice::from_ref(r),
             _ => &[],
         };
         for why in records.iter().filter_map(|r| r.unreadable.as_ref()) {
@@ -360,6 +364,7 @@ impl Cluster {
             return;
         }
         let shown = self.shown(view);
+        p.resource_version.clone_from(&self.pods.resource_version);
         for node in std::mem::take(&mut self.dirty) {
             let now = self.pods.live.node(node).pods;
             let before = self.printed(node);

@@ -35,6 +35,9 @@ pub struct Printer {
     pub color: bool,
     /// Change lines printed so far.
     pub changes: u64,
+    /// The pods' resourceVersion the change lines being printed are exact
+    /// at (set by the cluster that flushes them).
+    pub resource_version: String,
 }
 
 impl Printer {
@@ -91,6 +94,9 @@ impl Printer {
             let mut v = json!({"type": "change", "time": now(), "context": context,
                 "from": from, "to": to, "delta": delta, "allocatable": allocatable,
                 "saturation": saturation.map(round4)});
+            if !self.resource_version.is_empty() {
+                v["resourceVersion"] = json!(self.resource_version);
+            }
             match what {
                 Changed::Node { name, group } => {
                     v["node"] = json!(name);

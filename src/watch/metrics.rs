@@ -31,6 +31,8 @@ pub struct Informer {
     pub resource: &'static str,
     /// Synced, not relisting, and its watch is open.
     pub synced: bool,
+    /// The resourceVersion its store is exactly at (etcd's are integers).
+    pub resource_version: Option<u64>,
     pub relists: u64,
     pub reconnects: u64,
     /// Events applied to the store (list pages count their objects).
@@ -143,6 +145,7 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     let tracked = Family::<ContextLabels, Gauge>::default();
     let store_bytes = Family::<ContextLabels, Gauge>::default();
     let synced = Family::<InformerLabels, Gauge>::default();
+    let informer_rv = Family::<InformerLabels, Gauge>::default();
     let relists = Family::<InformerLabels, Counter>::default();
     let reconnects = Family::<InformerLabels, Counter>::default();
     let events = Family::<InformerLabels, Counter>::default();
@@ -217,6 +220,9 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
         for i in &c.informers {
             let l = InformerLabels { context: c.context.to_string(), resource: i.resource.to_string() };
             synced.get_or_create(&l).set(i64::from(i.synced));
+            if let Some(rv) = i.resource_version {
+                informer_rv.get_or_create(&l).set(rv as i64);
+            }
             relists.get_or_create(&l).inc_by(i.relists);
             reconnects.get_or_create(&l).inc_by(i.reconnects);
             events.get_or_create(&l).inc_by(i.events);
@@ -257,6 +263,11 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     reg.register("podcount_store_pods", "Pods the watch tracks (unfinished pods in the view)", tracked);
     reg.register("podcount_store_bytes", "Bytes of the watch's pod map allocation", store_bytes);
     reg.register("podcount_informer_synced", "1 when the informer is synced and its watch is open, else 0", synced);
+    reg.register(
+        "podcount_informer_resource_version",
+        "The resourceVersion of the last event applied to the informer's store (what its answers are exact at)",
+        informer_rv,
+    );
     reg.register("podcount_informer_relists", "Full relists (start, 410 Gone, no resourceVersion to resume)", relists);
     reg.register("podcount_informer_reconnects", "Watch failures retried (dropped, silent, 5xx)", reconnects);
     reg.register("podcount_informer_events", "Events applied (list pages count their objects)", events);
@@ -285,8 +296,15 @@ mod tests {
     fn writes_every_family_with_context_and_node_labels() {
         let rows = [row("n1", 99, 110), row("n2", 0, 0)];
         let informers = [
-            Informer { resource: "pods", synced: true, relists: 1, reconnects: 2, events: 300 },
-            Informer { resource: "nodes", synced: false, relists: 1, reconnects: 0, events: 2 },
+            Informer {
+                resource: "pods",
+                synced: true,
+                resource_version: Some(4711),
+                relists: 1,
+                reconnects: 2,
+                events: 300,
+            },
+            Informer { resource: "nodes", synced: false, resource_version: None, relists: 1, reconnects: 0, events: 2 },
         ];
         let key = crate::report::group::GroupKey::parse("zone");
         let groups = crate::report::group::groups(&rows, &key, 0.9);
@@ -309,6 +327,7 @@ mod tests {
             r#"podcount_unscheduled_pods{context="prod"} 4"#,
             r#"podcount_store_pods{context="prod"} 103"#,
             r#"podcount_informer_synced{context="prod",resource="nodes"} 0"#,
+            r#"podcount_informer_resource_version{context="prod",resource="pods"} 4711"#,
             r#"podcount_informer_reconnects_total{context="prod",resource="pods"} 2"#,
             r#"podcount_informer_events_total{context="prod",resource="pods"} 300"#,
             "podcount_event_apply_lag_seconds_count 1",

@@ -121,7 +121,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             label_selector: opts.filter.node_selector.clone(),
             field_selector: None,
             meter: cluster.node_meter.clone(),
-            keep: Keep { labels: keep_labels.clone(), resources: false },
+            keep: Keep { labels: keep_labels.clone(), resources: track_requests },
             ..pods.clone()
         };
         clusters.push(cluster);
@@ -207,7 +207,8 @@ impl Session {
             limits: opts.limits,
             shapes,
         };
-        let printer = Printer { jsonl: opts.jsonl, several, color: color_enabled(), changes: 0 };
+        let printer =
+            Printer { jsonl: opts.jsonl, several, color: color_enabled(), changes: 0, resource_version: String::new() };
         Session {
             opts,
             several,

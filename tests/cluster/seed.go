@@ -100,6 +100,7 @@ var runtimeClassOverhead = corev1.ResourceList{
 func (p podPlan) hostNetwork() bool { return p.daemonSet || p.mirror }
 
 type nodePlan struct {
+	index       int
 	name        string
 	allocatable int
 	ready       bool
@@ -301,7 +302,7 @@ func planNodes(rng *rand.Rand, n int) []nodePlan {
 		case r < 0.20:
 			alloc = 250
 		}
-		np := nodePlan{name: fmt.Sprintf("node-%04d", i), allocatable: alloc,
+		np := nodePlan{index: i, name: fmt.Sprintf("node-%04d", i), allocatable: alloc,
 			ready: rng.Float64() >= 0.07, cordoned: rng.Float64() < 0.05}
 		switch r := rng.Float64(); {
 		case r < 0.06:
@@ -620,6 +621,7 @@ func buildNode(n nodePlan) *corev1.Node {
 			Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: n.name}},
 		},
 	}
+	dressNode(node, n.index, n)
 	return node
 }
 
