@@ -29,6 +29,9 @@ commands:
   quantity   read quantities, one a line; print apimachinery's parse of each as JSON
   requests   --kubeconfig K [--namespace NS] [--selector S]
              per-node requests and limits as kube-scheduler accounts them (JSON)
+  churn      --kubeconfig K [--seconds S] [--workers W] [--out F]
+             create, relabel and delete pods as fast as the apiserver takes them;
+             log "op resourceVersion unixNanos" per create and update
 `
 
 func main() {
@@ -59,6 +62,8 @@ func main() {
 		err = cmdQuantity(args)
 	case "requests":
 		err = cmdRequests(args)
+	case "churn":
+		err = cmdChurn(args)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
