@@ -154,7 +154,11 @@ stream\:"WatchList\: one watch that starts with every object (sendInitialEvents)
 '--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, its tolerations and nodeSelector]:FILE|-:_files' \
 '*--tolerate=[With --fits\: a taint the shape tolerates, KEY\[=VALUE\]\[\:EFFECT\] (repeatable)]:KEY[=VALUE][:EFFECT]:_default' \
 '--until-fits-below=[Exit 1 as soon as fewer than N more pods of a --fits shape fit in the cluster]:N:_default' \
-'--listen=[Serve the counts while watching\: /metrics (Prometheus), /readyz, /healthz and /v1/podcount (what \`count -o json\` prints, from memory). PORT or \:PORT is loopback; another address is served unauthenticated (a warning says so)]:ADDR:_default' \
+'--listen=[Serve the counts while watching\: /metrics (Prometheus), /readyz, /healthz and /v1/podcount (what \`count -o json\` prints, from memory). PORT or \:PORT is loopback; another address is served unauthenticated unless --listen-auth says otherwise (a warning says so)]:ADDR:_default' \
+'--listen-auth=[Who may read --listen'\''s /metrics and /v1/podcount\: anyone who reaches it (none), or the holder of a bearer token the apiserver accepts (TokenReview) whom RBAC grants \`get\` on the path (SubjectAccessReview), over TLS (kubernetes). /healthz and /readyz stay open for probes]:LISTEN_AUTH:((none\:"Anyone who reaches the address (the loopback default)"
+kubernetes\:"Bearer tokens checked by TokenReview, RBAC by SubjectAccessReview, over TLS"))' \
+'--listen-tls-cert=[TLS certificate chain (PEM) for --listen; without it, --listen-auth kubernetes makes a self-signed one (a warning says so)]:FILE:_files' \
+'--listen-tls-key=[TLS private key (PEM) for --listen-tls-cert]:FILE:_files' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \

@@ -621,6 +621,31 @@ fn csv_top_and_histogram_agree_with_the_json_and_the_truth() {
 
 /// `--group-by node.kubernetes.io/instance-type`: the group rows partition
 /// the node rows (which stay complete) and agree with the ground truth;
+/// A `--group-by` or `-L` label no node carries: counted all the same, with
+/// one warning naming the keys nodes carry that look like it; an empty
+/// `--group-by` is a usage error.
+#[test]
+fn labels_no_node_carries_are_said_with_their_look_alikes() {
+    let c = cluster();
+    let out = podcount(&c.kubeconfig, &seeded_args(&["--group-by", "topology.kubernetes.io/zoen"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // One line, the closest look-alike first.
+    let want = r#"warning: context podcount-test: no listed node carries the label "topology.kubernetes.io/zoen" (--group-by); nodes carry "topology.kubernetes.io/zone""#;
+    assert!(stderr(&out).starts_with(want) && stderr(&out).lines().count() == 1, "{}", stderr(&out));
+    let out = podcount(&c.kubeconfig, &seeded_args(&["-L", "instance-type"]));
+    let err = stderr(&out);
+    assert!(err.contains(r#"the label "instance-type" (-L); nodes carry "#), "{err}");
+    assert!(err.contains(r#""node.kubernetes.io/instance-type""#), "{err}");
+    let out = podcount(&c.kubeconfig, &seeded_args(&["-L", "gpu-vendor-xyz"]));
+    assert!(stderr(&out).contains("check the key with kubectl get nodes --show-labels"), "{}", stderr(&out));
+    // A label the nodes carry: no warning.
+    let out = podcount(&c.kubeconfig, &seeded_args(&["--group-by", "zone"]));
+    assert_eq!(stderr(&out), "");
+    let out = podcount(&c.kubeconfig, &["--group-by", ""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("a label key cannot be empty"), "{}", stderr(&out));
+}
+
 /// `-L` columns equal `kubectl get nodes -L`.
 #[test]
 fn group_by_and_label_columns_agree_with_the_truth_and_kubectl() {

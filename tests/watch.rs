@@ -673,6 +673,8 @@ fn deploy_manifests_pass_server_side_dry_run() {
         "serviceaccount/podcount created (server dry run)",
         "clusterrole.rbac.authorization.k8s.io/podcount-reader created (server dry run)",
         "clusterrolebinding.rbac.authorization.k8s.io/podcount-reader created (server dry run)",
+        "clusterrolebinding.rbac.authorization.k8s.io/podcount-auth-delegator created (server dry run)",
+        "clusterrole.rbac.authorization.k8s.io/podcount-metrics-reader created (server dry run)",
         "deployment.apps/podcount created (server dry run)",
         "service/podcount created (server dry run)",
     ] {
@@ -771,5 +773,95 @@ async fn every_served_answer_is_the_cluster_at_the_resource_version_it_claims() 
     })
     .await;
     eprintln!("{checked} answers checked against a List at their resourceVersion");
+    drop(w);
+}
+
+/// A ServiceAccount in `ns` and a token for it (TokenRequest).
+async fn service_account_token(client: &kube::Client, ns: &str, name: &str) -> String {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use kube::api::{Api, PostParams};
+    let api: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
+    let sa = serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).unwrap();
+    let _ = api.create(&PostParams::default(), &sa).await;
+    let req = serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+        "spec": {"expirationSeconds": 3600}});
+    let got: serde_json::Value =
+        api.create_subresource("token", name, &PostParams::default(), &req).await.expect("TokenRequest");
+    got["status"]["token"].as_str().expect("a token").to_string()
+}
+
+/// `curl -k` (the listener's certificate is self-signed): the status code.
+fn https_status(url: &str, path: &str, token: Option<&str>) -> u16 {
+    assert!(url.starts_with("https://127.0.0.1:"), "tests only talk to loopback: {url}");
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-k", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20"]);
+    if let Some(t) = token {
+        cmd.arg("-H").arg(format!("Authorization: Bearer {t}"));
+    }
+    let out = cmd.arg(format!("{url}{path}")).output().expect("run curl");
+    String::from_utf8_lossy(&out.stdout).parse().unwrap_or(0)
+}
+
+/// `--listen-auth kubernetes`: the apiserver decides who reads the counts.
+/// A granted ServiceAccount gets 200, one RBAC does not grant 403, no token
+/// and a made-up one 401, the probes stay open, and when the apiserver
+/// cannot be asked the answer is 503, not an open door.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_auth_asks_the_apiserver_who_may_read() {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    use kube::api::{Api, PostParams};
+    use support::proxy::acceptor;
+    let _one_at_a_time = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("auth").await;
+    let reader = service_account_token(&client, &ns, "reader").await;
+    let stranger = service_account_token(&client, &ns, "stranger").await;
+    let role = format!("{ns}-podcount-reader");
+    let roles: Api<ClusterRole> = Api::all(client.clone());
+    let cr = serde_json::json!({"metadata": {"name": role},
+        "rules": [{"nonResourceURLs": ["/metrics", "/v1/podcount"], "verbs": ["get"]}]});
+    roles.create(&PostParams::default(), &serde_json::from_value(cr).unwrap()).await.unwrap();
+    let bindings: Api<ClusterRoleBinding> = Api::all(client.clone());
+    let crb = serde_json::json!({"metadata": {"name": role},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": ns}]});
+    bindings.create(&PostParams::default(), &serde_json::from_value(crb).unwrap()).await.unwrap();
+
+    // Through a proxy, so the apiserver can be made unreachable at the end.
+    let proxy = Proxy::start_with(upstream(c), Some(acceptor(&c.dir))).await;
+    let kc = kubeconfig_via(c, &format!("https://{}", proxy.addr), "kubeconfig-auth");
+    let mut w = Watcher::start(&kc, &["-n", &ns, "--listen", "127.0.0.1:0", "--listen-auth", "kubernetes"]);
+    let url = w.listen_url();
+    assert!(url.starts_with("https://"), "served over TLS: {url}");
+    w = blocking(move || {
+        w.synced();
+        w
+    })
+    .await;
+    assert!(w.stderr().contains("serving a self-signed certificate"), "{}", w.stderr());
+    let (u, r, s) = (url.clone(), reader.clone(), stranger.clone());
+    let statuses = blocking(move || {
+        [
+            https_status(&u, "/metrics", Some(&r)),
+            https_status(&u, "/v1/podcount", Some(&r)),
+            https_status(&u, "/metrics", Some(&s)),
+            https_status(&u, "/metrics", None),
+            https_status(&u, "/metrics", Some("not-a-token")),
+            https_status(&u, "/readyz", None),
+            https_status(&u, "/healthz", None),
+        ]
+    })
+    .await;
+    assert_eq!(statuses, [200, 200, 403, 401, 401, 200, 200], "granted, granted, not granted, none, garbage, probes");
+
+    // The apiserver unreachable: a token not yet reviewed gets 503.
+    let fresh = service_account_token(&client, &ns, "reader").await;
+    proxy.refuse_new(true);
+    proxy.drop_all();
+    let u = url.clone();
+    let status = blocking(move || https_status(&u, "/v1/podcount", Some(&fresh))).await;
+    assert_eq!(status, 503, "an apiserver that cannot answer closes the door");
+    proxy.refuse_new(false);
     drop(w);
 }

@@ -118,9 +118,23 @@ pub struct WatchArgs {
     pub until_fits_below: Option<u64>,
     /// Serve the counts while watching: /metrics (Prometheus), /readyz, /healthz and
     /// /v1/podcount (what `count -o json` prints, from memory). PORT or :PORT is loopback;
-    /// another address is served unauthenticated (a warning says so)
+    /// another address is served unauthenticated unless --listen-auth says otherwise (a
+    /// warning says so)
     #[arg(long, value_name = "ADDR", value_parser = crate::watch::serve::parse_listen, help_heading = "Watch")]
     pub listen: Option<std::net::SocketAddr>,
+    /// Who may read --listen's /metrics and /v1/podcount: anyone who reaches it (none), or
+    /// the holder of a bearer token the apiserver accepts (TokenReview) whom RBAC grants
+    /// `get` on the path (SubjectAccessReview), over TLS (kubernetes). /healthz and /readyz
+    /// stay open for probes
+    #[arg(long, value_enum, default_value = "none", requires = "listen", help_heading = "Watch")]
+    pub listen_auth: super::values::ListenAuth,
+    /// TLS certificate chain (PEM) for --listen; without it, --listen-auth kubernetes makes
+    /// a self-signed one (a warning says so)
+    #[arg(long, value_name = "FILE", requires = "listen_tls_key", help_heading = "Watch")]
+    pub listen_tls_cert: Option<std::path::PathBuf>,
+    /// TLS private key (PEM) for --listen-tls-cert
+    #[arg(long, value_name = "FILE", requires = "listen_tls_cert", help_heading = "Watch")]
+    pub listen_tls_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Debug, Args)]

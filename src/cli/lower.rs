@@ -234,6 +234,10 @@ fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
         chunk_size: a.chunk_size,
         initial_list: a.initial_list.into(),
         listen: a.listen,
+        listen_security: crate::watch::serve::Security {
+            kubernetes_auth: a.listen_auth == super::values::ListenAuth::Kubernetes,
+            tls: a.listen_tls_cert.zip(a.listen_tls_key).map(|(cert, key)| crate::watch::serve::TlsFiles { cert, key }),
+        },
         resources,
         limits,
         fits,

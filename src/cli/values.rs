@@ -42,6 +42,16 @@ pub enum MethodChoice {
     Table,
 }
 
+/// `--listen-auth`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ListenAuth {
+    /// Anyone who reaches the address (the loopback default)
+    #[default]
+    None,
+    /// Bearer tokens checked by TokenReview, RBAC by SubjectAccessReview, over TLS
+    Kubernetes,
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum WatchOutput {
     /// The table once synced, then one line per changed node

@@ -13,6 +13,7 @@ use crate::error::{Error, Result, exit};
 use crate::model::filter::Filter;
 use crate::model::fits::Shape;
 use crate::model::keep::Keep;
+use crate::model::label::look_alikes;
 use crate::model::node::NodeInfo;
 use crate::model::tally::Tally;
 use crate::render::document::{self, Format};
@@ -27,6 +28,7 @@ use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
+use crate::source::label_keys;
 use crate::source::list::{Progress, count_pods};
 use crate::source::nodes::list_nodes_metered;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
@@ -86,6 +88,16 @@ impl Options {
         keys.sort();
         keys.dedup();
         keys
+    }
+
+    /// The node labels the view shows, each with its flag, the name given
+    /// and the keys that answer it (an alias has several).
+    fn asked_labels(&self) -> Vec<(&'static str, String, Vec<String>)> {
+        let mut asked: Vec<_> = self.label_columns.iter().map(|l| ("-L", l.clone(), vec![l.clone()])).collect();
+        if let Some(g) = &self.group_by {
+            asked.push(("--group-by", g.name.clone(), g.labels.clone()));
+        }
+        asked
     }
 
     /// The flag that needs the node list, if one is given.
@@ -175,6 +187,14 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
             "context {}: {} pods are bound to node {:?}, which the node list does not have",
             target.context, r.pods, r.name
         ));
+    }
+    if let Some(nodes) = nodes.as_deref().filter(|n| !n.is_empty()) {
+        for (flag, name, keys) in opts.asked_labels() {
+            if !nodes.iter().any(|n| keys.iter().any(|k| n.labels.contains_key(k))) {
+                let sample = label_keys::sample(&target, LABEL_SAMPLE).await;
+                status.warn(&format!("context {}: {}", target.context, no_node_carries(flag, &name, &sample)));
+            }
+        }
     }
     Ok(Counted {
         context: target.context,
@@ -290,4 +310,19 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
         code = exit::THRESHOLD;
     }
     code
+}
+
+/// Nodes sampled for their label keys when a label is on none.
+const LABEL_SAMPLE: u32 = 100;
+
+/// The warning for a `-L`/`--group-by` label no listed node carries, naming
+/// the keys nodes do carry that look like it.
+fn no_node_carries(flag: &str, name: &str, keys: &std::collections::BTreeSet<String>) -> String {
+    let alike = look_alikes(name, keys.iter().map(String::as_str));
+    let hint = if alike.is_empty() {
+        "check the key with kubectl get nodes --show-labels".to_string()
+    } else {
+        format!("nodes carry {}", alike.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", "))
+    };
+    format!("no listed node carries the label {name:?} ({flag}); {hint}")
 }

@@ -6,6 +6,7 @@ pub mod event;
 pub mod filter;
 pub mod fits;
 pub mod keep;
+pub mod label;
 pub mod node;
 pub mod pod;
 pub mod quantity;

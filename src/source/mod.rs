@@ -3,6 +3,7 @@
 //! watch, emitting events that keep a store current.
 
 pub mod informer;
+pub mod label_keys;
 pub mod list;
 pub mod nodes;
 pub mod query;

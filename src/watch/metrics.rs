@@ -24,6 +24,46 @@ fn base(resource: &str, v: i128) -> f64 {
 
 /// The Content-Type of what [`render`] writes.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The Content-Type of [`to_text_format`]'s output.
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Whether an `Accept` header asks for OpenMetrics (Prometheus does); any
+/// other client (curl, promtool) gets the classic text format.
+pub fn wants_openmetrics(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| a.contains("application/openmetrics-text"))
+}
+
+/// OpenMetrics text as the classic Prometheus text format (0.0.4): a
+/// counter family's HELP and TYPE name its `_total` samples, and the UNIT
+/// and EOF lines go. Everything else is the same in both.
+pub fn to_text_format(openmetrics: &str) -> String {
+    let mut counters = std::collections::HashSet::new();
+    for l in openmetrics.lines() {
+        if let Some(name) = l.strip_prefix("# TYPE ").and_then(|r| r.strip_suffix(" counter")) {
+            counters.insert(name.to_string());
+        }
+    }
+    let mut out = String::with_capacity(openmetrics.len() + counters.len() * 16);
+    for l in openmetrics.lines() {
+        if l == "# EOF" || l.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "].into_iter().find_map(|p| Some((p, l.strip_prefix(p)?)));
+        match meta {
+            Some((p, rest)) => {
+                let name = rest.split(' ').next().unwrap_or("");
+                if counters.contains(name) {
+                    out.push_str(&format!("{p}{name}_total{}", &rest[name.len()..]));
+                } else {
+                    out.push_str(l);
+                }
+            }
+            None => out.push_str(l),
+        }
+        out.push('\n');
+    }
+    out
+}
 
 /// One informer's health, as the watch loop saw it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -250,7 +290,7 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
     reg.register("podcount_group_resource_allocatable", "Allocatable of the group's nodes", group_res_alloc);
     reg.register("podcount_fits", "How many more pods of the --fits shape the node admits", node_fits);
     reg.register("podcount_group_fits", "How many more pods of the --fits shape the group's nodes admit", group_fits);
-    reg.register("podcount_fits_total", "How many more pods of the --fits shape the cluster admits", total_fits);
+    reg.register("podcount_cluster_fits", "How many more pods of the --fits shape the cluster admits", total_fits);
     reg.register("podcount_group_pods", "Pods on the nodes of a --group-by group", group_pods);
     reg.register("podcount_group_allocatable_pods", "Allocatable pods of the group's nodes", group_alloc);
     reg.register("podcount_group_nodes", "Nodes in the group", group_nodes);
@@ -340,5 +380,21 @@ mod tests {
         }
         // No allocatable: no saturation sample for that node.
         assert!(!text.contains(r#"podcount_node_saturation_ratio{context="prod",node="n2"}"#));
+    }
+
+    #[test]
+    fn the_text_format_names_counters_by_their_samples() {
+        let om = "# HELP podcount_informer_relists Full relists.\n# TYPE podcount_informer_relists counter\n\
+                  podcount_informer_relists_total{resource=\"pods\"} 1\n# HELP podcount_node_pods Pods.\n\
+                  # TYPE podcount_node_pods gauge\n# UNIT podcount_node_pods pods\npodcount_node_pods{node=\"a\"} 3\n# EOF\n";
+        let text = to_text_format(om);
+        assert_eq!(
+            text,
+            "# HELP podcount_informer_relists_total Full relists.\n# TYPE podcount_informer_relists_total counter\n\
+             podcount_informer_relists_total{resource=\"pods\"} 1\n# HELP podcount_node_pods Pods.\n\
+             # TYPE podcount_node_pods gauge\npodcount_node_pods{node=\"a\"} 3\n"
+        );
+        assert!(wants_openmetrics(Some("application/openmetrics-text;version=1.0.0,text/plain;q=0.5")));
+        assert!(!wants_openmetrics(Some("*/*")) && !wants_openmetrics(None));
     }
 }

@@ -5,6 +5,7 @@
 //! questions ([`serve`], [`answer`], [`metrics`]) from memory.
 
 mod answer;
+mod auth;
 mod cluster;
 mod lines;
 pub mod metrics;
@@ -55,6 +56,8 @@ pub struct Options {
     pub chunk_size: u32,
     pub initial_list: InitialList,
     pub listen: Option<SocketAddr>,
+    /// `--listen-auth`, `--listen-tls-cert`, `--listen-tls-key`.
+    pub listen_security: serve::Security,
     /// `--resources`: track each pod's requests; rows and lines carry them.
     pub resources: Option<Selection>,
     /// `--limits`: limits too.
@@ -98,6 +101,7 @@ pub async fn run(opts: Options) -> Result<i32> {
         .chain(shapes.iter().flat_map(|s| s.node_selector.keys().cloned()))
         .collect();
     let several = targets.len() > 1 || opts.connect.all_contexts;
+    let targets_client = targets.first().map(|t| t.client.clone());
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let mut tasks = tokio::task::JoinSet::new();
     let query = PodQuery::new(&opts.filter, opts.chunk_size, Method::Objects);
@@ -132,7 +136,9 @@ pub async fn run(opts: Options) -> Result<i32> {
     // --listen: the server asks, the loop answers from its stores.
     let (query_tx, mut queries) = mpsc::channel::<serve::Query>(16);
     if let Some(addr) = opts.listen {
-        let listener = serve::bind(addr).await?;
+        // The first context's apiserver answers the reviews.
+        let reviewer = targets_client.clone();
+        let listener = serve::bind(addr, &opts.listen_security, reviewer).await?;
         tasks.spawn(serve::serve(listener, query_tx));
     } else {
         drop(query_tx);

@@ -5,10 +5,15 @@
 //!
 //! Safe by default: loopback unless an address says otherwise; GET and HEAD
 //! only; headers at most 16 KiB; a connection gets one request and at most
-//! [`CONNECTION`] in all; nothing of the kubeconfig is ever served.
+//! [`CONNECTION`] in all; nothing of the kubeconfig is ever served. With
+//! `--listen-auth kubernetes`, over TLS, `/metrics` and `/v1/podcount` ask
+//! the apiserver who may read them ([`super::auth`]); the probes
+//! (`/healthz`, `/readyz`) stay open, as kubelet calls them without a token.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,7 +24,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 
+use super::auth::{Authorizer, Verdict};
+use super::metrics;
 use crate::error::{Error, Result};
 
 /// How long the watch loop has to answer a query.
@@ -51,34 +60,132 @@ pub fn parse_listen(s: &str) -> std::result::Result<SocketAddr, String> {
         .map_err(|_| format!("expected PORT, :PORT or HOST:PORT (an IP address), such as 127.0.0.1:9464, not {s:?}"))
 }
 
-/// Binds `addr`, warning on stderr when it is not loopback.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
-    let listener = TcpListener::bind(addr)
+/// `--listen-tls-cert` and `--listen-tls-key`: PEM files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// How the listener is secured.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Security {
+    /// `--listen-auth kubernetes`.
+    pub kubernetes_auth: bool,
+    pub tls: Option<TlsFiles>,
+}
+
+/// A bound listener and what it needs per connection.
+pub struct Listener {
+    tcp: TcpListener,
+    tls: Option<TlsAcceptor>,
+    auth: Option<Arc<Authorizer>>,
+}
+
+/// Binds `addr` with `security` (`client` answers the reviews), warning on
+/// stderr when it is not loopback and anyone reaching it is served, or when
+/// its certificate is self-signed.
+pub async fn bind(addr: SocketAddr, security: &Security, client: Option<kube::Client>) -> Result<Listener> {
+    let tls = match (&security.tls, security.kubernetes_auth) {
+        (Some(files), _) => Some(acceptor_from_files(files)?),
+        (None, true) => {
+            eprintln!(
+                "warning: --listen-auth kubernetes without --listen-tls-cert/--listen-tls-key: serving a self-signed certificate made at start (clients must skip verification, or pin it)"
+            );
+            Some(self_signed(addr)?)
+        }
+        (None, false) => None,
+    };
+    let tcp = TcpListener::bind(addr)
         .await
         .map_err(|e| Error::usage(format!("--listen {addr}: cannot listen there: {e}")))?;
-    let at = listener.local_addr().unwrap_or(addr);
-    eprintln!("listening on http://{at} (/metrics, /readyz, /healthz, /v1/podcount)");
-    if !addr.ip().is_loopback() {
+    let at = tcp.local_addr().unwrap_or(addr);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!("listening on {scheme}://{at} (/metrics, /readyz, /healthz, /v1/podcount)");
+    if !addr.ip().is_loopback() && !security.kubernetes_auth {
         eprintln!(
-            "warning: --listen {addr} is not a loopback address: pod counts and node names are served to anyone who can reach it, without authentication"
+            "warning: --listen {addr} is not a loopback address: pod counts and node names are served to anyone who can reach it, without authentication (--listen-auth kubernetes asks the apiserver who may read them)"
         );
     }
-    Ok(listener)
+    let auth = match (security.kubernetes_auth, client) {
+        (true, Some(c)) => Some(Arc::new(Authorizer::new(c))),
+        (true, None) => return Err(Error::usage("--listen-auth kubernetes needs a cluster to ask")),
+        (false, _) => None,
+    };
+    Ok(Listener { tcp, tls, auth })
+}
+
+fn acceptor(
+    certs: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+) -> std::result::Result<TlsAcceptor, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+fn acceptor_from_files(files: &TlsFiles) -> Result<TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, path: &PathBuf, e: &dyn std::fmt::Display| {
+        Error::usage(format!("--listen-tls-{what} {}: {e}", path.display()))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|e| bad("cert", &files.cert, &e))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| bad("cert", &files.cert, &e))?;
+    if certs.is_empty() {
+        return Err(bad("cert", &files.cert, &"no PEM certificate in it"));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| bad("key", &files.key, &e))?;
+    acceptor(certs, key).map_err(|e| Error::usage(format!("--listen-tls-cert/--listen-tls-key: {e}")))
+}
+
+/// A certificate for `addr` (and localhost), signed by its own key.
+fn self_signed(addr: SocketAddr) -> Result<TlsAcceptor> {
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    if !addr.ip().is_unspecified() {
+        names.push(addr.ip().to_string());
+    }
+    let made = rcgen::generate_simple_self_signed(names)
+        .map_err(|e| Error::usage(format!("--listen-auth: cannot make a self-signed certificate: {e}")))?;
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
+    acceptor(vec![made.cert.der().clone()], key.into())
+        .map_err(|e| Error::usage(format!("--listen-auth: the self-signed certificate: {e}")))
 }
 
 /// Serves until the task is dropped.
-pub async fn serve(listener: TcpListener, loop_tx: mpsc::Sender<Query>) {
+pub async fn serve(listener: Listener, loop_tx: mpsc::Sender<Query>) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let tx = loop_tx.clone();
+        let Ok((stream, _)) = listener.tcp.accept().await else { continue };
+        let (tx, tls, auth) = (loop_tx.clone(), listener.tls.clone(), listener.auth.clone());
         tokio::spawn(async move {
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(CONNECTION)
-                .max_buf_size(16 * 1024)
-                .keep_alive(false)
-                .serve_connection(TokioIo::new(stream), service_fn(move |req| handle(req, tx.clone())));
-            let _ = tokio::time::timeout(CONNECTION, conn).await;
+            let served = async move {
+                let service = service_fn(move |req| handle(req, tx.clone(), auth.clone()));
+                let http = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(CONNECTION)
+                    .max_buf_size(16 * 1024)
+                    .keep_alive(false)
+                    .clone();
+                match tls {
+                    // The handshake counts against the connection's bound too.
+                    Some(tls) => {
+                        if let Ok(stream) = tls.accept(stream).await {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
+                    None => {
+                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(CONNECTION, served).await;
         });
     }
 }
@@ -101,6 +208,7 @@ pub fn text(status: StatusCode, body: impl Into<String>) -> Answer {
 async fn handle(
     req: Request<Incoming>,
     tx: mpsc::Sender<Query>,
+    auth: Option<Arc<Authorizer>>,
 ) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
     let head = req.method() == Method::HEAD;
     if req.method() != Method::GET && !head {
@@ -118,14 +226,37 @@ async fn handle(
             return Ok(respond(text(StatusCode::NOT_FOUND, paths), head));
         }
     };
+    // The data endpoints, not the probes, are behind --listen-auth.
+    if let Some(auth) = auth.filter(|_| matches!(req.uri().path(), "/metrics" | "/v1/podcount")) {
+        let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let refused = match auth.check(header, req.uri().path()).await {
+            Verdict::Allowed => None,
+            Verdict::Unauthenticated(why) => Some((StatusCode::UNAUTHORIZED, why)),
+            Verdict::Forbidden(why) => Some((StatusCode::FORBIDDEN, why)),
+            Verdict::Unavailable(why) => Some((StatusCode::SERVICE_UNAVAILABLE, why)),
+        };
+        if let Some((status, why)) = refused {
+            let mut r = respond(text(status, why), head);
+            if status == StatusCode::UNAUTHORIZED {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            }
+            return Ok(r);
+        }
+    }
     let (answer_tx, answer_rx) = oneshot::channel();
     if tx.send(query(answer_tx)).await.is_err() {
         return Ok(respond(text(StatusCode::SERVICE_UNAVAILABLE, "the watch is stopping"), head));
     }
-    let answer = match tokio::time::timeout(ANSWER, answer_rx).await {
+    let mut answer = match tokio::time::timeout(ANSWER, answer_rx).await {
         Ok(Ok(a)) => a,
         _ => text(StatusCode::SERVICE_UNAVAILABLE, "the watch loop did not answer in time"),
     };
+    // /metrics: OpenMetrics for who asks for it (Prometheus), else the
+    // classic text format every other scraper and promtool read.
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if answer.1 == metrics::CONTENT_TYPE && !metrics::wants_openmetrics(accept) {
+        answer = (answer.0, metrics::TEXT_CONTENT_TYPE, metrics::to_text_format(&answer.2));
+    }
     Ok(respond(answer, head))
 }
 
