@@ -15,9 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // cmdChurn writes pods through the apiserver as fast as it takes them, for
@@ -37,16 +34,7 @@ func cmdChurn(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
-	if err != nil {
-		return err
-	}
-	cfg.QPS = -1
-	cfg.Timeout = 30 * time.Second
-	cfg.WarningHandler = rest.NoWarnings{}
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := writer(*kubeconfig, 30*time.Second)
 	if err != nil {
 		return err
 	}
@@ -92,7 +80,7 @@ func cmdChurn(args []string) error {
 				node := nodes.Items[(wk*7919+i)%len(nodes.Items)].Name
 				pod := &corev1.Pod{
 					ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": "churn"}},
-					Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10"}}},
+					Spec:       corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10"}}},
 				}
 				made, err := pods.Create(ctx, pod, metav1.CreateOptions{})
 				if err != nil {

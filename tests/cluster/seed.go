@@ -127,18 +127,7 @@ func cmdSeed(args []string) error {
 	if *nNodes < 1 || *nPods < 0 || *nNS < 1 {
 		return errors.New("--nodes and --namespace-count must be >= 1, --pods >= 0")
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
-	if err != nil {
-		return err
-	}
-	cfg.QPS = -1 // no client-side rate limit: the apiserver is ours
-	cfg.Timeout = 60 * time.Second
-	cfg.WarningHandler = rest.NoWarnings{}
-	// Protobuf costs the apiserver far less CPU than JSON; on two cores
-	// that is most of the seeding time.
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := writer(*kubeconfig, 60*time.Second)
 	if err != nil {
 		return err
 	}
@@ -252,6 +241,23 @@ func cmdSeed(args []string) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(truth(nodes, pods, *seed))
+}
+
+// writer is a client for writing as fast as the apiserver takes it: no
+// client-side rate limit (the apiserver is ours), each request bounded by
+// timeout, and protobuf, which costs the apiserver far less CPU than JSON
+// (on two cores that is most of the seeding time).
+func writer(kubeconfig string, timeout time.Duration) (*kubernetes.Clientset, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS = -1
+	cfg.Timeout = timeout
+	cfg.WarningHandler = rest.NoWarnings{}
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	return kubernetes.NewForConfig(cfg)
 }
 
 func parallel(n, workers int, f func(i int) error) error {
