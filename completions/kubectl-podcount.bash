@@ -104,7 +104,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --sort-by)
-                    COMPREPLY=($(compgen -W "name pods free saturation fits" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "name pods free saturation fits cpu memory ephemeral-storage nvidia.com/gpu" -- "${cur}"))
                     return 0
                     ;;
                 --top)
@@ -382,7 +382,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --sort-by)
-                    COMPREPLY=($(compgen -W "name pods free saturation fits" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "name pods free saturation fits cpu memory ephemeral-storage nvidia.com/gpu" -- "${cur}"))
                     return 0
                     ;;
                 --top)
@@ -512,7 +512,7 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --sort-by)
-                    COMPREPLY=($(compgen -W "name pods free saturation fits" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "name pods free saturation fits cpu memory ephemeral-storage nvidia.com/gpu" -- "${cur}"))
                     return 0
                     ;;
                 --group-by)

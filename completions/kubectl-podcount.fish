@@ -40,11 +40,15 @@ wide\t''
 json\t''
 yaml\t''
 csv\t'RFC 4180: a header row, one row per node, the fields of the JSON'"
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first; free least first; fits most room first (default: name; saturation with --top)' -r -f -a "name\t''
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first (saturation is pod slots only, with --resources too); free least first; fits most room first; or a resource name (cpu, memory, nvidia.com/gpu, ...): its requested share of allocatable, fullest first, nodes without it last (default: name; saturation with --top)' -r -f -a "name\t''
 pods\t''
 free\t''
 saturation\t''
-fits\t''"
+fits\t''
+cpu\t''
+memory\t''
+ephemeral-storage\t''
+nvidia.com/gpu\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l top -d 'Only the first N rows after sorting (table, wide, csv); totals still cover every node' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l group-by -d 'One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s L -l label-columns -d 'Columns with these node labels\' values, as `kubectl get -L`' -r
@@ -89,11 +93,15 @@ wide\t''
 json\t''
 yaml\t''
 csv\t'RFC 4180: a header row, one row per node, the fields of the JSON'"
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first; free least first; fits most room first (default: name; saturation with --top)' -r -f -a "name\t''
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first (saturation is pod slots only, with --resources too); free least first; fits most room first; or a resource name (cpu, memory, nvidia.com/gpu, ...): its requested share of allocatable, fullest first, nodes without it last (default: name; saturation with --top)' -r -f -a "name\t''
 pods\t''
 free\t''
 saturation\t''
-fits\t''"
+fits\t''
+cpu\t''
+memory\t''
+ephemeral-storage\t''
+nvidia.com/gpu\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l top -d 'Only the first N rows after sorting (table, wide, csv); totals still cover every node' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l group-by -d 'One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s L -l label-columns -d 'Columns with these node labels\' values, as `kubectl get -L`' -r
@@ -128,11 +136,15 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l node-selector -d 'Node label selector: only these nodes are shown, and only pods on them counted' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -s o -l output -d 'Output format' -r -f -a "table\t'The table once synced, then one line per changed node'
 jsonl\t'One JSON object per line: changes and state events'"
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l sort-by -d 'Row order of the first table' -r -f -a "name\t''
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l sort-by -d 'Row order of the first table: name, pods, free, saturation (pod slots), fits, or a resource name (its requested share of allocatable, fullest first; with --resources)' -r -f -a "name\t''
 pods\t''
 free\t''
 saturation\t''
-fits\t''"
+fits\t''
+cpu\t''
+memory\t''
+ephemeral-storage\t''
+nvidia.com/gpu\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l group-by -d 'Group nodes by this node label (aliases: zone, instance-type, nodepool): the first table has one row per group and change lines are per group; jsonl change events carry a "group" field, and "group-change" events follow' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l interval -d 'Coalesce changes over this long (net change per node); 0 prints every event' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l for -d 'Stop after this long (e.g. 10m)' -r

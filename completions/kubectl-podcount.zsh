@@ -38,7 +38,7 @@ wide\:""
 json\:""
 yaml\:""
 csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
-'--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first; fits most room first (default\: name; saturation with --top)]:SORT_BY:(name pods free saturation fits)' \
+'--sort-by=[Row order\: name ascending; pods and saturation fullest first (saturation is pod slots only, with --resources too); free least first; fits most room first; or a resource name (cpu, memory, nvidia.com/gpu, ...)\: its requested share of allocatable, fullest first, nodes without it last (default\: name; saturation with --top)]:ORDER:(name pods free saturation fits cpu memory ephemeral-storage nvidia.com/gpu)' \
 '--top=[Only the first N rows after sorting (table, wide, csv); totals still cover every node]:N:_default' \
 '--group-by=[One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases\: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)]:LABEL:_default' \
 '*-L+[Columns with these node labels'\'' values, as \`kubectl get -L\`]:KEY,...:_default' \
@@ -97,7 +97,7 @@ wide\:""
 json\:""
 yaml\:""
 csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
-'--sort-by=[Row order\: name ascending; pods and saturation fullest first; free least first; fits most room first (default\: name; saturation with --top)]:SORT_BY:(name pods free saturation fits)' \
+'--sort-by=[Row order\: name ascending; pods and saturation fullest first (saturation is pod slots only, with --resources too); free least first; fits most room first; or a resource name (cpu, memory, nvidia.com/gpu, ...)\: its requested share of allocatable, fullest first, nodes without it last (default\: name; saturation with --top)]:ORDER:(name pods free saturation fits cpu memory ephemeral-storage nvidia.com/gpu)' \
 '--top=[Only the first N rows after sorting (table, wide, csv); totals still cover every node]:N:_default' \
 '--group-by=[One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases\: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)]:LABEL:_default' \
 '*-L+[Columns with these node labels'\'' values, as \`kubectl get -L\`]:KEY,...:_default' \
@@ -141,7 +141,7 @@ json\:"JSON"))' \
 jsonl\:"One JSON object per line\: changes and state events"))' \
 '--output=[Output format]:OUTPUT:((table\:"The table once synced, then one line per changed node"
 jsonl\:"One JSON object per line\: changes and state events"))' \
-'--sort-by=[Row order of the first table]:SORT_BY:(name pods free saturation fits)' \
+'--sort-by=[Row order of the first table\: name, pods, free, saturation (pod slots), fits, or a resource name (its requested share of allocatable, fullest first; with --resources)]:ORDER:(name pods free saturation fits cpu memory ephemeral-storage nvidia.com/gpu)' \
 '--group-by=[Group nodes by this node label (aliases\: zone, instance-type, nodepool)\: the first table has one row per group and change lines are per group; jsonl change events carry a "group" field, and "group-change" events follow]:LABEL:_default' \
 '--interval=[Coalesce changes over this long (net change per node); 0 prints every event]:DURATION:_default' \
 '--for=[Stop after this long (e.g. 10m)]:DURATION:_default' \

@@ -56,6 +56,28 @@ fn help_reads_kubectl_podcount_and_explains_the_rule_and_exit_codes() {
     assert!(text(&out.stdout).contains("Usage: kubectl podcount count [OPTIONS]"));
 }
 
+/// What krew search, crates.io and `--help` show first: it names what the
+/// tool measures beyond pod slots.
+#[test]
+fn the_one_line_descriptions_say_resources_and_fits() {
+    let out = kubectl(&["podcount", "--help"]);
+    let help = text(&out.stdout);
+    let first = help.lines().next().unwrap();
+    assert!(first.contains("pod slots, cpu, memory, GPUs") && first.contains("more pods fit"), "{first}");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("krew-manifest.yaml")).unwrap();
+    let short = manifest.lines().find_map(|l| l.trim().strip_prefix("shortDescription: ")).unwrap();
+    let long = manifest.split("description: |").nth(1).unwrap().split("caveats:").next().unwrap().to_string();
+    for (what, line) in
+        [("krew shortDescription", short), ("krew description", &long), ("Cargo.toml", env!("CARGO_PKG_DESCRIPTION"))]
+    {
+        let line = line.replace('\n', " ");
+        for word in ["cpu", "memory", "GPU", "fit"] {
+            assert!(line.contains(word), "{what} does not say {word}: {line}");
+        }
+    }
+}
+
 #[test]
 fn bad_flags_exit_2_with_one_clear_error() {
     let out = kubectl(&["podcount", "--sort-by", "size"]);

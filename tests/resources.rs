@@ -52,7 +52,9 @@ fn of_document(doc: &Value) -> Table {
         .collect()
 }
 
-/// The same from the oracle, for the resources `names` (absent is 0).
+/// The same from the oracle, for the resources `names` (absent is 0: a
+/// listed node that reports none of a resource has none, as the scheduler
+/// reads it).
 fn of_oracle(o: &Value, nodes: impl IntoIterator<Item = String>, names: &BTreeSet<String>) -> Table {
     nodes
         .into_iter()
@@ -62,7 +64,14 @@ fn of_oracle(o: &Value, nodes: impl IntoIterator<Item = String>, names: &BTreeSe
                 .iter()
                 .map(|r| {
                     let get = |f: &str| n[f][r].as_i64();
-                    (r.clone(), (get("requests").unwrap_or(0), Some(get("limits").unwrap_or(0)), get("allocatable")))
+                    (
+                        r.clone(),
+                        (
+                            get("requests").unwrap_or(0),
+                            Some(get("limits").unwrap_or(0)),
+                            Some(get("allocatable").unwrap_or(0)),
+                        ),
+                    )
                 })
                 .collect();
             (node, rows)
@@ -265,11 +274,26 @@ async fn table_csv_and_yaml_say_what_the_json_says() {
     let text = String::from_utf8(out.stdout).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(header[5..], ["CPU", "CPU%", "MEMORY", "MEMORY%", "GPU", "GPU%"]);
-    let gpu_node = nodes.iter().find(|(_, n)| !n["resources"]["nvidia.com/gpu"]["allocatable"].is_null()).unwrap();
+    let gpus = |n: &Value| n["resources"]["nvidia.com/gpu"]["allocatable"].as_i64().unwrap();
+    let gpu_node = nodes.iter().find(|(_, n)| gpus(n) > 0).unwrap();
     let line = text.lines().find(|l| l.starts_with(gpu_node.0.as_str())).unwrap();
     let cells: Vec<&str> = line.split_whitespace().collect();
     let g = &gpu_node.1["resources"]["nvidia.com/gpu"];
     assert_eq!(cells[9], format!("{}/{}", g["requests"], g["allocatable"]), "{line}");
+    // A node with no GPUs has none: `<none>` in the table and wide, 0 in
+    // JSON and CSV; unknown stays `-` and null (the RBAC test below).
+    let (plain, _) = nodes.iter().find(|(_, n)| gpus(n) == 0).unwrap();
+    let line = text.lines().find(|l| l.starts_with(plain.as_str())).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cells[9..11], ["<none>", "<none>"], "{line}");
+    let csv = rows.iter().find(|r| &r["name"] == plain).unwrap();
+    assert_eq!((csv["nvidia.com/gpu.allocatable"].as_str(), csv["nvidia.com/gpu.saturation"].as_str()), ("0", ""));
+    let wide = String::from_utf8(podcount(&c.kubeconfig, &["--resources", "-o", "wide"]).stdout).unwrap();
+    let header: Vec<&str> = wide.lines().next().unwrap().split_whitespace().collect();
+    let at = header.iter().position(|h| *h == "GPU").unwrap();
+    let line = wide.lines().find(|l| l.starts_with(plain.as_str())).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cells[at..at + 2], ["<none>", "<none>"], "{line}");
     assert!(text.contains("\nrequested: cpu "), "{text}");
 }
 
@@ -440,4 +464,74 @@ async fn watch_serving_and_from_follow_churn_that_changes_requests() {
         stderr(&out)
     );
     drop(w);
+}
+
+/// `--sort-by cpu`: nodes by cpu requested over allocatable, fullest first,
+/// with the CPU column shown even without `--resources`; `--sort-by
+/// nvidia.com/gpu` puts the nodes without GPUs last. Checked against the
+/// oracle's own numbers, not against our document.
+#[tokio::test]
+async fn sort_by_a_resource_orders_by_its_requested_share() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let oracle = support::oracle_requests(&c.kubeconfig, None, None);
+    let share = |node: &str, r: &str| -> Option<f64> {
+        let n = &oracle["nodes"][node];
+        let a = n["allocatable"][r].as_i64().filter(|a| *a > 0)?;
+        Some(n["requests"][r].as_i64().unwrap_or(0) as f64 / a as f64)
+    };
+    for resource in ["cpu", "memory", "nvidia.com/gpu"] {
+        let out = podcount(&c.kubeconfig, &["--sort-by", resource]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+        let column = resource.rsplit('/').next().unwrap().to_uppercase();
+        assert!(header.contains(&column.as_str()), "{resource}: {header:?}");
+        let names: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        assert_eq!(names.len(), oracle["nodes"].as_object().unwrap().len(), "{text}");
+        // Fullest first; ties by name; nodes without it last.
+        let key = |n: &str| (share(n, resource).map_or(f64::NEG_INFINITY, |s| -s), n.to_string());
+        let mut want = names.clone();
+        want.sort_by(|a, b| key(a).partial_cmp(&key(b)).unwrap());
+        assert_eq!(names, want, "--sort-by {resource}");
+        if resource == "nvidia.com/gpu" {
+            let last = names.last().unwrap();
+            assert!(share(last, resource).is_none() && share(names[0], resource).is_some(), "{names:?}");
+        }
+    }
+    let out = podcount(&c.kubeconfig, &["--sort-by", "size"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("expected name, pods, free, saturation, fits, or a resource name"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `--fits` with a resource no node allocates (a typo): the answer stands
+/// (the scheduler places none either), with one warning naming the
+/// look-alike, as `--resources` does for a name the cluster lacks.
+#[tokio::test]
+async fn fits_with_a_resource_no_node_allocates_warns_with_look_alikes() {
+    let _one_at_a_time = support::serial().await;
+    let c = cluster();
+    let out = podcount(&c.kubeconfig, &["--fits", "nvidia.com/gpus=1", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let warning: Vec<&str> = err.lines().filter(|l| l.contains("no node allocates")).collect();
+    assert_eq!(warning.len(), 1, "{err}");
+    assert!(
+        warning[0].contains(r#"--fits nvidia.com/gpus=1: no node allocates "nvidia.com/gpus", so none fit (did you mean "nvidia.com/gpu"?); the cluster has: "#),
+        "{err}"
+    );
+    let doc = json_of(&out);
+    assert!(nodes_of(&doc).values().all(|n| n["fits"]["nvidia.com/gpus=1"] == 0), "the answer stands at 0");
+    // The right name: no warning.
+    let out = podcount(&c.kubeconfig, &["--fits", "nvidia.com/gpu=1", "-o", "json"]);
+    assert!(!stderr(&out).contains("no node allocates"), "{}", stderr(&out));
 }

@@ -865,3 +865,28 @@ async fn listen_auth_asks_the_apiserver_who_may_read() {
     proxy.refuse_new(false);
     drop(w);
 }
+
+/// `watch --group-by` with a label no node carries says so before the first
+/// table, with look-alikes, as `count` does; the watch still runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_by_a_label_no_node_carries_warns() {
+    let _serial = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("nolabel").await;
+    let node = support::make_nodes(&client, &ns, 1, 10).await.remove(0);
+    support::label_node(&client, &node, "topology.kubernetes.io/zone", "zone-a").await;
+    let sel = format!("podcount.test/node={node}");
+    let args = ["-n", ns.as_str(), "--node-selector", sel.as_str(), "--for", "2s"];
+    let mut w = Watcher::start(&c.kubeconfig, &[&args[..], &["--group-by", "topology.kubernetes.io/zones"]].concat());
+    assert_eq!(w.exit_code(CONVERGE), Some(0), "{}", w.stderr());
+    let want = r#"warning: no listed node carries the label "topology.kubernetes.io/zones" (--group-by); nodes carry "topology.kubernetes.io/zone""#;
+    assert!(w.stderr().contains(want), "{}", w.stderr());
+    // count says the same words.
+    let out = support::podcount(&c.kubeconfig, &[&args[..4], &["--group-by", "topology.kubernetes.io/zones"]].concat());
+    assert!(support::stderr(&out).contains(&want["warning: ".len()..]), "{}", support::stderr(&out));
+    // A label the node carries: no warning.
+    let mut w = Watcher::start(&c.kubeconfig, &[&args[..], &["--group-by", "zone"]].concat());
+    assert_eq!(w.exit_code(CONVERGE), Some(0));
+    assert!(!w.stderr().contains("no listed node carries"), "{}", w.stderr());
+}

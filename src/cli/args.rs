@@ -8,20 +8,27 @@ use clap::{Args, Parser, Subcommand};
 
 use super::help::{BENCH_HELP, COUNT_HELP, TOP_HELP, WATCH_HELP};
 use super::values::{
-    BenchOutput, Decode, Initial, MethodChoice, Output, Shell, Sort, StrategyArg, Timeout, WatchOutput, Wire,
+    BenchOutput, Decode, Initial, MethodChoice, Output, Shell, SortParser, StrategyArg, Timeout, WatchOutput, Wire,
     parse_interval, parse_timeout,
 };
+use crate::report::sort::SortBy;
 use crate::report::verdict::{MaxSaturation, MinFree, Percent, parse_max_saturation, parse_min_free};
 use crate::source::query::DEFAULT_CHUNK;
+
+/// The one line krew search, crates.io and `--help` show (Cargo.toml's
+/// description and the krew manifest's shortDescription say the same).
+pub const ABOUT: &str = "How full each node is (pod slots, cpu, memory, GPUs) and how many more pods fit";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl-podcount",
     bin_name = "kubectl podcount",
     version,
-    about = "Pods per node, and how close each node is to its pod limit",
-    long_about = "Pods per node, and how close each node is to its pod limit.\n\n\
-        `kubectl podcount` with no subcommand runs `count`.",
+    about = ABOUT,
+    long_about = format!("{ABOUT}.\n\n\
+        Pod slots by the counting rule below; cpu, memory, GPUs and any resource by the scheduler's \
+        request rule (--resources); how many more pods of a shape fit, and what holds them back \
+        (--fits, --fits-pod). `kubectl podcount` with no subcommand runs `count`."),
     after_help = format!("{TOP_HELP}{COUNT_HELP}"),
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
@@ -69,9 +76,10 @@ pub struct WatchArgs {
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value = "table", help_heading = "Output")]
     pub output: WatchOutput,
-    /// Row order of the first table
-    #[arg(long, value_enum, default_value = "name", help_heading = "Output")]
-    pub sort_by: Sort,
+    /// Row order of the first table: name, pods, free, saturation (pod slots), fits, or a
+    /// resource name (its requested share of allocatable, fullest first; with --resources)
+    #[arg(long, value_name = "ORDER", value_parser = SortParser, hide_possible_values = true, default_value = "name", help_heading = "Output")]
+    pub sort_by: SortBy,
     /// Group nodes by this node label (aliases: zone, instance-type, nodepool): the first
     /// table has one row per group and change lines are per group; jsonl change events
     /// carry a "group" field, and "group-change" events follow
@@ -245,10 +253,12 @@ pub struct CountArgs {
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value = "table", help_heading = "Output")]
     pub output: Output,
-    /// Row order: name ascending; pods and saturation fullest first; free least first; fits
-    /// most room first (default: name; saturation with --top)
-    #[arg(long, value_enum, help_heading = "Output")]
-    pub sort_by: Option<Sort>,
+    /// Row order: name ascending; pods and saturation fullest first (saturation is pod slots
+    /// only, with --resources too); free least first; fits most room first; or a resource
+    /// name (cpu, memory, nvidia.com/gpu, ...): its requested share of allocatable, fullest
+    /// first, nodes without it last (default: name; saturation with --top)
+    #[arg(long, value_name = "ORDER", value_parser = SortParser, hide_possible_values = true, help_heading = "Output")]
+    pub sort_by: Option<SortBy>,
     /// Only the first N rows after sorting (table, wide, csv); totals still cover every node
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
     pub top: Option<u64>,
@@ -349,7 +359,7 @@ mod tests {
     fn count_subcommand_takes_the_same_flags() {
         let cli = parse(&["count", "--chunk-size", "7", "--sort-by", "free", "-o", "wide"]).unwrap();
         let Some(Command::Count(c)) = cli.command else { panic!("not count") };
-        assert_eq!((c.chunk_size, c.sort_by, c.output), (7, Some(Sort::Free), Output::Wide));
+        assert_eq!((c.chunk_size, c.sort_by, c.output), (7, Some(SortBy::Free), Output::Wide));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use super::args::{BenchArgs, BenchRunArgs, Cli, Command, ConnectionArgs, CountArgs, FilterArgs, WatchArgs};
 use super::complete;
-use super::values::{MethodChoice, Sort};
+use super::values::MethodChoice;
 use crate::client::connect::ConnectOptions;
 use crate::decode::manifest;
 use crate::error::{self, Error, exit};
@@ -81,13 +81,14 @@ fn filter(f: FilterArgs) -> Filter {
 pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
     let output = count::Output::from(a.output);
     let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
+    let resources = sorted_resource(resources, a.sort_by.as_ref());
     let (fits, notes) = shapes(&a.fits, a.fits_pod.as_deref(), &a.tolerate)?;
     if a.min_fits.is_some() && fits.is_empty() {
         return Err(Error::usage("--min-fits goes with --fits or --fits-pod (fewer than N of which pods?)"));
     }
     let filter = filter(a.filter);
     every_pod(&filter, &fits)?;
-    sorts_by_fits(a.sort_by, &fits)?;
+    sorts_by_fits(a.sort_by.as_ref(), &fits)?;
     let thresholds =
         Thresholds { max_saturation: a.max_saturation.unwrap_or_default(), min_free: a.min_free.unwrap_or_default() };
     // Pod objects carry requests; Table rows do not.
@@ -114,7 +115,7 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
         connect: connect(a.connection),
         filter,
         output,
-        sort: a.sort_by.map_or(default_sort, Into::into),
+        sort: a.sort_by.unwrap_or(default_sort),
         top: a.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         group_by: a.group_by.as_deref().map(GroupKey::parse),
         label_columns: a.label_columns,
@@ -148,8 +149,8 @@ fn every_pod(filter: &Filter, fits: &[(Shape, Option<String>)]) -> error::Result
     }
 }
 
-fn sorts_by_fits(sort: Option<Sort>, fits: &[(Shape, Option<String>)]) -> error::Result<()> {
-    if sort == Some(Sort::Fits) && fits.is_empty() {
+fn sorts_by_fits(sort: Option<&SortBy>, fits: &[(Shape, Option<String>)]) -> error::Result<()> {
+    if sort == Some(&SortBy::Fits) && fits.is_empty() {
         return Err(Error::usage("--sort-by fits goes with --fits or --fits-pod (room for which pods?)"));
     }
     Ok(())
@@ -204,6 +205,23 @@ fn shapes(fits: &[String], fits_pod: Option<&std::path::Path>, tolerate: &[Strin
     Ok((out, notes))
 }
 
+/// `--sort-by RESOURCE` shows the resource it sorts by: alone without
+/// `--resources`, added to a `--resources` list that lacks it.
+fn sorted_resource(resources: Option<Selection>, sort: Option<&SortBy>) -> Option<Selection> {
+    let Some(name) = sort.and_then(SortBy::resource) else { return resources };
+    match resources {
+        None => Some(Selection::Named(vec![name.to_string()])),
+        Some(Selection::Named(mut names)) => {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+            Some(Selection::Named(names))
+        }
+        // Default, all, tracked: every resource the nodes allocate is there.
+        Some(other) => Some(other),
+    }
+}
+
 /// `--resources` and `--limits`: which resources, and limits of them.
 fn resources(selection: Option<&str>, limits: bool) -> error::Result<(Option<Selection>, bool)> {
     let resources = selection.map(Selection::parse).transpose().map_err(Error::usage)?;
@@ -215,18 +233,19 @@ fn resources(selection: Option<&str>, limits: bool) -> error::Result<(Option<Sel
 
 fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
     let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
+    let resources = sorted_resource(resources, Some(&a.sort_by));
     let (fits, notes) = shapes(&a.fits, a.fits_pod.as_deref(), &a.tolerate)?;
     if a.until_fits_below.is_some() && fits.is_empty() {
         return Err(Error::usage("--until-fits-below goes with --fits or --fits-pod (fewer than N of which pods?)"));
     }
     let filter = filter(a.filter);
     every_pod(&filter, &fits)?;
-    sorts_by_fits(Some(a.sort_by), &fits)?;
+    sorts_by_fits(Some(&a.sort_by), &fits)?;
     Ok(watch::Options {
         connect: connect(a.connection),
         filter,
         jsonl: a.output == super::values::WatchOutput::Jsonl,
-        sort: a.sort_by.into(),
+        sort: a.sort_by,
         group_by: a.group_by.as_deref().map(GroupKey::parse),
         interval: a.interval,
         stop_after: a.r#for,
@@ -289,6 +308,11 @@ mod tests {
         let e = count(&["--fits", "cpu=1", "-n", "web"]).unwrap_err();
         assert!(e.message.starts_with("--fits counts every pod on a node, and -n leaves some out"), "{e}");
         assert!(count(&["--fits", "cpu=1", "--node-selector", "pool=gpu"]).is_ok());
+        let o = count(&["--sort-by", "cpu"]).unwrap();
+        assert_eq!((o.sort.resource(), o.resources), (Some("cpu"), Some(Selection::Named(vec!["cpu".into()]))));
+        let o = count(&["--sort-by", "nvidia.com/gpu", "--resources", "cpu"]).unwrap();
+        assert_eq!(o.resources, Some(Selection::Named(vec!["cpu".into(), "nvidia.com/gpu".into()])));
+        assert_eq!(count(&["--sort-by", "memory", "--resources"]).unwrap().resources, Some(Selection::Default));
         let e = count(&["--sort-by", "fits"]).unwrap_err();
         assert!(e.message.starts_with("--sort-by fits goes with --fits"), "{e}");
         let e = count(&["--min-fits", "3"]).unwrap_err();

@@ -61,25 +61,29 @@ pub enum WatchOutput {
     Jsonl,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Sort {
-    #[default]
-    Name,
-    Pods,
-    Free,
-    Saturation,
-    Fits,
-}
+/// `--sort-by`: a named order or a resource name. Completion offers the
+/// named orders and the usual resources; any resource name parses.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SortParser;
 
-impl From<Sort> for SortBy {
-    fn from(s: Sort) -> Self {
-        match s {
-            Sort::Name => SortBy::Name,
-            Sort::Pods => SortBy::Pods,
-            Sort::Free => SortBy::Free,
-            Sort::Saturation => SortBy::Saturation,
-            Sort::Fits => SortBy::Fits,
-        }
+impl clap::builder::TypedValueParser for SortParser {
+    type Value = SortBy;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SortBy, clap::Error> {
+        // clap's own wording: invalid value 'X' for '--sort-by <ORDER>': why.
+        let parse = |s: &str| SortBy::parse(s);
+        clap::builder::TypedValueParser::parse_ref(&parse, cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let named = SortBy::NAMED.iter().map(|(n, _)| *n);
+        let resources = ["cpu", "memory", "ephemeral-storage", "nvidia.com/gpu"];
+        Some(Box::new(named.chain(resources).map(clap::builder::PossibleValue::new)))
     }
 }
 

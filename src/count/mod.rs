@@ -13,7 +13,6 @@ use crate::error::{Error, Result, exit};
 use crate::model::filter::Filter;
 use crate::model::fits::Shape;
 use crate::model::keep::Keep;
-use crate::model::label::look_alikes;
 use crate::model::node::NodeInfo;
 use crate::model::tally::Tally;
 use crate::render::document::{self, Format};
@@ -22,7 +21,7 @@ use crate::render::style::color_enabled;
 use crate::render::table::TableOptions;
 use crate::render::{csv, table, time};
 use crate::report::Counted;
-use crate::report::fits::min_fits_breaches;
+use crate::report::fits::{min_fits_breaches, unallocated};
 use crate::report::group::{GroupKey, grouped};
 use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
@@ -178,10 +177,13 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         }
         Err(e) => return Err(e),
     };
+    for w in nodes.as_deref().map(|n| unallocated(&shapes, n)).unwrap_or_default() {
+        status.warn(&format!("context {}: {w}", target.context));
+    }
     let shown = opts.shown(nodes.as_deref(), &pods.tally)?;
     let extra = Extra { shown: shown.as_ref(), shapes: &shapes };
     let mut rows = rows(&pods.tally, nodes.as_deref(), sel.node_selector.is_none(), &extra);
-    sort_rows(&mut rows, opts.sort);
+    sort_rows(&mut rows, &opts.sort);
     for r in rows.iter().filter(|r| r.missing) {
         status.warn(&format!(
             "context {}: {} pods are bound to node {:?}, which the node list does not have",
@@ -191,8 +193,11 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     if let Some(nodes) = nodes.as_deref().filter(|n| !n.is_empty()) {
         for (flag, name, keys) in opts.asked_labels() {
             if !nodes.iter().any(|n| keys.iter().any(|k| n.labels.contains_key(k))) {
-                let sample = label_keys::sample(&target, LABEL_SAMPLE).await;
-                status.warn(&format!("context {}: {}", target.context, no_node_carries(flag, &name, &sample)));
+                status.warn(&format!(
+                    "context {}: {}",
+                    target.context,
+                    label_keys::on_no_node(&target, flag, &name).await
+                ));
             }
         }
     }
@@ -274,8 +279,8 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
         if opts.filter.schedulable_only && c.left_out.is_none() {
             c.left_out = Some(leave_out_closed(&mut c.rows));
         }
-        sort_rows(&mut c.rows, opts.sort);
-        c.groups = opts.group_by.as_ref().map(|k| grouped(&c.rows, k, threshold_pct, opts.sort));
+        sort_rows(&mut c.rows, &opts.sort);
+        c.groups = opts.group_by.as_ref().map(|k| grouped(&c.rows, k, threshold_pct, &opts.sort));
     }
     let out = match opts.output {
         Output::Json => document::render(&counted, several, Format::Json),
@@ -310,19 +315,4 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
         code = exit::THRESHOLD;
     }
     code
-}
-
-/// Nodes sampled for their label keys when a label is on none.
-const LABEL_SAMPLE: u32 = 100;
-
-/// The warning for a `-L`/`--group-by` label no listed node carries, naming
-/// the keys nodes do carry that look like it.
-fn no_node_carries(flag: &str, name: &str, keys: &std::collections::BTreeSet<String>) -> String {
-    let alike = look_alikes(name, keys.iter().map(String::as_str));
-    let hint = if alike.is_empty() {
-        "check the key with kubectl get nodes --show-labels".to_string()
-    } else {
-        format!("nodes carry {}", alike.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", "))
-    };
-    format!("no listed node carries the label {name:?} ({flag}); {hint}")
 }

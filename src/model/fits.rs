@@ -86,7 +86,7 @@ pub struct Shape {
 
 /// Resource names a pod may request: the standard ones, hugepages, and
 /// domain-prefixed (extended) names.
-fn known_resource(name: &str) -> bool {
+pub fn known_resource(name: &str) -> bool {
     matches!(name, "cpu" | "memory" | "ephemeral-storage") || name.starts_with("hugepages-") || name.contains('/')
 }
 

@@ -178,24 +178,33 @@ fn resource_cells(res: Option<&Resources>, names: &[String], limits: bool, opts:
     for n in names {
         let row = res.and_then(|r| r.get(n));
         let amount = |v: Option<i128>| v.map_or_else(|| "-".to_string(), |v| human(n, v));
+        // `<none>` where the node has none of it (as kubectl writes an
+        // absent value), `-` where nothing is known.
+        let none = row.is_some_and(|r| r.none());
         out.push(Cell::new(match row {
+            _ if none => NONE.to_string(),
             Some(r) => format!("{}/{}", human(n, r.requests), amount(r.allocatable)),
             None => "-".to_string(),
         }));
         let sat = row.and_then(|r| r.saturation());
-        let cell = Cell::new(percent(sat));
+        let cell = Cell::new(if none { NONE.to_string() } else { percent(sat) });
         out.push(match sat {
             Some(s) if opts.color && s >= opts.red_from => cell.fg(Color::Red),
             Some(s) if opts.color && s >= opts.red_from * 0.75 => cell.fg(Color::Yellow),
             _ => cell,
         });
-        if limits {
+        if limits && none {
+            out.extend([Cell::new(NONE), Cell::new(NONE)]);
+        } else if limits {
             out.push(Cell::new(amount(row.and_then(|r| r.limits))));
             out.push(Cell::new(percent(row.and_then(|r| r.overcommit()))));
         }
     }
     out
 }
+
+/// A resource cell of a node (or group) that has none of it.
+const NONE: &str = "<none>";
 
 /// The `--fits` shapes' names, in the order asked.
 fn shape_names(counted: &[Counted]) -> Vec<String> {

@@ -9,6 +9,8 @@ use super::Counted;
 use super::resources::{Unit, base_units};
 use super::rows::totals;
 use crate::model::fits::{Shape, Toleration};
+use crate::model::label::look_alikes;
+use crate::model::node::NodeInfo;
 
 /// A shape as the documents state it: requests in base units (cores, bytes,
 /// integers), tolerations as in a pod spec.
@@ -81,6 +83,43 @@ impl ShapeDoc {
             node_selector: self.node_selector.clone(),
         }
     }
+}
+
+/// `--fits` asking for a resource no listed node allocates: the scheduler
+/// places none of it either, so the answer (0) stands, but a typo
+/// (`nvidia.com/gpus`) deserves a word. One warning per such resource, with
+/// look-alikes and what the cluster has (as `--resources` says it).
+pub fn unallocated<'n>(shapes: &[Shape], nodes: impl IntoIterator<Item = &'n NodeInfo>) -> Vec<String> {
+    let mut listed = 0;
+    let mut have = std::collections::BTreeSet::new();
+    for n in nodes {
+        listed += 1;
+        have.extend(n.resources.iter().filter(|(_, a)| **a > 0).map(|(k, _)| k.as_str()));
+    }
+    if listed == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for s in shapes {
+        for (name, _) in s.requests.iter().filter(|(n, _)| !have.contains(n.as_str())) {
+            // An extended name looks like other extended names, not like cpu.
+            let domain = name.contains('/');
+            let alike: Vec<&str> =
+                look_alikes(name, have.iter().copied()).into_iter().filter(|k| k.contains('/') == domain).collect();
+            let hint = if alike.is_empty() {
+                String::new()
+            } else {
+                format!(" (did you mean {}?)", alike.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", "))
+            };
+            let list: Vec<&str> = have.iter().copied().collect();
+            out.push(format!(
+                "--fits {}: no node allocates {name:?}, so none fit{hint}; the cluster has: {}",
+                s.name,
+                list.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// Whether a limit keeps the node from taking the shape at all (rather than
@@ -177,5 +216,33 @@ mod tests {
         assert_eq!(summary(Some(3), &one), "3 more (limited by cpu on 1 node)");
         assert_eq!(summary(Some(0), &BTreeMap::new()), "0 more");
         assert!(summary(None, &BTreeMap::new()).starts_with("unknown"));
+    }
+
+    #[test]
+    fn a_resource_no_node_allocates_is_said_with_look_alikes() {
+        let node = |gpus: i64| NodeInfo {
+            name: "n".into(),
+            resources: [
+                ("cpu".to_string(), 4000),
+                ("memory".to_string(), 1 << 33),
+                ("nvidia.com/gpu".to_string(), gpus),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let typo = Shape::parse("nvidia.com/gpus=1").unwrap();
+        let w = unallocated(std::slice::from_ref(&typo), &[node(8), node(0)]);
+        assert_eq!(
+            w,
+            [
+                "--fits nvidia.com/gpus=1: no node allocates \"nvidia.com/gpus\", so none fit (did you mean \"nvidia.com/gpu\"?); the cluster has: cpu, memory, nvidia.com/gpu"
+            ]
+        );
+        // Only nodes with none of it (allocatable 0): the same word, no look-alike of itself.
+        let gpu = Shape::parse("nvidia.com/gpu=1").unwrap();
+        let w = unallocated(std::slice::from_ref(&gpu), &[node(0)]);
+        assert!(w[0].starts_with("--fits nvidia.com/gpu=1: no node allocates \"nvidia.com/gpu\", so none fit; the cluster has: cpu, memory"), "{w:?}");
+        assert!(unallocated(std::slice::from_ref(&gpu), &[node(8)]).is_empty());
+        assert!(unallocated(&[gpu], &[]).is_empty(), "no node list: nothing to say");
     }
 }

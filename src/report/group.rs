@@ -111,6 +111,9 @@ impl Sortable for GroupRow {
     fn fits(&self) -> Option<u64> {
         least_fits(&self.fits)
     }
+    fn resource_saturation(&self, name: &str) -> Option<f64> {
+        self.resources.as_ref()?.get(name)?.saturation()
+    }
 }
 
 /// Rows grouped by `key`, in name order; `threshold` is a fraction (0.9).
@@ -184,7 +187,7 @@ pub struct Grouped {
 
 /// The group rows `count` and `watch` print: `rows` grouped by `key`, nodes
 /// at or above `threshold_pct` counted, in `--sort-by` order.
-pub fn grouped(rows: &[NodeRow], key: &GroupKey, threshold_pct: f64, sort: SortBy) -> Grouped {
+pub fn grouped(rows: &[NodeRow], key: &GroupKey, threshold_pct: f64, sort: &SortBy) -> Grouped {
     let mut groups = groups(rows, key, threshold_pct / 100.0);
     sort_rows(&mut groups, sort);
     Grouped { by: key.name.clone(), threshold_pct, rows: groups }

@@ -111,7 +111,7 @@ pub struct ResourceRow {
     pub requests: i128,
     /// With `--limits`.
     pub limits: Option<i128>,
-    /// None: the node does not allocate it, or nothing is known of the node.
+    /// 0: the node allocates none of it; None: nothing is known of the node.
     pub allocatable: Option<i128>,
 }
 
@@ -119,6 +119,11 @@ impl ResourceRow {
     /// allocatable - requests; negative when overcommitted.
     pub fn free(&self) -> Option<i128> {
         self.allocatable.map(|a| a - self.requests)
+    }
+
+    /// Nothing of it here, nothing asked: a node that has none of it.
+    pub fn none(&self) -> bool {
+        self.allocatable == Some(0) && self.requests == 0 && self.limits.is_none_or(|l| l == 0)
     }
 
     /// requests / allocatable.
@@ -161,7 +166,9 @@ impl Resources {
                 let row = ResourceRow {
                     requests,
                     limits: shown.limits.then_some(limits),
-                    allocatable: info.and_then(|i| i.resources.get(name)).map(|&a| i128::from(a)),
+                    // A listed node that reports none of it has none (as the
+                    // scheduler reads it): 0, not unknown.
+                    allocatable: info.map(|i| i.resources.get(name).map_or(0, |&a| i128::from(a))),
                 };
                 (name.clone(), row)
             })

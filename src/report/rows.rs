@@ -152,6 +152,9 @@ impl Sortable for NodeRow {
     fn fits(&self) -> Option<u64> {
         least_fits(&self.fits)
     }
+    fn resource_saturation(&self, name: &str) -> Option<f64> {
+        self.resources.as_ref()?.get(name)?.saturation()
+    }
 }
 
 /// What rows carry beyond pod slots: resources (`--resources`) and how many

@@ -206,7 +206,8 @@ fn under(r: &NodeRow, target: &Target, min: i128) -> Option<String> {
         }
         Target::Resource(name) => {
             let row = r.resources.as_ref()?.get(name)?;
-            let alloc = row.allocatable?;
+            // A node with none of it is not judged (as one reporting no pods).
+            let alloc = row.allocatable.filter(|&a| a > 0)?;
             let free = row.free()?;
             (free < min).then(|| {
                 format!(

@@ -196,7 +196,7 @@ impl Cluster {
     pub fn document_view(&self, view: &View) -> Counted {
         let all = View { resources: view.resources.as_ref().map(|_| Selection::Tracked), ..view.clone() };
         let mut counted = self.counted(&all);
-        sort_rows(&mut counted.rows, SortBy::Name);
+        sort_rows(&mut counted.rows, &SortBy::Name);
         // What the stores applied, never what the wire has brought since.
         let rv = |r: &String| Some(r.clone()).filter(|r| !r.is_empty());
         counted.resource_version = rv(&self.pods.resource_version);

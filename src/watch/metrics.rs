@@ -214,7 +214,8 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
                 if let Some(v) = row.limits {
                     node_limits.get_or_create(&l).set(base(resource, v));
                 }
-                if let Some(v) = row.allocatable {
+                // As kube-state-metrics: only what the node allocates.
+                if let Some(v) = row.allocatable.filter(|&v| v > 0) {
                     node_res_alloc.get_or_create(&l).set(base(resource, v));
                 }
             }

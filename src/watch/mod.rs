@@ -25,13 +25,14 @@ use crate::model::fits::Shape;
 use crate::render::progress::Status;
 use crate::render::style::color_enabled;
 use crate::render::table::{self, TableOptions};
-use crate::report::fits::too_few;
+use crate::report::fits::{too_few, unallocated};
 use crate::report::group::GroupKey;
 use crate::report::resources::Selection;
 use crate::report::rows::totals;
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Percent, node_list_refused, without_node_list};
 use crate::source::informer::{self, InitialList, Keep, Source};
+use crate::source::label_keys;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
 use crate::source::runtime_class::with_overhead;
 use cluster::{Cluster, NodeEvent, PodEvent};
@@ -101,6 +102,15 @@ pub async fn run(opts: Options) -> Result<i32> {
         .chain(shapes.iter().flat_map(|s| s.node_selector.keys().cloned()))
         .collect();
     let several = targets.len() > 1 || opts.connect.all_contexts;
+    // A --group-by label on no node: said before the first table, as count says it.
+    if let Some(key) = &opts.group_by {
+        for t in &targets {
+            if label_keys::carried(t, opts.filter.node_selector.as_deref(), &key.labels).await == Some(false) {
+                let prefix = if several { format!("context {}: ", t.context) } else { String::new() };
+                eprintln!("warning: {prefix}{}", label_keys::on_no_node(t, "--group-by", &key.name).await);
+            }
+        }
+    }
     let targets_client = targets.first().map(|t| t.client.clone());
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let mut tasks = tokio::task::JoinSet::new();
@@ -208,7 +218,7 @@ impl Session {
             group_key: opts.group_by.clone(),
             threshold_pct: opts.until_saturated.map_or(90.0, |p| p.0),
             filter: opts.filter.clone(),
-            sort: opts.sort,
+            sort: opts.sort.clone(),
             resources: opts.resources.clone(),
             limits: opts.limits,
             shapes,
@@ -290,10 +300,14 @@ impl Session {
             self.status.finish();
         }
         let c = &self.clusters[i];
+        for w in unallocated(&self.view.shapes, c.nodes.live.nodes.values()) {
+            let prefix = if self.several { format!("context {}: ", c.context) } else { String::new() };
+            eprintln!("warning: {prefix}{w}");
+        }
         if self.printer.jsonl {
             self.printer.state(&c.context, "synced", c.synced_event(&counted));
         } else {
-            sort_rows(&mut counted.rows, self.opts.sort);
+            sort_rows(&mut counted.rows, &self.opts.sort);
             let opts = TableOptions {
                 color: self.printer.color,
                 context_column: self.several,

@@ -28,7 +28,7 @@ pub struct View {
 impl View {
     /// `--group-by`: the rows grouped, in `--sort-by` order.
     pub fn grouped(&self, rows: &[NodeRow]) -> Option<Grouped> {
-        Some(grouped(rows, self.group_key.as_ref()?, self.threshold_pct, self.sort))
+        Some(grouped(rows, self.group_key.as_ref()?, self.threshold_pct, &self.sort))
     }
 }
 

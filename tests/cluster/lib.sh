@@ -67,6 +67,11 @@ start_scheduler() {
   echo $! >"$dir/scheduler.pid"
 }
 
+start_controllers() {
+  setsid "$bin" controllers --dir "$dir" >>"$dir/controllers.log" 2>&1 </dev/null &
+  echo $! >"$dir/controllers.pid"
+}
+
 start_apiserver() {
   setsid "$bin" apiserver --dir "$dir" >>"$dir/apiserver.log" 2>&1 </dev/null &
   echo $! >"$dir/apiserver.pid"

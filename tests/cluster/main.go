@@ -20,6 +20,8 @@ commands:
   etcd       --dir D          run the embedded etcd in the foreground
   apiserver  --dir D          run kube-apiserver in the foreground
   scheduler  --dir D          run kube-scheduler in the foreground (scheduler name podcount-fits)
+  controllers --dir D         run kube-controller-manager in the foreground (workload controllers
+             and the garbage collector; no node lifecycle)
   wait       --dir D          wait until the apiserver reports ready
   seed       --kubeconfig K --nodes N --pods M [--namespace-count C] [--seed S]
              create nodes and pods; print the ground truth as JSON
@@ -50,6 +52,8 @@ func main() {
 		err = cmdAPIServer(args)
 	case "scheduler":
 		err = cmdScheduler(args)
+	case "controllers":
+		err = cmdControllers(args)
 	case "wait":
 		err = cmdWait(args)
 	case "seed":
