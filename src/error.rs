@@ -9,6 +9,9 @@ pub mod exit {
     pub const THRESHOLD: i32 = 1;
     pub const USAGE: i32 = 2;
     pub const CLUSTER: i32 = 3;
+    /// `--min-fits`: the answer is not exact (a bound, or preemption could
+    /// place more), and the verdict could go either way.
+    pub const NOT_EXACT: i32 = 4;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

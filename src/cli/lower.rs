@@ -177,12 +177,8 @@ fn shapes(fits: &[String], fits_pod: Option<&std::path::Path>, tolerate: &[Strin
         };
         let text = text.map_err(|e| Error::usage(format!("--fits-pod {}: cannot read it: {e}", path.display())))?;
         let m = manifest::read(&text).map_err(Error::usage)?;
-        if !m.unmodelled.is_empty() {
-            notes.push(format!(
-                "{} uses {}, which the scheduler applies and --fits does not model: the numbers are the resource and pod-slot bound, which it can only lower",
-                m.what,
-                m.unmodelled.join(", ")
-            ));
+        for why in &m.shape.bound_by {
+            notes.push(format!("{}: the answer is an upper bound: {why}", m.what));
         }
         if m.ignored > 0 {
             notes.push(format!(

@@ -114,6 +114,17 @@ pub fn pick_resources(
 /// Keeps of a served answer the fits of the shapes `count` asks about (a
 /// served shape with the same requests, tolerations and nodeSelector,
 /// under whatever name the watch gave it), or why the watch cannot answer.
+/// A shape a watch's served fits answer: resources, tolerations and a
+/// nodeSelector only.
+fn per_node_only(s: &Shape) -> bool {
+    s.node_name.is_none()
+        && s.node_affinity.is_none()
+        && !s.constraints.reads_neighbours()
+        && !s.daemon_set
+        && s.bound_by.is_empty()
+        && s.may_place_more.is_empty()
+}
+
 pub fn pick_fits(counted: &mut [Counted], asked: &[Shape]) -> Result<(), String> {
     for c in counted.iter_mut() {
         let same = |a: &Shape, b: &Shape| {
@@ -124,6 +135,12 @@ pub fn pick_fits(counted: &mut [Counted], asked: &[Shape]) -> Result<(), String>
             ar == br && a.tolerations == b.tolerations && a.node_selector == b.node_selector
         };
         let mut served_name = Vec::new();
+        if let Some(a) = asked.iter().find(|a| !per_node_only(a)) {
+            return Err(format!(
+                "{} asks for nodeName, node affinity, host ports, pod affinity, spread or a DaemonSet's placement, which a watch does not answer",
+                a.name
+            ));
+        }
         for a in asked {
             let Some(served) = c.shapes.iter().find(|s| same(s, a)) else {
                 return Err(format!("it computes no fits for {} (start it with the same --fits)", a.name));

@@ -21,7 +21,7 @@ use crate::render::style::color_enabled;
 use crate::render::table::TableOptions;
 use crate::render::{csv, table, time};
 use crate::report::Counted;
-use crate::report::fits::{min_fits_breaches, unallocated};
+use crate::report::fits::{answers, min_fits_breaches, unallocated};
 use crate::report::group::{GroupKey, grouped};
 use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
@@ -29,6 +29,7 @@ use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
 use crate::source::label_keys;
 use crate::source::list::{Progress, count_pods};
+use crate::source::namespaces::with_namespaces;
 use crate::source::nodes::list_nodes_metered;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
 use crate::source::runtime_class::with_overhead;
@@ -83,7 +84,8 @@ impl Options {
         if let Some(g) = &self.group_by {
             keys.extend(g.labels.iter().cloned());
         }
-        keys.extend(self.fits.iter().flat_map(|(s, _)| s.node_selector.keys().cloned()));
+        let shapes: Vec<Shape> = self.fits.iter().map(|(s, _)| s.clone()).collect();
+        keys.extend(crate::model::fits::labels_needed(&shapes));
         keys.sort();
         keys.dedup();
         keys
@@ -144,7 +146,12 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let sel = &opts.filter;
     let mut query = PodQuery::new(sel, opts.chunk_size, opts.method);
     query.resources = opts.selection().is_some() || !opts.fits.is_empty();
-    let shapes = with_overhead(&target, &opts.fits).await?;
+    let shapes = with_namespaces(&target, with_overhead(&target, &opts.fits).await?).await?;
+    // The placed pods are read for the shapes' inter-pod filters only when
+    // one has any (one entry a shape, aligned).
+    if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
+        query.placing = shapes.iter().map(|s| s.constraints.clone()).collect();
+    }
     let keep = Keep { labels: opts.labels_needed(), resources: query.resources };
     let nodes = list_nodes_metered(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep);
     let mut last_pods = 0;
@@ -183,6 +190,8 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let shown = opts.shown(nodes.as_deref(), &pods.tally)?;
     let extra = Extra { shown: shown.as_ref(), shapes: &shapes };
     let mut rows = rows(&pods.tally, nodes.as_deref(), sel.node_selector.is_none(), &extra);
+    let neighbours = (!query.placing.is_empty()).then_some(pods.neighbours.as_slice());
+    let answers = answers(&mut rows, nodes.as_deref(), &shapes, neighbours, sel.node_selector.is_some());
     sort_rows(&mut rows, &opts.sort);
     for r in rows.iter().filter(|r| r.missing) {
         status.warn(&format!(
@@ -212,6 +221,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         groups: None,
         left_out: None,
         shapes,
+        answers,
     })
 }
 
@@ -303,16 +313,25 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush());
-    let mut breaches: Vec<String> =
-        counted.iter().flat_map(|c| thresholds.breaches(several.then_some(c.context.as_str()), &c.rows)).collect();
+    let mut breaches: Vec<(i32, String)> = counted
+        .iter()
+        .flat_map(|c| thresholds.breaches(several.then_some(c.context.as_str()), &c.rows))
+        .map(|line| (exit::THRESHOLD, line))
+        .collect();
     if let Some(min) = opts.min_fits {
         breaches.extend(counted.iter().flat_map(|c| min_fits_breaches(min, several.then_some(c.context.as_str()), c)));
     }
-    for b in &breaches {
+    for (_, b) in &breaches {
         eprintln!("{b}");
     }
-    if code == exit::OK && !breaches.is_empty() {
-        code = exit::THRESHOLD;
+    // A breach for sure (1) outweighs an answer that is not exact (4).
+    if code == exit::OK {
+        let codes: Vec<i32> = breaches.iter().map(|(c, _)| *c).collect();
+        if codes.contains(&exit::THRESHOLD) {
+            code = exit::THRESHOLD;
+        } else if codes.contains(&exit::NOT_EXACT) {
+            code = exit::NOT_EXACT;
+        }
     }
     code
 }

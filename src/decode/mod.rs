@@ -5,9 +5,11 @@
 
 pub mod json;
 pub mod manifest;
+pub mod neighbour;
 pub mod proto;
 pub mod resources;
 pub mod split;
+pub mod terms;
 
 use prost::Message;
 use serde::Deserialize;

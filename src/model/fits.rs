@@ -1,19 +1,23 @@
-//! How many more pods of a shape a node admits: the resource and pod-slot
-//! bound of kube-scheduler's filters (NodeResourcesFit, the pod count,
-//! NodeUnschedulable, TaintToleration, the nodeSelector part of
-//! NodeAffinity), from what counting already holds. Pure.
+//! How many more pods of a shape a node admits by itself: kube-scheduler's
+//! per-node filters (NodeUnschedulable, NodeName, TaintToleration with the
+//! not-ready and unreachable taints, NodeAffinity with the nodeSelector and
+//! required terms, NodePorts' one a node, NodeResourcesFit and the pod
+//! count), from what counting already holds. What other pods decide
+//! (ports in use, pod affinity, topology spread) is [`super::placement`]'s.
+//! Pure.
 //!
 //! A node admits K more when K more pods each fit: for every resource the
 //! shape requests, K × request ≤ allocatable − requested, and K ≤ free pod
-//! slots. Affinity, topology spread, ports, volumes and DRA claims are not
-//! modelled: they can only lower K.
+//! slots; a pod binding a host port, at most one.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use super::node::NodeInfo;
+use super::placement::{Constraints, Offer};
 use super::quantity::{GRAMMAR, Quantity};
 use super::requests::scheduler_units;
+use super::selector::NodeAffinity;
 use super::tally::NodeDemand;
 
 /// A taint's toleration (`spec.tolerations[]`, or `--tolerate KEY[=VALUE][:EFFECT]`).
@@ -82,6 +86,21 @@ pub struct Shape {
     pub requests: Vec<(String, i64)>,
     pub tolerations: Vec<Toleration>,
     pub node_selector: BTreeMap<String, String>,
+    /// `spec.nodeName`: only that node (the pod skips the scheduler).
+    pub node_name: Option<String>,
+    /// Required node affinity terms.
+    pub node_affinity: Option<NodeAffinity>,
+    /// Host ports, pod affinity, anti-affinity, spread.
+    pub constraints: Constraints,
+    /// A DaemonSet's pod: one a node that admits it, no "more".
+    pub daemon_set: bool,
+    /// What the scheduler applies and `--fits` does not model: the answer
+    /// is an upper bound.
+    pub bound_by: Vec<String>,
+    /// Why the scheduler could place more (preemption).
+    pub may_place_more: Vec<String>,
+    /// Said with the answer, changing nothing of it (scheduling gates).
+    pub notes: Vec<String>,
 }
 
 /// Resource names a pod may request: the standard ones, hugepages, and
@@ -143,6 +162,15 @@ pub enum Limit {
     Taint(String),
     /// The shape's nodeSelector does not match the node's labels.
     NodeSelector,
+    /// The shape names another node (`spec.nodeName`).
+    NodeName,
+    /// No required node affinity term matches the node.
+    NodeAffinity,
+    /// A host port the shape binds: one a node.
+    HostPort(String),
+    /// Another pod decides: a port in use, pod (anti-)affinity, spread
+    /// (as [`super::placement::Refusal`] words it).
+    Placement(String),
 }
 
 impl fmt::Display for Limit {
@@ -154,6 +182,10 @@ impl fmt::Display for Limit {
             Limit::Cordoned => f.write_str("cordoned"),
             Limit::Taint(k) => write!(f, "taint {k}"),
             Limit::NodeSelector => f.write_str("node-selector"),
+            Limit::NodeName => f.write_str("node-name"),
+            Limit::NodeAffinity => f.write_str("node-affinity"),
+            Limit::HostPort(p) => write!(f, "host port {p}"),
+            Limit::Placement(why) => f.write_str(why),
         }
     }
 }
@@ -166,13 +198,26 @@ impl Limit {
             "not-ready" => Limit::NotReady,
             "cordoned" => Limit::Cordoned,
             "node-selector" => Limit::NodeSelector,
-            s => match s.strip_prefix("taint ") {
-                Some(k) => Limit::Taint(k.to_string()),
-                None => Limit::Resource(s.to_string()),
+            "node-name" => Limit::NodeName,
+            "node-affinity" => Limit::NodeAffinity,
+            s if PLACEMENT.iter().any(|p| s.starts_with(p)) || s.ends_with(" in use") => Limit::Placement(s.into()),
+            s => match (s.strip_prefix("taint "), s.strip_prefix("host port ")) {
+                (Some(k), _) => Limit::Taint(k.to_string()),
+                (_, Some(p)) => Limit::HostPort(p.to_string()),
+                _ => Limit::Resource(s.to_string()),
             },
         }
     }
+
+    /// Whether it keeps the node from taking the shape at all (rather than
+    /// from taking more of it).
+    pub fn excludes(&self) -> bool {
+        !matches!(self, Limit::Pods | Limit::Resource(_) | Limit::HostPort(_))
+    }
 }
+
+/// How [`super::placement::Refusal`]s begin, to read them back.
+const PLACEMENT: [&str; 5] = ["anti-affinity ", "affinity ", "spread ", "no label ", "one a "];
 
 /// How many more a node admits, and what limits it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,17 +234,23 @@ fn taint_parts(text: &str) -> (&str, &str, &str) {
     (key, value, effect)
 }
 
-/// How many more pods of `shape` the listed node `n` admits, given the
-/// pods counted on it and what they request.
+/// How many more pods of `shape` the listed node `n` admits by itself,
+/// given the pods counted on it and what they request. The filters go in
+/// the scheduler's order; the first that refuses names the limit.
 pub fn fit(shape: &Shape, n: &NodeInfo, pods: u32, demand: Option<&NodeDemand>) -> Fit {
     let none = |limited_by| Fit { more: 0, limited_by };
-    if !n.ready {
-        return none(Limit::NotReady);
-    }
     let tolerated =
         |key: &str, value: &str, effect: &str| shape.tolerations.iter().any(|t| t.tolerates(key, value, effect));
     if !n.schedulable && !tolerated("node.kubernetes.io/unschedulable", "", "NoSchedule") {
         return none(Limit::Cordoned);
+    }
+    if shape.node_name.as_ref().is_some_and(|name| *name != n.name) {
+        return none(Limit::NodeName);
+    }
+    // NotReady is a taint the node lifecycle controller sets, as the
+    // scheduler reads it; a node without it takes pods whatever its Ready.
+    if n.health_taints.iter().map(|t| taint_parts(t)).any(|(k, v, e)| !tolerated(k, v, e)) {
+        return none(Limit::NotReady);
     }
     if let Some((key, _, _)) = n.taints.iter().map(|t| taint_parts(t)).find(|(k, v, e)| !tolerated(k, v, e)) {
         return none(Limit::Taint(key.to_string()));
@@ -207,8 +258,16 @@ pub fn fit(shape: &Shape, n: &NodeInfo, pods: u32, demand: Option<&NodeDemand>) 
     if shape.node_selector.iter().any(|(k, v)| n.labels.get(k) != Some(v)) {
         return none(Limit::NodeSelector);
     }
+    if shape.node_affinity.as_ref().is_some_and(|a| !a.matches(&n.name, |k| n.labels.get(k).map(String::as_str))) {
+        return none(Limit::NodeAffinity);
+    }
     let slots = i128::from(n.allocatable.unwrap_or(0)) - i128::from(pods);
     let mut best = Fit { more: slots.max(0) as u64, limited_by: Limit::Pods };
+    if let Some(port) = shape.constraints.host_ports.first()
+        && best.more > 1
+    {
+        best = Fit { more: 1, limited_by: Limit::HostPort(port.to_string()) };
+    }
     for (name, req) in &shape.requests {
         let allocatable = n.resources.get(name).copied().map_or(0, i128::from);
         let requested = demand.and_then(|d| d.requests.get(name)).copied().unwrap_or(0);
@@ -220,9 +279,34 @@ pub fn fit(shape: &Shape, n: &NodeInfo, pods: u32, demand: Option<&NodeDemand>) 
     best
 }
 
-/// The node labels a shape's nodeSelector reads (they must be kept).
+/// What a node offers the inter-pod filters: what it admits by itself, and
+/// whether it passes the node affinity and taints (spread's inclusion
+/// policies read those).
+pub fn offer(shape: &Shape, n: &NodeInfo, f: &Fit) -> Offer {
+    let labels = |k: &str| n.labels.get(k).map(String::as_str);
+    let affinity = shape.node_selector.iter().all(|(k, v)| labels(k) == Some(v.as_str()))
+        && shape.node_affinity.as_ref().is_none_or(|a| a.matches(&n.name, labels));
+    let tolerated = n
+        .taints
+        .iter()
+        .chain(&n.health_taints)
+        .map(|t| taint_parts(t))
+        .all(|(k, v, e)| shape.tolerations.iter().any(|t| t.tolerates(k, v, e)));
+    Offer { more: f.more, affinity, tolerated }
+}
+
+/// The node labels a shape's filters read (they must be kept).
 pub fn labels_needed(shapes: &[Shape]) -> Vec<String> {
-    shapes.iter().flat_map(|s| s.node_selector.keys().cloned()).collect()
+    let mut keys: Vec<String> = shapes
+        .iter()
+        .flat_map(|s| {
+            let affinity = s.node_affinity.iter().flat_map(|a| a.keys().cloned());
+            s.node_selector.keys().cloned().chain(affinity).chain(s.constraints.node_keys())
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 #[cfg(test)]
@@ -287,7 +371,14 @@ mod tests {
         let shape = Shape::parse("cpu=100m").unwrap();
         let mut n = node(2000, 1 << 30, 110);
         n.ready = false;
+        assert_eq!(fit(&shape, &n, 0, None).more, 20, "NotReady without the taint: the scheduler places pods");
+        n.health_taints = vec!["node.kubernetes.io/not-ready:NoSchedule".into()];
         assert_eq!(fit(&shape, &n, 0, None).limited_by, Limit::NotReady);
+        let daemon = Shape {
+            tolerations: vec![Toleration::parse("node.kubernetes.io/not-ready:NoSchedule").unwrap()],
+            ..shape.clone()
+        };
+        assert_eq!(fit(&daemon, &n, 0, None).more, 20);
         let mut n = node(2000, 1 << 30, 110);
         n.schedulable = false;
         assert_eq!(fit(&shape, &n, 0, None).limited_by, Limit::Cordoned);
@@ -306,5 +397,47 @@ mod tests {
         assert!(Toleration::parse("k=v:Sometimes").is_err());
         assert_eq!(Limit::parse("taint dedicated"), Limit::Taint("dedicated".into()));
         assert_eq!(Limit::parse("nvidia.com/gpu").to_string(), "nvidia.com/gpu");
+        for l in [
+            Limit::NodeName,
+            Limit::NodeAffinity,
+            Limit::HostPort("8080/TCP".into()),
+            Limit::Placement("host port 8080/TCP in use".into()),
+            Limit::Placement("anti-affinity kubernetes.io/hostname".into()),
+        ] {
+            assert_eq!(Limit::parse(&l.to_string()), l);
+        }
+    }
+
+    #[test]
+    fn node_name_affinity_and_ports() {
+        use crate::model::placement::HostPort;
+        use crate::model::selector::{NodeTerm, Requirement};
+        let shape = Shape::parse("cpu=100m").unwrap();
+        let mut n = node(2000, 1 << 30, 110);
+        n.labels = [("cores".to_string(), "16".to_string()), ("pool".to_string(), "b".to_string())].into();
+        let pinned = Shape { node_name: Some("other".into()), ..shape.clone() };
+        assert_eq!(fit(&pinned, &n, 0, None).limited_by, Limit::NodeName);
+        let req = |k: &str, op: &str, v: &[&str]| {
+            Requirement::parse("f", k, op, v.iter().map(|s| s.to_string()).collect(), true).unwrap()
+        };
+        let term = |reqs: Vec<Requirement>| NodeTerm { labels: reqs, fields: vec![] };
+        let big = Shape {
+            node_affinity: Some(NodeAffinity(vec![term(vec![
+                req("cores", "Gt", &["8"]),
+                req("pool", "NotIn", &["a"]),
+            ])])),
+            ..shape.clone()
+        };
+        assert_eq!(fit(&big, &n, 0, None).more, 20);
+        let small =
+            Shape { node_affinity: Some(NodeAffinity(vec![term(vec![req("cores", "Lt", &["8"])])])), ..shape.clone() };
+        assert_eq!(fit(&small, &n, 0, None).limited_by, Limit::NodeAffinity);
+        assert!(!offer(&small, &n, &fit(&small, &n, 0, None)).affinity);
+        let ported = Shape {
+            constraints: Constraints { host_ports: vec![HostPort::new(None, None, 80)], ..Default::default() },
+            ..shape
+        };
+        assert_eq!(fit(&ported, &n, 0, None), Fit { more: 1, limited_by: Limit::HostPort("80/TCP".into()) });
+        assert_eq!(fit(&ported, &n, 110, None).limited_by, Limit::Pods);
     }
 }

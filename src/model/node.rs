@@ -21,6 +21,10 @@ pub struct NodeInfo {
     /// unreachable ones (those say what READY says), as `key=value:Effect`
     /// ([`taint_text`]).
     pub taints: Vec<String>,
+    /// The not-ready and unreachable NoSchedule/NoExecute taints the node
+    /// lifecycle controller sets (what the scheduler filters unhealthy
+    /// nodes by), in the same form.
+    pub health_taints: Vec<String>,
     /// The node's labels that a view asked for (`-L`, `--group-by`).
     pub labels: BTreeMap<String, String>,
     /// `status.allocatable` but `pods`, in the scheduler's units (cpu in
@@ -72,7 +76,7 @@ impl NodeInfo {
                 resources.insert(name.to_string(), scheduler_units(name, q));
             }
         }
-        NodeInfo {
+        let mut info = NodeInfo {
             name: n.name.to_string(),
             labels: n
                 .labels
@@ -84,13 +88,17 @@ impl NodeInfo {
             resources,
             ready: n.conditions.into_iter().any(|(t, s)| t == "Ready" && s == "True"),
             schedulable: !n.unschedulable,
-            taints: n
-                .taints
-                .into_iter()
-                .filter(|(key, _, effect)| shown_taint(key, effect))
-                .map(|(key, value, effect)| taint_text(key, value, effect))
-                .collect(),
+            taints: Vec::new(),
+            health_taints: Vec::new(),
+        };
+        for (key, value, effect) in n.taints {
+            if shown_taint(key, effect) {
+                info.taints.push(taint_text(key, value, effect));
+            } else if matches!(effect, "NoSchedule" | "NoExecute") {
+                info.health_taints.push(taint_text(key, value, effect));
+            }
         }
+        info
     }
 }
 

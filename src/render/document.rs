@@ -1,14 +1,16 @@
 //! The `podcount/v1` documents: `PodCount` (one context) and `PodCountList`
 //! (several), as JSON or YAML, and read back (`count --from` reads a watch's).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::model::filter::Filter;
 use crate::report::Counted;
-use crate::report::fits::ShapeDoc;
+use crate::report::fits::{FitsAnswer, ShapeDoc};
 use crate::report::group::{GroupRow, Grouped};
 use crate::report::histogram::{SaturationRange, histogram};
-use crate::report::rows::{NodeRow, Totals, totals};
+use crate::report::rows::{NodeRow, Totals};
 
 pub const API_VERSION: &str = "podcount/v1";
 
@@ -33,6 +35,10 @@ struct PodCountDoc<'a> {
     /// `--fits`: the shapes, in base units.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     shapes: Vec<ShapeDoc>,
+    /// `--fits`: per shape, how many more over the cluster, exact or an
+    /// upper bound and why.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    fits: &'a BTreeMap<String, FitsAnswer>,
     unscheduled: u64,
     totals: Totals,
     saturation_histogram: Vec<SaturationRange>,
@@ -60,8 +66,9 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         groups: c.groups.as_ref().map(|g| g.rows.as_slice()),
         unschedulable_nodes_left_out: c.left_out,
         shapes: c.shapes.iter().map(ShapeDoc::of).collect(),
+        fits: &c.answers,
         unscheduled: c.unscheduled,
-        totals: totals(&c.rows),
+        totals: c.totals(),
         saturation_histogram: histogram(&c.rows),
     }
 }
@@ -94,6 +101,8 @@ struct ServedDoc {
     #[serde(default)]
     shapes: Vec<ShapeDoc>,
     #[serde(default)]
+    fits: BTreeMap<String, FitsAnswer>,
+    #[serde(default)]
     items: Vec<ServedDoc>,
 }
 
@@ -112,6 +121,7 @@ pub fn parse(json: &[u8]) -> Result<Vec<Counted>, String> {
         groups: d.group_by.map(|by| Grouped { by, threshold_pct: f64::NAN, rows: d.groups }),
         left_out: d.unschedulable_nodes_left_out,
         shapes: d.shapes.iter().map(ShapeDoc::shape).collect(),
+        answers: d.fits,
     };
     match doc.kind.as_str() {
         "PodCount" => Ok(vec![one(doc)]),

@@ -7,7 +7,7 @@ use comfy_table::{Cell, Color};
 use super::cells::{or_dash, percent};
 use super::style::{grid, kubectl_columns, lines, new_table};
 use crate::report::Counted;
-use crate::report::fits::summary;
+use crate::report::fits::{answer_line, summary};
 use crate::report::histogram::{RANGES, histogram};
 use crate::report::resources::{Resources, human};
 use crate::report::rows::{NodeRow, totals};
@@ -230,16 +230,34 @@ fn fits_headers(shapes: &[String], wide: bool) -> Vec<String> {
     out
 }
 
-/// The footer's lines for `--fits`: per shape, how many more and why not more.
+/// The footer's lines for `--fits`: per shape, how many more and why not
+/// more, whether that is the scheduler's answer or a bound, and where.
 fn fits_lines(c: &Counted) -> Vec<String> {
-    let t = totals(&c.rows);
-    c.shapes
-        .iter()
-        .map(|s| {
-            let limits = t.fits_limited_by.get(&s.name).cloned().unwrap_or_default();
-            format!("fits {}: {}", s.name, summary(t.fits.get(&s.name).copied().flatten(), &limits))
-        })
-        .collect()
+    let t = c.totals();
+    let mut out = Vec::new();
+    for s in &c.shapes {
+        let limits = t.fits_limited_by.get(&s.name).cloned().unwrap_or_default();
+        let more = t.fits.get(&s.name).copied().flatten();
+        let Some(a) = c.answers.get(&s.name) else {
+            out.push(format!("fits {}: {}", s.name, summary(more, &limits)));
+            continue;
+        };
+        out.push(format!("fits {}: {}", s.name, answer_line(a, c.rows.iter().filter(|r| !r.missing).count(), &limits)));
+        if let Some(by) = &a.by {
+            let parts: Vec<String> = a.by_domain.iter().map(|(d, n)| format!("{d} {n}")).collect();
+            out.push(format!("  by {}: {}", label_header(by).to_lowercase(), parts.join(", ")));
+        }
+        for why in &a.bound_by {
+            out.push(format!("  an upper bound: {why}"));
+        }
+        for why in &a.may_place_more {
+            out.push(format!("  could place more: {why}"));
+        }
+        for note in &a.notes {
+            out.push(format!("  note: {note}"));
+        }
+    }
+    out
 }
 
 /// The footer's resource line: each resource's requests over allocatable.
@@ -342,7 +360,7 @@ fn histogram_lines(c: &Counted, with_context: bool) -> String {
 /// unscheduled, rows left out by `--top`, and the filter.
 fn footer(c: &Counted, opts: &TableOptions) -> String {
     let with_context = opts.context_column;
-    let t = totals(&c.rows);
+    let t = c.totals();
     let prefix = if with_context { format!("{}: ", c.context) } else { String::new() };
     let sat = t.allocatable.filter(|&a| a > 0).map(|a| t.pods as f64 / a as f64);
     let alloc = match t.allocatable {

@@ -1,8 +1,11 @@
 //! One counted cluster, ready to print: what every output (table, document,
 //! CSV, `/v1/podcount`) is rendered from.
 
+use std::collections::BTreeMap;
+
+use super::fits::FitsAnswer;
 use super::group::Grouped;
-use super::rows::NodeRow;
+use super::rows::{NodeRow, Totals, totals};
 use crate::model::filter::Filter;
 use crate::model::fits::Shape;
 
@@ -25,4 +28,18 @@ pub struct Counted {
     pub left_out: Option<u64>,
     /// `--fits`: the shapes the rows' `fits` are about.
     pub shapes: Vec<Shape>,
+    /// `--fits`: per shape, the answer over the cluster (how many more,
+    /// exact or a bound and why); a shape without one sums its rows.
+    pub answers: BTreeMap<String, FitsAnswer>,
+}
+
+impl Counted {
+    /// The rows' totals, with each shape's fits from its answer.
+    pub fn totals(&self) -> Totals {
+        let mut t = totals(&self.rows);
+        for (shape, a) in &self.answers {
+            t.fits.insert(shape.clone(), a.more);
+        }
+        t
+    }
 }

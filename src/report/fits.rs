@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Counted;
 use super::resources::{Unit, base_units};
-use super::rows::totals;
-use crate::model::fits::{Shape, Toleration};
+use super::rows::NodeRow;
+use crate::model::fits::{Fit, Limit, Shape, Toleration, offer};
 use crate::model::label::look_alikes;
 use crate::model::node::NodeInfo;
+use crate::model::placement::{self, HOSTNAME, Neighbours};
 
 /// A shape as the documents state it: requests in base units (cores, bytes,
 /// integers), tolerations as in a pod spec.
@@ -81,7 +82,138 @@ impl ShapeDoc {
                 })
                 .collect(),
             node_selector: self.node_selector.clone(),
+            ..Shape::default()
         }
+    }
+}
+
+/// One shape's answer over the cluster, as the documents carry it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FitsAnswer {
+    /// How many more replicas land (a DaemonSet: on how many nodes it
+    /// runs); None when the node list could not be read.
+    pub more: Option<u64>,
+    /// `more` is the scheduler's answer, not a bound.
+    pub exact: bool,
+    /// Why `more` is only an upper bound: what the scheduler applies and
+    /// is not modelled, or an order its scoring decides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bound_by: Vec<String>,
+    /// Why the scheduler could place more than `more` (preemption).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub may_place_more: Vec<String>,
+    /// Where the answer is per domain (a zone spread, one a zone): the
+    /// domain's label key and how many land in each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_domain: BTreeMap<String, u64>,
+    /// Said with the answer, changing nothing of it (scheduling gates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// A DaemonSet's pod: `more` is the nodes that would run one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub daemon_set: bool,
+}
+
+/// What the answers say when the placed pods were not read (a watch).
+const NOT_READ: &str =
+    "placed pods' labels, host ports and anti-affinity are not read by watch: count answers with them";
+
+/// Each shape's answer over the cluster, with the rows' per-node fits
+/// lowered where other pods decide (ports in use, pod affinity, spread, one
+/// a node). `rows` must still be in `nodes` order (as [`super::rows::rows`]
+/// makes them); `neighbours` aligns with `shapes` (None: not read);
+/// `partial`: a node selector left nodes (and their pods) out.
+pub fn answers(
+    rows: &mut [NodeRow],
+    nodes: Option<&[NodeInfo]>,
+    shapes: &[Shape],
+    neighbours: Option<&[Neighbours]>,
+    partial: bool,
+) -> BTreeMap<String, FitsAnswer> {
+    let mut out = BTreeMap::new();
+    for (i, shape) in shapes.iter().enumerate() {
+        let mut a = FitsAnswer {
+            bound_by: shape.bound_by.clone(),
+            may_place_more: shape.may_place_more.clone(),
+            notes: shape.notes.clone(),
+            daemon_set: shape.daemon_set,
+            ..Default::default()
+        };
+        let Some(nodes) = nodes else {
+            out.insert(shape.name.clone(), a);
+            continue;
+        };
+        let c = &shape.constraints;
+        let empty;
+        let nb = match neighbours.and_then(|n| n.get(i)) {
+            Some(nb) => nb,
+            None => {
+                if c.reads_neighbours() {
+                    a.bound_by.push(NOT_READ.to_string());
+                }
+                empty = Neighbours::new(c);
+                &empty
+            }
+        };
+        if partial && c.inter_pod() {
+            a.bound_by.push(
+                "--node-selector: pods on the nodes it leaves out count toward affinity and spread, and were not read"
+                    .into(),
+            );
+        }
+        let listed = &mut rows[..nodes.len()];
+        let offers: Vec<placement::Offer> = nodes
+            .iter()
+            .zip(listed.iter())
+            .map(|(n, r)| {
+                let more = r.fits.get(&shape.name).copied().flatten().unwrap_or(0);
+                offer(shape, n, &Fit { more, limited_by: Limit::Pods })
+            })
+            .collect();
+        let placed = placement::answer(c, nodes, &offers, nb);
+        let self_host = c
+            .anti_affinity
+            .iter()
+            .any(|t| t.topology_key == HOSTNAME && t.matches(&c.namespace, &c.namespace_labels, &c.labels));
+        for (row, (more, refusal)) in listed.iter_mut().zip(&placed.nodes) {
+            let before = row.fits.get(&shape.name).copied().flatten().unwrap_or(0);
+            let more = if shape.daemon_set { (*more).min(1) } else { *more };
+            let why = match refusal {
+                Some(r) if before > 0 => Some(Limit::Placement(refusal_text(r)).to_string()),
+                _ if more < before && self_host => {
+                    Some(Limit::Placement(format!("one a node: anti-affinity {HOSTNAME}")).to_string())
+                }
+                _ => None,
+            };
+            row.fits.insert(shape.name.clone(), Some(more));
+            if let Some(why) = why {
+                row.fits_limited_by.insert(shape.name.clone(), Some(why));
+            }
+        }
+        a.more = Some(if shape.daemon_set {
+            listed.iter().filter(|r| r.fits.get(&shape.name).copied().flatten().unwrap_or(0) > 0).count() as u64
+        } else {
+            placed.more
+        });
+        a.bound_by.extend(placed.bound_by);
+        if let Some((key, by)) = placed.by_domain {
+            a.by = Some(key);
+            a.by_domain = by;
+        }
+        a.exact = a.bound_by.is_empty() && a.may_place_more.is_empty();
+        out.insert(shape.name.clone(), a);
+    }
+    out
+}
+
+/// A refusal as a limit's words (`host port 8080/TCP in use`).
+fn refusal_text(r: &placement::Refusal) -> String {
+    match r {
+        placement::Refusal::Port(p) => format!("host port {p} in use"),
+        other => other.to_string(),
     }
 }
 
@@ -125,7 +257,7 @@ pub fn unallocated<'n>(shapes: &[Shape], nodes: impl IntoIterator<Item = &'n Nod
 /// Whether a limit keeps the node from taking the shape at all (rather than
 /// from taking more of it).
 fn excludes(limit: &str) -> bool {
-    matches!(limit, "not-ready" | "cordoned" | "node-selector") || limit.starts_with("taint ")
+    Limit::parse(limit).excludes()
 }
 
 /// `42 more (limited by memory on 31 nodes, pods on 6; 5 nodes cannot take it:
@@ -135,6 +267,24 @@ pub fn summary(more: Option<u64>, limits: &BTreeMap<String, u64>) -> String {
     match detail(limits) {
         Some(d) => format!("{more} more ({d})"),
         None => format!("{more} more"),
+    }
+}
+
+/// One shape's answer in words: `at most 12 more (...)` where it is a
+/// bound, `exactly 12 more (...)` where other pods decide and it is not,
+/// `runs on 14 of 16 nodes (...)` for a DaemonSet.
+pub fn answer_line(a: &FitsAnswer, nodes: usize, limits: &BTreeMap<String, u64>) -> String {
+    let Some(more) = a.more else { return summary(None, limits) };
+    let why = detail(limits).map(|d| format!(" ({d})")).unwrap_or_default();
+    if a.daemon_set {
+        let head = format!("runs on {more} of {nodes} node{}", if nodes == 1 { "" } else { "s" });
+        return if a.exact { format!("{head}{why}") } else { format!("{head} at most{why}") };
+    }
+    match (a.exact, a.bound_by.is_empty()) {
+        (true, _) => format!("{more} more{why}"),
+        (false, false) => format!("at most {more} more{why}"),
+        // Only preemption could change it: at least this many.
+        (false, true) => format!("at least {more} more{why}"),
     }
 }
 
@@ -173,30 +323,65 @@ pub fn too_few(shape: &str, more: u64, place: &str, flag: &str, min: u64, limits
 }
 
 /// `--min-fits N`: one line per shape (and with `--group-by`, per group)
-/// where fewer than `min` more fit.
-pub fn min_fits_breaches(min: u64, context: Option<&str>, c: &Counted) -> Vec<String> {
+/// where fewer than `min` more fit, with its exit code: 1 where the answer
+/// (exact, or an upper bound) is below N; 4 where it is not exact and the
+/// verdict could go either way (a bound at or above N, or fewer than N
+/// where preemption could place more), naming what was not modelled.
+pub fn min_fits_breaches(min: u64, context: Option<&str>, c: &Counted) -> Vec<(i32, String)> {
     let prefix = context.map(|c| format!("context {c}: ")).unwrap_or_default();
     let mut out = Vec::new();
     if let Some(g) = &c.groups {
         for row in &g.rows {
             for (shape, more) in row.fits.iter().filter_map(|(s, m)| Some((s, (*m)?))) {
-                if more < min {
-                    let limits = row.fits_limited_by.get(shape).cloned().unwrap_or_default();
-                    let place = format!("in {}={}", g.by, row.name);
-                    out.push(format!("{prefix}{}", too_few(shape, more, &place, "--min-fits", min, &limits)));
+                let limits = row.fits_limited_by.get(shape).cloned().unwrap_or_default();
+                let place = format!("in {}={}", g.by, row.name);
+                let a = c.answers.get(shape);
+                // A group's sum of per-node answers is exact only where the
+                // shape's answer is per node.
+                let per_node = a.is_none_or(|a| a.by.is_none());
+                let verdict = verdict(min, more, a.filter(|_| per_node), a.filter(|_| !per_node));
+                if let Some((code, why)) = verdict {
+                    out.push((
+                        code,
+                        format!("{prefix}{}{why}", too_few(shape, more, &place, "--min-fits", min, &limits)),
+                    ));
                 }
             }
         }
         return out;
     }
-    let t = totals(&c.rows);
+    let t = c.totals();
     for (shape, more) in t.fits.iter().filter_map(|(s, m)| Some((s, (*m)?))) {
-        if more < min {
-            let limits = t.fits_limited_by.get(shape).cloned().unwrap_or_default();
-            out.push(format!("{prefix}{}", too_few(shape, more, "in the cluster", "--min-fits", min, &limits)));
+        let limits = t.fits_limited_by.get(shape).cloned().unwrap_or_default();
+        if let Some((code, why)) = verdict(min, more, c.answers.get(shape), None) {
+            let line = if more < min {
+                too_few(shape, more, "in the cluster", "--min-fits", min, &limits)
+            } else {
+                format!("{shape}: {more} more fit in the cluster, at or above --min-fits {min}, but that is not exact")
+            };
+            out.push((code, format!("{prefix}{line}{why}")));
         }
     }
     out
+}
+
+/// The verdict for `more` against `min`: None (passes), or the exit code
+/// and what makes it uncertain. `split`: a per-domain answer, whose sum
+/// over a group is not exact.
+fn verdict(min: u64, more: u64, a: Option<&FitsAnswer>, split: Option<&FitsAnswer>) -> Option<(i32, String)> {
+    use crate::error::exit;
+    let bound: Vec<&str> = a.iter().chain(split.iter()).flat_map(|a| a.bound_by.iter().map(String::as_str)).collect();
+    let more_possible: Vec<&str> = a.iter().flat_map(|a| a.may_place_more.iter().map(String::as_str)).collect();
+    let split_said = split.map(|s| format!("per {} answer", s.by.as_deref().unwrap_or("domain")));
+    let mut uncertain: Vec<String> = bound.iter().map(|b| b.to_string()).collect();
+    uncertain.extend(split_said);
+    match (more < min, uncertain.is_empty(), more_possible.is_empty()) {
+        // Below, and nothing could place more: too few for sure.
+        (true, _, true) => Some((exit::THRESHOLD, String::new())),
+        (true, _, false) => Some((exit::NOT_EXACT, format!("; not exact: {}", more_possible.join("; ")))),
+        (false, true, _) => None,
+        (false, false, _) => Some((exit::NOT_EXACT, format!("; not exact: {}", uncertain.join("; ")))),
+    }
 }
 
 #[cfg(test)]

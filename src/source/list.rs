@@ -8,10 +8,12 @@ use crate::client::connect::Target;
 use crate::client::http::Failure;
 use crate::client::pager::{ItemSink, Items, PageMeta, PageSink, Pager, decode_error};
 use crate::decode::json::{TableHead, TableRow, table_node};
+use crate::decode::neighbour;
 use crate::decode::resources::ResourcePod;
 use crate::decode::split::{Splitter, parse_head};
 use crate::decode::{Encoding, Item, LeanPod};
 use crate::error::{Error, Result};
+use crate::model::placement::{Constraints, Neighbours};
 use crate::model::pod::{Contribution, Phase, PodFacts};
 use crate::model::tally::Tally;
 
@@ -21,6 +23,8 @@ pub struct PodCount {
     pub tally: Tally<String>,
     /// The resourceVersion of the consistent read the counts come from.
     pub resource_version: Option<String>,
+    /// Per `placing` constraint of the query, what the placed pods tell it.
+    pub neighbours: Vec<Neighbours>,
 }
 
 /// Warnings about unreadable quantities shown in full; the rest are counted.
@@ -48,6 +52,8 @@ pub async fn count_pods(
     loop {
         let mut fold = Fold::new(&mut progress);
         fold.resources = q.resources;
+        fold.placing = &q.placing;
+        fold.neighbours = q.placing.iter().map(Neighbours::new).collect();
         let mut pager = Pager::new(q.list_request());
         let result = if q.method == Method::Table {
             count_table(t, &mut pager, &mut fold).await
@@ -64,7 +70,11 @@ pub async fn count_pods(
                 if bad.len() > UNREADABLE_SHOWN {
                     warn(format!("{} more pods have quantities that cannot be read", bad.len() - UNREADABLE_SHOWN));
                 }
-                return Ok(PodCount { tally: fold.tally, resource_version: pager.resource_version });
+                return Ok(PodCount {
+                    tally: fold.tally,
+                    resource_version: pager.resource_version,
+                    neighbours: fold.neighbours,
+                });
             }
             Err(Failure::Gone(msg)) if restarts < MAX_RESTARTS => {
                 restarts += 1;
@@ -94,6 +104,11 @@ pub async fn walk(t: &Target, pager: &mut Pager, sink: &mut impl PageSink) -> Re
 /// so a page retried after a dropped connection is not counted twice.
 struct Fold<'p, P: FnMut(Progress)> {
     tally: Tally<String>,
+    /// Shapes whose inter-pod filters read the placed pods, and what those
+    /// tell them (the page's own until it is complete).
+    placing: &'p [Constraints],
+    neighbours: Vec<Neighbours>,
+    page_neighbours: Vec<Neighbours>,
     page: Tally<String>,
     page_pods: u64,
     seen: Progress,
@@ -110,6 +125,9 @@ impl<'p, P: FnMut(Progress)> Fold<'p, P> {
     fn new(progress: &'p mut P) -> Self {
         Fold {
             tally: Tally::new(),
+            placing: &[],
+            neighbours: Vec::new(),
+            page_neighbours: Vec::new(),
             page: Tally::new(),
             page_pods: 0,
             seen: Progress::default(),
@@ -131,6 +149,7 @@ impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
         self.page = Tally::new();
         self.page_pods = 0;
         self.page_unreadable.clear();
+        self.page_neighbours = self.placing.iter().map(Neighbours::new).collect();
     }
 
     fn item(&mut self, item: Item<'_>) -> Result<()> {
@@ -149,12 +168,21 @@ impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
             }
             self.page.add_demand(node, &resources.demand());
         }
+        if let (false, Contribution::Node { node, .. }) = (self.placing.is_empty(), facts.contribution()) {
+            let p = neighbour::decode(item).map_err(|e| decode_error("pod", e))?;
+            for (c, nb) in self.placing.iter().zip(self.page_neighbours.iter_mut()) {
+                nb.add(c, node, &p);
+            }
+        }
         self.add(facts);
         Ok(())
     }
 
     fn end_page(&mut self, bytes: u64) {
         self.tally.absorb(&self.page, String::clone);
+        for (into, page) in self.neighbours.iter_mut().zip(std::mem::take(&mut self.page_neighbours)) {
+            into.merge(page);
+        }
         self.unreadable.append(&mut self.page_unreadable);
         self.seen.pages += 1;
         self.seen.pods += self.page_pods;

@@ -5,6 +5,7 @@
 pub mod informer;
 pub mod label_keys;
 pub mod list;
+pub mod namespaces;
 pub mod nodes;
 pub mod query;
 pub mod runtime_class;

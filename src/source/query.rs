@@ -6,6 +6,7 @@ use crate::client::connect::Target;
 use crate::client::pager::{Accept, ListRequest, path_segment};
 use crate::error::Error;
 use crate::model::filter::Filter;
+use crate::model::placement::Constraints;
 
 /// Pushed to the server so finished pods are never sent at all; ANDed with a
 /// user's `--field-selector`. Counting still applies the rule itself.
@@ -48,6 +49,9 @@ pub struct PodQuery {
     /// Also read what each pod requests (objects only; a second lean pass
     /// over each pod's bytes).
     pub resources: bool,
+    /// Also read what each placed pod tells these shapes' inter-pod
+    /// filters (labels, host ports, anti-affinity; a third lean pass).
+    pub placing: Vec<Constraints>,
 }
 
 impl PodQuery {
@@ -61,6 +65,7 @@ impl PodQuery {
             resource_version: None,
             method,
             resources: false,
+            placing: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::model::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid
 use crate::model::tally::Tally;
 use crate::render::time;
 use crate::report::Counted;
+use crate::report::fits::answers;
 use crate::report::group::{GroupKey, GroupRow, MISSING, UNKNOWN, groups};
 use crate::report::resources::{Selection, Shown, base_units};
 use crate::report::rows::{Extra, leave_out_closed, rows};
@@ -230,6 +231,7 @@ impl Cluster {
         // With a node selector, pods on other nodes are outside the view.
         let extra = Extra { shown: shown.as_ref(), shapes: &view.shapes };
         let mut rows = rows(&tally, listed, filter.node_selector.is_none(), &extra);
+        let answers = answers(&mut rows, listed, &view.shapes, None, filter.node_selector.is_some());
         let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
         Counted {
             context: self.context.clone(),
@@ -242,6 +244,7 @@ impl Cluster {
             groups: None,
             left_out,
             shapes: view.shapes.clone(),
+            answers,
         }
     }
 

@@ -28,7 +28,6 @@ use crate::render::table::{self, TableOptions};
 use crate::report::fits::{too_few, unallocated};
 use crate::report::group::GroupKey;
 use crate::report::resources::Selection;
-use crate::report::rows::totals;
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Percent, node_list_refused, without_node_list};
 use crate::source::informer::{self, InitialList, Keep, Source};
@@ -95,12 +94,8 @@ pub async fn run(opts: Options) -> Result<i32> {
     };
     let track_requests = opts.resources.is_some() || !shapes.is_empty();
     // Node labels kept: the group's, and those the shapes' nodeSelectors read.
-    let keep_labels: Vec<String> = opts
-        .group_by
-        .iter()
-        .flat_map(|k| k.labels.clone())
-        .chain(shapes.iter().flat_map(|s| s.node_selector.keys().cloned()))
-        .collect();
+    let keep_labels: Vec<String> =
+        opts.group_by.iter().flat_map(|k| k.labels.clone()).chain(crate::model::fits::labels_needed(&shapes)).collect();
     let several = targets.len() > 1 || opts.connect.all_contexts;
     // A --group-by label on no node: said before the first table, as count says it.
     if let Some(key) = &opts.group_by {
@@ -335,7 +330,7 @@ impl Session {
         if let Some(min) = self.opts.until_fits_below {
             for c in self.clusters.iter().filter(|c| c.started) {
                 let prefix = if several { format!("context {}: ", c.context) } else { String::new() };
-                let t = totals(&c.counted(&self.view).rows);
+                let t = c.counted(&self.view).totals();
                 for (shape, more) in &t.fits {
                     if let Some(m) = more.filter(|m| *m < min) {
                         let limits = t.fits_limited_by.get(shape).cloned().unwrap_or_default();

@@ -1,0 +1,909 @@
+//! The scheduler's filters beyond one node's resources, for `--fits`: what a
+//! pod asks of its placement ([`Constraints`]: host ports, required pod
+//! affinity and anti-affinity, topology spread), what the pods already
+//! placed tell those filters ([`Neighbours`], folded pod by pod), and how
+//! many more replicas land over the whole cluster ([`answer`]), exact where
+//! the total does not depend on the scheduler's order, an upper bound (and
+//! said) where it does. Pure.
+//!
+//! The rules are kube-scheduler v1.37's (`framework/plugins/nodeports`,
+//! `interpodaffinity`, `podtopologyspread`):
+//! - NodePorts: a (hostIP, protocol, port) conflicts with one in use when
+//!   protocol and port agree and either IP is 0.0.0.0 or both are equal; a
+//!   replica takes its ports, so at most one lands on a node.
+//! - InterPodAffinity: an incoming anti-affinity term excludes the nodes
+//!   whose topology domain holds a pod it matches (namespace and selector);
+//!   an existing pod's required anti-affinity term that matches the incoming
+//!   pod excludes its domain; an affinity term admits only domains holding a
+//!   pod that matches every affinity term (or, when no pod anywhere does and
+//!   the pod matches its own terms, any node with the keys: the first pod).
+//!   Terminating pods count; finished ones are not in the scheduler's cache.
+//! - PodTopologySpread (`DoNotSchedule`): a node passes when matching(its
+//!   domain) + self-match − min over domains ≤ maxSkew; domains are the
+//!   values of the key on nodes that have every constraint's key and pass
+//!   the inclusion policies; min is 0 while there are fewer than minDomains
+//!   domains; terminating pods and other namespaces do not count.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::node::NodeInfo;
+use super::selector::LabelSelector;
+
+/// The label kube-scheduler's hostname fast path and most anti-affinity use.
+pub const HOSTNAME: &str = "kubernetes.io/hostname";
+
+/// Node labels always kept when a shape has inter-pod constraints: existing
+/// pods' anti-affinity is read over these keys.
+pub const TOPOLOGY_KEYS: [&str; 3] = [HOSTNAME, "topology.kubernetes.io/zone", "topology.kubernetes.io/region"];
+
+/// A host port a pod binds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HostPort {
+    /// `0.0.0.0` when not given.
+    pub ip: String,
+    /// `TCP` when not given.
+    pub protocol: String,
+    pub port: i32,
+}
+
+impl HostPort {
+    pub fn new(ip: Option<&str>, protocol: Option<&str>, port: i32) -> HostPort {
+        HostPort {
+            ip: ip.filter(|i| !i.is_empty()).unwrap_or("0.0.0.0").to_string(),
+            protocol: protocol.filter(|p| !p.is_empty()).unwrap_or("TCP").to_string(),
+            port,
+        }
+    }
+
+    /// `HostPortInfo.CheckConflict`.
+    pub fn conflicts(&self, other: &HostPort) -> bool {
+        self.port == other.port
+            && self.protocol == other.protocol
+            && (self.ip == "0.0.0.0" || other.ip == "0.0.0.0" || self.ip == other.ip)
+    }
+}
+
+impl std::fmt::Display for HostPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.ip == "0.0.0.0" {
+            write!(f, "{}/{}", self.port, self.protocol)
+        } else {
+            write!(f, "{}:{}/{}", self.ip, self.port, self.protocol)
+        }
+    }
+}
+
+/// Which namespaces a pod affinity term looks in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Namespaces {
+    /// These (the pod's own when the term names none and has no selector).
+    Listed(BTreeSet<String>),
+    /// `namespaceSelector: {}`: every namespace.
+    All,
+    /// A non-empty `namespaceSelector`, plus any listed ones. An incoming
+    /// term's is resolved to [`Namespaces::Listed`] before counting.
+    Selected(LabelSelector, BTreeSet<String>),
+}
+
+impl Namespaces {
+    /// Whether a pod in `ns` (whose namespace has `labels`) is looked at.
+    pub fn contains(&self, ns: &str, labels: &BTreeMap<String, String>) -> bool {
+        match self {
+            Namespaces::Listed(names) => names.contains(ns),
+            Namespaces::All => true,
+            Namespaces::Selected(sel, names) => names.contains(ns) || sel.matches_map(labels),
+        }
+    }
+}
+
+/// A required pod affinity or anti-affinity term.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PodTerm {
+    /// None (no `labelSelector`): matches no pod.
+    pub selector: Option<LabelSelector>,
+    pub namespaces: Namespaces,
+    pub topology_key: String,
+}
+
+impl PodTerm {
+    /// `AffinityTerm.Matches`: the pod's namespace is looked at and its
+    /// labels match.
+    pub fn matches(&self, ns: &str, ns_labels: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+        self.namespaces.contains(ns, ns_labels) && self.selector.as_ref().is_some_and(|s| s.matches_map(labels))
+    }
+}
+
+/// A `whenUnsatisfiable: DoNotSchedule` topology spread constraint, with
+/// `matchLabelKeys` merged into its selector.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Spread {
+    pub max_skew: u32,
+    pub topology_key: String,
+    pub selector: Option<LabelSelector>,
+    /// 1 when not given.
+    pub min_domains: u32,
+    /// `nodeAffinityPolicy: Honor` (the default): only nodes the pod's
+    /// nodeSelector and required node affinity admit form domains.
+    pub honor_node_affinity: bool,
+    /// `nodeTaintsPolicy: Honor` (default Ignore): only nodes whose taints
+    /// the pod tolerates form domains.
+    pub honor_taints: bool,
+}
+
+impl Spread {
+    /// `countPodsMatchSelector`: an empty selector counts no existing pod.
+    fn counts(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.selector.as_ref().is_some_and(|s| !s.is_everything() && s.matches_map(labels))
+    }
+}
+
+/// What a pod asks of its placement beyond one node's resources and labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Constraints {
+    /// The pod's namespace and labels (what other pods' terms match).
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    /// Its namespace's labels (existing terms' namespaceSelector read them).
+    pub namespace_labels: BTreeMap<String, String>,
+    /// Containers' and restartable init containers' host ports (a
+    /// hostNetwork pod's container ports).
+    pub host_ports: Vec<HostPort>,
+    pub anti_affinity: Vec<PodTerm>,
+    pub affinity: Vec<PodTerm>,
+    pub spread: Vec<Spread>,
+}
+
+impl Constraints {
+    /// Whether the pods already placed matter (their labels, ports, terms).
+    pub fn reads_neighbours(&self) -> bool {
+        !self.host_ports.is_empty() || self.inter_pod()
+    }
+
+    /// Pod affinity, anti-affinity or spread.
+    pub fn inter_pod(&self) -> bool {
+        !self.anti_affinity.is_empty() || !self.affinity.is_empty() || !self.spread.is_empty()
+    }
+
+    /// The node label keys the constraints read.
+    pub fn node_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .anti_affinity
+            .iter()
+            .chain(&self.affinity)
+            .map(|t| t.topology_key.clone())
+            .chain(self.spread.iter().map(|s| s.topology_key.clone()))
+            .collect();
+        if self.inter_pod() {
+            keys.extend(TOPOLOGY_KEYS.iter().map(|k| k.to_string()));
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// An incoming term that matches the pod itself: each replica placed
+    /// closes its domain to the next.
+    fn self_matching(&self, t: &PodTerm) -> bool {
+        t.matches(&self.namespace, &self.namespace_labels, &self.labels)
+    }
+
+    /// Incoming terms with a namespaceSelector, resolved against every
+    /// namespace's labels (the scheduler merges them into the names).
+    pub fn resolve_namespaces(&mut self, all: &BTreeMap<String, BTreeMap<String, String>>) {
+        for t in self.anti_affinity.iter_mut().chain(self.affinity.iter_mut()) {
+            if let Namespaces::Selected(sel, names) = &t.namespaces {
+                let mut names = names.clone();
+                names.extend(all.iter().filter(|(_, l)| sel.matches_map(l)).map(|(n, _)| n.clone()));
+                t.namespaces = Namespaces::Listed(names);
+            }
+        }
+    }
+
+    /// The pod's namespace where the manifest gave none (terms that look
+    /// in "its own" namespace were read with it empty).
+    pub fn bind_namespace(&mut self, ns: &str) {
+        if !self.namespace.is_empty() {
+            return;
+        }
+        self.namespace = ns.to_string();
+        for t in self.anti_affinity.iter_mut().chain(self.affinity.iter_mut()) {
+            if let Namespaces::Listed(names) = &mut t.namespaces
+                && names.remove("")
+            {
+                names.insert(ns.to_string());
+            }
+        }
+    }
+
+    /// Whether any incoming term still needs the namespace list.
+    pub fn selects_namespaces(&self) -> bool {
+        self.anti_affinity.iter().chain(&self.affinity).any(|t| matches!(t.namespaces, Namespaces::Selected(..)))
+    }
+}
+
+/// One placed pod, as [`Neighbours::add`] reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Neighbour {
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    pub terminating: bool,
+    pub host_ports: Vec<HostPort>,
+    /// Its required anti-affinity terms (namespaces relative to its own).
+    pub anti_affinity: Vec<PodTerm>,
+}
+
+/// What the pods already placed tell one shape's filters, per node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Neighbours {
+    /// Per incoming anti-affinity term, per node: pods it matches.
+    pub anti: Vec<BTreeMap<String, u32>>,
+    /// Per node: pods that match every affinity term.
+    pub affinity: BTreeMap<String, u32>,
+    /// Per spread constraint, per node: non-terminating pods of the pod's
+    /// namespace it counts.
+    pub spread: Vec<BTreeMap<String, u32>>,
+    /// Nodes where a host port the shape binds is in use.
+    pub ports_taken: BTreeMap<String, HostPort>,
+    /// (node, topology key) of placed pods whose required anti-affinity
+    /// matches the shape's pod.
+    pub repelled: BTreeSet<(String, String)>,
+}
+
+impl Neighbours {
+    pub fn new(c: &Constraints) -> Neighbours {
+        Neighbours {
+            anti: vec![BTreeMap::new(); c.anti_affinity.len()],
+            spread: vec![BTreeMap::new(); c.spread.len()],
+            ..Default::default()
+        }
+    }
+
+    /// One pod counted against `node` (bound, not finished).
+    pub fn add(&mut self, c: &Constraints, node: &str, p: &Neighbour) {
+        let bump = |m: &mut BTreeMap<String, u32>| *m.entry(node.to_string()).or_default() += 1;
+        let no_labels = BTreeMap::new();
+        for (t, counts) in c.anti_affinity.iter().zip(self.anti.iter_mut()) {
+            if t.matches(&p.namespace, &no_labels, &p.labels) {
+                bump(counts);
+            }
+        }
+        if !c.affinity.is_empty() && c.affinity.iter().all(|t| t.matches(&p.namespace, &no_labels, &p.labels)) {
+            bump(&mut self.affinity);
+        }
+        for (s, counts) in c.spread.iter().zip(self.spread.iter_mut()) {
+            if !p.terminating && p.namespace == c.namespace && s.counts(&p.labels) {
+                bump(counts);
+            }
+        }
+        if let Some(port) = p.host_ports.iter().find(|u| c.host_ports.iter().any(|w| w.conflicts(u))) {
+            self.ports_taken.entry(node.to_string()).or_insert_with(|| port.clone());
+        }
+        for t in &p.anti_affinity {
+            if t.matches(&c.namespace, &c.namespace_labels, &c.labels) {
+                self.repelled.insert((node.to_string(), t.topology_key.clone()));
+            }
+        }
+    }
+
+    /// Another page's neighbours, added.
+    pub fn merge(&mut self, other: Neighbours) {
+        let add = |into: &mut BTreeMap<String, u32>, from: BTreeMap<String, u32>| {
+            for (k, v) in from {
+                *into.entry(k).or_default() += v;
+            }
+        };
+        for (into, from) in self.anti.iter_mut().zip(other.anti) {
+            add(into, from);
+        }
+        add(&mut self.affinity, other.affinity);
+        for (into, from) in self.spread.iter_mut().zip(other.spread) {
+            add(into, from);
+        }
+        for (k, v) in other.ports_taken {
+            self.ports_taken.entry(k).or_insert(v);
+        }
+        self.repelled.extend(other.repelled);
+    }
+}
+
+/// Why a node admits none by the inter-pod filters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A host port the pod binds is in use there.
+    Port(HostPort),
+    /// The pod's anti-affinity over this key: its domain holds a match.
+    AntiAffinity(String),
+    /// A placed pod's anti-affinity over this key repels the pod.
+    Repelled(String),
+    /// The pod's affinity over this key: its domain holds no match.
+    Affinity(String),
+    /// The node lacks the spread constraint's key.
+    SpreadKey(String),
+    /// The domain over this key is already too far above the minimum.
+    Skew(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Port(p) => write!(f, "host port {p}"),
+            Refusal::AntiAffinity(k) => write!(f, "anti-affinity {k}"),
+            Refusal::Repelled(k) => write!(f, "anti-affinity of placed pods {k}"),
+            Refusal::Affinity(k) => write!(f, "affinity {k}"),
+            Refusal::SpreadKey(k) => write!(f, "no label {k}"),
+            Refusal::Skew(k) => write!(f, "spread {k}"),
+        }
+    }
+}
+
+/// What one node offers a shape before the inter-pod filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offer {
+    /// How many more it admits by itself (resources, pod slots, ports).
+    pub more: u64,
+    /// It passes the shape's nodeSelector and required node affinity.
+    pub affinity: bool,
+    /// It carries no taint the shape does not tolerate.
+    pub tolerated: bool,
+}
+
+/// The answer over the cluster for one shape.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// How many more replicas land (an upper bound where `bound_by` says).
+    pub more: u64,
+    /// Per node, in the order given: how many more it can take by itself,
+    /// and why none where it can take none by the inter-pod filters.
+    pub nodes: Vec<(u64, Option<Refusal>)>,
+    /// Why `more` is only an upper bound (empty: exact).
+    pub bound_by: Vec<String>,
+    /// With a constraint per domain: how many land in each domain of this key.
+    pub by_domain: Option<(String, BTreeMap<String, u64>)>,
+}
+
+/// A node's value of a label, for the answer's domains.
+fn label<'n>(n: &'n NodeInfo, key: &str) -> Option<&'n str> {
+    n.labels.get(key).map(String::as_str)
+}
+
+/// Sums per node into sums per domain of `key` (nodes without it left out).
+fn per_domain(nodes: &[NodeInfo], key: &str, per_node: &BTreeMap<String, u32>) -> BTreeMap<String, u64> {
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for n in nodes {
+        if let (Some(v), Some(c)) = (label(n, key), per_node.get(&n.name)) {
+            *out.entry(v.to_string()).or_default() += u64::from(*c);
+        }
+    }
+    out
+}
+
+/// How many more replicas of a pod with `c` land, given what each node
+/// offers by itself (`offers`, aligned with `nodes`) and the placed pods.
+pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighbours) -> Answer {
+    let mut refusals: Vec<Option<Refusal>> = vec![None; nodes.len()];
+    let refuse = |refusals: &mut Vec<Option<Refusal>>, i: usize, r: Refusal| {
+        if refusals[i].is_none() && offers[i].more > 0 {
+            refusals[i] = Some(r);
+        }
+    };
+    let mut bound_by: Vec<String> = Vec::new();
+
+    // NodePorts: a port in use closes the node.
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some(p) = nb.ports_taken.get(&n.name) {
+            refuse(&mut refusals, i, Refusal::Port(p.clone()));
+        }
+    }
+    // Placed pods' anti-affinity: (key, value) pairs closed.
+    let mut closed: BTreeSet<(String, String)> = BTreeSet::new();
+    let by_name: BTreeMap<&str, &NodeInfo> = nodes.iter().map(|n| (n.name.as_str(), n)).collect();
+    let mut unread: BTreeSet<String> = BTreeSet::new();
+    for (node, key) in &nb.repelled {
+        match by_name.get(node.as_str()) {
+            Some(n) if n.labels.contains_key(key) => {
+                closed.insert((key.clone(), n.labels[key].clone()));
+            }
+            Some(_) if !TOPOLOGY_KEYS.contains(&key.as_str()) => {
+                unread.insert(key.clone());
+            }
+            _ => {}
+        }
+    }
+    for key in unread {
+        bound_by.push(format!("placed pods' anti-affinity over {key} (a node label not read)"));
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some((k, _)) = closed.iter().find(|(k, v)| label(n, k) == Some(v.as_str())) {
+            refuse(&mut refusals, i, Refusal::Repelled(k.clone()));
+        }
+    }
+    // The pod's anti-affinity: domains holding a match close; a term that
+    // matches the pod itself allows one replica per domain.
+    let mut self_anti: Vec<&str> = Vec::new();
+    for (t, counts) in c.anti_affinity.iter().zip(&nb.anti) {
+        let held = per_domain(nodes, &t.topology_key, counts);
+        for (i, n) in nodes.iter().enumerate() {
+            if label(n, &t.topology_key).is_some_and(|v| held.get(v).is_some_and(|c| *c > 0)) {
+                refuse(&mut refusals, i, Refusal::AntiAffinity(t.topology_key.clone()));
+            }
+        }
+        if c.self_matching(t) {
+            self_anti.push(&t.topology_key);
+        }
+    }
+    // The pod's affinity: only domains holding a pod matching every term.
+    if !c.affinity.is_empty() {
+        let anywhere = nb.affinity.values().any(|v| *v > 0);
+        let itself = c.affinity.iter().all(|t| c.self_matching(t));
+        let held: Vec<BTreeMap<String, u64>> =
+            c.affinity.iter().map(|t| per_domain(nodes, &t.topology_key, &nb.affinity)).collect();
+        for (i, n) in nodes.iter().enumerate() {
+            let missing = c.affinity.iter().find(|t| label(n, &t.topology_key).is_none());
+            let lacking = c.affinity.iter().zip(&held).find_map(|(t, held)| {
+                let holds = label(n, &t.topology_key).is_some_and(|v| held.get(v).is_some_and(|c| *c > 0));
+                (!holds).then_some(t)
+            });
+            match (missing, lacking) {
+                (Some(t), _) => refuse(&mut refusals, i, Refusal::Affinity(t.topology_key.clone())),
+                (None, Some(t)) if anywhere || !itself => {
+                    refuse(&mut refusals, i, Refusal::Affinity(t.topology_key.clone()))
+                }
+                _ => {}
+            }
+        }
+        if !anywhere && itself {
+            bound_by.push(format!(
+                "affinity to its own pods over {}: the scheduler's scoring picks the first pod's domain",
+                c.affinity.iter().map(|t| t.topology_key.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+
+    // Spread: nodes without every key are refused; domains and counts.
+    let keys: Vec<&str> = c.spread.iter().map(|s| s.topology_key.as_str()).collect();
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some(k) = keys.iter().find(|k| label(n, k).is_none()) {
+            refuse(&mut refusals, i, Refusal::SpreadKey(k.to_string()));
+        }
+    }
+    let mut dynamic: Vec<(usize, &Spread)> = Vec::new();
+    for (si, s) in c.spread.iter().enumerate() {
+        let (existing, _) = spread_domains(s, &keys, nodes, offers, &nb.spread[si]);
+        let min = spread_min(s, &existing);
+        if self_counts(c, s) {
+            dynamic.push((si, s));
+        } else {
+            // Placing the pod changes no count: a fixed test per domain.
+            for (i, n) in nodes.iter().enumerate() {
+                let d = label(n, &s.topology_key).and_then(|v| existing.get(v));
+                if d.is_some_and(|e| e.saturating_sub(min) > u64::from(s.max_skew)) {
+                    refuse(&mut refusals, i, Refusal::Skew(s.topology_key.clone()));
+                }
+            }
+        }
+    }
+
+    // What each node offers after the fixed filters.
+    let cap: Vec<u64> = offers.iter().zip(&refusals).map(|(o, r)| if r.is_some() { 0 } else { o.more }).collect();
+    let nodes_out: Vec<(u64, Option<Refusal>)> = cap.iter().copied().zip(refusals.iter().cloned()).collect();
+
+    // Self anti-affinity: at most one a domain of its key (nodes without the
+    // key are not limited by it).
+    let one_per = |key: &str, cap: &[u64]| -> Vec<u64> {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        nodes
+            .iter()
+            .zip(cap)
+            .map(|(n, &c)| match label(n, key) {
+                Some(v) if c > 0 => u64::from(seen.insert(v)),
+                Some(_) => 0,
+                None => c,
+            })
+            .collect()
+    };
+    if self_anti.len() > 1 {
+        let keys: BTreeSet<&str> = self_anti.iter().copied().collect();
+        if keys.len() > 1 && !nested(nodes, &keys) {
+            bound_by.push(format!(
+                "anti-affinity to its own pods over {}: which node of a domain the scheduler picks decides the rest",
+                keys.iter().copied().collect::<Vec<_>>().join(" and ")
+            ));
+        }
+    }
+    // The coarsest self anti-affinity key decides how many per domain.
+    let coarsest = coarsest(nodes, &self_anti);
+    let host_level = |cap: &[u64]| -> Vec<u64> {
+        // Finer keys first: one a node (hostname), then one a coarser domain
+        // is applied by the domain sums below.
+        let mut out = cap.to_vec();
+        for k in self_anti.iter().filter(|k| Some(**k) != coarsest) {
+            out = one_per(k, &out);
+        }
+        out
+    };
+    let fine = host_level(&cap);
+
+    let mut answer_nodes = nodes_out;
+    match (dynamic.as_slice(), coarsest) {
+        ([], None) => {
+            // Fixed filters only: every node's own capacity.
+            let more = fine.iter().sum();
+            for (slot, f) in answer_nodes.iter_mut().zip(&fine) {
+                slot.0 = *f;
+            }
+            Answer { more, nodes: answer_nodes, bound_by, by_domain: None }
+        }
+        ([], Some(key)) => {
+            // One replica a domain of `key` (and nodes without it, all they take).
+            let taken = one_per(key, &fine);
+            let more = taken.iter().sum();
+            let mut by: BTreeMap<String, u64> = BTreeMap::new();
+            for (n, t) in nodes.iter().zip(&taken) {
+                if let Some(v) = label(n, key) {
+                    *by.entry(v.to_string()).or_default() += t;
+                }
+            }
+            for (slot, f) in answer_nodes.iter_mut().zip(&fine) {
+                slot.0 = if key == HOSTNAME { (*f).min(1) } else { *f };
+            }
+            let by_domain = (key != HOSTNAME).then(|| (key.to_string(), by));
+            Answer { more, nodes: answer_nodes, bound_by, by_domain }
+        }
+        (spreads, anti) => {
+            // Each spread constraint with the per-domain caps: water-filling.
+            // One: exact. Several: each alone is an upper bound, the least
+            // of them the answer, and said.
+            let mut best: Option<(u64, String, BTreeMap<String, u64>)> = None;
+            for &(si, s) in spreads {
+                let mut caps = fine.clone();
+                if let Some(key) = anti {
+                    if !nested_in(nodes, key, &s.topology_key) {
+                        bound_by.push(format!(
+                            "anti-affinity to its own pods over {key} with a spread over {}: the scheduler's order decides",
+                            s.topology_key
+                        ));
+                    }
+                    caps = one_per(key, &caps);
+                }
+                let (existing, capacity) = spread_domains_caps(s, &keys, nodes, offers, &nb.spread[si], &caps);
+                let filled = water_fill(s, &existing, &capacity);
+                let more: u64 = filled.values().sum();
+                if best.as_ref().is_none_or(|(m, ..)| more < *m) {
+                    best = Some((more, s.topology_key.clone(), filled));
+                }
+            }
+            if spreads.len() > 1 {
+                bound_by.push(format!(
+                    "{} spread constraints at once: the scheduler's order decides; the least of each alone",
+                    spreads.len()
+                ));
+            }
+            let (more, key, by) = best.expect("at least one spread constraint");
+            let per_node = match anti {
+                Some(HOSTNAME) => one_per(HOSTNAME, &fine),
+                _ => fine,
+            };
+            for (slot, f) in answer_nodes.iter_mut().zip(&per_node) {
+                slot.0 = *f;
+            }
+            let by_domain = (key != HOSTNAME).then_some((key, by));
+            Answer { more, nodes: answer_nodes, bound_by, by_domain }
+        }
+    }
+}
+
+/// Whether the new pod counts toward a spread constraint's domains.
+fn self_counts(c: &Constraints, s: &Spread) -> bool {
+    s.selector.as_ref().is_some_and(|sel| sel.matches_map(&c.labels))
+}
+
+/// The spread's eligible domains (nodes with every constraint's key that
+/// pass the inclusion policies) with the matching pods already in each.
+fn spread_domains(
+    s: &Spread,
+    keys: &[&str],
+    nodes: &[NodeInfo],
+    offers: &[Offer],
+    counts: &BTreeMap<String, u32>,
+) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+    spread_domains_caps(s, keys, nodes, offers, counts, &vec![0; nodes.len()])
+}
+
+/// As [`spread_domains`], with how many more each domain takes (`caps` per node).
+fn spread_domains_caps(
+    s: &Spread,
+    keys: &[&str],
+    nodes: &[NodeInfo],
+    offers: &[Offer],
+    counts: &BTreeMap<String, u32>,
+    caps: &[u64],
+) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+    let mut existing: BTreeMap<String, u64> = BTreeMap::new();
+    let mut capacity: BTreeMap<String, u64> = BTreeMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if keys.iter().any(|k| label(n, k).is_none()) {
+            continue;
+        }
+        if (s.honor_node_affinity && !offers[i].affinity) || (s.honor_taints && !offers[i].tolerated) {
+            continue;
+        }
+        let v = label(n, &s.topology_key).expect("every key").to_string();
+        *existing.entry(v.clone()).or_default() += u64::from(counts.get(&n.name).copied().unwrap_or(0));
+        *capacity.entry(v).or_default() += caps[i];
+    }
+    (existing, capacity)
+}
+
+/// The global minimum the skew is measured from.
+fn spread_min(s: &Spread, existing: &BTreeMap<String, u64>) -> u64 {
+    if existing.len() < s.min_domains as usize { 0 } else { existing.values().copied().min().unwrap_or(0) }
+}
+
+/// How many land in each domain. Replicas go one at a time to any domain
+/// where count + 1 − min ≤ maxSkew. The end state does not depend on the
+/// order: the domains at the minimum end full, so the minimum ends at
+/// L = min(existing + capacity); every other domain ends at
+/// min(existing + capacity, max(existing, L + maxSkew)). While there are
+/// fewer domains than minDomains, the minimum stays 0.
+fn water_fill(s: &Spread, existing: &BTreeMap<String, u64>, capacity: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    let skew = u64::from(s.max_skew);
+    let level: u64 = if existing.len() < s.min_domains as usize {
+        0
+    } else {
+        existing.iter().map(|(d, e)| e + capacity.get(d).copied().unwrap_or(0)).min().unwrap_or(0)
+    };
+    existing
+        .iter()
+        .map(|(d, &e)| {
+            let full = e + capacity.get(d).copied().unwrap_or(0);
+            let end = full.min(e.max(level + skew));
+            (d.clone(), end - e)
+        })
+        .collect()
+}
+
+/// Whether every domain of the finer keys lies within one of the coarser:
+/// then one a fine domain and one a coarse domain combine exactly.
+fn nested(nodes: &[NodeInfo], keys: &BTreeSet<&str>) -> bool {
+    let keys: Vec<&str> = keys.iter().copied().collect();
+    keys.iter().all(|a| keys.iter().all(|b| a == b || nested_in(nodes, a, b) || nested_in(nodes, b, a)))
+}
+
+/// Whether each value of `fine` sits within one value of `coarse`.
+fn nested_in(nodes: &[NodeInfo], fine: &str, coarse: &str) -> bool {
+    let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
+    nodes.iter().all(|n| match (label(n, fine), label(n, coarse)) {
+        (Some(f), Some(c)) => *parent.entry(f).or_insert(c) == c,
+        _ => true,
+    })
+}
+
+/// Of several self anti-affinity keys, the one whose domains hold the
+/// others' (None without any).
+fn coarsest<'k>(nodes: &[NodeInfo], keys: &[&'k str]) -> Option<&'k str> {
+    keys.iter().copied().find(|k| keys.iter().all(|o| o == k || nested_in(nodes, o, k))).or(keys.first().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::selector::Requirement;
+
+    fn node(name: &str, zone: &str) -> NodeInfo {
+        NodeInfo {
+            name: name.into(),
+            labels: [(HOSTNAME, name), ("topology.kubernetes.io/zone", zone)]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
+            ..Default::default()
+        }
+    }
+
+    fn app(v: &str) -> Option<LabelSelector> {
+        Some(LabelSelector(vec![Requirement::equals("app", v)]))
+    }
+
+    fn web() -> Constraints {
+        Constraints {
+            namespace: "ns".into(),
+            labels: [("app".to_string(), "web".to_string())].into(),
+            ..Default::default()
+        }
+    }
+
+    fn term(key: &str, sel: Option<LabelSelector>) -> PodTerm {
+        PodTerm { selector: sel, namespaces: Namespaces::Listed(["ns".to_string()].into()), topology_key: key.into() }
+    }
+
+    fn offers(more: &[u64]) -> Vec<Offer> {
+        more.iter().map(|&more| Offer { more, affinity: true, tolerated: true }).collect()
+    }
+
+    fn placed(c: &Constraints, pods: &[(&str, &str)]) -> Neighbours {
+        let mut nb = Neighbours::new(c);
+        for (node, a) in pods {
+            let p = Neighbour {
+                namespace: "ns".into(),
+                labels: [("app".to_string(), a.to_string())].into(),
+                ..Default::default()
+            };
+            nb.add(c, node, &p);
+        }
+        nb
+    }
+
+    fn zones() -> Vec<NodeInfo> {
+        // a: n1 n2 n3; b: n4 n5; c: n6
+        [("n1", "a"), ("n2", "a"), ("n3", "a"), ("n4", "b"), ("n5", "b"), ("n6", "c")]
+            .iter()
+            .map(|(n, z)| node(n, z))
+            .collect()
+    }
+
+    #[test]
+    fn self_anti_affinity_by_hostname_is_one_a_node_and_none_where_one_runs() {
+        let c = Constraints { anti_affinity: vec![term(HOSTNAME, app("web"))], ..web() };
+        let nodes = zones();
+        let nb = placed(&c, &[("n2", "web"), ("n4", "db")]);
+        let a = answer(&c, &nodes, &offers(&[5, 5, 0, 3, 3, 1]), &nb);
+        assert_eq!(a.more, 4, "n1, n4, n5, n6: one each; n2 holds one; n3 is full");
+        assert_eq!(a.nodes.iter().map(|n| n.0).collect::<Vec<_>>(), [1, 0, 0, 1, 1, 1]);
+        assert_eq!(a.nodes[1].1, Some(Refusal::AntiAffinity(HOSTNAME.into())));
+        assert!(a.bound_by.is_empty() && a.by_domain.is_none());
+    }
+
+    #[test]
+    fn self_anti_affinity_by_zone_is_one_a_zone() {
+        let zone = "topology.kubernetes.io/zone";
+        let c = Constraints { anti_affinity: vec![term(zone, app("web"))], ..web() };
+        let nb = placed(&c, &[("n5", "web")]);
+        let a = answer(&c, &zones(), &offers(&[5, 5, 5, 3, 3, 0]), &nb);
+        // a: one; b: holds one already; c: full.
+        assert_eq!(a.more, 1);
+        assert_eq!(
+            a.by_domain,
+            Some((zone.to_string(), [("a", 1), ("b", 0), ("c", 0)].map(|(z, n)| (z.to_string(), n)).into()))
+        );
+    }
+
+    #[test]
+    fn anti_affinity_to_another_app_and_placed_pods_that_repel() {
+        let c = Constraints { anti_affinity: vec![term(HOSTNAME, app("db"))], ..web() };
+        let mut nb = placed(&c, &[("n1", "db")]);
+        // A placed pod on n4 whose own anti-affinity (by zone) matches app=web.
+        let repeller = Neighbour {
+            namespace: "ns".into(),
+            labels: [("app".to_string(), "cache".to_string())].into(),
+            anti_affinity: vec![term("topology.kubernetes.io/zone", app("web"))],
+            ..Default::default()
+        };
+        nb.add(&c, "n4", &repeller);
+        let a = answer(&c, &zones(), &offers(&[2, 2, 2, 2, 2, 2]), &nb);
+        // n1: db there; n4, n5: zone b repelled; n2, n3, n6 take 2 each.
+        assert_eq!(a.more, 6);
+        assert_eq!(a.nodes[3].1, Some(Refusal::Repelled("topology.kubernetes.io/zone".into())));
+    }
+
+    #[test]
+    fn affinity_admits_only_domains_with_a_match() {
+        let zone = "topology.kubernetes.io/zone";
+        let c = Constraints { affinity: vec![term(zone, app("db"))], ..web() };
+        let nb = placed(&c, &[("n4", "db")]);
+        let a = answer(&c, &zones(), &offers(&[2, 2, 2, 2, 3, 2]), &nb);
+        assert_eq!(a.more, 5, "zone b only");
+        assert!(a.bound_by.is_empty());
+        // Affinity to its own kind with none placed: the first pod's zone is
+        // the scheduler's pick; the answer is a bound.
+        let own = Constraints { affinity: vec![term(zone, app("web"))], ..web() };
+        let a = answer(&own, &zones(), &offers(&[2, 2, 2, 2, 3, 2]), &placed(&own, &[]));
+        assert!(!a.bound_by.is_empty(), "{a:?}");
+    }
+
+    fn spread(key: &str, skew: u32, min_domains: u32) -> Spread {
+        Spread {
+            max_skew: skew,
+            topology_key: key.into(),
+            selector: app("web"),
+            min_domains,
+            honor_node_affinity: true,
+            honor_taints: false,
+        }
+    }
+
+    #[test]
+    fn zone_spread_water_fills_unequal_zones() {
+        let zone = "topology.kubernetes.io/zone";
+        let c = Constraints { spread: vec![spread(zone, 1, 1)], ..web() };
+        // Existing: a 2, b 0, c 1. Capacity: a 10, b 4, c 1.
+        let nb = placed(&c, &[("n1", "web"), ("n2", "web"), ("n6", "web")]);
+        let a = answer(&c, &zones(), &offers(&[4, 3, 3, 2, 2, 1]), &nb);
+        // L = min(2+10, 0+4, 1+1) = 2; a ends min(12, max(2, 3)) = 3 (+1),
+        // b ends min(4, 3) = 3 (+3), c ends 2 (+1).
+        assert_eq!(a.more, 5);
+        assert_eq!(a.by_domain.unwrap().1, [("a".to_string(), 1), ("b".to_string(), 3), ("c".to_string(), 1)].into());
+        assert!(a.bound_by.is_empty());
+        // minDomains above the zones there are: the minimum stays 0, so each
+        // zone ends at maxSkew (or where it already is).
+        let c = Constraints { spread: vec![spread(zone, 2, 5)], ..web() };
+        let a = answer(&c, &zones(), &offers(&[4, 3, 3, 2, 2, 1]), &placed(&c, &[("n1", "web")]));
+        assert_eq!(a.more, 1 + 2 + 1, "a: 1 -> 2, b: 0 -> 2, c: 0 -> 1 (full)");
+    }
+
+    #[test]
+    fn spread_with_self_anti_affinity_by_hostname() {
+        let zone = "topology.kubernetes.io/zone";
+        let c =
+            Constraints { spread: vec![spread(zone, 1, 1)], anti_affinity: vec![term(HOSTNAME, app("web"))], ..web() };
+        // One a node: a 3, b 2, c 1 -> L = 1, ends a 2, b 2, c 1.
+        let a = answer(&c, &zones(), &offers(&[9, 9, 9, 9, 9, 9]), &placed(&c, &[]));
+        assert_eq!(a.more, 5);
+        assert!(a.bound_by.is_empty(), "{:?}", a.bound_by);
+        // Ignore the node affinity policy: a node outside the selector still
+        // holds its domain's minimum down.
+        let mut offers = offers(&[9, 9, 9, 9, 9, 0]);
+        offers[5].affinity = false;
+        let a = answer(&c, &zones(), &offers, &placed(&c, &[]));
+        assert_eq!(a.more, 5, "Honor: zone c drops out; a 3 and b 2 nodes, L = 2: a 3, b 2");
+        let mut ignore = c.clone();
+        ignore.spread[0].honor_node_affinity = false;
+        let a = answer(&ignore, &zones(), &offers, &placed(&ignore, &[]));
+        assert_eq!(a.more, 2, "Ignore: zone c stays at 0 and full, so a and b end at 1");
+    }
+
+    #[test]
+    fn host_ports_in_use_close_a_node() {
+        let c = Constraints { host_ports: vec![HostPort::new(None, None, 8080)], ..web() };
+        let mut nb = Neighbours::new(&c);
+        let user =
+            Neighbour { host_ports: vec![HostPort::new(Some("10.0.0.1"), Some("TCP"), 8080)], ..Default::default() };
+        nb.add(&c, "n2", &user);
+        let udp = Neighbour { host_ports: vec![HostPort::new(None, Some("UDP"), 8080)], ..Default::default() };
+        nb.add(&c, "n3", &udp);
+        let a = answer(&c, &zones(), &offers(&[1, 1, 1, 1, 1, 1]), &nb);
+        assert_eq!(a.more, 5);
+        assert_eq!(a.nodes[1].1, Some(Refusal::Port(HostPort::new(Some("10.0.0.1"), None, 8080))));
+        assert!(!HostPort::new(Some("10.0.0.1"), None, 80).conflicts(&HostPort::new(Some("10.0.0.2"), None, 80)));
+    }
+
+    #[test]
+    fn several_spread_constraints_are_a_bound() {
+        let c =
+            Constraints { spread: vec![spread("topology.kubernetes.io/zone", 1, 1), spread(HOSTNAME, 1, 1)], ..web() };
+        let a = answer(&c, &zones(), &offers(&[3, 3, 3, 3, 3, 3]), &placed(&c, &[]));
+        assert!(a.bound_by.iter().any(|b| b.contains("2 spread constraints")), "{:?}", a.bound_by);
+    }
+
+    #[test]
+    fn water_filling_matches_placing_one_at_a_time() {
+        // Against a simulation: random existing counts and capacities.
+        let s = spread("z", 1, 1);
+        let mut seed = 7u64;
+        let mut next = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for _ in 0..500 {
+            let n = 1 + next(5) as usize;
+            let skew = 1 + next(3) as u32;
+            let s = Spread { max_skew: skew, min_domains: 1 + next(6) as u32, ..s.clone() };
+            let existing: BTreeMap<String, u64> = (0..n).map(|i| (format!("d{i}"), next(6))).collect();
+            let capacity: BTreeMap<String, u64> = (0..n).map(|i| (format!("d{i}"), next(6))).collect();
+            let fast = water_fill(&s, &existing, &capacity);
+            // One at a time, always the first domain that admits one.
+            let mut now = existing.clone();
+            let mut left = capacity.clone();
+            loop {
+                let min = spread_min(&s, &now);
+                let Some(d) = now.keys().find(|d| left[*d] > 0 && now[*d] < min + u64::from(skew)).cloned() else {
+                    break;
+                };
+                *now.get_mut(&d).unwrap() += 1;
+                *left.get_mut(&d).unwrap() -= 1;
+            }
+            let slow: BTreeMap<String, u64> = now.iter().map(|(d, v)| (d.clone(), v - existing[d])).collect();
+            assert_eq!(fast, slow, "existing {existing:?} capacity {capacity:?} skew {skew} {s:?}");
+        }
+    }
+}
