@@ -10,8 +10,15 @@ use std::process::Command;
 use serde_json::Value;
 use support::{Cluster, Options, PodSpec};
 
-const SEEDED: Options =
-    Options { nodes: 16, pods: 1200, no_pod_watch_cache: true, feature_gates: "", scheduler: false, fast_seed: false };
+const SEEDED: Options = Options {
+    nodes: 16,
+    pods: 1200,
+    no_pod_watch_cache: true,
+    feature_gates: "",
+    scheduler: false,
+    fast_seed: false,
+    controllers: false,
+};
 
 fn cluster() -> &'static Cluster {
     Cluster::shared(SEEDED)

@@ -13,6 +13,7 @@ fn cluster() -> &'static Cluster {
         feature_gates: "",
         scheduler: false,
         fast_seed: false,
+        controllers: false,
     })
 }
 

@@ -29,8 +29,15 @@ use kube::api::{ListParams, VersionMatch};
 use support::proxy::{Proxy, acceptor};
 use support::{Cluster, Options, blocking, churn, kubeconfig_via, serial, upstream};
 
-const BED: Options =
-    Options { nodes: 4, pods: 200, no_pod_watch_cache: false, feature_gates: "", scheduler: false, fast_seed: false };
+const BED: Options = Options {
+    nodes: 4,
+    pods: 200,
+    no_pod_watch_cache: false,
+    feature_gates: "",
+    scheduler: false,
+    fast_seed: false,
+    controllers: false,
+};
 
 fn cluster() -> &'static Cluster {
     Cluster::shared(BED)

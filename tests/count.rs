@@ -11,8 +11,15 @@ use support::{Cluster, Options, PodSpec, blocking, json_of, kubeconfig_via, node
 
 /// The apiserver's defaults (watch cache on). The run that needs etcd's own
 /// 410 for an expired continue token is in watch_nocache.rs.
-const SEEDED: Options =
-    Options { nodes: 16, pods: 1500, no_pod_watch_cache: false, feature_gates: "", scheduler: false, fast_seed: false };
+const SEEDED: Options = Options {
+    nodes: 16,
+    pods: 1500,
+    no_pod_watch_cache: false,
+    feature_gates: "",
+    scheduler: false,
+    fast_seed: false,
+    controllers: false,
+};
 /// Only what the seeder made: its pods carry this label, its nodes theirs.
 const SEEDED_PODS: &str = "app.kubernetes.io/part-of=shop";
 const SEEDED_NODES: &str = "podcount.test/seeded=true";

@@ -18,8 +18,15 @@ use support::watcher::Watcher;
 use support::{Cluster, Options, PodSpec, blocking, kubeconfig_via, kubectl_counts, podcount, stderr, upstream};
 
 /// The apiserver's defaults: watch cache on, bookmarks.
-const BED: Options =
-    Options { nodes: 0, pods: 0, no_pod_watch_cache: false, feature_gates: "", scheduler: false, fast_seed: false };
+const BED: Options = Options {
+    nodes: 0,
+    pods: 0,
+    no_pod_watch_cache: false,
+    feature_gates: "",
+    scheduler: false,
+    fast_seed: false,
+    controllers: false,
+};
 
 fn cluster() -> &'static Cluster {
     Cluster::shared(BED)

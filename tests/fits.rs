@@ -16,8 +16,15 @@ use kube::api::{Api, ListParams, PostParams};
 use serde_json::{Value, json};
 use support::{Cluster, Options, json_of, nodes_of, podcount, stderr};
 
-const SEEDED: Options =
-    Options { nodes: 16, pods: 1500, no_pod_watch_cache: false, feature_gates: "", scheduler: true, fast_seed: false };
+const SEEDED: Options = Options {
+    nodes: 16,
+    pods: 1500,
+    no_pod_watch_cache: false,
+    feature_gates: "",
+    scheduler: true,
+    fast_seed: false,
+    controllers: false,
+};
 const SCHEDULER: &str = "podcount-fits";
 
 fn cluster() -> &'static Cluster {

@@ -20,6 +20,7 @@ const LARGE: Options = Options {
     feature_gates: "",
     scheduler: false,
     fast_seed: true,
+    controllers: false,
 };
 
 fn cluster() -> &'static Cluster {

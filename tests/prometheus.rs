@@ -12,8 +12,15 @@ use std::process::{Command, Output, Stdio};
 
 use support::{Cluster, Options};
 
-const BED: Options =
-    Options { nodes: 3, pods: 60, no_pod_watch_cache: false, feature_gates: "", scheduler: false, fast_seed: false };
+const BED: Options = Options {
+    nodes: 3,
+    pods: 60,
+    no_pod_watch_cache: false,
+    feature_gates: "",
+    scheduler: false,
+    fast_seed: false,
+    controllers: false,
+};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

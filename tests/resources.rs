@@ -15,8 +15,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 use support::{Cluster, Options, json_of, nodes_of, podcount, stderr};
 
-const SEEDED: Options =
-    Options { nodes: 16, pods: 1500, no_pod_watch_cache: false, feature_gates: "", scheduler: false, fast_seed: false };
+const SEEDED: Options = Options {
+    nodes: 16,
+    pods: 1500,
+    no_pod_watch_cache: false,
+    feature_gates: "",
+    scheduler: false,
+    fast_seed: false,
+    controllers: false,
+};
 
 fn cluster() -> &'static Cluster {
     Cluster::shared(SEEDED)

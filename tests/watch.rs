@@ -14,8 +14,15 @@ use support::{Cluster, Options, PodSpec, blocking, churn, kubeconfig_via, kubect
 
 /// The apiserver's defaults: watch cache on, bookmarks. (The runs that need
 /// etcd's own 410 after compaction are in watch_nocache.rs.)
-const BED: Options =
-    Options { nodes: 0, pods: 0, no_pod_watch_cache: false, feature_gates: "", scheduler: false, fast_seed: false };
+const BED: Options = Options {
+    nodes: 0,
+    pods: 0,
+    no_pod_watch_cache: false,
+    feature_gates: "",
+    scheduler: false,
+    fast_seed: false,
+    controllers: false,
+};
 const CONVERGE: Duration = Duration::from_secs(20);
 
 fn cluster() -> &'static Cluster {

@@ -20,6 +20,7 @@ const BED: Options = Options {
     feature_gates: "WatchList=false",
     scheduler: false,
     fast_seed: false,
+    controllers: false,
 };
 const CONVERGE: Duration = Duration::from_secs(20);
 

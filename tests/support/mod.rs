@@ -35,6 +35,9 @@ pub struct Options {
     /// Pods written straight into etcd (the benchmarks' seeder): thousands
     /// of nodes and tens of thousands of pods in well under a minute.
     pub fast_seed: bool,
+    /// Also run kube-controller-manager's workload controllers (Deployments,
+    /// ReplicaSets, StatefulSets, DaemonSets, Jobs) and garbage collector.
+    pub controllers: bool,
 }
 
 pub struct Cluster {
@@ -84,6 +87,9 @@ impl Cluster {
         }
         if opts.fast_seed {
             up.arg("--fast-seed");
+        }
+        if opts.controllers {
+            up.arg("--controllers");
         }
         // Whatever happens to this process, the cluster goes with it. The
         // reaper outlives us by design, so it is never waited for.
@@ -190,6 +196,12 @@ pub async fn create_node(client: &Client, name: &str, allocatable: u32, ready: b
             "conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}]
         }
     });
+    // What the node lifecycle controller adds to a NotReady node (the bed
+    // runs none): the scheduler keeps pods off by this taint.
+    let mut node = node;
+    if !ready {
+        node["spec"]["taints"] = json!([{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]);
+    }
     api.create(&PostParams::default(), &serde_json::from_value(node).unwrap()).await.expect("create node");
 }
 
