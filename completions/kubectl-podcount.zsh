@@ -48,9 +48,9 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
 '--resources=[Also show requests against allocatable per resource\: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); \`all\`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects]::LIST|all:_default' \
 '*--fits=[How many more pods of this shape each node admits\: \[NAME=\]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)]:[NAME=]RES=QTY,...:_default' \
-'--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, its tolerations and nodeSelector]:FILE|-:_files' \
+'--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet\: which nodes run one); the answer says whether it is exact or a bound]:FILE|-:_files' \
 '*--tolerate=[With --fits\: a taint the shape tolerates, KEY\[=VALUE\]\[\:EFFECT\] (repeatable)]:KEY[=VALUE][:EFFECT]:_default' \
-'--min-fits=[Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by\: in any group)]:N:_default' \
+'--min-fits=[Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by\: in any group); exit 4 when the answer is not exact and could be on either side of N]:N:_default' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage\: 90 or 90% for pod slots, or per resource\: cpu=85%,memory=90%,pods=95%]:PCT|RES=PCT,...:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free]:N|RES=QTY,...:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
@@ -107,9 +107,9 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
 '--resources=[Also show requests against allocatable per resource\: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); \`all\`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects]::LIST|all:_default' \
 '*--fits=[How many more pods of this shape each node admits\: \[NAME=\]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)]:[NAME=]RES=QTY,...:_default' \
-'--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, its tolerations and nodeSelector]:FILE|-:_files' \
+'--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet\: which nodes run one); the answer says whether it is exact or a bound]:FILE|-:_files' \
 '*--tolerate=[With --fits\: a taint the shape tolerates, KEY\[=VALUE\]\[\:EFFECT\] (repeatable)]:KEY[=VALUE][:EFFECT]:_default' \
-'--min-fits=[Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by\: in any group)]:N:_default' \
+'--min-fits=[Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by\: in any group); exit 4 when the answer is not exact and could be on either side of N]:N:_default' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage\: 90 or 90% for pod slots, or per resource\: cpu=85%,memory=90%,pods=95%]:PCT|RES=PCT,...:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free]:N|RES=QTY,...:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
@@ -151,7 +151,7 @@ jsonl\:"One JSON object per line\: changes and state events"))' \
 stream\:"WatchList\: one watch that starts with every object (sendInitialEvents); falls back to paged when the server refuses it"))' \
 '--resources=[Also track each pod'\''s requests\: rows, change lines, /metrics and /v1/podcount carry requests against allocatable per resource (bare\: cpu, memory and extended resources nodes allocate; \`all\`; or a list)]::LIST|all:_default' \
 '*--fits=[How many more pods of this shape each node admits\: \[NAME=\]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)]:[NAME=]RES=QTY,...:_default' \
-'--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, its tolerations and nodeSelector]:FILE|-:_files' \
+'--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet\: which nodes run one); the answer says whether it is exact or a bound]:FILE|-:_files' \
 '*--tolerate=[With --fits\: a taint the shape tolerates, KEY\[=VALUE\]\[\:EFFECT\] (repeatable)]:KEY[=VALUE][:EFFECT]:_default' \
 '--until-fits-below=[Exit 1 as soon as fewer than N more pods of a --fits shape fit in the cluster]:N:_default' \
 '--listen=[Serve the counts while watching\: /metrics (Prometheus), /readyz, /healthz and /v1/podcount (what \`count -o json\` prints, from memory). PORT or \:PORT is loopback; another address is served unauthenticated unless --listen-auth says otherwise (a warning says so)]:ADDR:_default' \

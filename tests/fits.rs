@@ -322,6 +322,9 @@ fn bad_input_is_a_usage_error() {
     std::fs::remove_file(&file).unwrap();
 }
 
+/// What the scheduler applies and --fits does not model (volumes here) is
+/// said once on stderr, and the document calls the answer a bound; pod
+/// anti-affinity is modelled, and says nothing.
 #[test]
 fn unmodelled_scheduling_features_are_said_once() {
     let c = cluster();
@@ -329,17 +332,26 @@ fn unmodelled_scheduling_features_are_said_once() {
     let pod = json!({"kind": "Pod", "metadata": {"name": "aff"}, "spec": {
         "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
             {"labelSelector": {"matchLabels": {"app": "x"}}, "topologyKey": "kubernetes.io/hostname"}]}},
+        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
         "containers": [{"name": "a", "image": "a", "resources": {"requests": {"cpu": "100m"}}}]}});
     std::fs::write(&file, pod.to_string()).unwrap();
     let out = podcount(&c.kubeconfig, &["--fits-pod", &file.to_string_lossy(), "-o", "json"]);
     let err = stderr(&out);
-    assert!(
-        err.contains("note: Pod/aff uses pod anti-affinity, which the scheduler applies and --fits does not model"),
-        "{err}"
-    );
+    assert!(err.contains("note: Pod/aff: the answer is an upper bound: volumes: claims"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let doc = json_of(&out);
     assert_eq!(doc["shapes"][0]["requests"], json!({"cpu": 0.1}));
+    assert_eq!(
+        (doc["fits"]["aff"]["exact"].as_bool(), doc["fits"]["aff"]["boundBy"].as_array().map(Vec::len)),
+        (Some(false), Some(1))
+    );
+    // Without the volume: modelled, exact, nothing said.
+    let mut pod = pod;
+    pod["spec"].as_object_mut().unwrap().remove("volumes");
+    std::fs::write(&file, pod.to_string()).unwrap();
+    let out = podcount(&c.kubeconfig, &["--fits-pod", &file.to_string_lossy(), "-o", "json"]);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(json_of(&out)["fits"]["aff"]["exact"], true);
     std::fs::remove_file(&file).unwrap();
 }
 

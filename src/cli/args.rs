@@ -114,8 +114,9 @@ pub struct WatchArgs {
     #[arg(long, value_name = "[NAME=]RES=QTY,...", help_heading = "Fits")]
     pub fits: Vec<String>,
     /// The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job,
-    /// CronJob...; - reads stdin): its requests by the scheduler's rule, its tolerations and
-    /// nodeSelector
+    /// CronJob...; - reads stdin): its requests by the scheduler's rule, tolerations,
+    /// nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread
+    /// (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound
     #[arg(long, value_name = "FILE|-", help_heading = "Fits")]
     pub fits_pod: Option<PathBuf>,
     /// With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)
@@ -298,15 +299,17 @@ pub struct CountArgs {
     #[arg(long, value_name = "[NAME=]RES=QTY,...", help_heading = "Fits")]
     pub fits: Vec<String>,
     /// The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job,
-    /// CronJob...; - reads stdin): its requests by the scheduler's rule, its tolerations and
-    /// nodeSelector
+    /// CronJob...; - reads stdin): its requests by the scheduler's rule, tolerations,
+    /// nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread
+    /// (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound
     #[arg(long, value_name = "FILE|-", help_heading = "Fits")]
     pub fits_pod: Option<PathBuf>,
     /// With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)
     #[arg(long, value_name = "KEY[=VALUE][:EFFECT]", help_heading = "Fits")]
     pub tolerate: Vec<String>,
     /// Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with
-    /// --group-by: in any group)
+    /// --group-by: in any group); exit 4 when the answer is not exact and could be on either
+    /// side of N
     #[arg(long, value_name = "N", help_heading = "CI")]
     pub min_fits: Option<u64>,
     /// Exit 1 when a node's saturation is above this percentage: 90 or 90% for pod slots,

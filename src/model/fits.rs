@@ -212,7 +212,12 @@ impl Limit {
     /// Whether it keeps the node from taking the shape at all (rather than
     /// from taking more of it).
     pub fn excludes(&self) -> bool {
-        !matches!(self, Limit::Pods | Limit::Resource(_) | Limit::HostPort(_))
+        match self {
+            Limit::Pods | Limit::Resource(_) | Limit::HostPort(_) => false,
+            // One a node caps the node at one; it does not close it.
+            Limit::Placement(why) => !why.starts_with("one a "),
+            _ => true,
+        }
     }
 }
 

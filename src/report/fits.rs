@@ -355,11 +355,11 @@ pub fn min_fits_breaches(min: u64, context: Option<&str>, c: &Counted) -> Vec<(i
         let limits = t.fits_limited_by.get(shape).cloned().unwrap_or_default();
         if let Some((code, why)) = verdict(min, more, c.answers.get(shape), None) {
             let line = if more < min {
-                too_few(shape, more, "in the cluster", "--min-fits", min, &limits)
+                format!("{}{why}", too_few(shape, more, "in the cluster", "--min-fits", min, &limits))
             } else {
-                format!("{shape}: {more} more fit in the cluster, at or above --min-fits {min}, but that is not exact")
+                format!("{shape}: {more} more fit in the cluster, at or above --min-fits {min}, but {}", &why[2..])
             };
-            out.push((code, format!("{prefix}{line}{why}")));
+            out.push((code, format!("{prefix}{line}")));
         }
     }
     out
