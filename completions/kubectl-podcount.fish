@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= resources= limits fits= fits-pod= tolerate= min-fits= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= resources= limits fits= fits-pod= tolerate= min-fits= replicas= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -62,6 +62,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l fits 
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l fits-pod -d 'The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin): its requests by the scheduler\'s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound' -r -F
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l tolerate -d 'With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-fits -d 'Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by: in any group); exit 4 when the answer is not exact and could be on either side of N' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l replicas -d 'With --fits-pod: do N more replicas land? The answer says how many of the N land (default question: the manifest\'s spec.replicas); given, it is a gate as --min-fits N' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage: 90 or 90% for pod slots, or per resource: cpu=85%,memory=90%,pods=95%' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l min-free -d 'Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l all-contexts -d 'Use every context in the kubeconfig'
@@ -115,6 +116,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l fits-pod -d 'The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin): its requests by the scheduler\'s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound' -r -F
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l tolerate -d 'With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-fits -d 'Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by: in any group); exit 4 when the answer is not exact and could be on either side of N' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l replicas -d 'With --fits-pod: do N more replicas land? The answer says how many of the N land (default question: the manifest\'s spec.replicas); given, it is a gate as --min-fits N' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l max-saturation -d 'Exit 1 when a node\'s saturation is above this percentage: 90 or 90% for pod slots, or per resource: cpu=85%,memory=90%,pods=95%' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l min-free -d 'Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l all-contexts -d 'Use every context in the kubeconfig'

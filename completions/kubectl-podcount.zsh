@@ -51,6 +51,7 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet\: which nodes run one); the answer says whether it is exact or a bound]:FILE|-:_files' \
 '*--tolerate=[With --fits\: a taint the shape tolerates, KEY\[=VALUE\]\[\:EFFECT\] (repeatable)]:KEY[=VALUE][:EFFECT]:_default' \
 '--min-fits=[Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by\: in any group); exit 4 when the answer is not exact and could be on either side of N]:N:_default' \
+'(--min-fits)--replicas=[With --fits-pod\: do N more replicas land? The answer says how many of the N land (default question\: the manifest'\''s spec.replicas); given, it is a gate as --min-fits N]:N:_default' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage\: 90 or 90% for pod slots, or per resource\: cpu=85%,memory=90%,pods=95%]:PCT|RES=PCT,...:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free]:N|RES=QTY,...:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
@@ -110,6 +111,7 @@ csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
 '--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet\: which nodes run one); the answer says whether it is exact or a bound]:FILE|-:_files' \
 '*--tolerate=[With --fits\: a taint the shape tolerates, KEY\[=VALUE\]\[\:EFFECT\] (repeatable)]:KEY[=VALUE][:EFFECT]:_default' \
 '--min-fits=[Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with --group-by\: in any group); exit 4 when the answer is not exact and could be on either side of N]:N:_default' \
+'(--min-fits)--replicas=[With --fits-pod\: do N more replicas land? The answer says how many of the N land (default question\: the manifest'\''s spec.replicas); given, it is a gate as --min-fits N]:N:_default' \
 '--max-saturation=[Exit 1 when a node'\''s saturation is above this percentage\: 90 or 90% for pod slots, or per resource\: cpu=85%,memory=90%,pods=95%]:PCT|RES=PCT,...:_default' \
 '--min-free=[Exit 1 when a node has fewer free pod slots than N, or per resource less than cpu=2,memory=8Gi,nvidia.com/gpu=1 free]:N|RES=QTY,...:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \

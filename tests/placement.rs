@@ -266,6 +266,20 @@ async fn self_anti_affinity_by_hostname_is_one_a_node_none_where_one_runs() {
     let want: BTreeMap<String, u64> = [case.node("a2"), case.node("b1")].into_iter().map(|n| (n, 1)).collect();
     assert_eq!(per_node(&doc, "web"), want, "{}", answer(&doc, "web"));
     assert_eq!(nodes_of(&doc)[&case.node("a1")]["fitsLimitedBy"]["web"], format!("anti-affinity {HOSTNAME}"));
+    // The manifest asks for 40: they do not land. --replicas asks and gates.
+    assert_eq!(
+        (answer(&doc, "web")["asked"].as_u64(), answer(&doc, "web")["lands"].as_bool()),
+        (Some(40), Some(false))
+    );
+    let path = std::env::temp_dir().join(format!("{}-web-replicas.yaml", case.ns));
+    std::fs::write(&path, serde_yaml::to_string(&m).unwrap()).unwrap();
+    let p = path.to_str().unwrap();
+    let out = podcount(&case.c.kubeconfig, &["--fits-pod", p, "--replicas", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("  2 asked: all land"));
+    let out = podcount(&case.c.kubeconfig, &["--fits-pod", p, "--replicas", "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("web: 2 more fit in the cluster, fewer than --replicas 3"), "{}", stderr(&out));
     let bound = check(&case, m, &doc, "web").await;
     assert_eq!(bound, want, "the same nodes");
 }

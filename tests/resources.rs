@@ -502,7 +502,7 @@ async fn sort_by_a_resource_orders_by_its_requested_share() {
             .collect();
         assert_eq!(names.len(), oracle["nodes"].as_object().unwrap().len(), "{text}");
         // Fullest first; ties by name; nodes without it last.
-        let key = |n: &str| (share(n, resource).map_or(f64::NEG_INFINITY, |s| -s), n.to_string());
+        let key = |n: &str| (share(n, resource).map_or(f64::INFINITY, |s| -s), n.to_string());
         let mut want = names.clone();
         want.sort_by(|a, b| key(a).partial_cmp(&key(b)).unwrap());
         assert_eq!(names, want, "--sort-by {resource}");

@@ -312,6 +312,10 @@ pub struct CountArgs {
     /// side of N
     #[arg(long, value_name = "N", help_heading = "CI")]
     pub min_fits: Option<u64>,
+    /// With --fits-pod: do N more replicas land? The answer says how many of the N land (default
+    /// question: the manifest's spec.replicas); given, it is a gate as --min-fits N
+    #[arg(long, value_name = "N", conflicts_with = "min_fits", requires = "fits_pod", help_heading = "Fits")]
+    pub replicas: Option<u64>,
     /// Exit 1 when a node's saturation is above this percentage: 90 or 90% for pod slots,
     /// or per resource: cpu=85%,memory=90%,pods=95%
     #[arg(long, value_name = "PCT|RES=PCT,...", value_parser = parse_max_saturation, help_heading = "CI")]

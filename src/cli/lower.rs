@@ -82,7 +82,12 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
     let output = count::Output::from(a.output);
     let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
     let resources = sorted_resource(resources, a.sort_by.as_ref());
-    let (fits, notes) = shapes(&a.fits, a.fits_pod.as_deref(), &a.tolerate)?;
+    let (mut fits, notes) = shapes(&a.fits, a.fits_pod.as_deref(), &a.tolerate)?;
+    // --replicas N: the manifest's question, and a gate as --min-fits N.
+    if let (Some(n), Some((shape, _))) = (a.replicas, fits.last_mut()) {
+        shape.asked = Some(n);
+    }
+    let min_fits = a.min_fits.or(a.replicas);
     if a.min_fits.is_some() && fits.is_empty() {
         return Err(Error::usage("--min-fits goes with --fits or --fits-pod (fewer than N of which pods?)"));
     }
@@ -127,7 +132,8 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
         resources,
         limits,
         fits,
-        min_fits: a.min_fits,
+        min_fits,
+        min_fits_flag: if a.replicas.is_some() { "--replicas" } else { "--min-fits" },
         notes,
     })
 }
@@ -186,7 +192,9 @@ fn shapes(fits: &[String], fits_pod: Option<&std::path::Path>, tolerate: &[Strin
                 m.ignored, m.what
             ));
         }
-        out.push((m.shape, m.runtime_class));
+        let mut shape = m.shape;
+        shape.asked = m.replicas;
+        out.push((shape, m.runtime_class));
     }
     if out.is_empty() && !tolerations.is_empty() {
         return Err(Error::usage("--tolerate goes with --fits or --fits-pod (tolerated by which pods?)"));

@@ -71,8 +71,11 @@ pub struct Options {
     /// `--fits`/`--fits-pod`: the shapes asked about, each with the
     /// RuntimeClass whose overhead admission would add.
     pub fits: Vec<(Shape, Option<String>)>,
-    /// `--min-fits N`: exit 1 when fewer fit (in the cluster, or a group).
+    /// `--min-fits N` (or `--replicas N`): exit 1 when fewer fit (in the
+    /// cluster, or a group), 4 when the answer cannot say.
     pub min_fits: Option<u64>,
+    /// Which of the two asked, for the breach lines.
+    pub min_fits_flag: &'static str,
     /// Lines to say once before counting (what `--fits-pod` does not model).
     pub notes: Vec<String>,
 }
@@ -319,7 +322,11 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
         .map(|line| (exit::THRESHOLD, line))
         .collect();
     if let Some(min) = opts.min_fits {
-        breaches.extend(counted.iter().flat_map(|c| min_fits_breaches(min, several.then_some(c.context.as_str()), c)));
+        breaches.extend(
+            counted
+                .iter()
+                .flat_map(|c| min_fits_breaches(min, opts.min_fits_flag, several.then_some(c.context.as_str()), c)),
+        );
     }
     for (_, b) in &breaches {
         eprintln!("{b}");

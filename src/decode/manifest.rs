@@ -169,6 +169,7 @@ pub fn read(text: &str) -> Result<Manifest, String> {
             bound_by,
             may_place_more,
             notes,
+            asked: None,
         },
         what,
         runtime_class: spec.runtime_class_name.clone(),

@@ -33,10 +33,14 @@ struct Port<'a> {
     host_ip: Option<&'a str>,
 }
 
-/// Host ports of the containers (`restartable`: the init containers that
-/// keep running); a hostNetwork pod's container ports are its host ports.
-fn host_ports<'a>(host_network: bool, ports: impl Iterator<Item = Port<'a>>) -> Vec<HostPort> {
-    ports
+/// Host ports of the containers and the init containers that keep running
+/// (`util.GetHostPorts`); a hostNetwork pod's container ports are its host
+/// ports.
+fn host_ports(host_network: bool, containers: &[ProtoContainer], init: &[ProtoContainer]) -> Vec<HostPort> {
+    init.iter()
+        .filter(|c| c.restartable())
+        .chain(containers)
+        .flat_map(ProtoContainer::ports)
         .filter_map(|p| {
             let port = match p.host_port {
                 Some(h) if h > 0 => h,
@@ -83,30 +87,11 @@ struct JsonSpec {
     #[serde(default)]
     host_network: bool,
     #[serde(default)]
-    containers: Vec<JsonContainer>,
+    containers: Vec<ProtoContainer>,
     #[serde(default)]
-    init_containers: Vec<JsonContainer>,
+    init_containers: Vec<ProtoContainer>,
     #[serde(default)]
     affinity: Option<JsonAffinity>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonContainer {
-    #[serde(default)]
-    ports: Vec<JsonPort>,
-    #[serde(default)]
-    restart_policy: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonPort {
-    host_port: Option<i32>,
-    container_port: Option<i32>,
-    protocol: Option<String>,
-    #[serde(rename = "hostIP")]
-    host_ip: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -125,14 +110,7 @@ struct JsonAnti {
 impl JsonPod {
     fn neighbour(self) -> Neighbour {
         let spec = &self.spec;
-        let running = spec.init_containers.iter().filter(|c| c.restart_policy.as_deref() == Some("Always"));
-        let ports = running.chain(&spec.containers).flat_map(|c| &c.ports).map(|p| Port {
-            host_port: p.host_port,
-            container_port: p.container_port,
-            protocol: p.protocol.as_deref(),
-            host_ip: p.host_ip.as_deref(),
-        });
-        let host_ports = host_ports(spec.host_network, ports);
+        let host_ports = host_ports(spec.host_network, &spec.containers, &spec.init_containers);
         let terms = spec.affinity.as_ref().and_then(|a| a.pod_anti_affinity.as_ref()).map(|a| a.required.as_slice());
         let anti_affinity = anti_terms(terms.unwrap_or_default(), &self.metadata.namespace, &self.metadata.labels);
         Neighbour {
@@ -175,23 +153,33 @@ pub struct ProtoSpec {
     pub init_containers: Vec<ProtoContainer>,
 }
 
-#[derive(Clone, PartialEq, Message)]
+/// A container's ports and restart policy: the same message read from
+/// protobuf (prost) and from JSON (serde).
+#[derive(Clone, PartialEq, Message, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProtoContainer {
     #[prost(message, repeated, tag = "6")]
+    #[serde(default)]
     pub ports: Vec<ProtoPort>,
     #[prost(string, optional, tag = "24")]
+    #[serde(default)]
     pub restart_policy: Option<String>,
 }
 
-#[derive(Clone, PartialEq, Message)]
+#[derive(Clone, PartialEq, Message, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProtoPort {
     #[prost(int32, optional, tag = "2")]
+    #[serde(default)]
     pub host_port: Option<i32>,
     #[prost(int32, optional, tag = "3")]
+    #[serde(default)]
     pub container_port: Option<i32>,
     #[prost(string, optional, tag = "4")]
+    #[serde(default)]
     pub protocol: Option<String>,
     #[prost(string, optional, tag = "5")]
+    #[serde(default, rename = "hostIP")]
     pub host_ip: Option<String>,
 }
 
@@ -255,18 +243,26 @@ impl ProtoSelector {
     }
 }
 
-impl ProtoPod {
-    fn neighbour(self) -> Neighbour {
-        let meta = self.metadata.unwrap_or_default();
-        let spec = self.spec.unwrap_or_default();
-        let running = spec.init_containers.iter().filter(|c| c.restart_policy.as_deref() == Some("Always"));
-        let ports = running.chain(&spec.containers).flat_map(|c| &c.ports).map(|p| Port {
+impl ProtoContainer {
+    /// An init container that keeps running (`restartPolicy: Always`).
+    fn restartable(&self) -> bool {
+        self.restart_policy.as_deref() == Some("Always")
+    }
+    fn ports(&self) -> impl Iterator<Item = Port<'_>> {
+        self.ports.iter().map(|p| Port {
             host_port: p.host_port,
             container_port: p.container_port,
             protocol: p.protocol.as_deref(),
             host_ip: p.host_ip.as_deref(),
-        });
-        let host_ports = host_ports(spec.host_network == Some(true), ports);
+        })
+    }
+}
+
+impl ProtoPod {
+    fn neighbour(self) -> Neighbour {
+        let meta = self.metadata.unwrap_or_default();
+        let spec = self.spec.unwrap_or_default();
+        let host_ports = host_ports(spec.host_network == Some(true), &spec.containers, &spec.init_containers);
         let namespace = meta.namespace.unwrap_or_default();
         let terms: Vec<PodAffinityTerm> = spec
             .affinity

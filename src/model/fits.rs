@@ -101,6 +101,9 @@ pub struct Shape {
     pub may_place_more: Vec<String>,
     /// Said with the answer, changing nothing of it (scheduling gates).
     pub notes: Vec<String>,
+    /// How many replicas are asked about (`--replicas`, or a workload's
+    /// `spec.replicas`): the answer says whether they land.
+    pub asked: Option<u64>,
 }
 
 /// Resource names a pod may request: the standard ones, hugepages, and

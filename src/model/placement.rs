@@ -468,7 +468,7 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
     }
     let mut dynamic: Vec<(usize, &Spread)> = Vec::new();
     for (si, s) in c.spread.iter().enumerate() {
-        let (existing, _) = spread_domains(s, &keys, nodes, offers, &nb.spread[si]);
+        let (existing, _) = spread_domains(s, &keys, nodes, offers, &nb.spread[si], &vec![0; nodes.len()]);
         let min = spread_min(s, &existing);
         if self_counts(c, s) {
             dynamic.push((si, s));
@@ -565,7 +565,7 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
                     }
                     caps = one_per(key, &caps);
                 }
-                let (existing, capacity) = spread_domains_caps(s, &keys, nodes, offers, &nb.spread[si], &caps);
+                let (existing, capacity) = spread_domains(s, &keys, nodes, offers, &nb.spread[si], &caps);
                 let filled = water_fill(s, &existing, &capacity);
                 let more: u64 = filled.values().sum();
                 if best.as_ref().is_none_or(|(m, ..)| more < *m) {
@@ -598,19 +598,9 @@ fn self_counts(c: &Constraints, s: &Spread) -> bool {
 }
 
 /// The spread's eligible domains (nodes with every constraint's key that
-/// pass the inclusion policies) with the matching pods already in each.
+/// pass the inclusion policies): the matching pods already in each, and how
+/// many more each takes (`caps` per node).
 fn spread_domains(
-    s: &Spread,
-    keys: &[&str],
-    nodes: &[NodeInfo],
-    offers: &[Offer],
-    counts: &BTreeMap<String, u32>,
-) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
-    spread_domains_caps(s, keys, nodes, offers, counts, &vec![0; nodes.len()])
-}
-
-/// As [`spread_domains`], with how many more each domain takes (`caps` per node).
-fn spread_domains_caps(
     s: &Spread,
     keys: &[&str],
     nodes: &[NodeInfo],

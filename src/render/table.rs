@@ -243,6 +243,16 @@ fn fits_lines(c: &Counted) -> Vec<String> {
             continue;
         };
         out.push(format!("fits {}: {}", s.name, answer_line(a, c.rows.iter().filter(|r| !r.missing).count(), &limits)));
+        if let (Some(n), Some(more)) = (a.asked, a.more) {
+            out.push(match a.lands {
+                Some(true) => format!("  {n} asked: all land"),
+                Some(false) => format!("  {n} asked: {more} land, {} would stay Pending", n - more.min(n)),
+                None if a.bound_by.is_empty() => {
+                    format!("  {n} asked: at least {more} land (preemption could place more)")
+                }
+                None => format!("  {n} asked: at most {more} land (an upper bound)"),
+            });
+        }
         if let Some(by) = &a.by {
             let parts: Vec<String> = a.by_domain.iter().map(|(d, n)| format!("{d} {n}")).collect();
             out.push(format!("  by {}: {}", label_header(by).to_lowercase(), parts.join(", ")));

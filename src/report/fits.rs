@@ -115,6 +115,26 @@ pub struct FitsAnswer {
     /// A DaemonSet's pod: `more` is the nodes that would run one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub daemon_set: bool,
+    /// How many replicas were asked about (`--replicas`, or the manifest's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked: Option<u64>,
+    /// Whether the asked replicas all land: null where the answer is not
+    /// exact and could be on either side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lands: Option<bool>,
+}
+
+impl FitsAnswer {
+    /// Whether `n` more land: yes or no where the answer says, None where
+    /// it could be either (a bound at or above n; preemption below it).
+    pub fn lands(&self, n: u64) -> Option<bool> {
+        let more = self.more?;
+        match (more >= n, self.bound_by.is_empty(), self.may_place_more.is_empty()) {
+            (true, true, _) => Some(true),
+            (false, _, true) => Some(false),
+            _ => None,
+        }
+    }
 }
 
 /// What the answers say when the placed pods were not read (a watch).
@@ -204,6 +224,10 @@ pub fn answers(
             a.by_domain = by;
         }
         a.exact = a.bound_by.is_empty() && a.may_place_more.is_empty();
+        if !shape.daemon_set {
+            a.asked = shape.asked;
+            a.lands = shape.asked.and_then(|n| a.lands(n));
+        }
         out.insert(shape.name.clone(), a);
     }
     out
@@ -327,7 +351,7 @@ pub fn too_few(shape: &str, more: u64, place: &str, flag: &str, min: u64, limits
 /// (exact, or an upper bound) is below N; 4 where it is not exact and the
 /// verdict could go either way (a bound at or above N, or fewer than N
 /// where preemption could place more), naming what was not modelled.
-pub fn min_fits_breaches(min: u64, context: Option<&str>, c: &Counted) -> Vec<(i32, String)> {
+pub fn min_fits_breaches(min: u64, flag: &str, context: Option<&str>, c: &Counted) -> Vec<(i32, String)> {
     let prefix = context.map(|c| format!("context {c}: ")).unwrap_or_default();
     let mut out = Vec::new();
     if let Some(g) = &c.groups {
@@ -341,10 +365,7 @@ pub fn min_fits_breaches(min: u64, context: Option<&str>, c: &Counted) -> Vec<(i
                 let per_node = a.is_none_or(|a| a.by.is_none());
                 let verdict = verdict(min, more, a.filter(|_| per_node), a.filter(|_| !per_node));
                 if let Some((code, why)) = verdict {
-                    out.push((
-                        code,
-                        format!("{prefix}{}{why}", too_few(shape, more, &place, "--min-fits", min, &limits)),
-                    ));
+                    out.push((code, format!("{prefix}{}{why}", too_few(shape, more, &place, flag, min, &limits))));
                 }
             }
         }
@@ -355,9 +376,9 @@ pub fn min_fits_breaches(min: u64, context: Option<&str>, c: &Counted) -> Vec<(i
         let limits = t.fits_limited_by.get(shape).cloned().unwrap_or_default();
         if let Some((code, why)) = verdict(min, more, c.answers.get(shape), None) {
             let line = if more < min {
-                format!("{}{why}", too_few(shape, more, "in the cluster", "--min-fits", min, &limits))
+                format!("{}{why}", too_few(shape, more, "in the cluster", flag, min, &limits))
             } else {
-                format!("{shape}: {more} more fit in the cluster, at or above --min-fits {min}, but {}", &why[2..])
+                format!("{shape}: {more} more fit in the cluster, at or above {flag} {min}, but {}", &why[2..])
             };
             out.push((code, format!("{prefix}{line}")));
         }
@@ -401,6 +422,21 @@ mod tests {
         assert_eq!(summary(Some(3), &one), "3 more (limited by cpu on 1 node)");
         assert_eq!(summary(Some(0), &BTreeMap::new()), "0 more");
         assert!(summary(None, &BTreeMap::new()).starts_with("unknown"));
+    }
+
+    #[test]
+    fn whether_the_asked_replicas_land() {
+        let exact = FitsAnswer { more: Some(8), exact: true, ..Default::default() };
+        assert_eq!((exact.lands(8), exact.lands(9)), (Some(true), Some(false)));
+        let bound = FitsAnswer { more: Some(8), bound_by: vec!["volumes".into()], ..Default::default() };
+        assert_eq!(
+            (bound.lands(8), bound.lands(9)),
+            (None, Some(false)),
+            "a bound says no below it, nothing at or above"
+        );
+        let preempt = FitsAnswer { more: Some(8), may_place_more: vec!["priority".into()], ..Default::default() };
+        assert_eq!((preempt.lands(8), preempt.lands(9)), (Some(true), None));
+        assert_eq!(FitsAnswer::default().lands(1), None, "no node list");
     }
 
     #[test]
