@@ -322,7 +322,8 @@ fn bad_input_is_a_usage_error() {
     std::fs::remove_file(&file).unwrap();
 }
 
-/// What the scheduler applies and --fits does not model (volumes here) is
+/// What the scheduler applies and --fits does not model (a generic
+/// ephemeral volume here: each replica's claim is made with the pod) is
 /// said once on stderr, and the document calls the answer a bound; pod
 /// anti-affinity is modelled, and says nothing.
 #[test]
@@ -332,12 +333,13 @@ fn unmodelled_scheduling_features_are_said_once() {
     let pod = json!({"kind": "Pod", "metadata": {"name": "aff"}, "spec": {
         "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
             {"labelSelector": {"matchLabels": {"app": "x"}}, "topologyKey": "kubernetes.io/hostname"}]}},
-        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
+        "volumes": [{"name": "scratch", "ephemeral": {"volumeClaimTemplate": {"spec": {"accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}}}}}}],
         "containers": [{"name": "a", "image": "a", "resources": {"requests": {"cpu": "100m"}}}]}});
     std::fs::write(&file, pod.to_string()).unwrap();
     let out = podcount(&c.kubeconfig, &["--fits-pod", &file.to_string_lossy(), "-o", "json"]);
     let err = stderr(&out);
-    assert!(err.contains("note: Pod/aff: the answer is an upper bound: volumes: claims"), "{err}");
+    assert!(err.contains("note: Pod/aff: the answer is an upper bound: generic ephemeral volumes"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let doc = json_of(&out);
     assert_eq!(doc["shapes"][0]["requests"], json!({"cpu": 0.1}));

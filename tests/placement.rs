@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::{Value, json};
 use support::{Cluster, Options, json_of, nodes_of, podcount, stderr};
@@ -529,13 +529,14 @@ async fn what_is_not_modelled_is_a_bound_and_min_fits_says_so() {
         {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": app("web")}},
         {"maxSkew": 1, "topologyKey": HOSTNAME, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": app("web")}}]);
     let pod = json!({"topologySpreadConstraints": spread,
-        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]});
+        "volumes": [{"name": "scratch", "ephemeral": {"volumeClaimTemplate": {"spec": {"accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}}}}}}]});
     let m = case.manifest("Deployment", "web", 10, app("web"), pod);
     let doc = case.predict(&m, &[]);
     let a = answer(&doc, "web");
     assert_eq!(a["exact"], false, "{a}");
     let bound_by: Vec<&str> = a["boundBy"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(bound_by.iter().any(|b| b.starts_with("volumes:")), "{bound_by:?}");
+    assert!(bound_by.iter().any(|b| b.starts_with("generic ephemeral volumes")), "{bound_by:?}");
     assert!(bound_by.iter().any(|b| b.contains("2 spread constraints")), "{bound_by:?}");
     let more = a["more"].as_u64().unwrap();
     let path = std::env::temp_dir().join(format!("{}-web-bound.yaml", case.ns));
@@ -544,7 +545,7 @@ async fn what_is_not_modelled_is_a_bound_and_min_fits_says_so() {
     // At or above the bound's N: 4 (not exact), one line naming why.
     let out = podcount(&case.c.kubeconfig, &["--fits-pod", p, "--min-fits", "1"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    assert!(stderr(&out).contains("not exact: volumes:"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not exact: generic ephemeral volumes"), "{}", stderr(&out));
     // Below the bound: too few for sure, 1.
     let out = podcount(&case.c.kubeconfig, &["--fits-pod", p, "--min-fits", &(more + 1).to_string()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -552,7 +553,8 @@ async fn what_is_not_modelled_is_a_bound_and_min_fits_says_so() {
     let out = podcount(&case.c.kubeconfig, &["--fits-pod", p]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains(&format!("fits web: at most {more} more")) && text.contains("  an upper bound: volumes:"),
+        text.contains(&format!("fits web: at most {more} more"))
+            && text.contains("  an upper bound: generic ephemeral volumes"),
         "{text}"
     );
     // Bad input: exit 2 with one line.
@@ -563,4 +565,51 @@ async fn what_is_not_modelled_is_a_bound_and_min_fits_says_so() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains("topologyKey is empty"), "{}", stderr(&out));
+}
+
+/// A ReadWriteOncePod claim bound (by the PersistentVolume binder) to a
+/// volume with node affinity: one replica in the cluster, on a node the
+/// volume allows; none once a pod mounts it; none for a claim that is not
+/// there.
+#[tokio::test]
+async fn a_read_write_once_pod_claim_and_a_missing_one() {
+    let _serial = support::serial().await;
+    let case = Case::new("rwop", vec![n("a1", "a", "4", 110), n("a2", "a", "4", 110), n("b1", "b", "4", 110)]).await;
+    let class = format!("{}-manual", case.ns);
+    let pv = json!({"metadata": {"name": format!("{}-pv", case.ns)}, "spec": {
+        "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOncePod"], "storageClassName": class,
+        "hostPath": {"path": "/tmp/podcount-rwop"},
+        "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+            {"key": HOSTNAME, "operator": "In", "values": [case.node("a2"), case.node("b1")]}]}]}}}});
+    let pvs: Api<PersistentVolume> = Api::all(case.client.clone());
+    pvs.create(&PostParams::default(), &serde_json::from_value(pv).unwrap()).await.unwrap();
+    let pvc = json!({"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOncePod"], "storageClassName": class,
+        "resources": {"requests": {"storage": "1Gi"}}}});
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(case.client.clone(), &case.ns);
+    pvcs.create(&PostParams::default(), &serde_json::from_value(pvc).unwrap()).await.unwrap();
+    let start = Instant::now();
+    while pvcs.get("data").await.unwrap().status.and_then(|s| s.phase).as_deref() != Some("Bound") {
+        assert!(start.elapsed() < Duration::from_secs(60), "the PersistentVolume binder did not bind the claim");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let pod = json!({"volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]});
+    let m = case.manifest("Deployment", "db", 3, app("db"), pod.clone());
+    let doc = case.predict(&m, &[]);
+    let want: BTreeMap<String, u64> = [(case.node("a2"), 1), (case.node("b1"), 1)].into();
+    assert_eq!(per_node(&doc, "db"), want, "each node the volume allows could take the one: {doc}");
+    assert_eq!(nodes_of(&doc)[&case.node("a1")]["fitsLimitedBy"]["db"], "volume node affinity data");
+    let bound = check(&case, m, &doc, "db").await;
+    assert_eq!(bound.values().sum::<u64>(), 1);
+    assert!(want.contains_key(bound.keys().next().unwrap()), "{bound:?}");
+    // Now a pod mounts it: none more.
+    let m = case.manifest("Deployment", "db2", 3, app("db2"), pod);
+    let doc = case.predict(&m, &[]);
+    assert_eq!(answer(&doc, "db2")["more"], 0, "{doc}");
+    assert_eq!(nodes_of(&doc)[&case.node("b1")]["fitsLimitedBy"]["db2"], "claim data in use (ReadWriteOncePod)");
+    // A claim that is not there: none, exactly.
+    let pod = json!({"volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "nope"}}]});
+    let m = case.manifest("Deployment", "lost", 3, app("lost"), pod);
+    let doc = case.predict(&m, &[]);
+    assert_eq!(nodes_of(&doc)[&case.node("a1")]["fitsLimitedBy"]["lost"], "claim nope not found");
+    check(&case, m, &doc, "lost").await;
 }

@@ -29,8 +29,8 @@ use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
 use crate::source::label_keys;
 use crate::source::list::{Progress, count_pods};
-use crate::source::namespaces::with_namespaces;
 use crate::source::nodes::list_nodes_metered;
+use crate::source::placing::with_cluster_facts;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
 use crate::source::runtime_class::with_overhead;
 
@@ -149,13 +149,18 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let sel = &opts.filter;
     let mut query = PodQuery::new(sel, opts.chunk_size, opts.method);
     query.resources = opts.selection().is_some() || !opts.fits.is_empty();
-    let shapes = with_namespaces(&target, with_overhead(&target, &opts.fits).await?).await?;
+    let shapes = with_cluster_facts(&target, with_overhead(&target, &opts.fits).await?).await?;
     // The placed pods are read for the shapes' inter-pod filters only when
     // one has any (one entry a shape, aligned).
     if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
         query.placing = shapes.iter().map(|s| s.constraints.clone()).collect();
     }
-    let keep = Keep { labels: opts.labels_needed(), resources: query.resources };
+    // The shapes as read from the cluster (their volumes' labels too).
+    let mut labels = opts.labels_needed();
+    labels.extend(crate::model::fits::labels_needed(&shapes));
+    labels.sort();
+    labels.dedup();
+    let keep = Keep { labels, resources: query.resources };
     let nodes = list_nodes_metered(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep);
     let mut last_pods = 0;
     let pods = count_pods(

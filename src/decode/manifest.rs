@@ -14,12 +14,12 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container as K8sContainer, PodSpec, ResourceRequirements};
 use serde_json::Value;
 
-use super::terms::{merge_label_keys, pod_term, selector};
+use super::terms::{merge_label_keys, node_selector, pod_term, selector};
 use crate::model::fits::{Shape, Toleration};
-use crate::model::placement::{Constraints, HostPort, Spread};
+use crate::model::placement::{Claim, ClaimState, Constraints, HostPort, Spread};
 use crate::model::quantity::{GRAMMAR, Quantity};
 use crate::model::requests::{Container, List, PodResources, pod_level};
-use crate::model::selector::{NodeAffinity, NodeTerm, Requirement};
+use crate::model::selector::NodeAffinity;
 
 /// A manifest's pod, read.
 #[derive(Clone, Debug, PartialEq)]
@@ -151,6 +151,13 @@ pub fn read(text: &str) -> Result<Manifest, String> {
         anti_affinity: pod_terms(&spec, true, namespace.as_deref(), &labels).map_err(|e| field(&e))?,
         affinity: pod_terms(&spec, false, namespace.as_deref(), &labels).map_err(|e| field(&e))?,
         spread: spreads(&spec, &labels).map_err(|e| field(&e))?,
+        claims: spec
+            .volumes
+            .iter()
+            .flatten()
+            .filter_map(|v| v.persistent_volume_claim.as_ref())
+            .map(|c| Claim { name: c.claim_name.clone(), state: ClaimState::Unread })
+            .collect(),
         labels,
         ..Default::default()
     };
@@ -281,43 +288,15 @@ fn spreads(spec: &PodSpec, labels: &BTreeMap<String, String>) -> Result<Vec<Spre
     Ok(out)
 }
 
-/// Required node affinity: terms ORed, requirements in a term ANDed;
-/// `matchFields` only on `metadata.name`, with In or NotIn.
+/// Required node affinity (terms ORed, requirements in a term ANDed).
 fn node_affinity(spec: &PodSpec) -> Result<Option<NodeAffinity>, String> {
     let required = spec
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
         .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
-    let Some(required) = required else { return Ok(None) };
-    let mut terms = Vec::new();
-    for (i, t) in required.node_selector_terms.iter().enumerate() {
-        let field =
-            format!("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{i}]");
-        let mut term = NodeTerm::default();
-        for (j, e) in t.match_expressions.iter().flatten().enumerate() {
-            let values = e.values.clone().unwrap_or_default();
-            term.labels.push(Requirement::parse(
-                &format!("{field}.matchExpressions[{j}]"),
-                &e.key,
-                &e.operator,
-                values,
-                true,
-            )?);
-        }
-        for (j, e) in t.match_fields.iter().flatten().enumerate() {
-            let f = format!("{field}.matchFields[{j}]");
-            if e.key != "metadata.name" {
-                return Err(format!("{f}: the only field is metadata.name, not {:?}", e.key));
-            }
-            if !matches!(e.operator.as_str(), "In" | "NotIn") {
-                return Err(format!("{f}: operator is In or NotIn on metadata.name, not {:?}", e.operator));
-            }
-            term.fields.push(Requirement::parse(&f, &e.key, &e.operator, e.values.clone().unwrap_or_default(), false)?);
-        }
-        terms.push(term);
-    }
-    Ok(Some(NodeAffinity(terms)))
+    let field = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
+    required.map(|r| node_selector(field, r)).transpose()
 }
 
 /// What the scheduler would do that `--fits` does not model (the answer is
@@ -326,8 +305,11 @@ fn node_affinity(spec: &PodSpec) -> Result<Option<NodeAffinity>, String> {
 fn unmodelled(kind: &str, obj: &Value, spec: &PodSpec, c: &Constraints) -> (Vec<String>, Vec<String>, Vec<String>) {
     let (mut bound, mut more, mut notes) = (Vec::new(), Vec::new(), Vec::new());
     let volumes = spec.volumes.iter().flatten();
-    if volumes.clone().any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some()) {
-        bound.push("volumes: claims, their zones and attach limits (VolumeBinding, VolumeZone, VolumeRestrictions, NodeVolumeLimits) are not modelled".to_string());
+    if volumes.clone().any(|v| v.ephemeral.is_some()) {
+        bound.push(
+            "generic ephemeral volumes: each replica's new claim (binding, zone, attach limits) is not modelled"
+                .to_string(),
+        );
     }
     if kind == "StatefulSet" && obj["spec"]["volumeClaimTemplates"].as_array().is_some_and(|v| !v.is_empty()) {
         bound.push(

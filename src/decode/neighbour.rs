@@ -92,6 +92,22 @@ struct JsonSpec {
     init_containers: Vec<ProtoContainer>,
     #[serde(default)]
     affinity: Option<JsonAffinity>,
+    #[serde(default)]
+    volumes: Vec<JsonVolume>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonVolume {
+    #[serde(default)]
+    persistent_volume_claim: Option<JsonClaim>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonClaim {
+    #[serde(default)]
+    claim_name: String,
 }
 
 #[derive(Default, Deserialize)]
@@ -113,7 +129,10 @@ impl JsonPod {
         let host_ports = host_ports(spec.host_network, &spec.containers, &spec.init_containers);
         let terms = spec.affinity.as_ref().and_then(|a| a.pod_anti_affinity.as_ref()).map(|a| a.required.as_slice());
         let anti_affinity = anti_terms(terms.unwrap_or_default(), &self.metadata.namespace, &self.metadata.labels);
+        let claims =
+            spec.volumes.iter().filter_map(|v| Some(v.persistent_volume_claim.as_ref()?.claim_name.clone())).collect();
         Neighbour {
+            claims,
             terminating: self.metadata.deletion_timestamp.is_some(),
             namespace: self.metadata.namespace,
             labels: self.metadata.labels,
@@ -143,6 +162,8 @@ pub struct ProtoMeta {
 
 #[derive(Clone, PartialEq, Message)]
 pub struct ProtoSpec {
+    #[prost(message, repeated, tag = "1")]
+    pub volumes: Vec<ProtoVolume>,
     #[prost(message, repeated, tag = "2")]
     pub containers: Vec<ProtoContainer>,
     #[prost(bool, optional, tag = "11")]
@@ -181,6 +202,24 @@ pub struct ProtoPort {
     #[prost(string, optional, tag = "5")]
     #[serde(default, rename = "hostIP")]
     pub host_ip: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ProtoVolume {
+    #[prost(message, optional, tag = "2")]
+    pub source: Option<ProtoVolumeSource>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ProtoVolumeSource {
+    #[prost(message, optional, tag = "10")]
+    pub persistent_volume_claim: Option<ProtoClaim>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ProtoClaim {
+    #[prost(string, optional, tag = "1")]
+    pub claim_name: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -279,12 +318,14 @@ impl ProtoPod {
             })
             .collect();
         let anti_affinity = anti_terms(&terms, &namespace, &meta.labels);
+        let claims = spec.volumes.into_iter().filter_map(|v| v.source?.persistent_volume_claim?.claim_name).collect();
         Neighbour {
             terminating: meta.deletion_timestamp.is_some(),
             namespace,
             labels: meta.labels,
             host_ports,
             anti_affinity,
+            claims,
         }
     }
 }
@@ -305,12 +346,14 @@ mod tests {
             "spec":{"hostNetwork":true,"nodeName":"n1",
               "initContainers":[{"name":"sidecar","restartPolicy":"Always","ports":[{"containerPort":9000}]},{"name":"init","ports":[{"containerPort":9001,"hostPort":9001}]}],
               "containers":[{"name":"a","ports":[{"containerPort":80,"hostPort":80,"protocol":"UDP","hostIP":"10.0.0.1"}]}],
+              "volumes":[{"name":"d","persistentVolumeClaim":{"claimName":"data"}},{"name":"e","emptyDir":{}}],
               "affinity":{"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[
                 {"labelSelector":{"matchLabels":{"app":"web"}},"topologyKey":"kubernetes.io/hostname"},
                 {"labelSelector":{"matchExpressions":[{"key":"tier","operator":"In","values":["db"]}]},"namespaces":["data"],"topologyKey":"zone"}]}}}}"#;
         let n = decode(Item::Json(json.as_bytes())).unwrap();
         assert!(n.terminating);
         assert_eq!((n.namespace.as_str(), n.labels["app"].as_str()), ("shop", "web"));
+        assert_eq!(n.claims, ["data"]);
         assert_eq!(n.host_ports, [HostPort::new(None, None, 9000), HostPort::new(Some("10.0.0.1"), Some("UDP"), 80)]);
         assert_eq!(n.anti_affinity.len(), 2);
         assert_eq!(n.anti_affinity[0].namespaces, Namespaces::Listed(["shop".to_string()].into()));
@@ -341,6 +384,11 @@ mod tests {
                 labels: [("app".to_string(), "web".to_string())].into(),
             }),
             spec: Some(ProtoSpec {
+                volumes: vec![ProtoVolume {
+                    source: Some(ProtoVolumeSource {
+                        persistent_volume_claim: Some(ProtoClaim { claim_name: Some("data".into()) }),
+                    }),
+                }],
                 containers: vec![ProtoContainer {
                     ports: vec![ProtoPort {
                         host_port: Some(8080),
@@ -371,5 +419,6 @@ mod tests {
         assert!(!n.terminating);
         assert_eq!(n.host_ports, [HostPort::new(None, None, 8080)]);
         assert_eq!(n.anti_affinity[0].namespaces, Namespaces::All, "namespaceSelector: {{}}");
+        assert_eq!(n.claims, ["data"]);
     }
 }

@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::PodAffinityTerm;
+use k8s_openapi::api::core::v1::{NodeSelector, PodAffinityTerm};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as K8sSelector;
 
 use crate::model::placement::{Namespaces, PodTerm};
-use crate::model::selector::{LabelSelector, Requirement};
+use crate::model::selector::{LabelSelector, NodeAffinity, NodeTerm, Requirement};
 
 /// A `labelSelector` (None stays None: it selects nothing).
 pub fn selector(field: &str, s: Option<&K8sSelector>) -> Result<Option<LabelSelector>, String> {
@@ -75,4 +75,37 @@ pub fn pod_term(
         Some(s) => Namespaces::Selected(s, listed),
     };
     Ok(PodTerm { selector: sel, namespaces, topology_key: t.topology_key.clone() })
+}
+
+/// A required node selector (a pod's node affinity, a PersistentVolume's):
+/// terms ORed, requirements in a term ANDed; `matchFields` only on
+/// `metadata.name`, with In or NotIn.
+pub fn node_selector(field: &str, required: &NodeSelector) -> Result<NodeAffinity, String> {
+    let mut terms = Vec::new();
+    for (i, t) in required.node_selector_terms.iter().enumerate() {
+        let field = format!("{field}.nodeSelectorTerms[{i}]");
+        let mut term = NodeTerm::default();
+        for (j, e) in t.match_expressions.iter().flatten().enumerate() {
+            let values = e.values.clone().unwrap_or_default();
+            term.labels.push(Requirement::parse(
+                &format!("{field}.matchExpressions[{j}]"),
+                &e.key,
+                &e.operator,
+                values,
+                true,
+            )?);
+        }
+        for (j, e) in t.match_fields.iter().flatten().enumerate() {
+            let f = format!("{field}.matchFields[{j}]");
+            if e.key != "metadata.name" {
+                return Err(format!("{f}: the only field is metadata.name, not {:?}", e.key));
+            }
+            if !matches!(e.operator.as_str(), "In" | "NotIn") {
+                return Err(format!("{f}: operator is In or NotIn on metadata.name, not {:?}", e.operator));
+            }
+            term.fields.push(Requirement::parse(&f, &e.key, &e.operator, e.values.clone().unwrap_or_default(), false)?);
+        }
+        terms.push(term);
+    }
+    Ok(NodeAffinity(terms))
 }

@@ -225,7 +225,7 @@ impl Limit {
 }
 
 /// How [`super::placement::Refusal`]s begin, to read them back.
-const PLACEMENT: [&str; 5] = ["anti-affinity ", "affinity ", "spread ", "no label ", "one a "];
+const PLACEMENT: [&str; 7] = ["anti-affinity ", "affinity ", "spread ", "no label ", "one a ", "claim ", "volume "];
 
 /// How many more a node admits, and what limits it.
 #[derive(Clone, Debug, PartialEq, Eq)]

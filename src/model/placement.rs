@@ -151,12 +151,55 @@ pub struct Constraints {
     pub anti_affinity: Vec<PodTerm>,
     pub affinity: Vec<PodTerm>,
     pub spread: Vec<Spread>,
+    /// The PersistentVolumeClaims it mounts (in its namespace).
+    pub claims: Vec<Claim>,
+}
+
+/// A PersistentVolumeClaim a pod mounts, and what the cluster says of it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Claim {
+    pub name: String,
+    pub state: ClaimState,
+}
+
+/// What the scheduler's volume filters see of a claim.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ClaimState {
+    /// Not read (yet, or by a watch).
+    #[default]
+    Unread,
+    /// Could not be read: why (a missing RBAC verb).
+    Unreadable(String),
+    /// No such claim: VolumeBinding places none.
+    Missing,
+    /// Unbound, with Immediate binding: the scheduler waits for it.
+    UnboundImmediate,
+    /// Unbound, WaitForFirstConsumer: where a volume can be provisioned is
+    /// not known without provisioning.
+    UnboundDeferred,
+    Bound(BoundVolume),
+}
+
+/// The volume a bound claim names, as the volume filters read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct BoundVolume {
+    /// The claim's access modes include ReadWriteOncePod (VolumeRestrictions:
+    /// one pod in the cluster).
+    pub read_write_once_pod: bool,
+    /// The PersistentVolume's required node affinity (VolumeBinding).
+    pub node_affinity: Option<super::selector::NodeAffinity>,
+    /// Its zone and region labels (VolumeZone): key, allowed values.
+    pub zones: Vec<(String, Vec<String>)>,
+    /// A CSI driver some node limits attachments of (NodeVolumeLimits,
+    /// not modelled).
+    pub attach_limited: Option<String>,
 }
 
 impl Constraints {
-    /// Whether the pods already placed matter (their labels, ports, terms).
+    /// Whether the pods already placed matter (their labels, ports, terms,
+    /// claims).
     pub fn reads_neighbours(&self) -> bool {
-        !self.host_ports.is_empty() || self.inter_pod()
+        !self.host_ports.is_empty() || self.inter_pod() || self.claims.iter().any(Claim::one_pod)
     }
 
     /// Pod affinity, anti-affinity or spread.
@@ -175,6 +218,13 @@ impl Constraints {
             .collect();
         if self.inter_pod() {
             keys.extend(TOPOLOGY_KEYS.iter().map(|k| k.to_string()));
+        }
+        // A bound volume's node affinity and zone labels.
+        for claim in &self.claims {
+            if let ClaimState::Bound(v) = &claim.state {
+                keys.extend(v.node_affinity.iter().flat_map(|a| a.keys().cloned()));
+                keys.extend(v.zones.iter().map(|(k, _)| k.clone()));
+            }
         }
         keys.sort();
         keys.dedup();
@@ -221,6 +271,13 @@ impl Constraints {
     }
 }
 
+impl Claim {
+    /// A ReadWriteOncePod claim: one pod at a time in the cluster.
+    pub fn one_pod(&self) -> bool {
+        matches!(&self.state, ClaimState::Bound(v) if v.read_write_once_pod)
+    }
+}
+
 /// One placed pod, as [`Neighbours::add`] reads it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Neighbour {
@@ -230,6 +287,8 @@ pub struct Neighbour {
     pub host_ports: Vec<HostPort>,
     /// Its required anti-affinity terms (namespaces relative to its own).
     pub anti_affinity: Vec<PodTerm>,
+    /// The claims it mounts (in its namespace).
+    pub claims: Vec<String>,
 }
 
 /// What the pods already placed tell one shape's filters, per node.
@@ -247,6 +306,8 @@ pub struct Neighbours {
     /// (node, topology key) of placed pods whose required anti-affinity
     /// matches the shape's pod.
     pub repelled: BTreeSet<(String, String)>,
+    /// The shape's claims that placed pods mount.
+    pub claims_in_use: BTreeSet<String>,
 }
 
 impl Neighbours {
@@ -283,6 +344,11 @@ impl Neighbours {
                 self.repelled.insert((node.to_string(), t.topology_key.clone()));
             }
         }
+        if p.namespace == c.namespace {
+            for name in p.claims.iter().filter(|n| c.claims.iter().any(|k| k.name == **n)) {
+                self.claims_in_use.insert(name.clone());
+            }
+        }
     }
 
     /// Another page's neighbours, added.
@@ -303,6 +369,7 @@ impl Neighbours {
             self.ports_taken.entry(k).or_insert(v);
         }
         self.repelled.extend(other.repelled);
+        self.claims_in_use.extend(other.claims_in_use);
     }
 }
 
@@ -321,6 +388,9 @@ pub enum Refusal {
     SpreadKey(String),
     /// The domain over this key is already too far above the minimum.
     Skew(String),
+    /// A claim the pod mounts keeps it off (`claim data not found`,
+    /// `volume node affinity data`).
+    Volume(String),
 }
 
 impl std::fmt::Display for Refusal {
@@ -332,6 +402,7 @@ impl std::fmt::Display for Refusal {
             Refusal::Affinity(k) => write!(f, "affinity {k}"),
             Refusal::SpreadKey(k) => write!(f, "no label {k}"),
             Refusal::Skew(k) => write!(f, "spread {k}"),
+            Refusal::Volume(why) => f.write_str(why),
         }
     }
 }
@@ -387,6 +458,45 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
         }
     };
     let mut bound_by: Vec<String> = Vec::new();
+
+    // The volume filters: a claim that is missing, unbound (Immediate) or
+    // ReadWriteOncePod in use closes every node; a bound volume's node
+    // affinity and zone close the nodes outside them.
+    let mut one_pod = false;
+    for claim in &c.claims {
+        let name = &claim.name;
+        let everywhere = |why: String, refusals: &mut Vec<Option<Refusal>>| {
+            for i in 0..nodes.len() {
+                refuse(refusals, i, Refusal::Volume(why.clone()));
+            }
+        };
+        match &claim.state {
+            ClaimState::Unread => bound_by.push(format!("claim {name}: not read (its volume's filters are not modelled here)")),
+            ClaimState::Unreadable(why) => bound_by.push(format!("claim {name}: {why}")),
+            ClaimState::Missing => everywhere(format!("claim {name} not found"), &mut refusals),
+            ClaimState::UnboundImmediate => everywhere(format!("claim {name} unbound"), &mut refusals),
+            ClaimState::UnboundDeferred => bound_by.push(format!(
+                "claim {name} is unbound (WaitForFirstConsumer): where a volume can be provisioned is not known without provisioning"
+            )),
+            ClaimState::Bound(v) => {
+                if v.read_write_once_pod && nb.claims_in_use.contains(name) {
+                    everywhere(format!("claim {name} in use (ReadWriteOncePod)"), &mut refusals);
+                }
+                one_pod |= v.read_write_once_pod;
+                for (i, n) in nodes.iter().enumerate() {
+                    let labels = |k: &str| n.labels.get(k).map(String::as_str);
+                    if v.node_affinity.as_ref().is_some_and(|a| !a.matches(&n.name, labels)) {
+                        refuse(&mut refusals, i, Refusal::Volume(format!("volume node affinity {name}")));
+                    } else if v.zones.iter().any(|(k, vals)| !labels(k).is_some_and(|z| vals.iter().any(|v| v == z))) {
+                        refuse(&mut refusals, i, Refusal::Volume(format!("volume zone {name}")));
+                    }
+                }
+                if let Some(driver) = &v.attach_limited {
+                    bound_by.push(format!("claim {name}: attach limits of {driver} (NodeVolumeLimits) are not modelled"));
+                }
+            }
+        }
+    }
 
     // NodePorts: a port in use closes the node.
     for (i, n) in nodes.iter().enumerate() {
@@ -524,7 +634,7 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
     let fine = host_level(&cap);
 
     let mut answer_nodes = nodes_out;
-    match (dynamic.as_slice(), coarsest) {
+    let mut answer = match (dynamic.as_slice(), coarsest) {
         ([], None) => {
             // Fixed filters only: every node's own capacity.
             let more = fine.iter().sum();
@@ -589,7 +699,15 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
             let by_domain = (key != HOSTNAME).then_some((key, by));
             Answer { more, nodes: answer_nodes, bound_by, by_domain }
         }
+    };
+    // ReadWriteOncePod: one pod in the cluster mounts the claim.
+    if one_pod {
+        answer.more = answer.more.min(1);
+        for n in &mut answer.nodes {
+            n.0 = n.0.min(1);
+        }
     }
+    answer
 }
 
 /// Whether the new pod counts toward a spread constraint's domains.
@@ -853,6 +971,44 @@ mod tests {
         assert_eq!(a.more, 5);
         assert_eq!(a.nodes[1].1, Some(Refusal::Port(HostPort::new(Some("10.0.0.1"), None, 8080))));
         assert!(!HostPort::new(Some("10.0.0.1"), None, 80).conflicts(&HostPort::new(Some("10.0.0.2"), None, 80)));
+    }
+
+    #[test]
+    fn claims_missing_unbound_in_use_and_bound_volumes() {
+        use crate::model::selector::{NodeAffinity, NodeTerm, Requirement};
+        let claim = |state: ClaimState| Constraints { claims: vec![Claim { name: "data".into(), state }], ..web() };
+        let all = offers(&[2, 2, 2, 2, 2, 2]);
+        let a = answer(&claim(ClaimState::Missing), &zones(), &all, &Neighbours::default());
+        assert_eq!((a.more, a.nodes[0].1.clone()), (0, Some(Refusal::Volume("claim data not found".into()))));
+        assert_eq!(answer(&claim(ClaimState::UnboundImmediate), &zones(), &all, &Neighbours::default()).more, 0);
+        let a = answer(&claim(ClaimState::UnboundDeferred), &zones(), &all, &Neighbours::default());
+        assert_eq!(a.more, 12);
+        assert!(a.bound_by[0].contains("WaitForFirstConsumer"), "{:?}", a.bound_by);
+        // ReadWriteOncePod: one in the cluster; none while a placed pod mounts it.
+        let rwop = claim(ClaimState::Bound(BoundVolume { read_write_once_pod: true, ..Default::default() }));
+        assert!(rwop.reads_neighbours());
+        let a = answer(&rwop, &zones(), &all, &Neighbours::new(&rwop));
+        assert_eq!((a.more, a.nodes.iter().map(|n| n.0).max()), (1, Some(1)));
+        let user = Neighbour { namespace: "ns".into(), claims: vec!["data".into()], ..Default::default() };
+        let mut nb = Neighbours::new(&rwop);
+        nb.add(&rwop, "n3", &user);
+        assert_eq!(answer(&rwop, &zones(), &all, &nb).more, 0);
+        // A bound volume's node affinity and zone close the nodes outside them.
+        let only = |zone: &str| {
+            NodeAffinity(vec![NodeTerm {
+                labels: vec![Requirement::equals("topology.kubernetes.io/zone", zone)],
+                fields: vec![],
+            }])
+        };
+        let pinned = claim(ClaimState::Bound(BoundVolume { node_affinity: Some(only("b")), ..Default::default() }));
+        assert_eq!(answer(&pinned, &zones(), &all, &Neighbours::default()).more, 4, "n4 and n5");
+        let zoned = claim(ClaimState::Bound(BoundVolume {
+            zones: vec![("topology.kubernetes.io/zone".into(), vec!["a".into(), "c".into()])],
+            ..Default::default()
+        }));
+        let a = answer(&zoned, &zones(), &all, &Neighbours::default());
+        assert_eq!(a.more, 8, "zones a and c");
+        assert_eq!(a.nodes[3].1, Some(Refusal::Volume("volume zone data".into())));
     }
 
     #[test]

@@ -250,7 +250,7 @@ fn fits_lines(c: &Counted) -> Vec<String> {
                 None if a.bound_by.is_empty() => {
                     format!("  {n} asked: at least {more} land (preemption could place more)")
                 }
-                None => format!("  {n} asked: at most {more} land (an upper bound)"),
+                None => format!("  {n} asked: they may land (at most {more} more fit: an upper bound)"),
             });
         }
         if let Some(by) = &a.by {

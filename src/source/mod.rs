@@ -5,7 +5,7 @@
 pub mod informer;
 pub mod label_keys;
 pub mod list;
-pub mod namespaces;
 pub mod nodes;
+pub mod placing;
 pub mod query;
 pub mod runtime_class;

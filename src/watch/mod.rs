@@ -32,6 +32,7 @@ use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Percent, node_list_refused, without_node_list};
 use crate::source::informer::{self, InitialList, Keep, Source};
 use crate::source::label_keys;
+use crate::source::placing::with_cluster_facts;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
 use crate::source::runtime_class::with_overhead;
 use cluster::{Cluster, NodeEvent, PodEvent};
@@ -89,7 +90,7 @@ pub async fn run(opts: Options) -> Result<i32> {
     let targets = targets(&opts.connect).await?;
     // (A RuntimeClass's overhead is read from the first context.)
     let shapes = match targets.first() {
-        Some(t) => with_overhead(t, &opts.fits).await?,
+        Some(t) => with_cluster_facts(t, with_overhead(t, &opts.fits).await?).await?,
         None => Vec::new(),
     };
     let track_requests = opts.resources.is_some() || !shapes.is_empty();
