@@ -2,7 +2,8 @@
 //! default profile and kube-controller-manager's workload controllers, both
 //! built from the same Go modules as the apiserver. For each case podcount
 //! predicts "K more land, this many on each node (or zone)"; the test then
-//! makes the real workload (a Deployment, a DaemonSet) with K + slack
+//! makes the real workload (a Deployment, a StatefulSet with Parallel pod
+//! management, a DaemonSet) with K + slack
 //! replicas, waits until every pod is bound or Unschedulable and the bound
 //! count holds still, and the scheduler must have bound exactly K, with the
 //! same distribution where the answer gives one.
@@ -16,7 +17,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::{Value, json};
@@ -116,6 +117,12 @@ impl Case {
         if kind != "DaemonSet" {
             m["spec"]["replicas"] = json!(replicas);
         }
+        if kind == "StatefulSet" {
+            // All at once, as a Deployment: ordered start would wait on
+            // readiness no kubelet here reports.
+            m["spec"]["podManagementPolicy"] = json!("Parallel");
+            m["spec"]["serviceName"] = json!(name);
+        }
         m
     }
 
@@ -138,6 +145,10 @@ impl Case {
         let kind = manifest["kind"].as_str().unwrap().to_string();
         if kind == "DaemonSet" {
             let api: Api<DaemonSet> = Api::namespaced(self.client.clone(), &self.ns);
+            api.create(&PostParams::default(), &serde_json::from_value(manifest.clone()).unwrap()).await.unwrap();
+        } else if kind == "StatefulSet" {
+            manifest["spec"]["replicas"] = json!(replicas);
+            let api: Api<StatefulSet> = Api::namespaced(self.client.clone(), &self.ns);
             api.create(&PostParams::default(), &serde_json::from_value(manifest.clone()).unwrap()).await.unwrap();
         } else {
             manifest["spec"]["replicas"] = json!(replicas);
@@ -293,7 +304,8 @@ async fn self_anti_affinity_by_zone_is_one_a_zone() {
     )
     .await;
     case.placed("old", "c1", app("web"), json!({})).await;
-    let m = case.manifest("Deployment", "web", 10, app("web"), json!({"affinity": anti(ZONE, app("web"))}));
+    // A StatefulSet this time (Parallel: its controller makes them all).
+    let m = case.manifest("StatefulSet", "web", 10, app("web"), json!({"affinity": anti(ZONE, app("web"))}));
     let doc = case.predict(&m, &[]);
     let a = answer(&doc, "web");
     assert_eq!((a["more"].as_u64(), a["by"].as_str()), (Some(2), Some(ZONE)), "{a}");
