@@ -21,7 +21,8 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::{Value, json};
-use support::{Cluster, Options, json_of, nodes_of, podcount, stderr};
+use support::watcher::Watcher;
+use support::{Cluster, Options, blocking, json_of, nodes_of, podcount, stderr};
 
 const BED: Options = Options {
     nodes: 0,
@@ -624,4 +625,75 @@ async fn a_read_write_once_pod_claim_and_a_missing_one() {
     let doc = case.predict(&m, &[]);
     assert_eq!(nodes_of(&doc)[&case.node("a1")]["fitsLimitedBy"]["lost"], "claim nope not found");
     check(&case, m, &doc, "lost").await;
+}
+
+/// `watch --fits-pod` keeps the scheduler's answer live: placed pods that
+/// match the anti-affinity and spread come and go, and the served answer
+/// follows, equal to a fresh count's each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_keeps_the_answer_live_as_matching_pods_come_and_go() {
+    let _serial = support::serial().await;
+    let case = Case::new(
+        "watch",
+        vec![n("a1", "a", "4", 110), n("a2", "a", "4", 110), n("b1", "b", "4", 110), n("c1", "c", "4", 110)],
+    )
+    .await;
+    let spread = json!([{"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": app("web")}}]);
+    let m = case.manifest(
+        "Deployment",
+        "web",
+        10,
+        app("web"),
+        json!({"topologySpreadConstraints": spread,
+        "affinity": anti(HOSTNAME, app("web"))}),
+    );
+    let path = std::env::temp_dir().join(format!("{}-watch.yaml", case.ns));
+    std::fs::write(&path, serde_yaml::to_string(&m).unwrap()).unwrap();
+    let p = path.to_str().unwrap().to_string();
+    let w = Watcher::start(&case.c.kubeconfig, &["--fits-pod", &p, "--listen", "127.0.0.1:0"]);
+    let (w, url) = blocking(move || {
+        let url = w.listen_url();
+        w.synced();
+        (w, url)
+    })
+    .await;
+    // The served answer, once it equals a fresh count's (the watch may lag a
+    // change by an event or two).
+    let agree = |want_more: u64| {
+        let (url, kc, p) = (url.clone(), case.c.kubeconfig.clone(), p.clone());
+        async move {
+            blocking(move || {
+                let start = Instant::now();
+                loop {
+                    let (status, body) = support::http("GET", &url, "/v1/podcount");
+                    let served: Value = if status == 200 { serde_json::from_str(&body).unwrap() } else { json!({}) };
+                    let fresh = json_of(&podcount(&kc, &["--fits-pod", &p, "-o", "json"]));
+                    let (s, f) = (&served["fits"]["web"], &fresh["fits"]["web"]);
+                    if s == f && f["more"] == want_more {
+                        assert_eq!(s["exact"], true, "{s}");
+                        return s.clone();
+                    }
+                    assert!(start.elapsed() < Duration::from_secs(20), "served {s}, fresh {f}, want {want_more}");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            })
+            .await
+        }
+    };
+    // One a node over a 2/1/1 zone split: L = 1, so a 2, b 1, c 1.
+    agree(4).await;
+    // A replica already on a1: a1 is closed, a takes 1 more, so does b and c.
+    case.placed("old-0", "a1", app("web"), json!({})).await;
+    let s = agree(3).await;
+    assert_eq!(s["byDomain"], json!({"a": 1, "b": 1, "c": 1}), "{s}");
+    // One on b1 too: b is full, so a and c stay within one of it: 1 each.
+    case.placed("old-1", "b1", app("web"), json!({})).await;
+    agree(2).await;
+    // And they go: back to 4.
+    let pods: Api<Pod> = Api::namespaced(case.client.clone(), &case.ns);
+    for name in ["old-0", "old-1"] {
+        pods.delete(name, &DeleteParams { grace_period_seconds: Some(0), ..Default::default() }).await.unwrap();
+    }
+    agree(4).await;
+    drop(w);
 }

@@ -160,7 +160,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     labels.extend(crate::model::fits::labels_needed(&shapes));
     labels.sort();
     labels.dedup();
-    let keep = Keep { labels, resources: query.resources };
+    let keep = Keep { labels, resources: query.resources, placing: Vec::new() };
     let nodes = list_nodes_metered(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep);
     let mut last_pods = 0;
     let pods = count_pods(

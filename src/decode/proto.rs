@@ -667,7 +667,7 @@ pub mod tests {
             "images": [{"names": ["registry.example/app:1"]}]}}"#;
         let slim: super::super::json::SlimNode = serde_json::from_slice(json).unwrap();
         let labels = vec!["topology.kubernetes.io/zone".to_string(), "karpenter.sh/nodepool".to_string()];
-        let keep = Keep { labels, resources: true };
+        let keep = Keep { labels, resources: true, ..Default::default() };
         let info = decoded.info(&keep);
         assert_eq!(info, slim.info(&keep));
         assert_eq!(decoded.resource_version(), Some("4711"));

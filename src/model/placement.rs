@@ -291,7 +291,9 @@ pub struct Neighbour {
     pub claims: Vec<String>,
 }
 
-/// What the pods already placed tell one shape's filters, per node.
+/// What the pods already placed tell one shape's filters, per node. Every
+/// field counts pods, so one pod's part can be added and taken out again
+/// (a watch keeps each pod's part, [`Neighbours::of`], and the sum).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Neighbours {
     /// Per incoming anti-affinity term, per node: pods it matches.
@@ -301,13 +303,14 @@ pub struct Neighbours {
     /// Per spread constraint, per node: non-terminating pods of the pod's
     /// namespace it counts.
     pub spread: Vec<BTreeMap<String, u32>>,
-    /// Nodes where a host port the shape binds is in use.
-    pub ports_taken: BTreeMap<String, HostPort>,
+    /// Per node: the host ports in use there that the shape binds, and by
+    /// how many pods.
+    pub ports_taken: BTreeMap<String, BTreeMap<HostPort, u32>>,
     /// (node, topology key) of placed pods whose required anti-affinity
-    /// matches the shape's pod.
-    pub repelled: BTreeSet<(String, String)>,
-    /// The shape's claims that placed pods mount.
-    pub claims_in_use: BTreeSet<String>,
+    /// matches the shape's pod: how many.
+    pub repelled: BTreeMap<(String, String), u32>,
+    /// The shape's claims that placed pods mount: by how many.
+    pub claims_in_use: BTreeMap<String, u32>,
 }
 
 impl Neighbours {
@@ -319,8 +322,26 @@ impl Neighbours {
         }
     }
 
+    /// One pod's part alone (None when it tells the shape nothing).
+    pub fn of(c: &Constraints, node: &str, p: &Neighbour) -> Option<Neighbours> {
+        let mut n = Neighbours::default();
+        n.add(c, node, p);
+        (!n.is_empty()).then_some(n)
+    }
+
+    /// Nothing counted.
+    pub fn is_empty(&self) -> bool {
+        self.anti.iter().chain(&self.spread).all(BTreeMap::is_empty)
+            && self.affinity.is_empty()
+            && self.ports_taken.is_empty()
+            && self.repelled.is_empty()
+            && self.claims_in_use.is_empty()
+    }
+
     /// One pod counted against `node` (bound, not finished).
     pub fn add(&mut self, c: &Constraints, node: &str, p: &Neighbour) {
+        self.anti.resize_with(c.anti_affinity.len().max(self.anti.len()), BTreeMap::new);
+        self.spread.resize_with(c.spread.len().max(self.spread.len()), BTreeMap::new);
         let bump = |m: &mut BTreeMap<String, u32>| *m.entry(node.to_string()).or_default() += 1;
         let no_labels = BTreeMap::new();
         for (t, counts) in c.anti_affinity.iter().zip(self.anti.iter_mut()) {
@@ -336,40 +357,55 @@ impl Neighbours {
                 bump(counts);
             }
         }
-        if let Some(port) = p.host_ports.iter().find(|u| c.host_ports.iter().any(|w| w.conflicts(u))) {
-            self.ports_taken.entry(node.to_string()).or_insert_with(|| port.clone());
+        for port in p.host_ports.iter().filter(|u| c.host_ports.iter().any(|w| w.conflicts(u))) {
+            *self.ports_taken.entry(node.to_string()).or_default().entry(port.clone()).or_default() += 1;
         }
         for t in &p.anti_affinity {
             if t.matches(&c.namespace, &c.namespace_labels, &c.labels) {
-                self.repelled.insert((node.to_string(), t.topology_key.clone()));
+                *self.repelled.entry((node.to_string(), t.topology_key.clone())).or_default() += 1;
             }
         }
         if p.namespace == c.namespace {
             for name in p.claims.iter().filter(|n| c.claims.iter().any(|k| k.name == **n)) {
-                self.claims_in_use.insert(name.clone());
+                *self.claims_in_use.entry(name.clone()).or_default() += 1;
             }
         }
     }
 
     /// Another page's neighbours, added.
     pub fn merge(&mut self, other: Neighbours) {
-        let add = |into: &mut BTreeMap<String, u32>, from: BTreeMap<String, u32>| {
+        self.combine(&other, true);
+    }
+
+    /// `other` added (`add`) or taken out; counts that reach 0 are dropped.
+    pub fn combine(&mut self, other: &Neighbours, add: bool) {
+        fn counts<K: Ord + Clone>(into: &mut BTreeMap<K, u32>, from: &BTreeMap<K, u32>, add: bool) {
             for (k, v) in from {
-                *into.entry(k).or_default() += v;
+                let e = into.entry(k.clone()).or_default();
+                *e = if add { *e + v } else { e.saturating_sub(*v) };
+                if *e == 0 {
+                    into.remove(k);
+                }
             }
-        };
-        for (into, from) in self.anti.iter_mut().zip(other.anti) {
-            add(into, from);
         }
-        add(&mut self.affinity, other.affinity);
-        for (into, from) in self.spread.iter_mut().zip(other.spread) {
-            add(into, from);
+        self.anti.resize_with(other.anti.len().max(self.anti.len()), BTreeMap::new);
+        self.spread.resize_with(other.spread.len().max(self.spread.len()), BTreeMap::new);
+        for (into, from) in self.anti.iter_mut().zip(&other.anti) {
+            counts(into, from, add);
         }
-        for (k, v) in other.ports_taken {
-            self.ports_taken.entry(k).or_insert(v);
+        counts(&mut self.affinity, &other.affinity, add);
+        for (into, from) in self.spread.iter_mut().zip(&other.spread) {
+            counts(into, from, add);
         }
-        self.repelled.extend(other.repelled);
-        self.claims_in_use.extend(other.claims_in_use);
+        for (node, ports) in &other.ports_taken {
+            let into = self.ports_taken.entry(node.clone()).or_default();
+            counts(into, ports, add);
+            if into.is_empty() {
+                self.ports_taken.remove(node);
+            }
+        }
+        counts(&mut self.repelled, &other.repelled, add);
+        counts(&mut self.claims_in_use, &other.claims_in_use, add);
     }
 }
 
@@ -479,7 +515,7 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
                 "claim {name} is unbound (WaitForFirstConsumer): where a volume can be provisioned is not known without provisioning"
             )),
             ClaimState::Bound(v) => {
-                if v.read_write_once_pod && nb.claims_in_use.contains(name) {
+                if v.read_write_once_pod && nb.claims_in_use.contains_key(name) {
                     everywhere(format!("claim {name} in use (ReadWriteOncePod)"), &mut refusals);
                 }
                 one_pod |= v.read_write_once_pod;
@@ -500,7 +536,7 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
 
     // NodePorts: a port in use closes the node.
     for (i, n) in nodes.iter().enumerate() {
-        if let Some(p) = nb.ports_taken.get(&n.name) {
+        if let Some(p) = nb.ports_taken.get(&n.name).and_then(|m| m.keys().next()) {
             refuse(&mut refusals, i, Refusal::Port(p.clone()));
         }
     }
@@ -508,7 +544,7 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
     let mut closed: BTreeSet<(String, String)> = BTreeSet::new();
     let by_name: BTreeMap<&str, &NodeInfo> = nodes.iter().map(|n| (n.name.as_str(), n)).collect();
     let mut unread: BTreeSet<String> = BTreeSet::new();
-    for (node, key) in &nb.repelled {
+    for (node, key) in nb.repelled.keys() {
         match by_name.get(node.as_str()) {
             Some(n) if n.labels.contains_key(key) => {
                 closed.insert((key.clone(), n.labels[key].clone()));
@@ -530,7 +566,9 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
     // The pod's anti-affinity: domains holding a match close; a term that
     // matches the pod itself allows one replica per domain.
     let mut self_anti: Vec<&str> = Vec::new();
-    for (t, counts) in c.anti_affinity.iter().zip(&nb.anti) {
+    let none = BTreeMap::new();
+    for (i, t) in c.anti_affinity.iter().enumerate() {
+        let counts = nb.anti.get(i).unwrap_or(&none);
         let held = per_domain(nodes, &t.topology_key, counts);
         for (i, n) in nodes.iter().enumerate() {
             if label(n, &t.topology_key).is_some_and(|v| held.get(v).is_some_and(|c| *c > 0)) {
@@ -578,7 +616,8 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
     }
     let mut dynamic: Vec<(usize, &Spread)> = Vec::new();
     for (si, s) in c.spread.iter().enumerate() {
-        let (existing, _) = spread_domains(s, &keys, nodes, offers, &nb.spread[si], &vec![0; nodes.len()]);
+        let counts = nb.spread.get(si).unwrap_or(&none);
+        let (existing, _) = spread_domains(s, &keys, nodes, offers, counts, &vec![0; nodes.len()]);
         let min = spread_min(s, &existing);
         if self_counts(c, s) {
             dynamic.push((si, s));
@@ -675,7 +714,8 @@ pub fn answer(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighb
                     }
                     caps = one_per(key, &caps);
                 }
-                let (existing, capacity) = spread_domains(s, &keys, nodes, offers, &nb.spread[si], &caps);
+                let counts = nb.spread.get(si).unwrap_or(&none);
+                let (existing, capacity) = spread_domains(s, &keys, nodes, offers, counts, &caps);
                 let filled = water_fill(s, &existing, &capacity);
                 let more: u64 = filled.values().sum();
                 if best.as_ref().is_none_or(|(m, ..)| more < *m) {
@@ -1009,6 +1049,59 @@ mod tests {
         let a = answer(&zoned, &zones(), &all, &Neighbours::default());
         assert_eq!(a.more, 8, "zones a and c");
         assert_eq!(a.nodes[3].1, Some(Refusal::Volume("volume zone data".into())));
+    }
+
+    #[test]
+    fn a_pods_part_comes_out_as_it_went_in() {
+        let c = Constraints {
+            anti_affinity: vec![term(HOSTNAME, app("web"))],
+            spread: vec![spread("topology.kubernetes.io/zone", 1, 1)],
+            host_ports: vec![HostPort::new(None, None, 80)],
+            ..web()
+        };
+        let pod = |a: &str| Neighbour {
+            namespace: "ns".into(),
+            labels: [("app".to_string(), a.to_string())].into(),
+            host_ports: vec![HostPort::new(None, None, 80)],
+            ..Default::default()
+        };
+        assert!(Neighbours::of(&c, "n1", &Neighbour::default()).is_none(), "a pod in another namespace tells nothing");
+        let parts = [("n1", pod("web")), ("n1", pod("web")), ("n4", pod("db"))]
+            .map(|(n, p)| Neighbours::of(&c, n, &p).unwrap());
+        let mut sum = Neighbours::default();
+        for p in &parts {
+            sum.combine(p, true);
+        }
+        assert_eq!(sum, placed_with_ports(&c));
+        let before = answer(&c, &zones(), &offers(&[2, 2, 2, 2, 2, 2]), &sum);
+        assert_eq!(before.nodes[0].1, Some(Refusal::Port(HostPort::new(None, None, 80))));
+        for p in &parts {
+            sum.combine(p, false);
+        }
+        assert_eq!(
+            sum,
+            Neighbours { anti: vec![BTreeMap::new()], spread: vec![BTreeMap::new()], ..Default::default() }
+        );
+        assert_eq!(
+            answer(&c, &zones(), &offers(&[2, 2, 2, 2, 2, 2]), &sum).more,
+            5,
+            "one a node, zones within 1: a 2, b 2, c 1"
+        );
+    }
+
+    /// The same pods as [`a_pods_part_comes_out_as_it_went_in`] adds, folded at once.
+    fn placed_with_ports(c: &Constraints) -> Neighbours {
+        let mut nb = Neighbours::new(c);
+        for (node, a) in [("n1", "web"), ("n1", "web"), ("n4", "db")] {
+            let p = Neighbour {
+                namespace: "ns".into(),
+                labels: [("app".to_string(), a.to_string())].into(),
+                host_ports: vec![HostPort::new(None, None, 80)],
+                ..Default::default()
+            };
+            nb.add(c, node, &p);
+        }
+        nb
     }
 
     #[test]

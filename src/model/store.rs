@@ -9,6 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::event::Event;
 use super::node::NodeInfo;
+use super::placement::Neighbours;
 use super::pod::{Contribution, Phase, PodFacts};
 use super::requests::Demand;
 use super::tally::{NodeCounts, Tally};
@@ -245,6 +246,9 @@ pub struct PodRecord {
     pub demand: Option<Demand<Box<str>>>,
     /// Quantities of it that could not be read (left out of `demand`).
     pub unreadable: Option<String>,
+    /// What it tells each `--fits` shape's inter-pod filters, when they
+    /// read placed pods (None: nothing).
+    pub placed: Option<Box<[Neighbours]>>,
 }
 
 impl PodRecord {
@@ -258,6 +262,7 @@ impl PodRecord {
             host_network: f.host_network,
             demand: None,
             unreadable: None,
+            placed: None,
         }
     }
 
@@ -393,6 +398,10 @@ pub struct PodStore {
     pods: Pods,
     shapes: Shapes,
     tally: Tally<u32>,
+    /// The pods that tell a `--fits` shape's inter-pod filters something:
+    /// each one's part, and their sum per shape.
+    placed: UidMap<Box<[Neighbours]>>,
+    neighbours: Vec<Neighbours>,
 }
 
 impl Store for PodStore {
@@ -405,11 +414,13 @@ impl Store for PodStore {
         PodStore { names: self.names.clone(), pods: self.pods.empty_like(), ..Default::default() }
     }
 
-    fn apply(&mut self, r: PodRecord, touched: &mut impl FnMut(u32)) {
+    fn apply(&mut self, mut r: PodRecord, touched: &mut impl FnMut(u32)) {
+        self.place(r.uid, r.placed.take());
         self.apply_with(r.uid, r.facts(), r.demand.as_ref()).into_iter().flatten().for_each(touched);
     }
 
     fn delete(&mut self, uid: &Uid, touched: &mut impl FnMut(u32)) {
+        self.place(*uid, None);
         self.delete(*uid).into_iter().for_each(touched);
     }
 
@@ -502,6 +513,31 @@ impl PodStore {
 
     pub fn tally(&self) -> &Tally<u32> {
         &self.tally
+    }
+
+    /// A pod's part for the inter-pod filters: the old one out of the sums,
+    /// the new one in.
+    fn place(&mut self, uid: Uid, part: Option<Box<[Neighbours]>>) {
+        if let Some(old) = self.placed.remove(&uid) {
+            for (sum, p) in self.neighbours.iter_mut().zip(old.iter()) {
+                sum.combine(p, false);
+            }
+        }
+        if let Some(new) = part {
+            if self.neighbours.len() < new.len() {
+                self.neighbours.resize_with(new.len(), Neighbours::default);
+            }
+            for (sum, p) in self.neighbours.iter_mut().zip(new.iter()) {
+                sum.combine(p, true);
+            }
+            self.placed.insert(uid, new);
+        }
+    }
+
+    /// Per `--fits` shape, what the placed pods tell its inter-pod filters
+    /// (empty when none is read).
+    pub fn neighbours(&self) -> &[Neighbours] {
+        &self.neighbours
     }
 
     pub fn node(&self, node: u32) -> NodeCounts {

@@ -137,9 +137,8 @@ impl FitsAnswer {
     }
 }
 
-/// What the answers say when the placed pods were not read (a watch).
-const NOT_READ: &str =
-    "placed pods' labels, host ports and anti-affinity are not read by watch: count answers with them";
+/// What the answers say when the placed pods were not read.
+const NOT_READ: &str = "placed pods' labels, host ports, claims and anti-affinity were not read";
 
 /// Each shape's answer over the cluster, with the rows' per-node fits
 /// lowered where other pods decide (ports in use, pod affinity, spread, one
@@ -167,14 +166,14 @@ pub fn answers(
             continue;
         };
         let c = &shape.constraints;
-        let empty;
-        let nb = match neighbours.and_then(|n| n.get(i)) {
-            Some(nb) => nb,
+        let empty = Neighbours::new(c);
+        let nb = match neighbours {
+            // Read; none of the placed pods told this shape anything.
+            Some(all) => all.get(i).unwrap_or(&empty),
             None => {
                 if c.reads_neighbours() {
                     a.bound_by.push(NOT_READ.to_string());
                 }
-                empty = Neighbours::new(c);
                 &empty
             }
         };

@@ -36,12 +36,14 @@ use crate::client::http::{self, Action, Failure};
 use crate::client::pager::{Accept, ItemSink, Items, ListRequest, Pager, decode_error, page_uri};
 use crate::client::retry::Backoff;
 use crate::decode::json::{Bookmark, WatchLine};
+use crate::decode::neighbour;
 use crate::decode::proto::{self, Frames};
 use crate::decode::resources::ResourcePod;
 use crate::decode::{ApiStatus, Encoding, Item, LeanPod, node_info};
 use crate::error::{Error, Result};
 use crate::model::event::{Event, Relist};
 use crate::model::node::NodeInfo;
+use crate::model::placement::Neighbours;
 use crate::model::store::{PodRecord, Uid};
 
 /// The server ends a watch after this long; we then resume from the last
@@ -101,6 +103,13 @@ impl Kind for Pods {
             if !bad.is_empty() {
                 let what: Vec<String> = bad.iter().map(ToString::to_string).collect();
                 r.unreadable = Some(format!("pod {}: {}", rp.name(), what.join("; ")));
+            }
+        }
+        if let (false, Some(node)) = (keep.placing.is_empty(), r.node.as_deref()) {
+            let n = neighbour::decode(item)?;
+            let parts: Vec<Option<Neighbours>> = keep.placing.iter().map(|c| Neighbours::of(c, node, &n)).collect();
+            if parts.iter().any(Option::is_some) {
+                r.placed = Some(parts.into_iter().map(Option::unwrap_or_default).collect());
             }
         }
         let uid = r.uid;

@@ -231,7 +231,12 @@ impl Cluster {
         // With a node selector, pods on other nodes are outside the view.
         let extra = Extra { shown: shown.as_ref(), shapes: &view.shapes };
         let mut rows = rows(&tally, listed, filter.node_selector.is_none(), &extra);
-        let answers = answers(&mut rows, listed, &view.shapes, None, filter.node_selector.is_some());
+        // The store's sums when it reads placed pods (it does for every
+        // shape, or for none).
+        let placed = self.pods.live.neighbours();
+        let reads = view.shapes.iter().any(|s| s.constraints.reads_neighbours());
+        let neighbours = reads.then_some(placed);
+        let answers = answers(&mut rows, listed, &view.shapes, neighbours, filter.node_selector.is_some());
         let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
         Counted {
             context: self.context.clone(),

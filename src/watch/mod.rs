@@ -97,6 +97,13 @@ pub async fn run(opts: Options) -> Result<i32> {
     // Node labels kept: the group's, and those the shapes' nodeSelectors read.
     let keep_labels: Vec<String> =
         opts.group_by.iter().flat_map(|k| k.labels.clone()).chain(crate::model::fits::labels_needed(&shapes)).collect();
+    // The placed pods are read for the shapes' inter-pod filters only when
+    // one has any (one entry a shape, aligned), as count reads them.
+    let placing: Vec<_> = if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
+        shapes.iter().map(|s| s.constraints.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let several = targets.len() > 1 || opts.connect.all_contexts;
     // A --group-by label on no node: said before the first table, as count says it.
     if let Some(key) = &opts.group_by {
@@ -123,7 +130,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             chunk_size: opts.chunk_size,
             initial: opts.initial_list,
             meter: cluster.pod_meter.clone(),
-            keep: Keep { labels: Vec::new(), resources: track_requests },
+            keep: Keep { labels: Vec::new(), resources: track_requests, placing: placing.clone() },
         };
         let nodes = Source {
             path: "/api/v1/nodes".into(),
@@ -131,7 +138,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             label_selector: opts.filter.node_selector.clone(),
             field_selector: None,
             meter: cluster.node_meter.clone(),
-            keep: Keep { labels: keep_labels.clone(), resources: track_requests },
+            keep: Keep { labels: keep_labels.clone(), resources: track_requests, placing: Vec::new() },
             ..pods.clone()
         };
         clusters.push(cluster);
