@@ -10,6 +10,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 use super::http::{self, Endpoint, Protocol, Timeouts};
+use super::proxy;
 use crate::decode::Encoding;
 use crate::error::{Error, Result, chain};
 
@@ -114,15 +115,15 @@ fn list_or_none(names: &[&str]) -> String {
     if names.is_empty() { "none".to_string() } else { names.join(", ") }
 }
 
-fn client(context: String, config: Config, mut at: Endpoint) -> Result<Target> {
+/// `kubeconfig_proxy`: the cluster entry's own `proxy-url` (kube's
+/// `Config::proxy_url` also holds `HTTPS_PROXY`, without `NO_PROXY`).
+fn client(context: String, config: Config, mut at: Endpoint, kubeconfig_proxy: Option<&str>) -> Result<Target> {
     at.server = config.cluster_url.to_string().trim_end_matches('/').to_string();
-    if let Some(proxy) = &config.proxy_url {
-        return Err(Error::usage(format!(
-            "context {context}: kubeconfig cluster {:?} sets proxy-url {proxy}, which kubectl podcount does not support yet",
-            at.cluster
-        )));
-    }
-    let build = |protocol| http::client(&config, at.timeouts, protocol);
+    let routed = proxy::route(kubeconfig_proxy, &config.cluster_url, &proxy::environment())
+        .map_err(|e| Error::usage(format!("context {context}: kubeconfig cluster {:?}: {e}", at.cluster)))?;
+    at.proxy = routed.as_ref().map(|r| format!("{} {}", r.from, r.shown));
+    let route = routed.map(|r| r.route);
+    let build = |protocol| http::client(&config, at.timeouts, protocol, route.as_ref());
     let clients = build(Protocol::Http1).and_then(|c| Ok((c, build(Protocol::Http2)?)));
     let (client, watch_client) = clients.map_err(|e| {
         let fault = http::kubeconfig_fault(&at, &chain(&e));
@@ -159,7 +160,7 @@ pub async fn targets(args: &ConnectOptions) -> Result<Vec<Target>> {
         let config = Config::incluster()
             .map_err(|e| Error::usage(format!("cannot load the in-cluster configuration: {}", chain(&e))))?;
         let at = Endpoint { cluster: "in-cluster".into(), user: "service account".into(), ..base };
-        return Ok(vec![client("in-cluster".to_string(), config, at)?]);
+        return Ok(vec![client("in-cluster".to_string(), config, at, None)?]);
     };
     let mut out = Vec::new();
     for context in contexts(&kc, args)? {
@@ -172,7 +173,13 @@ pub async fn targets(args: &ConnectOptions) -> Result<Vec<Target>> {
             .await
             .map_err(|e| Error::usage(format!("context {context}: invalid kubeconfig: {}", chain(&e))))?;
         let (cluster, user) = entries(&kc, &context, args);
-        out.push(client(context, config, Endpoint { cluster, user, ..base.clone() })?);
+        let proxy_url = kc
+            .clusters
+            .iter()
+            .find(|c| c.name == cluster)
+            .and_then(|c| c.cluster.as_ref())
+            .and_then(|c| c.proxy_url.clone());
+        out.push(client(context, config, Endpoint { cluster, user, ..base.clone() }, proxy_url.as_deref())?);
     }
     Ok(out)
 }

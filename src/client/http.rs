@@ -27,12 +27,14 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::{SocksV5, Tunnel};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use kube::client::{Body, ConfigExt};
 use kube::{Client, Config};
 use tokio::time::Instant;
 use tower::{BoxError, ServiceBuilder};
 
+use super::proxy::Route;
 use super::retry::{self, Backoff, Policy};
 use crate::decode::{ApiStatus, Encoding};
 use crate::error::{Error, chain};
@@ -79,7 +81,7 @@ pub enum Protocol {
 
 /// A kube `Client` on our own stack. kube's default stack speaks HTTP/1.1
 /// only, has no read timeout and retries 503 fifteen times over minutes.
-pub fn client(config: &Config, t: Timeouts, protocol: Protocol) -> kube::Result<Client> {
+pub fn client(config: &Config, t: Timeouts, protocol: Protocol, route: Option<&Route>) -> kube::Result<Client> {
     let mut tcp = HttpConnector::new();
     tcp.enforce_http(false);
     tcp.set_connect_timeout(Some(t.connect));
@@ -92,30 +94,68 @@ pub fn client(config: &Config, t: Timeouts, protocol: Protocol) -> kube::Result<
         })?;
         builder = builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name));
     }
-    let https = match protocol {
-        Protocol::Http1 => builder.enable_http1().wrap_connector(tcp),
-        Protocol::Http2 => builder.enable_http1().enable_http2().wrap_connector(tcp),
-    };
-    // Bounds TCP connect and the TLS handshake together: a server that
-    // accepts and then never answers TLS fails here.
-    let mut connector = hyper_timeout::TimeoutConnector::new(https);
-    connector.set_connect_timeout(Some(t.connect));
-    let hyper = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .http2_keep_alive_interval(t.ping_interval)
-        .http2_keep_alive_timeout(t.ping_timeout)
-        .http2_keep_alive_while_idle(true)
-        .http2_adaptive_window(true)
-        .build(connector);
-    let service = ServiceBuilder::new()
-        .layer(config.base_uri_layer())
-        .option_layer(config.auth_layer()?)
-        .layer(config.extra_headers_layer()?)
-        .map_err(BoxError::from)
-        .service(hyper);
-    Ok(Client::new(service, config.default_namespace.clone()))
+    // The cluster's TLS over whatever `$c` connects with.
+    macro_rules! https {
+        ($c:expr) => {
+            match protocol {
+                Protocol::Http1 => builder.enable_http1().wrap_connector($c),
+                Protocol::Http2 => builder.enable_http1().enable_http2().wrap_connector($c),
+            }
+        };
+    }
+    // One stack a route; the same bounds and layers on each.
+    macro_rules! finish {
+        ($https:expr) => {{
+            // Bounds TCP connect (the proxy's handshake too) and the TLS
+            // handshake together: a server that accepts and then never
+            // answers TLS fails here.
+            let mut connector = hyper_timeout::TimeoutConnector::new($https);
+            connector.set_connect_timeout(Some(t.connect));
+            let hyper = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(Duration::from_secs(90))
+                .http2_keep_alive_interval(t.ping_interval)
+                .http2_keep_alive_timeout(t.ping_timeout)
+                .http2_keep_alive_while_idle(true)
+                .http2_adaptive_window(true)
+                .build(connector);
+            let service = ServiceBuilder::new()
+                .layer(config.base_uri_layer())
+                .option_layer(config.auth_layer()?)
+                .layer(config.extra_headers_layer()?)
+                .map_err(BoxError::from)
+                .service(hyper);
+            Ok(Client::new(service, config.default_namespace.clone()))
+        }};
+    }
+    match route {
+        None => finish!(https!(tcp)),
+        Some(Route::Connect { proxy, auth }) => {
+            // An https proxy is reached over TLS of its own (the system's
+            // roots, as client-go), then the tunnel carries the cluster's.
+            let to_proxy = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_native_roots()
+                .map_err(|e| {
+                    kube::Error::Service(format!("no system root certificates for the https proxy: {e}").into())
+                })?
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(tcp);
+            let mut tunnel = Tunnel::new(proxy.clone(), to_proxy);
+            if let Some(auth) = auth {
+                tunnel = tunnel.with_auth(auth.clone());
+            }
+            finish!(https!(tunnel))
+        }
+        Some(Route::Socks5 { proxy, auth, remote_dns }) => {
+            let mut socks = SocksV5::new(proxy.clone(), tcp).local_dns(!remote_dns);
+            if let Some((user, pass)) = auth {
+                socks = socks.with_auth(user.clone(), pass.clone());
+            }
+            finish!(https!(socks))
+        }
+    }
 }
 
 /// The far end of a client, for bounds and error messages.
@@ -132,6 +172,9 @@ pub struct Endpoint {
     pub wire: Encoding,
     /// The server or a proxy answered 406/415 to protobuf: JSON from now on.
     pub protobuf_refused: Arc<AtomicBool>,
+    /// The proxy it is reached through, as messages name it
+    /// (`HTTPS_PROXY http://proxy.corp:3128`).
+    pub proxy: Option<String>,
 }
 
 /// Protobuf preferred, JSON where the server cannot (the apiserver picks;
@@ -380,17 +423,21 @@ pub fn transport(t: &Endpoint, e: &kube::Error) -> Failure {
     if let Some(fault) = kubeconfig_fault(t, &text) {
         return Failure::Fatal(fault);
     }
+    let via = t.proxy.as_ref().map(|p| format!(" through the proxy {p}")).unwrap_or_default();
+    let check = if t.proxy.is_some() {
+        "is the proxy up, and does it allow CONNECT to the cluster? NO_PROXY lists hosts to reach directly"
+    } else {
+        "is the cluster up? check --context / --kubeconfig"
+    };
     if is_timeout(e) {
         return Failure::TimedOut(Error::cluster(format!(
-            "cannot reach the API server at {}: no TCP connection and TLS handshake within {} (is the cluster up? check --context / --kubeconfig, VPN or tunnel)",
+            "cannot reach the API server at {}{via}: no TCP connection and TLS handshake within {} ({check}{})",
             t.server,
-            humantime::format_duration(t.timeouts.connect)
+            humantime::format_duration(t.timeouts.connect),
+            if t.proxy.is_some() { "" } else { ", VPN or tunnel" }
         )));
     }
-    Failure::transient(Error::cluster(format!(
-        "cannot reach the API server at {}: {text} (is the cluster up? check --context / --kubeconfig)",
-        t.server
-    )))
+    Failure::transient(Error::cluster(format!("cannot reach the API server at {}{via}: {text} ({check})", t.server)))
 }
 
 /// A failure the user fixes in the kubeconfig (exit 2, naming the entry):

@@ -1,8 +1,10 @@
 //! How podcount talks to an apiserver: kubeconfig to clients ([`connect`]),
-//! one HTTP stack with every wait bounded ([`http`]), the one retry policy
+//! one HTTP stack with every wait bounded ([`http`]), the proxy it goes
+//! through ([`proxy`]), the one retry policy
 //! ([`retry`]), and paginated Lists page by page ([`pager`]).
 
 pub mod connect;
 pub mod http;
 pub mod pager;
+pub mod proxy;
 pub mod retry;

@@ -682,8 +682,8 @@ mod tests {
         let t = Timeouts::default();
         let target = Target {
             context: "stub".into(),
-            client: http::client(&config, t, Protocol::Http1).unwrap(),
-            watch_client: http::client(&config, t, Protocol::Http2).unwrap(),
+            client: http::client(&config, t, Protocol::Http1, None).unwrap(),
+            watch_client: http::client(&config, t, Protocol::Http2, None).unwrap(),
             at: Endpoint { server: url.into(), ..Default::default() },
             namespace: "default".into(),
         };

@@ -1,0 +1,224 @@
+//! Proxies as kubectl reads them, through real proxies on loopback: an HTTP
+//! CONNECT proxy and a SOCKS5 proxy, each written here in a few lines and
+//! logging the tunnels it opens (they only ever tunnel to loopback).
+//! `HTTPS_PROXY` is used and `NO_PROXY` bypasses it; a kubeconfig
+//! `proxy-url` (socks5) is used whatever the environment says; a dead proxy
+//! is exit 3 naming the proxy, within the request bound.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::{Cluster, Options, json_of, nodes_of, podcount_cmd, stderr};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const BED: Options = Options {
+    nodes: 3,
+    pods: 60,
+    no_pod_watch_cache: false,
+    feature_gates: "",
+    scheduler: false,
+    fast_seed: false,
+    controllers: false,
+};
+
+fn cluster() -> &'static Cluster {
+    Cluster::shared(BED)
+}
+
+/// What a proxy logged: one line a tunnel (`CONNECT 127.0.0.1:6443`).
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// Only loopback is ever a target.
+fn loopback(target: &str) -> bool {
+    target.parse::<SocketAddr>().is_ok_and(|a| a.ip().is_loopback())
+}
+
+/// An HTTP CONNECT proxy on loopback.
+async fn connect_proxy() -> (SocketAddr, Log) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log: Log = Arc::default();
+    let seen = log.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match client.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                    if head.len() > 16 * 1024 {
+                        return;
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).to_string();
+                let line = text.lines().next().unwrap_or_default().to_string();
+                let target = line.split_whitespace().nth(1).unwrap_or_default().to_string();
+                seen.lock().unwrap().push(format!("CONNECT {target}"));
+                if !line.starts_with("CONNECT ") || !loopback(&target) {
+                    let _ = client.write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n").await;
+                    return;
+                }
+                let Ok(mut upstream) = TcpStream::connect(&target).await else {
+                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                    return;
+                };
+                if client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+            });
+        }
+    });
+    (addr, log)
+}
+
+/// A SOCKS5 proxy on loopback (no authentication; IPv4 and names).
+async fn socks5_proxy() -> (SocketAddr, Log) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log: Log = Arc::default();
+    let seen = log.clone();
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                // Greeting: version, methods; no authentication.
+                let mut head = [0u8; 2];
+                if c.read_exact(&mut head).await.is_err() || head[0] != 5 {
+                    return;
+                }
+                let mut methods = vec![0u8; head[1] as usize];
+                if c.read_exact(&mut methods).await.is_err() || c.write_all(&[5, 0]).await.is_err() {
+                    return;
+                }
+                // Request: version, CONNECT, reserved, address type.
+                let mut req = [0u8; 4];
+                if c.read_exact(&mut req).await.is_err() || req[1] != 1 {
+                    return;
+                }
+                let host = match req[3] {
+                    1 => {
+                        let mut ip = [0u8; 4];
+                        if c.read_exact(&mut ip).await.is_err() {
+                            return;
+                        }
+                        std::net::Ipv4Addr::from(ip).to_string()
+                    }
+                    3 => {
+                        let mut len = [0u8; 1];
+                        let _ = c.read_exact(&mut len).await;
+                        let mut name = vec![0u8; len[0] as usize];
+                        if c.read_exact(&mut name).await.is_err() {
+                            return;
+                        }
+                        String::from_utf8_lossy(&name).to_string()
+                    }
+                    _ => return,
+                };
+                let mut port = [0u8; 2];
+                if c.read_exact(&mut port).await.is_err() {
+                    return;
+                }
+                let target = format!("{host}:{}", u16::from_be_bytes(port));
+                seen.lock().unwrap().push(format!("SOCKS5 {target}"));
+                let upstream = if loopback(&target) { TcpStream::connect(&target).await.ok() } else { None };
+                let Some(mut upstream) = upstream else {
+                    let _ = c.write_all(&[5, 2, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+                    return;
+                };
+                if c.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut c, &mut upstream).await;
+                }
+            });
+        }
+    });
+    (addr, log)
+}
+
+/// `kubectl podcount -o json` with these proxy variables and no others.
+async fn count(kubeconfig: &std::path::Path, env: &[(&str, String)]) -> Output {
+    let mut cmd = podcount_cmd(kubeconfig, &["-o", "json", "--request-timeout", "20s"]);
+    for k in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY"] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    support::blocking(move || cmd.output().unwrap()).await
+}
+
+fn counts(out: &Output) -> std::collections::BTreeMap<String, u64> {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+    nodes_of(&json_of(out)).into_iter().map(|(n, v)| (n, v["pods"].as_u64().unwrap())).collect()
+}
+
+/// The apiserver's `host:port`.
+fn server_authority(c: &Cluster) -> String {
+    c.server().trim_start_matches("https://").trim_end_matches('/').to_string()
+}
+
+#[tokio::test]
+async fn https_proxy_is_used_and_no_proxy_bypasses_it() {
+    let c = cluster();
+    let direct = counts(&count(&c.kubeconfig, &[]).await);
+    let (addr, log) = connect_proxy().await;
+    let out = count(&c.kubeconfig, &[("HTTPS_PROXY", format!("http://{addr}"))]).await;
+    assert_eq!(counts(&out), direct, "the same counts through the proxy");
+    let tunnels = log.lock().unwrap().clone();
+    assert!(
+        !tunnels.is_empty() && tunnels.iter().all(|t| *t == format!("CONNECT {}", server_authority(c))),
+        "{tunnels:?}"
+    );
+    // Lower case too, and NO_PROXY naming the server (by IP, CIDR, or *) bypasses it.
+    for no in ["127.0.0.1", "127.0.0.0/8", "*", "localhost,127.0.0.1"] {
+        log.lock().unwrap().clear();
+        let out =
+            count(&c.kubeconfig, &[("https_proxy", format!("http://{addr}")), ("NO_PROXY", no.to_string())]).await;
+        assert_eq!(counts(&out), direct);
+        assert!(log.lock().unwrap().is_empty(), "NO_PROXY={no}: {:?}", log.lock().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_dead_proxy_is_exit_3_naming_it_within_the_bound() {
+    let c = cluster();
+    // A port nothing listens on (bound, then closed).
+    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let start = Instant::now();
+    let out = count(&c.kubeconfig, &[("HTTPS_PROXY", format!("http://{dead}"))]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("through the proxy HTTPS_PROXY http://{dead}")), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(30), "{:?}", start.elapsed());
+}
+
+#[tokio::test]
+async fn a_kubeconfig_socks5_proxy_url_is_used_whatever_the_environment_says() {
+    let c = cluster();
+    let direct = counts(&count(&c.kubeconfig, &[]).await);
+    let (addr, log) = socks5_proxy().await;
+    // The bed's kubeconfig with proxy-url on its cluster.
+    let text = c.kubeconfig_text();
+    let server_line = text.lines().find(|l| l.trim_start().starts_with("server:")).unwrap().to_string();
+    let indent = &server_line[..server_line.len() - server_line.trim_start().len()];
+    let with_proxy = text.replace(&server_line, &format!("{server_line}\n{indent}proxy-url: socks5://{addr}"));
+    let kc = c.dir.join("kubeconfig-socks5");
+    std::fs::write(&kc, with_proxy).unwrap();
+    // NO_PROXY does not apply to a kubeconfig proxy-url (client-go's rule).
+    let out = count(&kc, &[("NO_PROXY", "*".to_string()), ("HTTPS_PROXY", "http://127.0.0.1:1".to_string())]).await;
+    assert_eq!(counts(&out), direct);
+    let tunnels = log.lock().unwrap().clone();
+    assert!(
+        !tunnels.is_empty() && tunnels.iter().all(|t| *t == format!("SOCKS5 {}", server_authority(c))),
+        "{tunnels:?}"
+    );
+}
