@@ -36,6 +36,7 @@ use tower::{BoxError, ServiceBuilder};
 
 use super::proxy::Route;
 use super::retry::{self, Backoff, Policy};
+use super::token::{self, TokenFile};
 use crate::decode::{ApiStatus, Encoding};
 use crate::error::{Error, chain};
 
@@ -82,6 +83,20 @@ pub enum Protocol {
 /// A kube `Client` on our own stack. kube's default stack speaks HTTP/1.1
 /// only, has no read timeout and retries 503 fifteen times over minutes.
 pub fn client(config: &Config, t: Timeouts, protocol: Protocol, route: Option<&Route>) -> kube::Result<Client> {
+    // A token file is read here (trimmed, re-read a minute on), as kube
+    // would otherwise read it untrimmed; kube keeps every other credential.
+    let a = &config.auth_info;
+    let token_file = match (&a.token_file, &a.token, &a.username) {
+        (Some(path), None, None) => {
+            Some(Arc::new(TokenFile::open(path, token::REREAD).map_err(|e| kube::Error::Service(e.into()))?))
+        }
+        _ => None,
+    };
+    let mut config = config.clone();
+    if token_file.is_some() {
+        config.auth_info.token_file = None;
+    }
+    let config = &config;
     let mut tcp = HttpConnector::new();
     tcp.enforce_http(false);
     tcp.set_connect_timeout(Some(t.connect));
@@ -123,6 +138,12 @@ pub fn client(config: &Config, t: Timeouts, protocol: Protocol, route: Option<&R
             let service = ServiceBuilder::new()
                 .layer(config.base_uri_layer())
                 .option_layer(config.auth_layer()?)
+                .option_layer(token_file.clone().map(|tf| {
+                    tower::util::MapRequestLayer::new(move |mut req: Request<Body>| {
+                        req.headers_mut().insert(header::AUTHORIZATION, tf.header());
+                        req
+                    })
+                }))
                 .layer(config.extra_headers_layer()?)
                 .map_err(BoxError::from)
                 .service(hyper);

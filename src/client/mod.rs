@@ -8,3 +8,4 @@ pub mod http;
 pub mod pager;
 pub mod proxy;
 pub mod retry;
+pub mod token;

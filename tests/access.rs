@@ -1,4 +1,5 @@
-//! Proxies as kubectl reads them, through real proxies on loopback: an HTTP
+//! Reaching the cluster as kubectl does: a kubeconfig `tokenFile` (trimmed,
+//! as client-go reads it), and proxies, through real proxies on loopback: an HTTP
 //! CONNECT proxy and a SOCKS5 proxy, each written here in a few lines and
 //! logging the tunnels it opens (they only ever tunnel to loopback).
 //! `HTTPS_PROXY` is used and `NO_PROXY` bypasses it; a kubeconfig
@@ -221,4 +222,48 @@ async fn a_kubeconfig_socks5_proxy_url_is_used_whatever_the_environment_says() {
         !tunnels.is_empty() && tunnels.iter().all(|t| *t == format!("SOCKS5 {}", server_authority(c))),
         "{tunnels:?}"
     );
+}
+
+/// A kubeconfig user with a `tokenFile` written by `echo "$TOKEN" > file`
+/// (a trailing newline): counted as kubectl counts, with the same file; a
+/// file that is not there is exit 2 naming it.
+#[tokio::test]
+async fn a_token_file_with_a_newline_is_read_as_kubectl_reads_it() {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use kube::api::{Api, PostParams};
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("token").await;
+    let api: Api<ServiceAccount> = Api::namespaced(client.clone(), &ns);
+    let sa = serde_json::from_value(serde_json::json!({"metadata": {"name": "reader"}})).unwrap();
+    api.create(&PostParams::default(), &sa).await.unwrap();
+    support::grant(c, &format!("system:serviceaccount:{ns}:reader"), &["pods", "nodes"], &["list", "watch"]).await;
+    let req = serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}});
+    let got: serde_json::Value = api.create_subresource("token", "reader", &PostParams::default(), &req).await.unwrap();
+    let token = got["status"]["token"].as_str().unwrap().to_string();
+    let file = c.dir.join("reader.token");
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    // The bed's kubeconfig with the user's credentials swapped for the file.
+    let mut kc = kube::config::Kubeconfig::read_from(&c.kubeconfig).unwrap();
+    for a in kc.auth_infos.iter_mut() {
+        a.auth_info =
+            Some(kube::config::AuthInfo { token_file: Some(file.display().to_string()), ..Default::default() });
+    }
+    let path = c.dir.join("kubeconfig-token-file");
+    std::fs::write(&path, serde_yaml::to_string(&kc).unwrap()).unwrap();
+    let out = count(&path, &[]).await;
+    assert_eq!(counts(&out), counts(&count(&c.kubeconfig, &[]).await));
+    // kubectl with the same kubeconfig: the oracle says the file is good.
+    let k = std::process::Command::new("kubectl")
+        .args(["get", "pods", "-A", "-o", "name"])
+        .env("KUBECONFIG", &path)
+        .output()
+        .unwrap();
+    assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
+    // A file that is not there: the kubeconfig's fault, named.
+    std::fs::remove_file(&file).unwrap();
+    let out = count(&path, &[]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("tokenFile {}: cannot read it", file.display())), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
