@@ -41,7 +41,7 @@ _kubectl__podcount() {
 
     case "${cmd}" in
         kubectl__podcount)
-            opts="-n -A -l -o -L -h -V --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --resources --limits --fits --fits-pod --tolerate --min-fits --replicas --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
+            opts="-n -A -l -o -L -h -V --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --resources --limits --fits --fits-pod --tolerate --min-fits --replicas --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -60,6 +60,18 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-uid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -189,7 +201,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__bench)
-            opts="-o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --strategies --chunk-sizes --iterations --decode --steady --output --probe --probe-samples --help"
+            opts="-o -h --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --strategies --chunk-sizes --iterations --decode --steady --output --probe --probe-samples --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,6 +220,18 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-uid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -259,7 +283,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__bench__subcmd__run)
-            opts="-h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --strategy --chunk-size --decode-full --steady --help"
+            opts="-h --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --strategy --chunk-size --decode-full --steady --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +302,18 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-uid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -323,7 +359,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__count)
-            opts="-n -A -l -o -L -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --resources --limits --fits --fits-pod --tolerate --min-fits --replicas --max-saturation --min-free --help"
+            opts="-n -A -l -o -L -h --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --resources --limits --fits --fits-pod --tolerate --min-fits --replicas --max-saturation --min-free --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -342,6 +378,18 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-uid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -457,7 +505,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__watch)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --group-by --interval --for --until-saturated --chunk-size --initial-list --resources --limits --fits --fits-pod --tolerate --until-fits-below --listen --listen-auth --listen-tls-cert --listen-tls-key --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --group-by --interval --for --until-saturated --chunk-size --initial-list --resources --limits --fits --fits-pod --tolerate --until-fits-below --listen --listen-auth --listen-tls-cert --listen-tls-key --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,6 +524,18 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-uid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

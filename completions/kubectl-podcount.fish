@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= resources= limits fits= fits-pod= tolerate= min-fits= replicas= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= as= as-group= as-uid= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= resources= limits fits= fits-pod= tolerate= min-fits= replicas= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -28,6 +28,9 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l kubec
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l as -d 'Username to impersonate for the operation (a user or a service account: system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l as-uid -d 'UID to impersonate for the operation' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
@@ -82,6 +85,9 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l as -d 'Username to impersonate for the operation (a user or a service account: system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l as-uid -d 'UID to impersonate for the operation' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
@@ -129,6 +135,9 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l as -d 'Username to impersonate for the operation (a user or a service account: system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l as-uid -d 'UID to impersonate for the operation' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
@@ -173,6 +182,9 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l as -d 'Username to impersonate for the operation (a user or a service account: system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l as-uid -d 'UID to impersonate for the operation' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"
@@ -202,6 +214,9 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l context -d 'Kubeconfig context(s) to use; several, comma-separated, are counted concurrently' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l cluster -d 'Kubeconfig cluster to use (overrides the context\'s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l user -d 'Kubeconfig user to use (overrides the context\'s)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l as -d 'Username to impersonate for the operation (a user or a service account: system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l as-uid -d 'UID to impersonate for the operation' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l request-timeout -d 'count: time limit for each context\'s count; watch: for each list page and each watch request until it is established; bench: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l wire -d 'How pod and node objects travel: protobuf (the default: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench: only this encoding (default: both)' -r -f -a "protobuf\t'Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)'
 json\t'JSON'"

@@ -19,6 +19,9 @@ _kubectl-podcount() {
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--as=[Username to impersonate for the operation (a user or a service account\: system\:serviceaccount\:NS\:NAME)]:USER:_default' \
+'*--as-group=[Group to impersonate for the operation (repeatable)]:GROUP:_default' \
+'--as-uid=[UID to impersonate for the operation]:UID:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
@@ -79,6 +82,9 @@ _arguments "${_arguments_options[@]}" : \
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--as=[Username to impersonate for the operation (a user or a service account\: system\:serviceaccount\:NS\:NAME)]:USER:_default' \
+'*--as-group=[Group to impersonate for the operation (repeatable)]:GROUP:_default' \
+'--as-uid=[UID to impersonate for the operation]:UID:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
@@ -130,6 +136,9 @@ _arguments "${_arguments_options[@]}" : \
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--as=[Username to impersonate for the operation (a user or a service account\: system\:serviceaccount\:NS\:NAME)]:USER:_default' \
+'*--as-group=[Group to impersonate for the operation (repeatable)]:GROUP:_default' \
+'--as-uid=[UID to impersonate for the operation]:UID:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
@@ -176,6 +185,9 @@ _arguments "${_arguments_options[@]}" : \
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--as=[Username to impersonate for the operation (a user or a service account\: system\:serviceaccount\:NS\:NAME)]:USER:_default' \
+'*--as-group=[Group to impersonate for the operation (repeatable)]:GROUP:_default' \
+'--as-uid=[UID to impersonate for the operation]:UID:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \
@@ -210,6 +222,9 @@ _arguments "${_arguments_options[@]}" : \
 '*--context=[Kubeconfig context(s) to use; several, comma-separated, are counted concurrently]:NAME[,NAME]:_default' \
 '--cluster=[Kubeconfig cluster to use (overrides the context'\''s)]:NAME:_default' \
 '--user=[Kubeconfig user to use (overrides the context'\''s)]:NAME:_default' \
+'--as=[Username to impersonate for the operation (a user or a service account\: system\:serviceaccount\:NS\:NAME)]:USER:_default' \
+'*--as-group=[Group to impersonate for the operation (repeatable)]:GROUP:_default' \
+'--as-uid=[UID to impersonate for the operation]:UID:_default' \
 '--request-timeout=[count\: time limit for each context'\''s count; watch\: for each list page and each watch request until it is established; bench\: for each strategy run. 30s, 2m; a bare number is seconds; 0 is no limit (a single request is still bounded at 60s)]:DURATION:_default' \
 '--wire=[How pod and node objects travel\: protobuf (the default\: what kube-scheduler and kubelet read; falls back to JSON by itself when the server or a proxy refuses it) or json. The Table path is always JSON. bench\: only this encoding (default\: both)]:ENCODING:((protobuf\:"Kubernetes protobuf, as kube-scheduler and kubelet read pods (JSON when the server or a proxy cannot)"
 json\:"JSON"))' \

@@ -267,3 +267,47 @@ async fn a_token_file_with_a_newline_is_read_as_kubectl_reads_it() {
     assert!(stderr(&out).contains(&format!("tokenFile {}: cannot read it", file.display())), "{}", stderr(&out));
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
+
+/// `--as`: the admin's kubeconfig, impersonating a user RBAC lets count
+/// pods in one namespace only, gets what that user gets with their own
+/// credentials, refusals included.
+#[tokio::test]
+async fn as_another_user_sees_what_that_user_sees() {
+    let c = cluster();
+    let ns = c.namespace("as").await;
+    let client = c.client().await;
+    let node = support::make_nodes(&client, &ns, 1, 10).await.remove(0);
+    for i in 0..3 {
+        support::create_pod(&client, &ns, &support::PodSpec::new(&format!("p{i}"), Some(&node), "Running")).await;
+    }
+    let user = format!("dev-{ns}");
+    let own = support::grant_in(c, &user, &ns, &["pods"], &["list"]).await;
+    let run = |kc: &std::path::Path, args: &[&str]| {
+        let mut cmd = podcount_cmd(kc, args);
+        for k in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+            cmd.env_remove(k);
+        }
+        cmd.output().unwrap()
+    };
+    let mine = support::podcount_after_rbac(&own, &["-n", &ns, "-o", "json"], "cannot list pods");
+    let theirs = run(&c.kubeconfig, &["-n", &ns, "-o", "json", "--as", &user]);
+    assert_eq!(theirs.status.code(), mine.status.code(), "{}", stderr(&theirs));
+    assert_eq!(counts(&theirs), counts(&mine));
+    assert_eq!(counts(&theirs).get(&node), Some(&3));
+    // Both told nodes are not theirs to list, naming the same user.
+    for out in [&mine, &theirs] {
+        assert!(stderr(out).contains(&format!("user \"{user}\" cannot list nodes")), "{}", stderr(out));
+    }
+    // Cluster-wide: refused for both alike.
+    let mine = run(&own, &["-A"]);
+    let theirs = run(&c.kubeconfig, &["-A", "--as", &user]);
+    assert_eq!((theirs.status.code(), mine.status.code()), (Some(3), Some(3)), "{}", stderr(&theirs));
+    assert!(
+        stderr(&theirs).contains(&format!("user \"{user}\" cannot list pods at cluster scope")),
+        "{}",
+        stderr(&theirs)
+    );
+    // --as-group needs --as.
+    let out = run(&c.kubeconfig, &["--as-group", "g"]);
+    assert_eq!(out.status.code(), Some(2));
+}

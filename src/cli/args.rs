@@ -209,6 +209,16 @@ pub struct ConnectionArgs {
     /// Kubeconfig user to use (overrides the context's)
     #[arg(long, value_name = "NAME", help_heading = "Connection")]
     pub user: Option<String>,
+    /// Username to impersonate for the operation (a user or a service account:
+    /// system:serviceaccount:NS:NAME)
+    #[arg(long = "as", value_name = "USER", help_heading = "Connection")]
+    pub as_user: Option<String>,
+    /// Group to impersonate for the operation (repeatable)
+    #[arg(long = "as-group", value_name = "GROUP", requires = "as_user", help_heading = "Connection")]
+    pub as_group: Vec<String>,
+    /// UID to impersonate for the operation
+    #[arg(long = "as-uid", value_name = "UID", requires = "as_user", help_heading = "Connection")]
+    pub as_uid: Option<String>,
     /// count: time limit for each context's count; watch: for each list page and each watch
     /// request until it is established; bench: for each strategy run. 30s, 2m; a bare number
     /// is seconds; 0 is no limit (a single request is still bounded at 60s)

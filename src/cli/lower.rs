@@ -63,6 +63,11 @@ fn connect(c: ConnectionArgs) -> ConnectOptions {
         all_contexts: c.all_contexts,
         cluster: c.cluster,
         user: c.user,
+        impersonate: c.as_user.map(|user| crate::client::connect::Impersonate {
+            user,
+            groups: c.as_group,
+            uid: c.as_uid,
+        }),
         request_timeout: c.request_timeout.0,
         wire: c.wire.map(Into::into),
     }

@@ -24,11 +24,31 @@ pub struct ConnectOptions {
     pub all_contexts: bool,
     pub cluster: Option<String>,
     pub user: Option<String>,
+    /// `--as`, `--as-group`, `--as-uid` (over the kubeconfig user's `as`).
+    pub impersonate: Option<Impersonate>,
     /// `--request-timeout`: None is no limit of the user's (a single request
     /// is still bounded, see [`http::DEFAULT_REQUEST`]).
     pub request_timeout: Option<Duration>,
     /// `--wire`: None is protobuf (bench: both).
     pub wire: Option<Encoding>,
+}
+
+/// Who to act as: kubectl's `--as`, `--as-group`, `--as-uid` (the
+/// apiserver checks the `impersonate` verb and then answers as that user).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Impersonate {
+    pub user: String,
+    pub groups: Vec<String>,
+    pub uid: Option<String>,
+}
+
+impl Impersonate {
+    /// Into a client configuration, replacing what the kubeconfig says.
+    fn apply(&self, config: &mut Config) {
+        config.auth_info.impersonate = Some(self.user.clone());
+        config.auth_info.impersonate_groups = (!self.groups.is_empty()).then(|| self.groups.clone());
+        config.auth_info.impersonate_uid = self.uid.clone();
+    }
 }
 
 /// One cluster to talk to.
@@ -157,8 +177,11 @@ pub async fn targets(args: &ConnectOptions) -> Result<Vec<Target>> {
         ..Default::default()
     };
     let Some(kc) = load_kubeconfig(args.kubeconfig.as_deref())? else {
-        let config = Config::incluster()
+        let mut config = Config::incluster()
             .map_err(|e| Error::usage(format!("cannot load the in-cluster configuration: {}", chain(&e))))?;
+        if let Some(i) = &args.impersonate {
+            i.apply(&mut config);
+        }
         let at = Endpoint { cluster: "in-cluster".into(), user: "service account".into(), ..base };
         return Ok(vec![client("in-cluster".to_string(), config, at, None)?]);
     };
@@ -169,9 +192,12 @@ pub async fn targets(args: &ConnectOptions) -> Result<Vec<Target>> {
             cluster: args.cluster.clone(),
             user: args.user.clone(),
         };
-        let config = Config::from_custom_kubeconfig(kc.clone(), &opts)
+        let mut config = Config::from_custom_kubeconfig(kc.clone(), &opts)
             .await
             .map_err(|e| Error::usage(format!("context {context}: invalid kubeconfig: {}", chain(&e))))?;
+        if let Some(i) = &args.impersonate {
+            i.apply(&mut config);
+        }
         let (cluster, user) = entries(&kc, &context, args);
         let proxy_url = kc
             .clusters
