@@ -290,7 +290,7 @@ pub fn fit(shape: &Shape, n: &NodeInfo, pods: u32, demand: Option<&NodeDemand>) 
 /// What a node offers the inter-pod filters: what it admits by itself, and
 /// whether it passes the node affinity and taints (spread's inclusion
 /// policies read those).
-pub fn offer(shape: &Shape, n: &NodeInfo, f: &Fit) -> Offer {
+pub fn offer(shape: &Shape, n: &NodeInfo, more: u64) -> Offer {
     let labels = |k: &str| n.labels.get(k).map(String::as_str);
     let affinity = shape.node_selector.iter().all(|(k, v)| labels(k) == Some(v.as_str()))
         && shape.node_affinity.as_ref().is_none_or(|a| a.matches(&n.name, labels));
@@ -300,7 +300,7 @@ pub fn offer(shape: &Shape, n: &NodeInfo, f: &Fit) -> Offer {
         .chain(&n.health_taints)
         .map(|t| taint_parts(t))
         .all(|(k, v, e)| shape.tolerations.iter().any(|t| t.tolerates(k, v, e)));
-    Offer { more: f.more, affinity, tolerated }
+    Offer { more, affinity, tolerated }
 }
 
 /// The node labels a shape's filters read (they must be kept).
@@ -440,7 +440,7 @@ mod tests {
         let small =
             Shape { node_affinity: Some(NodeAffinity(vec![term(vec![req("cores", "Lt", &["8"])])])), ..shape.clone() };
         assert_eq!(fit(&small, &n, 0, None).limited_by, Limit::NodeAffinity);
-        assert!(!offer(&small, &n, &fit(&small, &n, 0, None)).affinity);
+        assert!(!offer(&small, &n, fit(&small, &n, 0, None).more).affinity);
         let ported = Shape {
             constraints: Constraints { host_ports: vec![HostPort::new(None, None, 80)], ..Default::default() },
             ..shape

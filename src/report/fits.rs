@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Counted;
 use super::resources::{Unit, base_units};
 use super::rows::NodeRow;
-use crate::model::fits::{Fit, Limit, Shape, Toleration, offer};
+use crate::model::fits::{Limit, Shape, Toleration, offer};
 use crate::model::label::look_alikes;
 use crate::model::node::NodeInfo;
 use crate::model::placement::{self, HOSTNAME, Neighbours};
@@ -187,10 +187,7 @@ pub fn answers(
         let offers: Vec<placement::Offer> = nodes
             .iter()
             .zip(listed.iter())
-            .map(|(n, r)| {
-                let more = r.fits.get(&shape.name).copied().flatten().unwrap_or(0);
-                offer(shape, n, &Fit { more, limited_by: Limit::Pods })
-            })
+            .map(|(n, r)| offer(shape, n, r.fits.get(&shape.name).copied().flatten().unwrap_or(0)))
             .collect();
         let placed = placement::answer(c, nodes, &offers, nb);
         let self_host = c
