@@ -2,7 +2,8 @@
 //! allocator (the system allocator plus one relaxed atomic add per
 //! allocation, so `bench` measures the bytes the watch's store holds per pod
 //! instead of computing them from a capacity; the binary installs it, the
-//! library works without), and resident set size from /proc.
+//! library works without), and resident set size from /proc where there is
+//! one (Linux): elsewhere the figures are unknown, never 0.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -58,17 +59,17 @@ pub fn live_bytes() -> Option<usize> {
     INSTALLED.load(Ordering::Relaxed).then(|| LIVE.load(Ordering::Relaxed))
 }
 
-/// A `kB` field of /proc/self/status (`VmRSS:`, `VmHWM:`); 0 where there is none.
-pub fn proc_status_kib(field: &str) -> u64 {
+/// A `kB` field of /proc/self/status (`VmRSS:`, `VmHWM:`); `None` where
+/// there is no such file or field (off Linux).
+pub fn proc_status_kib(field: &str) -> Option<u64> {
     std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
+        .ok()?
         .lines()
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
-/// This process's resident set size in bytes.
-pub fn rss_bytes() -> u64 {
-    proc_status_kib("VmRSS:") * 1024
+/// This process's resident set size in bytes, where the system says.
+pub fn rss_bytes() -> Option<u64> {
+    proc_status_kib("VmRSS:").map(|k| k * 1024)
 }

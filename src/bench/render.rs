@@ -43,6 +43,7 @@ pub fn table(
             continue;
         }
         let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+        let rss = |v: Option<u64>| v.map_or_else(|| "unknown".into(), mib);
         t.add_row([
             r.label.clone(),
             format!("{:.3}s", r.min_seconds),
@@ -52,8 +53,8 @@ pub fn table(
             opt(r.over_floor.map(|x| format!("{x:.2}x"))),
             r.requests.to_string(),
             mib(r.bytes / 1024),
-            mib(r.peak_rss_kib),
-            opt(r.steady_rss_kib.map(mib)),
+            rss(r.peak_rss_kib),
+            rss(r.steady_rss_kib),
             opt(r.store_bytes_per_pod.map(|b| format!("{b:.0}"))),
             opt(r.query_micros.map(|q| format!("{q:.0}us"))),
             match (&r.disagrees, &r.note) {

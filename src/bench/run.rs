@@ -43,7 +43,7 @@ pub struct Run {
     pub seconds: f64,
     pub requests: u64,
     pub bytes: u64,
-    pub peak_rss_kib: u64,
+    pub peak_rss_kib: Option<u64>,
     pub steady_rss_kib: Option<u64>,
     /// Informers: live heap bytes a copy of the synced store takes, per
     /// pod (counting allocator).
@@ -345,7 +345,7 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: Initial
         seconds: synced.as_secs_f64(),
         requests: meter.requests.load(std::sync::atomic::Ordering::Relaxed),
         bytes: meter.bytes.load(std::sync::atomic::Ordering::Relaxed),
-        steady_rss_kib: Some(proc_status_kib("VmRSS:")),
+        steady_rss_kib: proc_status_kib("VmRSS:"),
         store_bytes_per_pod: per_pod,
         store_pods: Some(store.len() as u64),
         query_micros: Some(query_micros(store)),

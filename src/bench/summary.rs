@@ -25,7 +25,7 @@ pub struct Summary {
     pub p95_seconds: f64,
     pub requests: u64,
     pub bytes: u64,
-    pub peak_rss_kib: u64,
+    pub peak_rss_kib: Option<u64>,
     pub steady_rss_kib: Option<u64>,
     pub store_bytes_per_pod: Option<f64>,
     pub store_pods: Option<u64>,
@@ -53,7 +53,6 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub fn summarize(plan: &Plan, runs: &[Run]) -> Summary {
     let mut secs: Vec<f64> = runs.iter().map(|r| r.seconds).collect();
     secs.sort_by(f64::total_cmp);
-    let max = |f: fn(&Run) -> u64| runs.iter().map(f).max().unwrap_or(0);
     let first = runs.first();
     Summary {
         label: first.map_or_else(|| plan.label(), |r| r.label.clone()),
@@ -68,7 +67,7 @@ pub fn summarize(plan: &Plan, runs: &[Run]) -> Summary {
         p95_seconds: percentile(&secs, 95.0),
         requests: first.map_or(0, |r| r.requests),
         bytes: first.map_or(0, |r| r.bytes),
-        peak_rss_kib: max(|r| r.peak_rss_kib),
+        peak_rss_kib: runs.iter().filter_map(|r| r.peak_rss_kib).max(),
         steady_rss_kib: runs.iter().filter_map(|r| r.steady_rss_kib).max(),
         store_bytes_per_pod: first.and_then(|r| r.store_bytes_per_pod),
         store_pods: first.and_then(|r| r.store_pods),

@@ -164,7 +164,7 @@ struct InformerLabels {
 type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// The exposition for `contexts`, with the lag histogram and process RSS.
-pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> String {
+pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: Option<u64>) -> String {
     let mut reg = Registry::default();
     let node_pods = Family::<NodeLabels, Gauge>::default();
     let node_alloc = Family::<NodeLabels, Gauge>::default();
@@ -317,9 +317,12 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: u64) -> Stri
         "From an event reaching the watch loop to its application",
         lag.clone(),
     );
-    let rss = Gauge::<i64>::default();
-    rss.set(rss_bytes as i64);
-    reg.register("podcount_process_resident_memory_bytes", "Resident set size of this process", rss);
+    // Absent, not 0, where the system does not say (off Linux).
+    if let Some(bytes) = rss_bytes {
+        let rss = Gauge::<i64>::default();
+        rss.set(bytes as i64);
+        reg.register("podcount_process_resident_memory_bytes", "Resident set size of this process", rss);
+    }
     let mut out = String::new();
     encode(&mut out, &reg).expect("writing to a String cannot fail");
     out
@@ -360,7 +363,7 @@ mod tests {
         };
         let lag = lag_histogram();
         lag.observe(0.0002);
-        let text = render(&[c], &lag, 17 << 20);
+        let text = render(&[c], &lag, Some(17 << 20));
         for want in [
             r#"podcount_node_pods{context="prod",node="n1"} 99"#,
             r#"podcount_node_allocatable_pods{context="prod",node="n1"} 110"#,
@@ -381,6 +384,9 @@ mod tests {
         }
         // No allocatable: no saturation sample for that node.
         assert!(!text.contains(r#"podcount_node_saturation_ratio{context="prod",node="n2"}"#));
+        // Off Linux the resident size is unknown: absent, not 0.
+        let text = render(&[], &lag, None);
+        assert!(!text.contains("resident_memory"), "{text}");
     }
 
     #[test]

@@ -159,6 +159,9 @@ pub async fn run(opts: Options) -> Result<i32> {
     #[cfg(unix)]
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::usage(format!("cannot handle SIGTERM: {e}")))?;
+    // Windows has no SIGTERM: Ctrl-C (and Ctrl-Break through tokio's ctrl_c) stop it.
+    #[cfg(not(unix))]
+    let mut sigterm = ();
 
     let mut s = Session::new(opts, clusters, several, shapes);
     let started = Instant::now();
