@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-/// Documented exit codes (README "Exit codes").
+/// Documented exit codes (`kubectl podcount docs exit-codes`).
 pub mod exit {
     pub const OK: i32 = 0;
     pub const THRESHOLD: i32 = 1;

@@ -407,7 +407,7 @@ async fn rbac_denials_name_the_missing_verb() {
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         stderr(&out).trim(),
-        r#"error: forbidden: user "ci" cannot list pods at cluster scope (needs: list pods; see README "RBAC"); to count one namespace, pass -n default (the context's namespace)"#
+        r#"error: forbidden: user "ci" cannot list pods at cluster scope (needs: list pods; see kubectl podcount docs rbac); to count one namespace, pass -n default (the context's namespace)"#
     );
     let out = podcount(&c.user_kubeconfig("ci"), &["-n", "team-01"]);
     assert_eq!(out.status.code(), Some(3));

@@ -54,6 +54,11 @@ pub enum Command {
     /// One bench strategy, once, in a process of its own (run by bench)
     #[command(name = "bench-run", hide = true)]
     BenchRun(BenchRunArgs),
+    /// Print a topic of the documentation (RBAC, exit codes, proxies, ...); no topic lists them
+    Docs {
+        /// rbac, reading, fits, resources, outputs, exit-codes, serving, proxies, counting, troubleshooting
+        topic: Option<String>,
+    },
     /// Print a shell completion script (bash, zsh, fish, powershell)
     Completion {
         #[arg(value_enum)]

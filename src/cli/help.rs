@@ -18,7 +18,7 @@ Exit codes:
      modelled, or its order decides; or preemption could place more) and could be on either side of N
 
 Every wait is bounded: connect + TLS handshake 10s; each request --request-timeout or 60s;
-4 attempts on 5xx/429/dropped connections (README \"How it reads the cluster\").";
+4 attempts on 5xx/429/dropped connections (kubectl podcount docs reading).";
 
 pub const WATCH_HELP: &str = "\
 Examples:

@@ -6,8 +6,8 @@
 use std::io::Write;
 
 use super::args::{BenchArgs, BenchRunArgs, Cli, Command, ConnectionArgs, CountArgs, FilterArgs, WatchArgs};
-use super::complete;
 use super::values::MethodChoice;
+use super::{complete, docs};
 use crate::client::connect::ConnectOptions;
 use crate::decode::manifest;
 use crate::error::{self, Error, exit};
@@ -24,6 +24,13 @@ use crate::{bench, count, watch};
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Some(Command::Completion { shell }) => print(&complete::script(shell)),
+        Some(Command::Docs { topic }) => match docs::render(topic.as_deref()) {
+            Ok(text) => print(&text),
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::USAGE
+            }
+        },
         Some(Command::Complete { words }) => print(&complete::render(&words)),
         Some(Command::Count(args)) => block_on(async { count::run(count_options(args)?).await }),
         Some(Command::Watch(args)) => block_on(async { watch::run(watch_options(args)?).await }),

@@ -5,6 +5,7 @@
 
 mod args;
 mod complete;
+mod docs;
 mod help;
 mod lower;
 pub mod values;

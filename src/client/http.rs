@@ -9,7 +9,7 @@
 //! HTTP/2 writer is the slower path for bulk bodies), while a watch needs
 //! HTTP/2 for its PINGs; a list page has its own deadline instead.
 //!
-//! Bounds (README "How it reads the cluster"):
+//! Bounds (`kubectl podcount docs reading`):
 //! - TCP connect + TLS handshake: [`Timeouts::connect`] (10 s).
 //! - A request, from sending to its last body byte (a list page, a watch's
 //!   response headers): `--request-timeout`, or [`DEFAULT_REQUEST`] (60 s).
@@ -418,7 +418,7 @@ pub fn api_error(t: &Endpoint, status: StatusCode, st: &ApiStatus, action: Actio
         StatusCode::FORBIDDEN => {
             let who = user_of(&st.message).map_or_else(|| "the current user".to_string(), |u| format!("user {u:?}"));
             Error::forbidden(format!(
-                "forbidden: {who} cannot {verb} {resource} {scope} (needs: {verb} {resource}; see README \"RBAC\")"
+                "forbidden: {who} cannot {verb} {resource} {scope} (needs: {verb} {resource}; see kubectl podcount docs rbac)"
             ))
         }
         StatusCode::UNAUTHORIZED => Error::usage(format!(
@@ -521,7 +521,7 @@ mod tests {
         assert_eq!(e.exit_code(), 3);
         assert_eq!(
             e.message,
-            r#"forbidden: user "ci" cannot watch pods at cluster scope (needs: watch pods; see README "RBAC")"#
+            r#"forbidden: user "ci" cannot watch pods at cluster scope (needs: watch pods; see kubectl podcount docs rbac)"#
         );
         let ns = Action { namespace: Some("web"), ..act("list") };
         assert!(api_error(&t, StatusCode::FORBIDDEN, &st, ns).message.contains("cannot list pods in namespace web"));

@@ -51,7 +51,7 @@ use crate::model::store::{PodRecord, Uid};
 const WATCH_TIMEOUT: Duration = Duration::from_secs(290);
 /// A watch stream that has not ended this long after its `timeoutSeconds`
 /// is dead however quiet it looked: the bound over HTTP/1.1, where there is
-/// no PING (README "How it reads the cluster").
+/// no PING (`kubectl podcount docs reading`).
 const WATCH_GRACE: Duration = Duration::from_secs(30);
 /// A watch that ran this long was healthy: the next failure backs off from
 /// the start again.
