@@ -31,6 +31,9 @@ _kubectl__podcount() {
             kubectl__podcount,count)
                 cmd="kubectl__podcount__subcmd__count"
                 ;;
+            kubectl__podcount,docs)
+                cmd="kubectl__podcount__subcmd__docs"
+                ;;
             kubectl__podcount,watch)
                 cmd="kubectl__podcount__subcmd__watch"
                 ;;
@@ -41,7 +44,7 @@ _kubectl__podcount() {
 
     case "${cmd}" in
         kubectl__podcount)
-            opts="-n -A -l -o -L -h -V --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --resources --limits --fits --fits-pod --tolerate --min-fits --replicas --max-saturation --min-free --help --version count watch bench bench-run completion __complete"
+            opts="-n -A -l -o -L -h -V --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --resources --limits --fits --fits-pod --tolerate --min-fits --replicas --max-saturation --min-free --help --version count watch bench bench-run docs completion __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +500,20 @@ _kubectl__podcount() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__podcount__subcmd__docs)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

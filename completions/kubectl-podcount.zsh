@@ -248,6 +248,13 @@ floor-nodes\:"The node List'\''s requests, bytes thrown away"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(docs)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help]' \
+'--help[Print help]' \
+'::topic -- rbac, reading, fits, resources, outputs, exit-codes, serving, proxies, counting, troubleshooting:_default' \
+&& ret=0
+;;
 (completion)
 _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
@@ -274,6 +281,7 @@ _kubectl-podcount_commands() {
 'watch:Watch pod counts live (list + watch) and print per-node changes' \
 'bench:Measure counting strategies on this cluster\: paged List, watch-cache List, per-node, Table, informers' \
 'bench-run:One bench strategy, once, in a process of its own (run by bench)' \
+'docs:Print a topic of the documentation (RBAC, exit codes, proxies, ...); no topic lists them' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell)' \
 '__complete:Completion candidates for kubectl'\''s plugin completion (kubectl_complete-podcount)' \
     )
@@ -303,6 +311,11 @@ _kubectl-podcount__subcmd__completion_commands() {
 _kubectl-podcount__subcmd__count_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-podcount count commands' commands "$@"
+}
+(( $+functions[_kubectl-podcount__subcmd__docs_commands] )) ||
+_kubectl-podcount__subcmd__docs_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-podcount docs commands' commands "$@"
 }
 (( $+functions[_kubectl-podcount__subcmd__watch_commands] )) ||
 _kubectl-podcount__subcmd__watch_commands() {

@@ -311,3 +311,40 @@ async fn as_another_user_sees_what_that_user_sees() {
     let out = run(&c.kubeconfig, &["--as-group", "g"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `kubectl podcount -n <TAB>` offers the cluster's namespaces, through the
+/// kubeconfig the typed words name (as kubectl's own completion does), and
+/// nothing, promptly, when the cluster cannot be reached.
+#[test]
+fn namespace_completion_asks_the_cluster() {
+    let c = cluster();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ns = rt.block_on(c.namespace("complete"));
+    // What kubectl_complete-podcount runs for `kubectl podcount ... <TAB>`.
+    let complete = |args: &[&str], kubeconfig: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-podcount"))
+            .arg("__complete")
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(args)
+            .env("KUBECONFIG", "/nonexistent")
+            .output()
+            .unwrap()
+    };
+    let prefix = &ns[..ns.len() - 2];
+    let out = complete(&["-n", prefix], &c.kubeconfig);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(said.lines().any(|l| l == ns), "{ns} not offered:\n{said}");
+    assert!(said.lines().all(|l| l.starts_with(prefix) || l.starts_with(':')), "{said}");
+    assert_eq!(said.lines().last(), Some(":4"));
+    // The counting subcommand completes it too, with --namespace.
+    let out = complete(&["count", "--namespace", prefix], &c.kubeconfig);
+    assert!(String::from_utf8_lossy(&out.stdout).lines().any(|l| l == ns));
+
+    // A server that does not answer: no candidates, within the bound.
+    let dead = support::kubeconfig_via(c, "https://127.0.0.1:1", "dead-complete");
+    let started = Instant::now();
+    let out = complete(&["-n", ""], &dead);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), ":4\n");
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+}

@@ -8,6 +8,7 @@ use clap_complete::Shell as GenShell;
 
 use super::args::Cli;
 use super::values::Shell;
+use crate::client::connect::{ConnectOptions, targets};
 
 /// The completion script for `shell`, for the `kubectl-podcount` binary.
 pub fn script(shell: Shell) -> String {
@@ -45,6 +46,7 @@ pub fn candidates(words: &[String]) -> (Vec<String>, u32) {
         return match id {
             "kubeconfig" => (vec![], FILES),
             "context" | "cluster" | "user" => (prefixed(kubeconfig_names(id, before), current), NO_FILE),
+            "namespace" => (prefixed(namespaces(before), current), NO_FILE),
             "group_by" => {
                 let aliases = crate::report::group::ALIASES.iter().map(|(a, _)| *a);
                 (prefixed(aliases.chain(WELL_KNOWN_LABELS).map(String::from).collect(), current), NO_FILE)
@@ -119,6 +121,39 @@ fn kubeconfig_names(kind: &str, words: &[String]) -> Vec<String> {
         _ => kc.auth_infos.into_iter().map(|u| u.name).collect(),
     }
 }
+
+/// The cluster's namespaces, for `-n`: through the kubeconfig, context,
+/// cluster and user the typed words name, as kubectl's own completion does.
+/// A shell waits on this, so it has a short bound; no answer is no candidates.
+fn namespaces(words: &[String]) -> Vec<String> {
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::api::{Api, ListParams};
+
+    let value = |flag: &str| words.windows(2).find(|w| w[0] == flag).map(|w| w[1].clone());
+    let opts = ConnectOptions {
+        kubeconfig: value("--kubeconfig").map(Into::into),
+        contexts: value("--context").into_iter().collect(),
+        cluster: value("--cluster"),
+        user: value("--user"),
+        request_timeout: Some(COMPLETION_BOUND),
+        ..ConnectOptions::default()
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return vec![] };
+    runtime.block_on(async {
+        let list = async {
+            let target = targets(&opts).await.ok()?.into_iter().next()?;
+            let api: Api<Namespace> = Api::all(target.client);
+            api.list_metadata(&ListParams::default().limit(1000)).await.ok()
+        };
+        match tokio::time::timeout(COMPLETION_BOUND, list).await {
+            Ok(Some(l)) => l.items.into_iter().filter_map(|n| n.metadata.name).collect(),
+            _ => vec![],
+        }
+    })
+}
+
+/// How long `-n <TAB>` may wait for the cluster.
+const COMPLETION_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Cobra's output format.
 pub fn render(words: &[String]) -> String {
