@@ -65,7 +65,7 @@ fn the_one_line_descriptions_say_resources_and_fits() {
     let first = help.lines().next().unwrap();
     assert!(first.contains("pod slots, cpu, memory, GPUs") && first.contains("more pods fit"), "{first}");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let manifest = std::fs::read_to_string(root.join("krew-manifest.yaml")).unwrap();
+    let manifest = std::fs::read_to_string(root.join(".krew.yaml")).unwrap();
     let short = manifest.lines().find_map(|l| l.trim().strip_prefix("shortDescription: ")).unwrap();
     let long = manifest.split("description: |").nth(1).unwrap().split("caveats:").next().unwrap().to_string();
     for (what, line) in
