@@ -217,6 +217,7 @@ pub fn leave_out_closed(rows: &mut Vec<NodeRow>) -> u64 {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")] // `fitsLimitedBy`, as in rows and groups
 pub struct Totals {
     pub nodes: u64,
     pub pods: u64,
