@@ -111,11 +111,11 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv jsonpath= jsonpath-file= custom-columns= custom-columns-file=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv jsonpath= jsonpath-file= custom-columns= custom-columns-file=" -- "${cur}"))
                     return 0
                     ;;
                 --sort-by)
@@ -429,11 +429,11 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv jsonpath= jsonpath-file= custom-columns= custom-columns-file=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv jsonpath= jsonpath-file= custom-columns= custom-columns-file=" -- "${cur}"))
                     return 0
                     ;;
                 --sort-by)

@@ -38,11 +38,15 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s n -l 
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l field-selector -d 'Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l node-selector -d 'Node label selector: only these nodes are shown, and only pods on them counted' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -s o -l output -d 'Output format: table, wide, json, yaml, csv, jsonpath=TEMPLATE, custom-columns=SPEC (and -file=PATH forms)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
-csv\t'RFC 4180: a header row, one row per node, the fields of the JSON'"
+csv\t''
+jsonpath=\t''
+jsonpath-file=\t''
+custom-columns=\t''
+custom-columns-file=\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first (saturation is pod slots only, with --resources too); free least first; fits most room first; or a resource name (cpu, memory, nvidia.com/gpu, ...): its requested share of allocatable, fullest first, nodes without it last (default: name; saturation with --top)' -r -f -a "name\t''
 pods\t''
 free\t''
@@ -96,11 +100,15 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s l -l selector -d 'Pod label selector, e.g. app=web,tier!=cache' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l field-selector -d 'Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l node-selector -d 'Node label selector: only these nodes are shown, and only pods on them counted' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s o -l output -d 'Output format' -r -f -a "table\t''
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -s o -l output -d 'Output format: table, wide, json, yaml, csv, jsonpath=TEMPLATE, custom-columns=SPEC (and -file=PATH forms)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
-csv\t'RFC 4180: a header row, one row per node, the fields of the JSON'"
+csv\t''
+jsonpath=\t''
+jsonpath-file=\t''
+custom-columns=\t''
+custom-columns-file=\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l sort-by -d 'Row order: name ascending; pods and saturation fullest first (saturation is pod slots only, with --resources too); free least first; fits most room first; or a resource name (cpu, memory, nvidia.com/gpu, ...): its requested share of allocatable, fullest first, nodes without it last (default: name; saturation with --top)' -r -f -a "name\t''
 pods\t''
 free\t''

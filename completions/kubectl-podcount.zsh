@@ -31,16 +31,8 @@ json\:"JSON"))' \
 '--selector=[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
 '--field-selector=[Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)]:SELECTOR:_default' \
 '--node-selector=[Node label selector\: only these nodes are shown, and only pods on them counted]:SELECTOR:_default' \
-'-o+[Output format]:OUTPUT:((table\:""
-wide\:""
-json\:""
-yaml\:""
-csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
-'--output=[Output format]:OUTPUT:((table\:""
-wide\:""
-json\:""
-yaml\:""
-csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
+'-o+[Output format\: table, wide, json, yaml, csv, jsonpath=TEMPLATE, custom-columns=SPEC (and -file=PATH forms)]:FORMAT:(table wide json yaml csv jsonpath= jsonpath-file= custom-columns= custom-columns-file=)' \
+'--output=[Output format\: table, wide, json, yaml, csv, jsonpath=TEMPLATE, custom-columns=SPEC (and -file=PATH forms)]:FORMAT:(table wide json yaml csv jsonpath= jsonpath-file= custom-columns= custom-columns-file=)' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first (saturation is pod slots only, with --resources too); free least first; fits most room first; or a resource name (cpu, memory, nvidia.com/gpu, ...)\: its requested share of allocatable, fullest first, nodes without it last (default\: name; saturation with --top)]:ORDER:(name pods free saturation fits cpu memory ephemeral-storage nvidia.com/gpu)' \
 '--top=[Only the first N rows after sorting (table, wide, csv); totals still cover every node]:N:_default' \
 '--group-by=[One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases\: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)]:LABEL:_default' \
@@ -94,16 +86,8 @@ json\:"JSON"))' \
 '--selector=[Pod label selector, e.g. app=web,tier!=cache]:SELECTOR:_default' \
 '--field-selector=[Pod field selector, e.g. spec.schedulerName=default-scheduler (ANDed with the phase filter)]:SELECTOR:_default' \
 '--node-selector=[Node label selector\: only these nodes are shown, and only pods on them counted]:SELECTOR:_default' \
-'-o+[Output format]:OUTPUT:((table\:""
-wide\:""
-json\:""
-yaml\:""
-csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
-'--output=[Output format]:OUTPUT:((table\:""
-wide\:""
-json\:""
-yaml\:""
-csv\:"RFC 4180\: a header row, one row per node, the fields of the JSON"))' \
+'-o+[Output format\: table, wide, json, yaml, csv, jsonpath=TEMPLATE, custom-columns=SPEC (and -file=PATH forms)]:FORMAT:(table wide json yaml csv jsonpath= jsonpath-file= custom-columns= custom-columns-file=)' \
+'--output=[Output format\: table, wide, json, yaml, csv, jsonpath=TEMPLATE, custom-columns=SPEC (and -file=PATH forms)]:FORMAT:(table wide json yaml csv jsonpath= jsonpath-file= custom-columns= custom-columns-file=)' \
 '--sort-by=[Row order\: name ascending; pods and saturation fullest first (saturation is pod slots only, with --resources too); free least first; fits most room first; or a resource name (cpu, memory, nvidia.com/gpu, ...)\: its requested share of allocatable, fullest first, nodes without it last (default\: name; saturation with --top)]:ORDER:(name pods free saturation fits cpu memory ephemeral-storage nvidia.com/gpu)' \
 '--top=[Only the first N rows after sorting (table, wide, csv); totals still cover every node]:N:_default' \
 '--group-by=[One row per value of this node label (nodes, pods, allocatable, free, saturation, the fullest node, nodes at or above --max-saturation or 90%). Aliases\: zone, instance-type, nodepool (Karpenter, EKS, GKE or AKS pool label)]:LABEL:_default' \

@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use super::help::{BENCH_HELP, COUNT_HELP, TOP_HELP, WATCH_HELP};
 use super::values::{
-    BenchOutput, Decode, Initial, MethodChoice, Output, Shell, SortParser, StrategyArg, Timeout, WatchOutput, Wire,
-    parse_interval, parse_timeout,
+    BenchOutput, Decode, Initial, MethodChoice, Output, OutputParser, Shell, SortParser, StrategyArg, Timeout,
+    WatchOutput, Wire, parse_interval, parse_timeout,
 };
 use crate::report::sort::SortBy;
 use crate::report::verdict::{MaxSaturation, MinFree, Percent, parse_max_saturation, parse_min_free};
@@ -266,8 +266,8 @@ pub struct CountArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// Output format
-    #[arg(short = 'o', long, value_enum, default_value = "table", help_heading = "Output")]
+    /// Output format: table, wide, json, yaml, csv, jsonpath=TEMPLATE, custom-columns=SPEC (and -file=PATH forms)
+    #[arg(short = 'o', long, value_name = "FORMAT", value_parser = OutputParser, hide_possible_values = true, default_value = "table", help_heading = "Output")]
     pub output: Output,
     /// Row order: name ascending; pods and saturation fullest first (saturation is pod slots
     /// only, with --resources too); free least first; fits most room first; or a resource

@@ -191,7 +191,8 @@ mod tests {
         assert_eq!(candidates(&w(&["c"])), (w(&["count", "completion"]), NO_FILE));
         let (flags, _) = candidates(&w(&["--sort"]));
         assert_eq!(flags, w(&["--sort-by"]));
-        assert_eq!(candidates(&w(&["-o", ""])).0, w(&["table", "wide", "json", "yaml", "csv"]));
+        assert_eq!(candidates(&w(&["-o", "j"])).0, w(&["json", "jsonpath=", "jsonpath-file="]));
+        assert_eq!(candidates(&w(&["-o", ""])).0.len(), 9);
         assert_eq!(candidates(&w(&["count", "--sort-by", "s"])).0, w(&["saturation"]));
         assert_eq!(candidates(&w(&["completion", "z"])).0, w(&["zsh"]));
         assert_eq!(candidates(&w(&["--kubeconfig", ""])), (vec![], FILES));

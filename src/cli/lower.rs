@@ -91,7 +91,7 @@ fn filter(f: FilterArgs) -> Filter {
 }
 
 pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
-    let output = count::Output::from(a.output);
+    let output = a.output;
     let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
     let resources = sorted_resource(resources, a.sort_by.as_ref());
     let (mut fits, notes) = shapes(&a.fits, a.fits_pod.as_deref(), &a.tolerate)?;
@@ -110,7 +110,7 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
         Thresholds { max_saturation: a.max_saturation.unwrap_or_default(), min_free: a.min_free.unwrap_or_default() };
     // Pod objects carry requests; Table rows do not.
     let objects = resources.is_some() || !thresholds.resources().is_empty() || !fits.is_empty();
-    let method = match (a.method, output) {
+    let method = match (a.method, &output) {
         (MethodChoice::Table, _) if objects => {
             return Err(Error::usage(
                 "--method table reads no pod objects, and requests are in pod objects: leave --method out with --resources or per-resource thresholds",

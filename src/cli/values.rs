@@ -8,29 +8,69 @@ use clap::ValueEnum;
 use crate::bench::Strategy;
 use crate::count;
 use crate::decode::Encoding;
+use crate::render::jsonpath::{Columns, Template};
 use crate::report::sort::SortBy;
 use crate::source::informer::InitialList;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    #[default]
-    Table,
-    Wide,
-    Json,
-    Yaml,
-    /// RFC 4180: a header row, one row per node, the fields of the JSON
-    Csv,
+pub use count::Output;
+
+/// `-o`: table, wide, json, yaml, csv, or kubectl's `jsonpath=TEMPLATE`,
+/// `jsonpath-file=PATH`, `custom-columns=SPEC`, `custom-columns-file=PATH`;
+/// a template is parsed here, so a bad one is a usage error before any request.
+#[derive(Clone, Copy, Debug)]
+pub struct OutputParser;
+
+const OUTPUTS: [&str; 9] =
+    ["table", "wide", "json", "yaml", "csv", "jsonpath=", "jsonpath-file=", "custom-columns=", "custom-columns-file="];
+
+impl Output {
+    pub fn parse(s: &str) -> Result<Output, String> {
+        let (format, arg) = match s.split_once('=') {
+            Some((f, a)) => (f, Some(a)),
+            None => (s, None),
+        };
+        let file = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"));
+        Ok(match (format, arg) {
+            ("table", None) => Output::Table,
+            ("wide", None) => Output::Wide,
+            ("json", None) => Output::Json,
+            ("yaml", None) => Output::Yaml,
+            ("csv", None) => Output::Csv,
+            ("jsonpath" | "jsonpath-file" | "custom-columns" | "custom-columns-file", None | Some("")) => {
+                return Err(format!("{format} needs a template: -o {format}=..."));
+            }
+            ("jsonpath", Some(t)) => Output::JsonPath(parse_jsonpath(t)?),
+            ("jsonpath-file", Some(p)) => Output::JsonPath(parse_jsonpath(&file(p)?)?),
+            ("custom-columns", Some(spec)) => Output::CustomColumns(Columns::from_spec(spec)?),
+            ("custom-columns-file", Some(p)) => Output::CustomColumns(Columns::from_file_text(&file(p)?)?),
+            _ => {
+                return Err("one of table, wide, json, yaml, csv, jsonpath=TEMPLATE, jsonpath-file=PATH, \
+                     custom-columns=SPEC, custom-columns-file=PATH"
+                    .into());
+            }
+        })
+    }
 }
 
-impl From<Output> for count::Output {
-    fn from(o: Output) -> Self {
-        match o {
-            Output::Table => count::Output::Table,
-            Output::Wide => count::Output::Wide,
-            Output::Json => count::Output::Json,
-            Output::Yaml => count::Output::Yaml,
-            Output::Csv => count::Output::Csv,
-        }
+fn parse_jsonpath(t: &str) -> Result<Template, String> {
+    Template::parse(t).map_err(|e| format!("error parsing jsonpath {t}, {e}"))
+}
+
+impl clap::builder::TypedValueParser for OutputParser {
+    type Value = Output;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Output, clap::Error> {
+        let parse = |s: &str| Output::parse(s);
+        clap::builder::TypedValueParser::parse_ref(&parse, cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(OUTPUTS.iter().map(|v| clap::builder::PossibleValue::new(*v))))
     }
 }
 

@@ -16,6 +16,7 @@ use crate::model::keep::Keep;
 use crate::model::node::NodeInfo;
 use crate::model::tally::Tally;
 use crate::render::document::{self, Format};
+use crate::render::jsonpath::{Columns, Template};
 use crate::render::progress::Status;
 use crate::render::style::color_enabled;
 use crate::render::table::TableOptions;
@@ -35,7 +36,7 @@ use crate::source::query::{Method, PodQuery, suggest_namespace};
 use crate::source::runtime_class::with_overhead;
 
 /// What `-o` asks for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum Output {
     #[default]
     Table,
@@ -43,6 +44,10 @@ pub enum Output {
     Json,
     Yaml,
     Csv,
+    /// `-o jsonpath=TEMPLATE` over the JSON document.
+    JsonPath(Template),
+    /// `-o custom-columns=SPEC`: a row a node.
+    CustomColumns(Columns),
 }
 
 /// Everything `count` is asked to do, as plain data (the CLI builds it).
@@ -113,7 +118,7 @@ impl Options {
     /// `-o wide`, and whatever a threshold judges; None: pod slots only.
     fn selection(&self) -> Option<Selection> {
         let judged = self.thresholds.resources();
-        match (&self.resources, self.output) {
+        match (&self.resources, &self.output) {
             (Some(s), _) => Some(s.clone()),
             (None, Output::Wide) => Some(Selection::CpuMemory),
             (None, _) if !judged.is_empty() => Some(Selection::Named(judged)),
@@ -300,8 +305,29 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
         sort_rows(&mut c.rows, &opts.sort);
         c.groups = opts.group_by.as_ref().map(|k| grouped(&c.rows, k, threshold_pct, &opts.sort));
     }
-    let out = match opts.output {
+    let out = match &opts.output {
         Output::Json => document::render(&counted, several, Format::Json),
+        Output::JsonPath(template) => match template.execute(&document::value(&counted, several)) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("error: error executing jsonpath: {e}");
+                return exit::USAGE;
+            }
+        },
+        Output::CustomColumns(columns) => {
+            let doc = document::value(&counted, several);
+            // A row a node; several contexts: every context's nodes in turn.
+            let items = if several { doc["items"].as_array().cloned().unwrap_or_default() } else { vec![doc] };
+            let rows: Vec<&serde_json::Value> =
+                items.iter().flat_map(|d| d["nodes"].as_array().into_iter().flatten()).collect();
+            match columns.render(&rows, opts.no_headers) {
+                Ok(text) => text,
+                Err(e) => {
+                    eprintln!("error: error executing custom-columns: {e}");
+                    return exit::USAGE;
+                }
+            }
+        }
         Output::Yaml => document::render(&counted, several, Format::Yaml),
         Output::Csv => csv::csv(&counted, opts.top, &opts.label_columns),
         Output::Table | Output::Wide => table::table(

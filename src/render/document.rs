@@ -154,6 +154,21 @@ pub fn render(counted: &[Counted], list: bool, format: Format) -> String {
     }
 }
 
+/// The document as a JSON value: what `-o jsonpath` and `-o custom-columns`
+/// read, the same fields `-o json` prints.
+pub fn value(counted: &[Counted], list: bool) -> serde_json::Value {
+    let value = if list || counted.len() != 1 {
+        serde_json::to_value(PodCountListDoc {
+            api_version: API_VERSION,
+            kind: "PodCountList",
+            items: counted.iter().map(doc).collect(),
+        })
+    } else {
+        serde_json::to_value(doc(&counted[0]))
+    };
+    value.expect("documents always serialise")
+}
+
 /// Serialising either document type through one closure.
 mod erased {
     pub trait Ser {

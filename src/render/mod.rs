@@ -6,6 +6,7 @@
 pub mod cells;
 pub mod csv;
 pub mod document;
+pub mod jsonpath;
 pub mod progress;
 pub mod style;
 pub mod table;

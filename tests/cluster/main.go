@@ -29,6 +29,7 @@ commands:
   user-kubeconfig --dir D --user U [--group G] --out F
              write a kubeconfig for a client certificate of user U
   quantity   read quantities, one a line; print apimachinery's parse of each as JSON
+  printers   read {doc, jsonpath|columns} lines; print kubectl's jsonpath / custom-columns output of each
   requests   --kubeconfig K [--namespace NS] [--selector S]
              per-node requests and limits as kube-scheduler accounts them (JSON)
   churn      --kubeconfig K [--seconds S] [--workers W] [--out F]
@@ -68,6 +69,8 @@ func main() {
 		err = cmdRequests(args)
 	case "churn":
 		err = cmdChurn(args)
+	case "printers":
+		err = cmdPrinters(args)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
