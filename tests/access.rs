@@ -348,3 +348,137 @@ fn namespace_completion_asks_the_cluster() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), ":4\n");
     assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
 }
+
+/// A service account's token from the TokenRequest API, allowed to list and
+/// watch pods and nodes cluster-wide.
+async fn reader_token(c: &Cluster, ns: &str) -> String {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use kube::api::{Api, PostParams};
+    let api: Api<ServiceAccount> = Api::namespaced(c.client().await, ns);
+    let sa = serde_json::from_value(serde_json::json!({"metadata": {"name": "reader"}})).unwrap();
+    api.create(&PostParams::default(), &sa).await.unwrap();
+    support::grant(c, &format!("system:serviceaccount:{ns}:reader"), &["pods", "nodes"], &["list", "watch"]).await;
+    let req = serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}});
+    let got: serde_json::Value = api.create_subresource("token", "reader", &PostParams::default(), &req).await.unwrap();
+    got["status"]["token"].as_str().unwrap().to_string()
+}
+
+/// A kubeconfig for the bed with `cluster` and `user` as YAML bodies.
+fn kubeconfig_with(c: &Cluster, name: &str, cluster: &str, user: &str) -> std::path::PathBuf {
+    let indent = |s: &str| s.lines().map(|l| format!("    {l}\n")).collect::<String>();
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: bed\n  cluster:\n    server: {}\n{}users:\n- name: u\n  user:\n{}contexts:\n- name: bed\n  context:\n    cluster: bed\n    user: u\ncurrent-context: bed\n",
+        c.server(),
+        indent(cluster),
+        indent(user)
+    );
+    let path = c.dir.join(format!("kubeconfig-form-{name}"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every form a kubeconfig gives credentials in, each checked against
+/// kubectl with the same file: a token, a tokenFile with and without a
+/// trailing newline, a client certificate as data and as files, an exec
+/// plugin, and insecure-skip-tls-verify. Each counts what the admin counts;
+/// kubectl, the oracle, accepts each. Credentials that cannot be used are the
+/// kubeconfig's fault: exit 2, naming what to fix.
+#[tokio::test]
+async fn every_kubeconfig_credential_form_works_as_it_does_for_kubectl() {
+    use base64::Engine;
+    let c = cluster();
+    let ns = c.namespace("forms").await;
+    let token = reader_token(c, &ns).await;
+    let admin = kube::config::Kubeconfig::read_from(&c.kubeconfig).unwrap();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).unwrap();
+    let ca_data = admin.clusters[0].cluster.as_ref().unwrap().certificate_authority_data.clone().unwrap();
+    let admin_text = c.kubeconfig_text();
+    let field = |key: &str| {
+        admin_text.lines().find_map(|l| l.trim().strip_prefix(&format!("{key}: ")).map(str::to_string)).unwrap()
+    };
+    let (cert_data, key_data) = (field("client-certificate-data"), field("client-key-data"));
+    let dir = c.dir.join("forms");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.display().to_string()
+    };
+    let (ca, cert, key) =
+        (write("ca.crt", &b64(&ca_data)), write("admin.crt", &b64(&cert_data)), write("admin.key", &b64(&key_data)));
+    let token_nl = write("token-nl", format!("{token}\n").as_bytes());
+    let token_bare = write("token-bare", token.as_bytes());
+    let plugin = write(
+        "credential-helper",
+        format!(
+            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n"
+        )
+        .as_bytes(),
+    );
+    let failing = write("failing-helper", b"#!/bin/sh\necho 'login expired: run sso login' >&2\nexit 1\n");
+    for p in [&plugin, &failing] {
+        std::process::Command::new("chmod").args(["+x", p]).status().unwrap();
+    }
+    let ca_by_data = format!("certificate-authority-data: {ca_data}");
+    let ca_by_file = format!("certificate-authority: {ca}");
+    let exec = |cmd: &str| {
+        format!("exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: {cmd}\n  interactiveMode: Never\n")
+    };
+    let forms: Vec<(&str, String, String)> = vec![
+        ("token", ca_by_data.clone(), format!("token: {token}")),
+        ("token-file-newline", ca_by_data.clone(), format!("tokenFile: {token_nl}")),
+        ("token-file-bare", ca_by_data.clone(), format!("tokenFile: {token_bare}")),
+        ("cert-data", ca_by_data.clone(), format!("client-certificate-data: {cert_data}\nclient-key-data: {key_data}")),
+        ("cert-files", ca_by_file.clone(), format!("client-certificate: {cert}\nclient-key: {key}")),
+        ("exec", ca_by_data.clone(), exec(&plugin)),
+        ("insecure", "insecure-skip-tls-verify: true".into(), format!("token: {token}")),
+    ];
+    let want = counts(&count(&c.kubeconfig, &[]).await);
+    for (name, cluster, user) in &forms {
+        let kc = kubeconfig_with(c, name, cluster, user);
+        let k = std::process::Command::new("kubectl")
+            .args(["get", "pods", "-A", "-o", "name"])
+            .env("KUBECONFIG", &kc)
+            .output()
+            .unwrap();
+        assert!(k.status.success(), "kubectl refuses form {name}: {}", String::from_utf8_lossy(&k.stderr));
+        let out = count(&kc, &[]).await;
+        assert_eq!(out.status.code(), Some(0), "form {name}: {}", stderr(&out));
+        assert_eq!(counts(&out), want, "form {name}");
+    }
+
+    // Credentials that cannot be used: exit 2 and one line naming the field,
+    // where kubectl fails too.
+    let broken: Vec<(&str, String, String, &str)> = vec![
+        (
+            "key-file-missing",
+            ca_by_file.clone(),
+            format!("client-certificate: {cert}\nclient-key: {key}.gone"),
+            "client-key",
+        ),
+        (
+            "cert-data-garbage",
+            ca_by_data.clone(),
+            "client-certificate-data: bm90IGEgY2VydA==\nclient-key-data: bm90IGEga2V5".into(),
+            "client-certificate",
+        ),
+        (
+            "ca-file-missing",
+            format!("certificate-authority: {ca}.gone"),
+            format!("token: {token}"),
+            "certificate-authority",
+        ),
+        ("exec-fails", ca_by_data.clone(), exec(&failing), "login expired"),
+    ];
+    for (name, cluster, user, names) in &broken {
+        let kc = kubeconfig_with(c, name, cluster, user);
+        let k =
+            std::process::Command::new("kubectl").args(["get", "pods", "-A"]).env("KUBECONFIG", &kc).output().unwrap();
+        assert!(!k.status.success(), "kubectl accepts broken form {name}");
+        let out = count(&kc, &[]).await;
+        let said = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "form {name}: {said}");
+        assert!(said.contains(names), "form {name} does not name {names}: {said}");
+        assert!(!said.contains("is the cluster up"), "form {name} blames the cluster: {said}");
+    }
+}

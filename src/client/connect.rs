@@ -146,7 +146,7 @@ fn client(context: String, config: Config, mut at: Endpoint, kubeconfig_proxy: O
     let build = |protocol| http::client(&config, at.timeouts, protocol, route.as_ref());
     let clients = build(Protocol::Http1).and_then(|c| Ok((c, build(Protocol::Http2)?)));
     let (client, watch_client) = clients.map_err(|e| {
-        let fault = http::kubeconfig_fault(&at, &chain(&e));
+        let fault = http::credential_fault(&at, &e).or_else(|| http::kubeconfig_fault(&at, &chain(&e)));
         fault.map(|f| f.in_context(&context)).unwrap_or_else(|| {
             Error::usage(format!(
                 "context {context}: cannot set up a client for {} (kubeconfig cluster {:?}, user {:?}): {}",
@@ -192,13 +192,16 @@ pub async fn targets(args: &ConnectOptions) -> Result<Vec<Target>> {
             cluster: args.cluster.clone(),
             user: args.user.clone(),
         };
-        let mut config = Config::from_custom_kubeconfig(kc.clone(), &opts)
-            .await
-            .map_err(|e| Error::usage(format!("context {context}: invalid kubeconfig: {}", chain(&e))))?;
+        let (cluster, user) = entries(&kc, &context, args);
+        let mut config = Config::from_custom_kubeconfig(kc.clone(), &opts).await.map_err(|e| {
+            let at = Endpoint { cluster: cluster.clone(), user: user.clone(), ..Endpoint::default() };
+            http::credential_fault(&at, &e)
+                .map(|f| f.in_context(&context))
+                .unwrap_or_else(|| Error::usage(format!("context {context}: invalid kubeconfig: {}", chain(&e))))
+        })?;
         if let Some(i) = &args.impersonate {
             i.apply(&mut config);
         }
-        let (cluster, user) = entries(&kc, &context, args);
         let proxy_url = kc
             .clusters
             .iter()

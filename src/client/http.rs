@@ -464,6 +464,53 @@ pub fn transport(t: &Endpoint, e: &kube::Error) -> Failure {
 /// A failure the user fixes in the kubeconfig (exit 2, naming the entry):
 /// an exec credential plugin that is missing or fails, or a server
 /// certificate the cluster's CA did not sign.
+/// A certificate or key the kubeconfig names that cannot be loaded, by
+/// kube's typed error: the kubeconfig's fault (exit 2), naming its field.
+pub fn credential_fault(t: &Endpoint, e: &(dyn std::error::Error + 'static)) -> Option<Error> {
+    use kube::config::KubeconfigError as K;
+    let mut cur = Some(e);
+    while let Some(e) = cur {
+        if let Some(k) = e.downcast_ref::<K>() {
+            let (fields, whose) = match k {
+                K::LoadCertificateAuthority(_) | K::ParseCertificates(_) => {
+                    ("certificate-authority or certificate-authority-data", format!("cluster {:?}", t.cluster))
+                }
+                K::LoadClientCertificate(_) => {
+                    ("client-certificate or client-certificate-data", format!("user {:?}", t.user))
+                }
+                K::LoadClientKey(_) => ("client-key or client-key-data", format!("user {:?}", t.user)),
+                _ => return None,
+            };
+            return Some(Error::usage(format!(
+                "the {fields} of kubeconfig {whose} cannot be used: {} (fix it in the kubeconfig)",
+                chain(k)
+            )));
+        }
+        // Loaded, but not a certificate and key rustls can use.
+        if let Some(tls) = e.downcast_ref::<kube::client::RustlsTlsError>() {
+            use kube::client::RustlsTlsError as T;
+            let fields = match tls {
+                T::InvalidIdentityPem(_) | T::MissingCertificate | T::MissingPrivateKey => {
+                    "client-certificate(-data) and client-key(-data)"
+                }
+                T::InvalidPrivateKey(_) | T::UnknownPrivateKeyFormat => "client-key or client-key-data",
+                T::AddRootCertificate(_) => "certificate-authority or certificate-authority-data",
+                _ => return None,
+            };
+            let whose = if fields.starts_with("certificate-authority") {
+                format!("cluster {:?}", t.cluster)
+            } else {
+                format!("user {:?}", t.user)
+            };
+            return Some(Error::usage(format!(
+                "the {fields} of kubeconfig {whose} cannot be used: {tls} (fix it in the kubeconfig)"
+            )));
+        }
+        cur = e.source();
+    }
+    None
+}
+
 pub fn kubeconfig_fault(t: &Endpoint, text: &str) -> Option<Error> {
     if text.contains("auth exec") || text.contains("exec-plugin") || text.contains("failed exec auth") {
         return Some(Error::usage(format!(
