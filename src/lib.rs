@@ -27,6 +27,7 @@ pub mod decode;
 pub mod error;
 pub mod memory;
 pub mod model;
+pub(crate) mod process;
 
 pub(crate) mod bench;
 pub(crate) mod client;

@@ -382,7 +382,7 @@ async fn watch_serves_fits_follows_pods_and_stops_below_the_floor() {
         w
     })
     .await;
-    let series = |node: &str| format!(r#"podcount_fits{{context="podcount-test",shape="web",node="{node}"}}"#);
+    let series = |node: &str| format!(r#"podcount_node_fits{{context="podcount-test",shape="web",node="{node}"}}"#);
     let total = r#"podcount_cluster_fits{context="podcount-test",shape="web"}"#;
     let served = |want: [f64; 3]| {
         let (url, sa, sb) = (url.clone(), series(&a), series(&b));

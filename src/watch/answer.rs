@@ -88,5 +88,5 @@ fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> St
             }
         })
         .collect();
-    metrics::render(&contexts, lag, crate::memory::rss_bytes())
+    metrics::render(&contexts, lag, &crate::process::stats())
 }

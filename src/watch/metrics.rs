@@ -13,6 +13,7 @@ use prometheus_client::metrics::histogram::exponential_buckets;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
+use crate::process::ProcessStats;
 use crate::report::group::GroupRow;
 use crate::report::resources::Unit;
 use crate::report::rows::{NodeRow, fits_sum};
@@ -163,8 +164,54 @@ struct InformerLabels {
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+    revision: String,
+}
+
+impl BuildLabels {
+    fn current() -> BuildLabels {
+        BuildLabels {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            // The release workflow sets it; a local build says so.
+            revision: option_env!("PODCOUNT_REVISION").unwrap_or("unknown").to_string(),
+        }
+    }
+}
+
+/// Prometheus' standard `process_*` set, as client_golang names it; each
+/// absent, not 0, where the system does not say (off Linux).
+fn process_metrics(reg: &mut Registry, p: &ProcessStats) {
+    if let Some(bytes) = p.resident_bytes {
+        let g = Gauge::<i64>::default();
+        g.set(bytes as i64);
+        reg.register("process_resident_memory_bytes", "Resident memory size in bytes", g.clone());
+        reg.register(
+            "podcount_process_resident_memory_bytes",
+            "Deprecated: use process_resident_memory_bytes (removed in 0.3)",
+            g,
+        );
+    }
+    if let Some(s) = p.cpu_seconds {
+        let c = Counter::<f64, AtomicU64>::default();
+        c.inc_by(s);
+        reg.register("process_cpu_seconds", "Total user and system CPU time spent in seconds", c);
+    }
+    if let Some(t) = p.start_time_seconds {
+        let g = FloatGauge::default();
+        g.set(t);
+        reg.register("process_start_time_seconds", "Start time of the process since unix epoch in seconds", g);
+    }
+    if let Some(n) = p.open_fds {
+        let g = Gauge::<i64>::default();
+        g.set(n as i64);
+        reg.register("process_open_fds", "Number of open file descriptors", g);
+    }
+}
+
 /// The exposition for `contexts`, with the lag histogram and process RSS.
-pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: Option<u64>) -> String {
+pub fn render(contexts: &[Context<'_>], lag: &Histogram, process: &ProcessStats) -> String {
     let mut reg = Registry::default();
     let node_pods = Family::<NodeLabels, Gauge>::default();
     let node_alloc = Family::<NodeLabels, Gauge>::default();
@@ -289,7 +336,8 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: Option<u64>)
     );
     reg.register("podcount_group_resource_requests", "Requests on the nodes of a --group-by group", group_requests);
     reg.register("podcount_group_resource_allocatable", "Allocatable of the group's nodes", group_res_alloc);
-    reg.register("podcount_fits", "How many more pods of the --fits shape the node admits", node_fits);
+    reg.register("podcount_node_fits", "How many more pods of the --fits shape the node admits", node_fits.clone());
+    reg.register("podcount_fits", "Deprecated: use podcount_node_fits (the same series; removed in 0.3)", node_fits);
     reg.register("podcount_group_fits", "How many more pods of the --fits shape the group's nodes admit", group_fits);
     reg.register("podcount_cluster_fits", "How many more pods of the --fits shape the cluster admits", total_fits);
     reg.register("podcount_group_pods", "Pods on the nodes of a --group-by group", group_pods);
@@ -317,12 +365,10 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, rss_bytes: Option<u64>)
         "From an event reaching the watch loop to its application",
         lag.clone(),
     );
-    // Absent, not 0, where the system does not say (off Linux).
-    if let Some(bytes) = rss_bytes {
-        let rss = Gauge::<i64>::default();
-        rss.set(bytes as i64);
-        reg.register("podcount_process_resident_memory_bytes", "Resident set size of this process", rss);
-    }
+    let build = Family::<BuildLabels, Gauge>::default();
+    build.get_or_create(&BuildLabels::current()).set(1);
+    reg.register("podcount_build_info", "The version and revision podcount was built from", build);
+    process_metrics(&mut reg, process);
     let mut out = String::new();
     encode(&mut out, &reg).expect("writing to a String cannot fail");
     out
@@ -363,7 +409,13 @@ mod tests {
         };
         let lag = lag_histogram();
         lag.observe(0.0002);
-        let text = render(&[c], &lag, Some(17 << 20));
+        let process = ProcessStats {
+            resident_bytes: Some(17 << 20),
+            cpu_seconds: Some(1.5),
+            start_time_seconds: Some(1.7e9),
+            open_fds: Some(9),
+        };
+        let text = render(&[c], &lag, &process);
         for want in [
             r#"podcount_node_pods{context="prod",node="n1"} 99"#,
             r#"podcount_node_allocatable_pods{context="prod",node="n1"} 110"#,
@@ -375,7 +427,12 @@ mod tests {
             r#"podcount_informer_reconnects_total{context="prod",resource="pods"} 2"#,
             r#"podcount_informer_events_total{context="prod",resource="pods"} 300"#,
             "podcount_event_apply_lag_seconds_count 1",
+            "process_resident_memory_bytes 17825792",
             "podcount_process_resident_memory_bytes 17825792",
+            "process_cpu_seconds_total 1.5",
+            "process_start_time_seconds 1700000000.0",
+            "process_open_fds 9",
+            concat!(r#"podcount_build_info{version=""#, env!("CARGO_PKG_VERSION"), r#"",revision="unknown"} 1"#),
             r#"podcount_group_pods{context="prod",group_by="zone",group="<none>"} 99"#,
             r#"podcount_group_nodes_at_or_above_threshold{context="prod",group_by="zone",group="<none>"} 1"#,
             "# EOF",
@@ -385,8 +442,8 @@ mod tests {
         // No allocatable: no saturation sample for that node.
         assert!(!text.contains(r#"podcount_node_saturation_ratio{context="prod",node="n2"}"#));
         // Off Linux the resident size is unknown: absent, not 0.
-        let text = render(&[], &lag, None);
-        assert!(!text.contains("resident_memory"), "{text}");
+        let text = render(&[], &lag, &ProcessStats::default());
+        assert!(!text.contains("process_"), "{text}");
     }
 
     #[test]
