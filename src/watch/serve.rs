@@ -78,8 +78,55 @@ pub struct Security {
 /// A bound listener and what it needs per connection.
 pub struct Listener {
     tcp: TcpListener,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Arc<Certificate>>,
     auth: Option<Arc<Authorizer>>,
+}
+
+/// The serving certificate: made at start, or read from files and read
+/// again when either file changes. cert-manager renews in place (kubelet
+/// swaps the Secret's files), so each handshake looks at the files' stamps
+/// (two `stat`s) and new connections get the new pair, without a restart.
+enum Certificate {
+    Fixed(TlsAcceptor),
+    Files { files: TlsFiles, current: std::sync::Mutex<(Stamp, TlsAcceptor)> },
+}
+
+/// Modification time and length of the certificate and key files.
+type Stamp = Option<[(std::time::SystemTime, u64); 2]>;
+
+fn stamp(files: &TlsFiles) -> Stamp {
+    let one = |p: &PathBuf| std::fs::metadata(p).ok().and_then(|m| Some((m.modified().ok()?, m.len())));
+    Some([one(&files.cert)?, one(&files.key)?])
+}
+
+impl Certificate {
+    fn from_files(files: &TlsFiles) -> Result<Certificate> {
+        let first = acceptor_from_files(files)?;
+        Ok(Certificate::Files { files: files.clone(), current: std::sync::Mutex::new((stamp(files), first)) })
+    }
+
+    /// The acceptor for a new connection. A pair that does not load (caught
+    /// between the two files' writes, or broken) keeps the last good one,
+    /// with one warning a change.
+    fn acceptor(&self) -> TlsAcceptor {
+        let (files, current) = match self {
+            Certificate::Fixed(a) => return a.clone(),
+            Certificate::Files { files, current } => (files, current),
+        };
+        let now = stamp(files);
+        let mut cur = current.lock().unwrap_or_else(|e| e.into_inner());
+        if now.is_some() && now != cur.0 {
+            cur.0 = now;
+            match acceptor_from_files(files) {
+                Ok(a) => {
+                    cur.1 = a;
+                    eprintln!("reloaded the serving certificate from {}", files.cert.display());
+                }
+                Err(e) => eprintln!("warning: {e}; still serving the previous certificate"),
+            }
+        }
+        cur.1.clone()
+    }
 }
 
 /// Binds `addr` with `security` (`client` answers the reviews), warning on
@@ -87,12 +134,12 @@ pub struct Listener {
 /// its certificate is self-signed.
 pub async fn bind(addr: SocketAddr, security: &Security, client: Option<kube::Client>) -> Result<Listener> {
     let tls = match (&security.tls, security.kubernetes_auth) {
-        (Some(files), _) => Some(acceptor_from_files(files)?),
+        (Some(files), _) => Some(Arc::new(Certificate::from_files(files)?)),
         (None, true) => {
             eprintln!(
                 "warning: --listen-auth kubernetes without --listen-tls-cert/--listen-tls-key: serving a self-signed certificate made at start (clients must skip verification, or pin it)"
             );
-            Some(self_signed(addr)?)
+            Some(Arc::new(Certificate::Fixed(self_signed(addr)?)))
         }
         (None, false) => None,
     };
@@ -163,7 +210,8 @@ fn self_signed(addr: SocketAddr) -> Result<TlsAcceptor> {
 pub async fn serve(listener: Listener, loop_tx: mpsc::Sender<Query>) {
     loop {
         let Ok((stream, _)) = listener.tcp.accept().await else { continue };
-        let (tx, tls, auth) = (loop_tx.clone(), listener.tls.clone(), listener.auth.clone());
+        let tls = listener.tls.as_ref().map(|c| c.acceptor());
+        let (tx, auth) = (loop_tx.clone(), listener.auth.clone());
         tokio::spawn(async move {
             let served = async move {
                 let service = service_fn(move |req| handle(req, tx.clone(), auth.clone()));
