@@ -45,13 +45,63 @@ fn the_alert_rules_load_and_each_alert_fires_when_it_should() {
         .output()
         .unwrap();
     assert!(check.status.success(), "promtool check rules: {}", said(&check));
-    assert!(said(&check).contains("SUCCESS: 2 rules found"), "{}", said(&check));
+    assert!(said(&check).contains("SUCCESS: 8 rules found"), "{}", said(&check));
     let test = Command::new(&promtool)
         .args(["test", "rules", "alerts_test.yaml"])
         .current_dir(repo().join("tests/prometheus"))
         .output()
         .unwrap();
     assert!(test.status.success(), "promtool test rules: {}", said(&test));
+}
+
+/// kubernetes-mixin's conventions: every alert has a severity, a summary, a
+/// description and a runbook_url whose section exists in docs/runbooks.md;
+/// and every alert is exercised by the promtool tests.
+#[test]
+fn every_alert_has_severity_summary_description_and_a_runbook() {
+    let rules: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(repo().join("deploy/prometheus/alerts.yaml")).unwrap()).unwrap();
+    let runbooks = std::fs::read_to_string(repo().join("docs/runbooks.md")).unwrap();
+    let tests = std::fs::read_to_string(repo().join("tests/prometheus/alerts_test.yaml")).unwrap();
+    let mut alerts = 0;
+    for group in rules["groups"].as_sequence().unwrap() {
+        for rule in group["rules"].as_sequence().unwrap() {
+            let name = rule["alert"].as_str().unwrap();
+            alerts += 1;
+            assert!(
+                matches!(rule["labels"]["severity"].as_str(), Some("critical" | "warning" | "info")),
+                "{name}: severity"
+            );
+            for a in ["summary", "description", "runbook_url"] {
+                assert!(rule["annotations"][a].as_str().is_some_and(|s| !s.is_empty()), "{name}: no {a}");
+            }
+            let url = rule["annotations"]["runbook_url"].as_str().unwrap();
+            let anchor = url.rsplit_once('#').unwrap().1;
+            assert_eq!(anchor, name.to_lowercase(), "{name}: runbook anchor");
+            assert!(runbooks.contains(&format!("\n## {name}\n")), "docs/runbooks.md has no section {name}");
+            assert!(
+                url.starts_with("https://github.com/kubectl-podcount/kubectl-podcount/blob/main/docs/runbooks.md#")
+            );
+            assert!(tests.contains(&format!("alertname: {name}\n")), "{name} is not promtool-tested");
+        }
+    }
+    assert_eq!(alerts, 8);
+}
+
+/// The operator overlay's PrometheusRule holds exactly the groups promtool
+/// checks in deploy/prometheus/alerts.yaml.
+#[test]
+fn the_prometheus_rule_holds_the_tested_alerts() {
+    let read = |p: &str| -> serde_yaml::Value {
+        serde_yaml::from_str(&std::fs::read_to_string(repo().join(p)).unwrap()).unwrap()
+    };
+    let rules = read("deploy/prometheus/alerts.yaml");
+    let cr = read("deploy/overlays/operator/prometheusrule.yaml");
+    assert_eq!(cr["kind"].as_str(), Some("PrometheusRule"));
+    assert_eq!(
+        cr["spec"]["groups"], rules["groups"],
+        "copy deploy/prometheus/alerts.yaml's groups into the PrometheusRule"
+    );
 }
 
 #[tokio::test]
@@ -68,6 +118,19 @@ async fn a_real_scrape_passes_promtool_check_metrics() {
     let (status, metrics) = support::blocking(move || support::http("GET", &url, "/metrics")).await;
     assert_eq!(status, 200);
     assert!(metrics.contains("podcount_node_resource_requests{"), "the scrape covers the resource series");
+    // The standard process set and build info every exporter has; the fits
+    // family under its consistent name, the old one marked deprecated.
+    for family in [
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_start_time_seconds ",
+        "process_open_fds ",
+        "podcount_build_info{version=",
+        "podcount_node_fits{",
+        "# HELP podcount_fits Deprecated: use podcount_node_fits",
+    ] {
+        assert!(metrics.contains(family), "{family} missing from the scrape");
+    }
     let mut lint = Command::new(promtool())
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

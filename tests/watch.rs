@@ -660,32 +660,103 @@ async fn listen_serves_what_a_fresh_count_says_and_count_from_uses_it() {
     assert_eq!(counts, want);
 }
 
-/// deploy/: the in-cluster setup passes the real apiserver's server-side
-/// dry run (schema, RBAC objects, probes, security context).
+/// A file of a Go module, fetched from the module proxy into the module
+/// cache (the CRDs prometheus-operator and cert-manager publish).
+fn module_file(module: &str, file: &str) -> std::path::PathBuf {
+    let tmp = std::env::temp_dir();
+    let out = std::process::Command::new("go")
+        .args(["mod", "download", "-json", module])
+        .current_dir(&tmp)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOWORK", "off")
+        .output()
+        .expect("run go mod download");
+    assert!(out.status.success(), "go mod download {module}: {}", String::from_utf8_lossy(&out.stdout));
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    std::path::PathBuf::from(info["Dir"].as_str().unwrap()).join(file)
+}
+
+/// deploy/: the kustomize base and each overlay render (`kubectl kustomize`)
+/// and pass the real apiserver's server-side dry run (schema, RBAC objects,
+/// probes, security context), the operator's and cert-manager's objects
+/// against those projects' own CRDs installed on the bed.
 #[test]
-fn deploy_manifests_pass_server_side_dry_run() {
+fn deploy_overlays_pass_server_side_dry_run() {
     let c = cluster();
     let kubectl = |args: &[&str]| {
         std::process::Command::new("kubectl").args(args).env("KUBECONFIG", &c.kubeconfig).output().unwrap()
     };
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = kubectl(&["apply", "--dry-run=server", "-f", &format!("{root}/deploy/namespace.yaml")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let crds = [
+        (
+            "github.com/prometheus-operator/prometheus-operator@v0.85.0",
+            "example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
+        ),
+        (
+            "github.com/prometheus-operator/prometheus-operator@v0.85.0",
+            "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",
+        ),
+        ("github.com/cert-manager/cert-manager@v1.21.2", "deploy/crds/cert-manager.io_certificates.yaml"),
+        ("github.com/cert-manager/cert-manager@v1.21.2", "deploy/crds/cert-manager.io_issuers.yaml"),
+    ];
+    for (module, file) in crds {
+        let path = module_file(module, file);
+        let out = kubectl(&["apply", "--server-side", "-f", &path.display().to_string()]);
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    for crd in [
+        "servicemonitors.monitoring.coreos.com",
+        "prometheusrules.monitoring.coreos.com",
+        "certificates.cert-manager.io",
+        "issuers.cert-manager.io",
+    ] {
+        let out = kubectl(&["wait", "--for", "condition=established", "--timeout", "60s", &format!("crd/{crd}")]);
+        assert!(out.status.success(), "{crd}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     // Namespaced objects are checked against an existing namespace.
     let _ = kubectl(&["create", "namespace", "podcount"]);
-    let out = kubectl(&["apply", "--dry-run=server", "-f", &format!("{root}/deploy/podcount.yaml")]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for want in [
-        "serviceaccount/podcount created (server dry run)",
-        "clusterrole.rbac.authorization.k8s.io/podcount-reader created (server dry run)",
-        "clusterrolebinding.rbac.authorization.k8s.io/podcount-reader created (server dry run)",
-        "clusterrolebinding.rbac.authorization.k8s.io/podcount-auth-delegator created (server dry run)",
-        "clusterrole.rbac.authorization.k8s.io/podcount-metrics-reader created (server dry run)",
-        "deployment.apps/podcount created (server dry run)",
-        "service/podcount created (server dry run)",
-    ] {
-        assert!(text.contains(want), "{want} missing from {text}");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let base = [
+        "serviceaccount/podcount",
+        "clusterrole.rbac.authorization.k8s.io/podcount-reader",
+        "clusterrolebinding.rbac.authorization.k8s.io/podcount-reader",
+        "clusterrolebinding.rbac.authorization.k8s.io/podcount-auth-delegator",
+        "clusterrole.rbac.authorization.k8s.io/podcount-metrics-reader",
+        "deployment.apps/podcount",
+        "service/podcount",
+    ];
+    let overlays: [(&str, &[&str]); 4] = [
+        ("base", &[]),
+        ("overlays/prometheus", &["clusterrolebinding.rbac.authorization.k8s.io/podcount-metrics-reader"]),
+        (
+            "overlays/operator",
+            &[
+                "servicemonitor.monitoring.coreos.com/podcount",
+                "prometheusrule.monitoring.coreos.com/podcount",
+                "clusterrolebinding.rbac.authorization.k8s.io/podcount-metrics-reader",
+            ],
+        ),
+        (
+            "overlays/cert-manager",
+            &[
+                "issuer.cert-manager.io/podcount-selfsigned",
+                "issuer.cert-manager.io/podcount-ca",
+                "certificate.cert-manager.io/podcount-ca",
+                "certificate.cert-manager.io/podcount-tls",
+            ],
+        ),
+    ];
+    for (dir, extra) in overlays {
+        let rendered = kubectl(&["kustomize", &format!("{root}/deploy/{dir}")]);
+        assert!(rendered.status.success(), "kubectl kustomize {dir}: {}", String::from_utf8_lossy(&rendered.stderr));
+        let file = c.dir.join(format!("deploy-{}.yaml", dir.replace('/', "-")));
+        std::fs::write(&file, &rendered.stdout).unwrap();
+        let out = kubectl(&["apply", "--dry-run=server", "-f", &file.display().to_string()]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{dir}: {}", String::from_utf8_lossy(&out.stderr));
+        for want in base.iter().chain(extra) {
+            assert!(text.contains(&format!("{want} created (server dry run)")), "{dir}: {want} missing from {text}");
+        }
     }
 }
 
@@ -896,4 +967,72 @@ async fn group_by_a_label_no_node_carries_warns() {
     let mut w = Watcher::start(&c.kubeconfig, &[&args[..], &["--group-by", "zone"]].concat());
     assert_eq!(w.exit_code(CONVERGE), Some(0));
     assert!(!w.stderr().contains("no listed node carries"), "{}", w.stderr());
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+/// `curl --cacert CA`: the status code, 0 when the certificate is not trusted.
+fn https_status_verified(url: &str, path: &str, ca: &std::path::Path) -> u16 {
+    assert!(url.starts_with("https://127.0.0.1:"), "tests only talk to loopback: {url}");
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", "--cacert"])
+        .arg(ca)
+        .arg(format!("{url}{path}"))
+        .output()
+        .expect("run curl");
+    String::from_utf8_lossy(&out.stdout).parse().unwrap_or(0)
+}
+
+/// `--listen-tls-cert/--listen-tls-key` files rotated under a running watch
+/// (as cert-manager renews them): new connections get the new certificate,
+/// with no restart; a half-written pair keeps the old one serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_certificate_is_served_without_a_restart() {
+    let c = cluster();
+    let dir = c.dir.join(format!("tls-rotate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let make = |name: &str| {
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), name.to_string()]).unwrap();
+        let (c, k) = (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
+        std::fs::write(&c, pem("CERTIFICATE", made.cert.der())).unwrap();
+        std::fs::write(&k, pem("PRIVATE KEY", &made.signing_key.serialize_der())).unwrap();
+        (c, k)
+    };
+    let (old_cert, old_key) = make("old");
+    let (new_cert, new_key) = make("new");
+    std::fs::copy(&old_cert, &cert).unwrap();
+    std::fs::copy(&old_key, &key).unwrap();
+    let (cs, ks) = (cert.display().to_string(), key.display().to_string());
+    let w =
+        Watcher::start(&c.kubeconfig, &["--listen", "127.0.0.1:0", "--listen-tls-cert", &cs, "--listen-tls-key", &ks]);
+    let url = w.listen_url();
+    let (u, oc) = (url.clone(), old_cert.clone());
+    assert_eq!(blocking(move || https_status_verified(&u, "/healthz", &oc)).await, 200);
+
+    // Half a rotation (the new certificate, the old key): still the old pair.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    std::fs::copy(&new_cert, &cert).unwrap();
+    let (u, oc) = (url.clone(), old_cert.clone());
+    assert_eq!(blocking(move || https_status_verified(&u, "/healthz", &oc)).await, 200, "a mismatched pair was served");
+    // The key follows: the new pair, on the next connection.
+    std::fs::copy(&new_key, &key).unwrap();
+    let (u, nc) = (url.clone(), new_cert.clone());
+    assert_eq!(
+        blocking(move || https_status_verified(&u, "/healthz", &nc)).await,
+        200,
+        "the new certificate is not served"
+    );
+    let (u, oc) = (url.clone(), old_cert.clone());
+    assert_eq!(
+        blocking(move || https_status_verified(&u, "/healthz", &oc)).await,
+        0,
+        "the old certificate is still served"
+    );
+    drop(w);
 }
