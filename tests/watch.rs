@@ -1036,3 +1036,140 @@ async fn a_rotated_certificate_is_served_without_a_restart() {
     );
     drop(w);
 }
+
+/// A kubeconfig for the bed that shows `token` (a ServiceAccount's).
+fn token_kubeconfig(c: &Cluster, name: &str, token: &str) -> std::path::PathBuf {
+    let admin = c.kubeconfig_text();
+    let ca = admin.lines().find_map(|l| l.trim().strip_prefix("certificate-authority-data: ")).unwrap();
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: bed\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\nusers:\n- name: {name}\n  user:\n    token: {token}\ncontexts:\n- name: podcount-test\n  context:\n    cluster: bed\n    user: {name}\ncurrent-context: podcount-test\n",
+        c.server()
+    );
+    let path = c.dir.join(format!("kubeconfig-{name}"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `count --from https://...` reads a watch served as deploy/ runs it
+/// (`--listen-auth kubernetes`, TLS): with the kubeconfig user's token, the
+/// certificate trusted by `--from-ca` or pinned by the fingerprint the watch
+/// prints. Whatever stands in the way (an untrusted certificate, a wrong pin,
+/// RBAC's 403, a client certificate where a token is reviewed) is one
+/// warning saying what to do, and the answer comes from a List instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_from_reads_a_secured_watch() {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    use kube::api::{Api, PostParams};
+    let _one_at_a_time = serial().await;
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("from-tls").await;
+    let nodes = support::make_nodes(&client, &ns, 2, 20).await;
+    for i in 0..5 {
+        let name = format!("p{i}");
+        support::create_pod(&client, &ns, &PodSpec::new(&name, Some(&nodes[i % 2]), "Running")).await;
+    }
+    let reader = service_account_token(&client, &ns, "reader").await;
+    let stranger = service_account_token(&client, &ns, "stranger").await;
+    let role = format!("{ns}-podcount-from");
+    let rules = serde_json::json!([
+        {"nonResourceURLs": ["/v1/podcount"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["list", "watch"]}
+    ]);
+    let only_list =
+        serde_json::json!([{"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["list", "watch"]}]);
+    for (name, rules, who) in [(role.clone(), rules, "reader"), (format!("{role}-list"), only_list, "stranger")] {
+        let cr = serde_json::json!({"metadata": {"name": name}, "rules": rules});
+        Api::<ClusterRole>::all(client.clone())
+            .create(&PostParams::default(), &serde_json::from_value(cr).unwrap())
+            .await
+            .unwrap();
+        let crb = serde_json::json!({"metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": who, "namespace": ns}]});
+        Api::<ClusterRoleBinding>::all(client.clone())
+            .create(&PostParams::default(), &serde_json::from_value(crb).unwrap())
+            .await
+            .unwrap();
+    }
+    let (reader_kc, stranger_kc) = (token_kubeconfig(c, "reader", &reader), token_kubeconfig(c, "stranger", &stranger));
+
+    // The watch's own certificate, as cert-manager would give it.
+    let dir = c.dir.join(format!("from-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    std::fs::write(&cert, pem("CERTIFICATE", made.cert.der())).unwrap();
+    std::fs::write(&key, pem("PRIVATE KEY", &made.signing_key.serialize_der())).unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let other_ca = dir.join("other.crt");
+    std::fs::write(&other_ca, pem("CERTIFICATE", other.cert.der())).unwrap();
+    let (cs, ks) = (cert.display().to_string(), key.display().to_string());
+    let w = Watcher::start(
+        &c.kubeconfig,
+        &[
+            "-n",
+            &ns,
+            "--listen",
+            "127.0.0.1:0",
+            "--listen-auth",
+            "kubernetes",
+            "--listen-tls-cert",
+            &cs,
+            "--listen-tls-key",
+            &ks,
+        ],
+    );
+    let url = w.listen_url();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let w = blocking(move || {
+        w.synced();
+        w
+    })
+    .await;
+    let pin =
+        w.stderr().lines().find_map(|l| l.strip_prefix("serving certificate sha256 ").map(str::to_string)).unwrap();
+    let want = kubectl_counts(&c.kubeconfig, &ns);
+
+    let count = |kc: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["-n", ns.as_str(), "-o", "json", "--from", url.as_str()];
+        args.extend(extra);
+        support::podcount(kc, &args)
+    };
+    let counts = |out: &std::process::Output| -> BTreeMap<String, u64> {
+        assert_eq!(out.status.code(), Some(0), "{}", support::stderr(out));
+        let doc = support::json_of(out);
+        support::nodes_of(&doc)
+            .into_iter()
+            .map(|(n, v)| (n, v["pods"].as_u64().unwrap()))
+            .filter(|(_, p)| *p > 0)
+            .collect()
+    };
+    let ca = cert.display().to_string();
+    let (wrong_ca, wrong_pin) = (other_ca.display().to_string(), "00".repeat(32));
+    // (kubeconfig, extra flags, None: answered by the watch, or what the one warning says)
+    let cases: Vec<(&std::path::Path, Vec<&str>, Option<&str>)> = vec![
+        (&reader_kc, vec!["--from-ca", &ca], None),
+        (&reader_kc, vec!["--from-fingerprint", &pin], None),
+        (&reader_kc, vec![], Some("its certificate is not trusted")),
+        (&reader_kc, vec!["--from-ca", &wrong_ca], Some("its certificate is not trusted")),
+        (&reader_kc, vec!["--from-fingerprint", &wrong_pin], Some("not the pinned")),
+        (&stranger_kc, vec!["--from-ca", &ca], Some("(403): grant it `get` on the non-resource URL /v1/podcount")),
+        (&c.kubeconfig, vec!["--from-ca", &ca], Some("(401): --listen-auth kubernetes reviews bearer tokens")),
+    ];
+    for (kc, extra, warned) in cases {
+        // (The watch is a process of its own: blocking here holds nothing up.)
+        let out = count(kc, &extra);
+        let said = support::stderr(&out);
+        assert_eq!(counts(&out), want, "{extra:?}: {said}");
+        match warned {
+            None => assert!(!said.contains("warning"), "{extra:?} was not answered by the watch: {said}"),
+            Some(why) => {
+                assert!(said.contains(why), "{extra:?}: {said}");
+                assert!(said.contains("counting with a List instead"), "{said}");
+                assert_eq!(said.matches("warning").count(), 1, "{said}");
+            }
+        }
+    }
+    drop(w);
+}

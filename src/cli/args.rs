@@ -11,9 +11,14 @@ use super::values::{
     BenchOutput, Decode, Initial, MethodChoice, Output, OutputParser, Shell, SortParser, StrategyArg, Timeout,
     WatchOutput, Wire, parse_interval, parse_timeout,
 };
+use crate::client::pin::Fingerprint;
 use crate::report::sort::SortBy;
 use crate::report::verdict::{MaxSaturation, MinFree, Percent, parse_max_saturation, parse_min_free};
 use crate::source::query::DEFAULT_CHUNK;
+
+fn parse_fingerprint(s: &str) -> Result<Fingerprint, String> {
+    Fingerprint::parse(s)
+}
 
 /// The one line krew search, crates.io and `--help` show (Cargo.toml's
 /// description and the krew manifest's shortDescription say the same).
@@ -301,6 +306,13 @@ pub struct CountArgs {
     /// is unreachable, slower than 1s, not synced, or watching other contexts or filters
     #[arg(long, value_name = "URL", env = "PODCOUNT_FROM", help_heading = "Listing")]
     pub from: Option<String>,
+    /// With an https --from: the CA (PEM) that signed the watch's certificate
+    #[arg(long, value_name = "FILE", help_heading = "Listing")]
+    pub from_ca: Option<PathBuf>,
+    /// With an https --from: trust exactly the certificate with this SHA-256 fingerprint (the
+    /// watch prints it at start: `serving certificate sha256 AB:CD:...`)
+    #[arg(long, value_name = "SHA256", value_parser = parse_fingerprint, help_heading = "Listing")]
+    pub from_fingerprint: Option<Fingerprint>,
     /// Also show requests against allocatable per resource: bare, cpu, memory and every
     /// extended resource a node allocates (nvidia.com/gpu...); `all`, every allocatable
     /// resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects

@@ -140,6 +140,7 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
         chunk_size: a.chunk_size,
         method,
         from: a.from,
+        from_trust: count::FromTrust { ca: a.from_ca, fingerprint: a.from_fingerprint },
         thresholds,
         resources,
         limits,

@@ -64,6 +64,9 @@ pub struct Target {
     /// The context's namespace (`default` when it sets none): what to
     /// suggest to a user who may not read pods cluster-wide.
     pub namespace: String,
+    /// The resolved configuration, for clients of other servers that show
+    /// the same credentials (`count --from https://...`).
+    pub config: Config,
 }
 
 fn load_kubeconfig(path: Option<&Path>) -> Result<Option<Kubeconfig>> {
@@ -157,7 +160,8 @@ fn client(context: String, config: Config, mut at: Endpoint, kubeconfig_proxy: O
             ))
         })
     })?;
-    Ok(Target { context, client, watch_client, at, namespace: config.default_namespace })
+    let namespace = config.default_namespace.clone();
+    Ok(Target { context, client, watch_client, at, namespace, config })
 }
 
 /// The kubeconfig cluster and user entries a context resolves to.

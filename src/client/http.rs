@@ -32,6 +32,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use kube::client::{Body, ConfigExt};
 use kube::{Client, Config};
 use tokio::time::Instant;
+use tokio_rustls::rustls;
 use tower::{BoxError, ServiceBuilder};
 
 use super::proxy::Route;
@@ -83,6 +84,17 @@ pub enum Protocol {
 /// A kube `Client` on our own stack. kube's default stack speaks HTTP/1.1
 /// only, has no read timeout and retries 503 fifteen times over minutes.
 pub fn client(config: &Config, t: Timeouts, protocol: Protocol, route: Option<&Route>) -> kube::Result<Client> {
+    client_with_tls(config, config.rustls_client_config()?, t, protocol, route)
+}
+
+/// [`client`] with TLS configured by the caller (a pinned certificate).
+pub fn client_with_tls(
+    config: &Config,
+    tls: rustls::ClientConfig,
+    t: Timeouts,
+    protocol: Protocol,
+    route: Option<&Route>,
+) -> kube::Result<Client> {
     // A token file is read here (trimmed, re-read a minute on), as kube
     // would otherwise read it untrimmed; kube keeps every other credential.
     let a = &config.auth_info;
@@ -101,8 +113,7 @@ pub fn client(config: &Config, t: Timeouts, protocol: Protocol, route: Option<&R
     tcp.enforce_http(false);
     tcp.set_connect_timeout(Some(t.connect));
     tcp.set_nodelay(true);
-    let mut builder =
-        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config.rustls_client_config()?).https_or_http();
+    let mut builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http();
     if let Some(name) = &config.tls_server_name {
         let name = name.clone().try_into().map_err(|e| {
             kube::Error::Service(format!("invalid tls-server-name {name:?} in the kubeconfig: {e}").into())

@@ -6,6 +6,7 @@
 pub mod connect;
 pub mod http;
 pub mod pager;
+pub mod pin;
 pub mod proxy;
 pub mod retry;
 pub mod token;

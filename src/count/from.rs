@@ -8,6 +8,11 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Empty};
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use crate::client::connect::Target;
+use crate::client::http::{Protocol, client_with_tls};
+use crate::client::pin::Fingerprint;
 
 use crate::model::filter::Filter;
 use crate::model::fits::Shape;
@@ -16,28 +21,48 @@ use crate::report::Counted;
 use crate::report::group::GroupKey;
 use crate::report::resources::{ResourceRow, Resources, Selection};
 
-/// How long `--from` waits for a watch's answer before listing instead.
+/// How long `--from` waits for a watch's answer before listing instead
+/// (https: the handshake and the watch's TokenReview too).
 const WAIT: Duration = Duration::from_secs(1);
+const WAIT_HTTPS: Duration = Duration::from_secs(3);
+
+/// How an https watch's certificate is trusted: `--from-ca`, or its pinned
+/// fingerprint (`--from-fingerprint`), else the system's roots.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trust {
+    pub ca: Option<PathBuf>,
+    pub fingerprint: Option<Fingerprint>,
+}
 
 /// The watch's counts for exactly these contexts and this selection, with
-/// these node labels, or why not.
-pub async fn watch(url: &str, contexts: &[String], filter: &Filter, labels: &[String]) -> Result<Vec<Counted>, String> {
+/// these node labels, or why not. Over https it shows the kubeconfig user's
+/// bearer token (a token, tokenFile or exec plugin), as `--listen-auth
+/// kubernetes` reviews it; never over plain http.
+pub async fn watch(
+    url: &str,
+    target: &Target,
+    trust: &Trust,
+    contexts: &[String],
+    filter: &Filter,
+    labels: &[String],
+) -> Result<Vec<Counted>, String> {
     let base = url.trim().trim_end_matches('/');
     let uri: http::Uri = format!("{base}/v1/podcount").parse().map_err(|e| format!("not a URL ({e})"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err("only http:// URLs are served by watch --listen".into());
-    }
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Empty<bytes::Bytes>>();
-    let fetch = async {
-        let resp = client.get(uri).await.map_err(|e| format!("unreachable ({})", crate::error::chain(&e)))?;
-        let status = resp.status();
-        let body = resp.into_body().collect().await.map_err(|e| format!("the answer broke off ({e})"))?.to_bytes();
-        Ok::<_, String>((status, body))
+    let (status, body) = match uri.scheme_str() {
+        Some("http") => fetch_http(uri).await?,
+        Some("https") => fetch_https(base, target, trust).await?,
+        _ => return Err("expected an http:// or https:// URL of a watch --listen".into()),
     };
-    let (status, body) = tokio::time::timeout(WAIT, fetch)
-        .await
-        .map_err(|_| format!("no answer within {}", humantime::format_duration(WAIT)))??;
+    if status == http::StatusCode::UNAUTHORIZED {
+        return Err(
+            "the watch did not accept the kubeconfig user's credentials (401): --listen-auth kubernetes reviews bearer tokens (token, tokenFile, exec plugin), not client certificates".into(),
+        );
+    }
+    if status == http::StatusCode::FORBIDDEN {
+        return Err(format!(
+            "the kubeconfig user may not read {base}/v1/podcount (403): grant it `get` on the non-resource URL /v1/podcount (rules: [{{nonResourceURLs: [\"/v1/podcount\"], verbs: [\"get\"]}}], as the ClusterRole podcount-metrics-reader in deploy/base has)"
+        ));
+    }
     if status == http::StatusCode::SERVICE_UNAVAILABLE {
         let why = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
@@ -48,7 +73,97 @@ pub async fn watch(url: &str, contexts: &[String], filter: &Filter, labels: &[St
     if !status.is_success() {
         return Err(format!("answered {status}"));
     }
-    let counted = parse(&body)?;
+    answer(&body, contexts, filter, labels)
+}
+
+async fn fetch_http(uri: http::Uri) -> Result<(http::StatusCode, bytes::Bytes), String> {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Empty<bytes::Bytes>>();
+    let fetch = async {
+        let resp = client.get(uri).await.map_err(|e| format!("unreachable ({})", crate::error::chain(&e)))?;
+        let status = resp.status();
+        let body = resp.into_body().collect().await.map_err(|e| format!("the answer broke off ({e})"))?.to_bytes();
+        Ok::<_, String>((status, body))
+    };
+    tokio::time::timeout(WAIT, fetch)
+        .await
+        .map_err(|_| format!("no answer within {}", humantime::format_duration(WAIT)))?
+}
+
+/// Through the same HTTP stack as the apiserver's (bounds, token file,
+/// exec plugin), with the watch's URL and trust in place of the cluster's,
+/// and without what only the apiserver reads (client certificates,
+/// impersonation, the cluster's proxy and server name).
+async fn fetch_https(base: &str, target: &Target, trust: &Trust) -> Result<(http::StatusCode, bytes::Bytes), String> {
+    let mut config = target.config.clone();
+    config.cluster_url = base.parse().map_err(|e| format!("not a URL ({e})"))?;
+    config.tls_server_name = None;
+    config.proxy_url = None;
+    config.accept_invalid_certs = false;
+    config.root_cert = match &trust.ca {
+        Some(path) => Some(pem_certificates(path)?),
+        None => None,
+    };
+    let a = &mut config.auth_info;
+    (a.impersonate, a.impersonate_groups, a.impersonate_uid) = (None, None, None);
+    (a.client_certificate, a.client_certificate_data, a.client_key, a.client_key_data) = (None, None, None, None);
+    let tls = match trust.fingerprint {
+        Some(pin) => crate::client::pin::client_config(pin),
+        None => kube::client::ConfigExt::rustls_client_config(&config).map_err(|e| crate::error::chain(&e))?,
+    };
+    let client = client_with_tls(&config, tls, target.at.timeouts, Protocol::Http1, None)
+        .map_err(|e| crate::error::chain(&e))?;
+    let request = http::Request::get("/v1/podcount").body(kube::client::Body::empty()).expect("a static request");
+    let fetch = async {
+        let resp = client.send(request).await.map_err(|e| unreachable_https(&e, trust))?;
+        let status = resp.status();
+        let body = resp.into_body().collect().await.map_err(|e| format!("the answer broke off ({e})"))?.to_bytes();
+        Ok::<_, String>((status, body))
+    };
+    tokio::time::timeout(WAIT_HTTPS, fetch)
+        .await
+        .map_err(|_| format!("no answer within {}", humantime::format_duration(WAIT_HTTPS)))?
+}
+
+/// Why an https watch could not be asked; an untrusted certificate says how
+/// to trust it.
+fn unreachable_https(e: &kube::Error, trust: &Trust) -> String {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(tls) = err.downcast_ref::<tokio_rustls::rustls::Error>() {
+            let hint = match trust {
+                Trust { fingerprint: Some(_), .. } => "",
+                Trust { ca: Some(_), .. } => " (is it the CA that signed the watch's certificate?)",
+                _ => "; pass --from-ca FILE, or --from-fingerprint with the sha256 the watch printed at start",
+            };
+            return format!("its certificate is not trusted: {tls}{hint}");
+        }
+        // rustls' error comes wrapped in io::Errors, whose source() skips
+        // the wrapped error itself: step into it instead.
+        cur = match err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    format!("unreachable ({})", crate::error::chain(e))
+}
+
+/// The DER certificates of a PEM file (`--from-ca`).
+fn pem_certificates(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
+    use tokio_rustls::rustls::pki_types::CertificateDer;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let certs: Vec<Vec<u8>> = CertificateDer::pem_file_iter(path)
+        .and_then(|i| i.map(|c| c.map(|c| c.to_vec())).collect())
+        .map_err(|e| format!("--from-ca {}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("--from-ca {}: no PEM certificate in it", path.display()));
+    }
+    Ok(certs)
+}
+
+/// A served document as `count`'s answer, if it answers this question.
+fn answer(body: &[u8], contexts: &[String], filter: &Filter, labels: &[String]) -> Result<Vec<Counted>, String> {
+    let counted = parse(body)?;
     let served: Vec<&str> = counted.iter().map(|c| c.context.as_str()).collect();
     if served != contexts.iter().map(String::as_str).collect::<Vec<_>>() {
         return Err(format!("it watches context(s) {}, not {}", served.join(","), contexts.join(",")));

@@ -3,6 +3,7 @@
 //! With `--from`, the same from a running `watch --listen` ([`from`]).
 
 mod from;
+pub use from::Trust as FromTrust;
 
 use std::io::{IsTerminal, Write};
 
@@ -68,6 +69,8 @@ pub struct Options {
     pub method: Method,
     /// `--from URL`: a running `watch --listen` to answer from.
     pub from: Option<String>,
+    /// `--from-ca`, `--from-fingerprint`: how an https watch is trusted.
+    pub from_trust: from::Trust,
     pub thresholds: Thresholds,
     /// `--resources`: which resources to show besides pod slots.
     pub resources: Option<Selection>,
@@ -252,7 +255,11 @@ pub async fn run(opts: Options) -> Result<i32> {
             Some(t) => with_overhead(t, &opts.fits).await?,
             None => Vec::new(),
         };
-        let answer = from::watch(url, &contexts, &opts.filter, &opts.labels_needed()).await.and_then(|mut c| {
+        let asked = match targets.first() {
+            Some(t) => from::watch(url, t, &opts.from_trust, &contexts, &opts.filter, &opts.labels_needed()).await,
+            None => Err("no context to ask for".into()),
+        };
+        let answer = asked.and_then(|mut c| {
             from::pick_resources(&mut c, opts.selection().as_ref(), opts.limits, &opts.thresholds.resources())?;
             from::pick_fits(&mut c, &shapes)?;
             Ok(c)

@@ -686,6 +686,7 @@ mod tests {
             watch_client: http::client(&config, t, Protocol::Http2, None).unwrap(),
             at: Endpoint { server: url.into(), ..Default::default() },
             namespace: "default".into(),
+            config,
         };
         Source {
             target,

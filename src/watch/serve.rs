@@ -25,6 +25,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_rustls::TlsAcceptor;
+
+use crate::client::pin::Fingerprint;
 use tokio_rustls::rustls;
 
 use super::auth::{Authorizer, Verdict};
@@ -100,9 +102,10 @@ fn stamp(files: &TlsFiles) -> Stamp {
 }
 
 impl Certificate {
-    fn from_files(files: &TlsFiles) -> Result<Certificate> {
-        let first = acceptor_from_files(files)?;
-        Ok(Certificate::Files { files: files.clone(), current: std::sync::Mutex::new((stamp(files), first)) })
+    fn from_files(files: &TlsFiles) -> Result<(Certificate, Fingerprint)> {
+        let (first, pin) = acceptor_from_files(files)?;
+        let current = std::sync::Mutex::new((stamp(files), first));
+        Ok((Certificate::Files { files: files.clone(), current }, pin))
     }
 
     /// The acceptor for a new connection. A pair that does not load (caught
@@ -118,9 +121,9 @@ impl Certificate {
         if now.is_some() && now != cur.0 {
             cur.0 = now;
             match acceptor_from_files(files) {
-                Ok(a) => {
+                Ok((a, pin)) => {
                     cur.1 = a;
-                    eprintln!("reloaded the serving certificate from {}", files.cert.display());
+                    eprintln!("reloaded the serving certificate from {} (sha256 {pin})", files.cert.display());
                 }
                 Err(e) => eprintln!("warning: {e}; still serving the previous certificate"),
             }
@@ -133,15 +136,19 @@ impl Certificate {
 /// stderr when it is not loopback and anyone reaching it is served, or when
 /// its certificate is self-signed.
 pub async fn bind(addr: SocketAddr, security: &Security, client: Option<kube::Client>) -> Result<Listener> {
-    let tls = match (&security.tls, security.kubernetes_auth) {
-        (Some(files), _) => Some(Arc::new(Certificate::from_files(files)?)),
+    let (tls, pin) = match (&security.tls, security.kubernetes_auth) {
+        (Some(files), _) => {
+            let (c, pin) = Certificate::from_files(files)?;
+            (Some(Arc::new(c)), Some(pin))
+        }
         (None, true) => {
             eprintln!(
-                "warning: --listen-auth kubernetes without --listen-tls-cert/--listen-tls-key: serving a self-signed certificate made at start (clients must skip verification, or pin it)"
+                "warning: --listen-auth kubernetes without --listen-tls-cert/--listen-tls-key: serving a self-signed certificate made at start (clients must skip verification, or pin it: count --from-fingerprint)"
             );
-            Some(Arc::new(Certificate::Fixed(self_signed(addr)?)))
+            let (a, pin) = self_signed(addr)?;
+            (Some(Arc::new(Certificate::Fixed(a))), Some(pin))
         }
-        (None, false) => None,
+        (None, false) => (None, None),
     };
     let tcp = TcpListener::bind(addr)
         .await
@@ -149,6 +156,10 @@ pub async fn bind(addr: SocketAddr, security: &Security, client: Option<kube::Cl
     let at = tcp.local_addr().unwrap_or(addr);
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!("listening on {scheme}://{at} (/metrics, /readyz, /healthz, /v1/podcount)");
+    if let Some(pin) = pin {
+        // What `count --from-fingerprint` pins when the certificate is not signed by a CA it has.
+        eprintln!("serving certificate sha256 {pin}");
+    }
     if !addr.ip().is_loopback() && !security.kubernetes_auth {
         eprintln!(
             "warning: --listen {addr} is not a loopback address: pod counts and node names are served to anyone who can reach it, without authentication (--listen-auth kubernetes asks the apiserver who may read them)"
@@ -176,7 +187,7 @@ fn acceptor(
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-fn acceptor_from_files(files: &TlsFiles) -> Result<TlsAcceptor> {
+fn acceptor_from_files(files: &TlsFiles) -> Result<(TlsAcceptor, Fingerprint)> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let bad = |what: &str, path: &PathBuf, e: &dyn std::fmt::Display| {
@@ -190,11 +201,13 @@ fn acceptor_from_files(files: &TlsFiles) -> Result<TlsAcceptor> {
         return Err(bad("cert", &files.cert, &"no PEM certificate in it"));
     }
     let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| bad("key", &files.key, &e))?;
-    acceptor(certs, key).map_err(|e| Error::usage(format!("--listen-tls-cert/--listen-tls-key: {e}")))
+    let pin = Fingerprint::of(&certs[0]);
+    let a = acceptor(certs, key).map_err(|e| Error::usage(format!("--listen-tls-cert/--listen-tls-key: {e}")))?;
+    Ok((a, pin))
 }
 
 /// A certificate for `addr` (and localhost), signed by its own key.
-fn self_signed(addr: SocketAddr) -> Result<TlsAcceptor> {
+fn self_signed(addr: SocketAddr) -> Result<(TlsAcceptor, Fingerprint)> {
     let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     if !addr.ip().is_unspecified() {
         names.push(addr.ip().to_string());
@@ -202,8 +215,10 @@ fn self_signed(addr: SocketAddr) -> Result<TlsAcceptor> {
     let made = rcgen::generate_simple_self_signed(names)
         .map_err(|e| Error::usage(format!("--listen-auth: cannot make a self-signed certificate: {e}")))?;
     let key = rustls::pki_types::PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
-    acceptor(vec![made.cert.der().clone()], key.into())
-        .map_err(|e| Error::usage(format!("--listen-auth: the self-signed certificate: {e}")))
+    let pin = Fingerprint::of(made.cert.der());
+    let a = acceptor(vec![made.cert.der().clone()], key.into())
+        .map_err(|e| Error::usage(format!("--listen-auth: the self-signed certificate: {e}")))?;
+    Ok((a, pin))
 }
 
 /// Serves until the task is dropped.
