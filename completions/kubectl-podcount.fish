@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_podcount_global_optspecs
-    string join \n kubeconfig= context= all-contexts cluster= user= as= as-group= as-uid= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= resources= limits fits= fits-pod= tolerate= min-fits= replicas= max-saturation= min-free= h/help V/version
+    string join \n kubeconfig= context= all-contexts cluster= user= as= as-group= as-uid= request-timeout= wire= n/namespace= A/all-namespaces l/selector= field-selector= node-selector= schedulable-only o/output= sort-by= top= group-by= L/label-columns= no-headers chunk-size= method= from= from-ca= from-fingerprint= resources= limits fits= fits-pod= tolerate= min-fits= replicas= max-saturation= min-free= h/help V/version
 end
 
 function __fish_kubectl_podcount_needs_command
@@ -64,6 +64,8 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l metho
 objects\t''
 table\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l from -d 'Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of listing: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l from-ca -d 'With an https --from: the CA (PEM) that signed the watch\'s certificate' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l from-fingerprint -d 'With an https --from: trust exactly the certificate with this SHA-256 fingerprint (the watch prints it at start: `serving certificate sha256 AB:CD:...`)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l resources -d 'Also show requests against allocatable per resource: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); `all`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l fits -d 'How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -l fits-pod -d 'The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin): its requests by the scheduler\'s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound' -r -F
@@ -126,6 +128,8 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count"
 objects\t''
 table\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l from -d 'Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of listing: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l from-ca -d 'With an https --from: the CA (PEM) that signed the watch\'s certificate' -r -F
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l from-fingerprint -d 'With an https --from: trust exactly the certificate with this SHA-256 fingerprint (the watch prints it at start: `serving certificate sha256 AB:CD:...`)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l resources -d 'Also show requests against allocatable per resource: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); `all`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l fits -d 'How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand count" -l fits-pod -d 'The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin): its requests by the scheduler\'s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound' -r -F

@@ -41,6 +41,8 @@ json\:"JSON"))' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
+'--from-ca=[With an https --from\: the CA (PEM) that signed the watch'\''s certificate]:FILE:_files' \
+'--from-fingerprint=[With an https --from\: trust exactly the certificate with this SHA-256 fingerprint (the watch prints it at start\: \`serving certificate sha256 AB\:CD\:...\`)]:SHA256:_default' \
 '--resources=[Also show requests against allocatable per resource\: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); \`all\`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects]::LIST|all:_default' \
 '*--fits=[How many more pods of this shape each node admits\: \[NAME=\]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)]:[NAME=]RES=QTY,...:_default' \
 '--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet\: which nodes run one); the answer says whether it is exact or a bound]:FILE|-:_files' \
@@ -96,6 +98,8 @@ json\:"JSON"))' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
 '--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
+'--from-ca=[With an https --from\: the CA (PEM) that signed the watch'\''s certificate]:FILE:_files' \
+'--from-fingerprint=[With an https --from\: trust exactly the certificate with this SHA-256 fingerprint (the watch prints it at start\: \`serving certificate sha256 AB\:CD\:...\`)]:SHA256:_default' \
 '--resources=[Also show requests against allocatable per resource\: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); \`all\`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects]::LIST|all:_default' \
 '*--fits=[How many more pods of this shape each node admits\: \[NAME=\]RES=QTY,... such as cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)]:[NAME=]RES=QTY,...:_default' \
 '--fits-pod=[The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...; - reads stdin)\: its requests by the scheduler'\''s rule, tolerations, nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread (a DaemonSet\: which nodes run one); the answer says whether it is exact or a bound]:FILE|-:_files' \
