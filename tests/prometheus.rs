@@ -88,8 +88,8 @@ fn every_alert_has_severity_summary_description_and_a_runbook() {
     assert_eq!(alerts, 8);
 }
 
-/// The operator overlay's PrometheusRule holds exactly the groups promtool
-/// checks in deploy/prometheus/alerts.yaml.
+/// The operator overlay's PrometheusRule and the Helm chart hold exactly the
+/// groups promtool checks in deploy/prometheus/alerts.yaml.
 #[test]
 fn the_prometheus_rule_holds_the_tested_alerts() {
     let read = |p: &str| -> serde_yaml::Value {
@@ -102,6 +102,10 @@ fn the_prometheus_rule_holds_the_tested_alerts() {
         cr["spec"]["groups"], rules["groups"],
         "copy deploy/prometheus/alerts.yaml's groups into the PrometheusRule"
     );
+    // The Helm chart carries the same file (a chart cannot read outside itself).
+    let chart = std::fs::read_to_string(repo().join("charts/podcount/files/alerts.yaml")).unwrap();
+    let tested = std::fs::read_to_string(repo().join("deploy/prometheus/alerts.yaml")).unwrap();
+    assert!(chart == tested, "copy deploy/prometheus/alerts.yaml to charts/podcount/files/alerts.yaml");
 }
 
 #[tokio::test]

@@ -10,10 +10,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
 
 use serde_json::Value;
-use support::{Cluster, Options};
+use support::{Cluster, Options, go_tool};
 
 const BED: Options = Options {
     nodes: 3,
@@ -45,29 +44,6 @@ fn tmp(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A Go tool built from the module proxy once, kept under the cache by
-/// module@version (GOBIN is per version, so a new pin builds anew).
-fn go_tool(module: &str) -> PathBuf {
-    static BUILD: Mutex<()> = Mutex::new(());
-    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let (path, version) = module.split_once('@').unwrap();
-    let name = path.rsplit('/').next().unwrap();
-    let home = PathBuf::from(std::env::var("HOME").expect("HOME"));
-    let gobin = home.join(".cache/kubectl-podcount/gobin").join(format!("{name}-{version}"));
-    let bin = gobin.join(name);
-    if !bin.exists() {
-        let out = Command::new("go")
-            .args(["install", module])
-            .env("GOBIN", &gobin)
-            .env("GOFLAGS", "-buildvcs=false")
-            .env("GOTOOLCHAIN", "local")
-            .output()
-            .expect("run go install");
-        assert!(out.status.success(), "go install {module}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    bin
 }
 
 fn text(b: &[u8]) -> String {

@@ -677,13 +677,9 @@ fn module_file(module: &str, file: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(info["Dir"].as_str().unwrap()).join(file)
 }
 
-/// deploy/: the kustomize base and each overlay render (`kubectl kustomize`)
-/// and pass the real apiserver's server-side dry run (schema, RBAC objects,
-/// probes, security context), the operator's and cert-manager's objects
-/// against those projects' own CRDs installed on the bed.
-#[test]
-fn deploy_overlays_pass_server_side_dry_run() {
-    let c = cluster();
+/// prometheus-operator's and cert-manager's own CRDs (ServiceMonitor,
+/// PrometheusRule, Certificate, Issuer), from their Go modules, on the bed.
+fn install_crds(c: &Cluster) {
     let kubectl = |args: &[&str]| {
         std::process::Command::new("kubectl").args(args).env("KUBECONFIG", &c.kubeconfig).output().unwrap()
     };
@@ -713,6 +709,19 @@ fn deploy_overlays_pass_server_side_dry_run() {
         let out = kubectl(&["wait", "--for", "condition=established", "--timeout", "60s", &format!("crd/{crd}")]);
         assert!(out.status.success(), "{crd}: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// deploy/: the kustomize base and each overlay render (`kubectl kustomize`)
+/// and pass the real apiserver's server-side dry run (schema, RBAC objects,
+/// probes, security context), the operator's and cert-manager's objects
+/// against those projects' own CRDs installed on the bed.
+#[test]
+fn deploy_overlays_pass_server_side_dry_run() {
+    let c = cluster();
+    let kubectl = |args: &[&str]| {
+        std::process::Command::new("kubectl").args(args).env("KUBECONFIG", &c.kubeconfig).output().unwrap()
+    };
+    install_crds(c);
     // Namespaced objects are checked against an existing namespace.
     let _ = kubectl(&["create", "namespace", "podcount"]);
     let root = env!("CARGO_MANIFEST_DIR");
@@ -1172,4 +1181,83 @@ async fn count_from_reads_a_secured_watch() {
         }
     }
     drop(w);
+}
+
+/// charts/podcount: `helm lint` and `helm template` (helm built from its Go
+/// module, helm.sh/helm/v4) with the defaults and with every option on, and
+/// the rendered objects pass the apiserver's server-side dry run on the bed
+/// (the CRDs installed); the PrometheusRule carries the promtool-tested alerts.
+#[test]
+fn the_helm_chart_lints_renders_and_passes_server_side_dry_run() {
+    let c = cluster();
+    let helm = support::go_tool("helm.sh/helm/v4/cmd/helm@v4.3.2");
+    let chart = format!("{}/charts/podcount", env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(&helm).args(["lint", "--strict", &chart]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "helm lint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    install_crds(c);
+    let kubectl = |args: &[&str]| {
+        std::process::Command::new("kubectl").args(args).env("KUBECONFIG", &c.kubeconfig).output().unwrap()
+    };
+    let _ = kubectl(&["create", "namespace", "podcount-helm"]);
+    let everything = [
+        "serviceMonitor.enabled=true",
+        "prometheusRule.enabled=true",
+        "tls.certManager.enabled=true",
+        "podDisruptionBudget.enabled=true",
+        "networkPolicy.enabled=true",
+        "watch.fits={web=cpu=250m\\,memory=256Mi}",
+        "commonLabels.team=platform",
+        "tolerations[0].operator=Exists",
+    ];
+    let cases: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "defaults",
+            &[],
+            &["deployment.apps/pc", "service/pc", "clusterrole.rbac.authorization.k8s.io/pc-metrics-reader"],
+        ),
+        (
+            "everything",
+            &everything,
+            &[
+                "servicemonitor.monitoring.coreos.com/pc",
+                "prometheusrule.monitoring.coreos.com/pc",
+                "certificate.cert-manager.io/pc-tls",
+                "issuer.cert-manager.io/pc-ca",
+                "poddisruptionbudget.policy/pc",
+                "networkpolicy.networking.k8s.io/pc",
+            ],
+        ),
+        ("no auth", &["auth.mode=none", "metricsReaders=null"], &["deployment.apps/pc"]),
+    ];
+    for (name, sets, want) in cases {
+        let mut args = vec!["template", "pc", chart.as_str(), "--namespace", "podcount-helm"];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let out = std::process::Command::new(&helm).args(&args).output().unwrap();
+        assert!(out.status.success(), "helm template ({name}): {}", String::from_utf8_lossy(&out.stderr));
+        let rendered = String::from_utf8_lossy(&out.stdout).to_string();
+        if name == "everything" {
+            assert!(rendered.contains("--fits=web=cpu=250m,memory=256Mi"), "{rendered}");
+            assert!(rendered.contains("team: platform"));
+            // The alerts are Prometheus templates, left alone by Helm.
+            assert!(rendered.contains("{{ $labels.node }}"), "the PrometheusRule lost its templates");
+        }
+        if name == "no auth" {
+            assert!(!rendered.contains("--listen-auth") && rendered.contains("scheme: HTTP\n"), "{rendered}");
+        }
+        let file = c.dir.join(format!("helm-{}.yaml", name.replace(' ', "-")));
+        std::fs::write(&file, &rendered).unwrap();
+        let out = kubectl(&["apply", "--dry-run=server", "-f", &file.display().to_string()]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        for w in want {
+            assert!(text.contains(&format!("{w} created (server dry run)")), "{name}: {w} missing from {text}");
+        }
+    }
 }

@@ -521,3 +521,28 @@ pub fn http(method: &str, base: &str, path: &str) -> (u16, String) {
     let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     (status, body.to_string())
 }
+
+/// A Go tool built from the module proxy once (`go install MODULE@VERSION`)
+/// and kept under ~/.cache/kubectl-podcount/gobin by name and version, like
+/// the cluster program: actionlint, krew, helm.
+pub fn go_tool(module: &str) -> PathBuf {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let (path, version) = module.split_once('@').unwrap();
+    let name = path.rsplit('/').next().unwrap();
+    let home = PathBuf::from(std::env::var("HOME").expect("HOME"));
+    let gobin = home.join(".cache/kubectl-podcount/gobin").join(format!("{name}-{version}"));
+    let bin = gobin.join(name);
+    if !bin.exists() {
+        let out = Command::new("go")
+            .args(["install", module])
+            .env("GOBIN", &gobin)
+            .env("GOFLAGS", "-buildvcs=false")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOWORK", "off")
+            .output()
+            .expect("run go install");
+        assert!(out.status.success(), "go install {module}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    bin
+}
