@@ -743,6 +743,7 @@ fn deploy_overlays_pass_server_side_dry_run() {
                 "servicemonitor.monitoring.coreos.com/podcount",
                 "prometheusrule.monitoring.coreos.com/podcount",
                 "clusterrolebinding.rbac.authorization.k8s.io/podcount-metrics-reader",
+                "configmap/podcount-dashboard",
             ],
         ),
         (
@@ -978,13 +979,6 @@ async fn group_by_a_label_no_node_carries_warns() {
     assert!(!w.stderr().contains("no listed node carries"), "{}", w.stderr());
 }
 
-fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
-}
-
 /// `curl --cacert CA`: the status code, 0 when the certificate is not trusted.
 fn https_status_verified(url: &str, path: &str, ca: &std::path::Path) -> u16 {
     assert!(url.starts_with("https://127.0.0.1:"), "tests only talk to loopback: {url}");
@@ -1009,8 +1003,8 @@ async fn a_rotated_certificate_is_served_without_a_restart() {
     let make = |name: &str| {
         let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), name.to_string()]).unwrap();
         let (c, k) = (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
-        std::fs::write(&c, pem("CERTIFICATE", made.cert.der())).unwrap();
-        std::fs::write(&k, pem("PRIVATE KEY", &made.signing_key.serialize_der())).unwrap();
+        std::fs::write(&c, support::pem("CERTIFICATE", made.cert.der())).unwrap();
+        std::fs::write(&k, support::pem("PRIVATE KEY", &made.signing_key.serialize_der())).unwrap();
         (c, k)
     };
     let (old_cert, old_key) = make("old");
@@ -1108,11 +1102,11 @@ async fn count_from_reads_a_secured_watch() {
     std::fs::create_dir_all(&dir).unwrap();
     let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
     let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
-    std::fs::write(&cert, pem("CERTIFICATE", made.cert.der())).unwrap();
-    std::fs::write(&key, pem("PRIVATE KEY", &made.signing_key.serialize_der())).unwrap();
+    std::fs::write(&cert, support::pem("CERTIFICATE", made.cert.der())).unwrap();
+    std::fs::write(&key, support::pem("PRIVATE KEY", &made.signing_key.serialize_der())).unwrap();
     let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
     let other_ca = dir.join("other.crt");
-    std::fs::write(&other_ca, pem("CERTIFICATE", other.cert.der())).unwrap();
+    std::fs::write(&other_ca, support::pem("CERTIFICATE", other.cert.der())).unwrap();
     let (cs, ks) = (cert.display().to_string(), key.display().to_string());
     let w = Watcher::start(
         &c.kubeconfig,

@@ -546,3 +546,11 @@ pub fn go_tool(module: &str) -> PathBuf {
     }
     bin
 }
+
+/// DER as PEM (rcgen here is built without its pem feature).
+pub fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
