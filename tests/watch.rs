@@ -715,8 +715,11 @@ fn install_crds(c: &Cluster) {
 /// and pass the real apiserver's server-side dry run (schema, RBAC objects,
 /// probes, security context), the operator's and cert-manager's objects
 /// against those projects' own CRDs installed on the bed.
-#[test]
-fn deploy_overlays_pass_server_side_dry_run() {
+#[tokio::test]
+async fn deploy_overlays_pass_server_side_dry_run() {
+    // Installing CRDs keeps the apiserver busy (discovery, OpenAPI): not
+    // beside the tests that time its reviews.
+    let _one_at_a_time = serial().await;
     let c = cluster();
     let kubectl = |args: &[&str]| {
         std::process::Command::new("kubectl").args(args).env("KUBECONFIG", &c.kubeconfig).output().unwrap()
@@ -1181,8 +1184,9 @@ async fn count_from_reads_a_secured_watch() {
 /// module, helm.sh/helm/v4) with the defaults and with every option on, and
 /// the rendered objects pass the apiserver's server-side dry run on the bed
 /// (the CRDs installed); the PrometheusRule carries the promtool-tested alerts.
-#[test]
-fn the_helm_chart_lints_renders_and_passes_server_side_dry_run() {
+#[tokio::test]
+async fn the_helm_chart_lints_renders_and_passes_server_side_dry_run() {
+    let _one_at_a_time = serial().await;
     let c = cluster();
     let helm = support::go_tool("helm.sh/helm/v4/cmd/helm@v4.3.2");
     let chart = format!("{}/charts/podcount", env!("CARGO_MANIFEST_DIR"));
