@@ -12,8 +12,9 @@ use super::values::{
     WatchOutput, Wire, parse_interval, parse_timeout,
 };
 use crate::client::pin::Fingerprint;
+use crate::report::percent::Percent;
 use crate::report::sort::SortBy;
-use crate::report::verdict::{MaxSaturation, MinFree, Percent, parse_max_saturation, parse_min_free};
+use crate::report::verdict::{MaxSaturation, MinFree, parse_max_saturation, parse_min_free};
 use crate::source::query::DEFAULT_CHUNK;
 
 fn parse_fingerprint(s: &str) -> Result<Fingerprint, String> {

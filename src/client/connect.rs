@@ -149,7 +149,7 @@ fn client(context: String, config: Config, mut at: Endpoint, kubeconfig_proxy: O
     let build = |protocol| http::client(&config, at.timeouts, protocol, route.as_ref());
     let clients = build(Protocol::Http1).and_then(|c| Ok((c, build(Protocol::Http2)?)));
     let (client, watch_client) = clients.map_err(|e| {
-        let fault = http::credential_fault(&at, &e).or_else(|| http::kubeconfig_fault(&at, &chain(&e)));
+        let fault = http::credential_fault(&at, &e).or_else(|| http::kubeconfig_fault(&at, &e));
         fault.map(|f| f.in_context(&context)).unwrap_or_else(|| {
             Error::usage(format!(
                 "context {context}: cannot set up a client for {} (kubeconfig cluster {:?}, user {:?}): {}",

@@ -35,6 +35,7 @@ use tokio::time::Instant;
 use tokio_rustls::rustls;
 use tower::{BoxError, ServiceBuilder};
 
+use super::cause::{self, Cause};
 use super::proxy::Route;
 use super::retry::{self, Backoff, Policy};
 use super::token::{self, TokenFile};
@@ -59,10 +60,14 @@ pub struct Timeouts {
 
 impl Timeouts {
     pub fn from_env() -> Timeouts {
+        Timeouts::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// The defaults, each overridden by its variable when that parses as a
+    /// duration (`PODCOUNT_CONNECT_TIMEOUT=3s`).
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Timeouts {
         let d = Timeouts::default();
-        let get = |k: &str, v: Duration| {
-            std::env::var(k).ok().and_then(|s| humantime::parse_duration(s.trim()).ok()).unwrap_or(v)
-        };
+        let get = |k: &str, v: Duration| var(k).and_then(|s| humantime::parse_duration(s.trim()).ok()).unwrap_or(v);
         Timeouts {
             connect: get("PODCOUNT_CONNECT_TIMEOUT", d.connect),
             ping_interval: get("PODCOUNT_PING_INTERVAL", d.ping_interval),
@@ -451,8 +456,7 @@ pub fn api_error(t: &Endpoint, status: StatusCode, st: &ApiStatus, action: Actio
 /// Sorts a request that got no answer: the kubeconfig's fault (exit 2), a
 /// timeout, or a network failure (exit 3).
 pub fn transport(t: &Endpoint, e: &kube::Error) -> Failure {
-    let text = chain(e);
-    if let Some(fault) = kubeconfig_fault(t, &text) {
+    if let Some(fault) = kubeconfig_fault(t, e) {
         return Failure::Fatal(fault);
     }
     let via = t.proxy.as_ref().map(|p| format!(" through the proxy {p}")).unwrap_or_default();
@@ -461,7 +465,7 @@ pub fn transport(t: &Endpoint, e: &kube::Error) -> Failure {
     } else {
         "is the cluster up? check --context / --kubeconfig"
     };
-    if is_timeout(e) {
+    if cause::classify(e) == Some(Cause::TimedOut) {
         return Failure::TimedOut(Error::cluster(format!(
             "cannot reach the API server at {}{via}: no TCP connection and TLS handshake within {} ({check}{})",
             t.server,
@@ -469,12 +473,13 @@ pub fn transport(t: &Endpoint, e: &kube::Error) -> Failure {
             if t.proxy.is_some() { "" } else { ", VPN or tunnel" }
         )));
     }
-    Failure::transient(Error::cluster(format!("cannot reach the API server at {}{via}: {text} ({check})", t.server)))
+    Failure::transient(Error::cluster(format!(
+        "cannot reach the API server at {}{via}: {} ({check})",
+        t.server,
+        chain(e)
+    )))
 }
 
-/// A failure the user fixes in the kubeconfig (exit 2, naming the entry):
-/// an exec credential plugin that is missing or fails, or a server
-/// certificate the cluster's CA did not sign.
 /// A certificate or key the kubeconfig names that cannot be loaded, by
 /// kube's typed error: the kubeconfig's fault (exit 2), naming its field.
 pub fn credential_fault(t: &Endpoint, e: &(dyn std::error::Error + 'static)) -> Option<Error> {
@@ -522,36 +527,22 @@ pub fn credential_fault(t: &Endpoint, e: &(dyn std::error::Error + 'static)) -> 
     None
 }
 
-pub fn kubeconfig_fault(t: &Endpoint, text: &str) -> Option<Error> {
-    if text.contains("auth exec") || text.contains("exec-plugin") || text.contains("failed exec auth") {
-        return Some(Error::usage(format!(
+/// The kubeconfig's fault, by the failure's typed causes (exit 2, naming
+/// the entry): an exec credential plugin that is missing or fails, or a
+/// server certificate the cluster's CA did not sign.
+pub fn kubeconfig_fault(t: &Endpoint, e: &(dyn std::error::Error + 'static)) -> Option<Error> {
+    let text = chain(e);
+    match cause::classify(e)? {
+        Cause::ExecPlugin => Some(Error::usage(format!(
             "the exec credential plugin of kubeconfig user {:?} failed: {text} (check users[].user.exec in the kubeconfig, and that the command is installed)",
             t.user
-        )));
-    }
-    if text.contains("invalid peer certificate") {
-        return Some(Error::usage(format!(
+        ))),
+        Cause::UntrustedServer => Some(Error::usage(format!(
             "the API server at {} presented a certificate that kubeconfig cluster {:?} does not trust: {text} (check its certificate-authority-data, or --cluster/--context)",
             t.server, t.cluster
-        )));
+        ))),
+        Cause::TimedOut => None,
     }
-    None
-}
-
-fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur = Some(e);
-    while let Some(e) = cur {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::TimedOut
-        {
-            return true;
-        }
-        if e.to_string().contains("deadline has elapsed") {
-            return true;
-        }
-        cur = e.source();
-    }
-    false
 }
 
 #[cfg(test)]
@@ -610,6 +601,41 @@ mod tests {
         assert!(matches!(refusal(&t, StatusCode::FORBIDDEN, &h, b"", act("list")), Failure::Fatal(_)));
     }
 
+    /// The exit code follows the cause's type: the same failures with
+    /// their messages reworded sort the same, and a message that merely
+    /// reads like one of them sorts as a network failure.
+    #[test]
+    fn exit_codes_survive_reworded_messages() {
+        use kube::client::AuthError;
+        let t = target();
+        let service = |e: Box<dyn std::error::Error + Send + Sync>| kube::Error::Service(e);
+        let exec = service(Box::new(kube::Error::Auth(AuthError::AuthExec("plugin said: nope".into()))));
+        match transport(&t, &exec) {
+            Failure::Fatal(e) => {
+                assert_eq!(e.exit_code(), 2);
+                assert!(e.message.contains("exec credential plugin of kubeconfig user \"u\""), "{}", e.message);
+            }
+            f => panic!("{f:?}"),
+        }
+        let cert = rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName);
+        let tls = service(Box::new(std::io::Error::new(std::io::ErrorKind::InvalidData, cert)));
+        match transport(&t, &tls) {
+            Failure::Fatal(e) => {
+                assert_eq!(e.exit_code(), 2);
+                assert!(e.message.contains("kubeconfig cluster \"c\" does not trust"), "{}", e.message);
+            }
+            f => panic!("{f:?}"),
+        }
+        let slow = service(Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, "reworded")));
+        assert!(matches!(transport(&t, &slow), Failure::TimedOut(e) if e.exit_code() == 3));
+        for text in ["failed exec auth", "invalid peer certificate: BadSignature", "deadline has elapsed"] {
+            match transport(&t, &service(text.into())) {
+                Failure::Transient { error, .. } => assert_eq!(error.exit_code(), 3, "{text}"),
+                f => panic!("{text}: {f:?}"),
+            }
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn retries_transient_failures_a_bounded_number_of_times() {
         let mut r = Retry::new(retry::REQUESTS);
@@ -628,7 +654,18 @@ mod tests {
 
     #[test]
     fn timeouts_come_from_the_environment() {
+        assert_eq!(Timeouts::from_vars(|_| None), Timeouts::default());
         assert_eq!(Timeouts::default().connect, Duration::from_secs(10));
         assert!(Timeouts::default().ping_interval + Timeouts::default().ping_timeout <= Duration::from_secs(45));
+        let vars = |k: &str| match k {
+            "PODCOUNT_CONNECT_TIMEOUT" => Some(" 3s ".to_string()),
+            "PODCOUNT_PING_INTERVAL" => Some("not a duration".to_string()),
+            "PODCOUNT_PING_TIMEOUT" => Some("250ms".to_string()),
+            _ => None,
+        };
+        let t = Timeouts::from_vars(vars);
+        assert_eq!(t.connect, Duration::from_secs(3));
+        assert_eq!(t.ping_interval, Timeouts::default().ping_interval, "unreadable: the default");
+        assert_eq!(t.ping_timeout, Duration::from_millis(250));
     }
 }

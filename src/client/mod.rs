@@ -3,6 +3,7 @@
 //! through ([`proxy`]), the one retry policy
 //! ([`retry`]), and paginated Lists page by page ([`pager`]).
 
+pub mod cause;
 pub mod connect;
 pub mod http;
 pub mod pager;

@@ -1,6 +1,9 @@
-//! The one retry policy: bounded attempts, exponential backoff with jitter,
-//! `Retry-After` honoured up to a cap. Pure (the randomness is passed in), so
-//! request retries (`http`) and watch reconnects (`informer`) share it.
+//! Retry timing, written once: bounded attempts, exponential backoff with
+//! jitter, `Retry-After` honoured up to a cap. Request retries (`http`,
+//! [`REQUESTS`]) and watch reconnects (`informer`'s own [`Backoff`]) both
+//! draw their delays from here. The arithmetic is pure
+//! ([`Backoff::next_delay_with`] takes the random number);
+//! [`Backoff::next_delay`] draws one itself ([`random_unit`]).
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;

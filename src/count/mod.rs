@@ -25,6 +25,7 @@ use crate::render::{csv, table, time};
 use crate::report::Counted;
 use crate::report::fits::{answers, min_fits_breaches, unallocated};
 use crate::report::group::{GroupKey, grouped};
+use crate::report::percent::Percent;
 use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
@@ -303,14 +304,14 @@ pub async fn run(opts: Options) -> Result<i32> {
 /// Prints the counts as `-o` says, judges the thresholds; the exit code.
 fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32) -> i32 {
     let thresholds = &opts.thresholds;
-    let threshold_pct = thresholds.pods_max_saturation().map_or(90.0, |p| p.0);
+    let threshold = thresholds.pods_max_saturation().unwrap_or(Percent::SATURATED);
     for c in &mut counted {
         // (A watch's document comes with the filter applied.)
         if opts.filter.schedulable_only && c.left_out.is_none() {
             c.left_out = Some(leave_out_closed(&mut c.rows));
         }
         sort_rows(&mut c.rows, &opts.sort);
-        c.groups = opts.group_by.as_ref().map(|k| grouped(&c.rows, k, threshold_pct, &opts.sort));
+        c.groups = opts.group_by.as_ref().map(|k| grouped(&c.rows, k, threshold, &opts.sort));
     }
     let out = match &opts.output {
         Output::Json => document::render(&counted, several, Format::Json),
@@ -344,7 +345,7 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
                 no_headers: opts.no_headers,
                 color: color_enabled(),
                 context_column: several,
-                red_from: threshold_pct / 100.0,
+                red_from: threshold,
                 picture: !opts.no_headers && std::io::stdout().is_terminal(),
                 top: opts.top,
                 label_columns: &opts.label_columns,

@@ -118,7 +118,7 @@ pub fn parse(json: &[u8]) -> Result<Vec<Counted>, String> {
         rows: d.nodes,
         unscheduled: d.unscheduled,
         // The served threshold is not in the document; the printer regroups.
-        groups: d.group_by.map(|by| Grouped { by, threshold_pct: f64::NAN, rows: d.groups }),
+        groups: d.group_by.map(|by| Grouped { by, threshold: None, rows: d.groups }),
         left_out: d.unschedulable_nodes_left_out,
         shapes: d.shapes.iter().map(ShapeDoc::shape).collect(),
         answers: d.fits,

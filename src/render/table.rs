@@ -9,6 +9,7 @@ use super::style::{grid, kubectl_columns, lines, new_table};
 use crate::report::Counted;
 use crate::report::fits::{answer_line, summary};
 use crate::report::histogram::{RANGES, histogram};
+use crate::report::percent::Percent;
 use crate::report::resources::{Resources, human};
 use crate::report::rows::{NodeRow, totals};
 
@@ -20,8 +21,8 @@ pub struct TableOptions<'a> {
     pub color: bool,
     /// A context column, for several clusters in one table.
     pub context_column: bool,
-    /// Saturation (0..1) from which a cell is red; yellow from 0.75 of it.
-    pub red_from: f64,
+    /// Saturation from which a cell is red; yellow from 0.75 of it.
+    pub red_from: Percent,
     /// On a terminal, with headers: a bar in the saturation column and the
     /// histogram under the table.
     pub picture: bool,
@@ -54,8 +55,8 @@ fn saturation_cell(r: &NodeRow, opts: &TableOptions) -> Cell {
     };
     let cell = Cell::new(text);
     match r.saturation {
-        Some(s) if opts.color && s >= opts.red_from => cell.fg(Color::Red),
-        Some(s) if opts.color && s >= opts.red_from * 0.75 => cell.fg(Color::Yellow),
+        Some(s) if opts.color && opts.red_from.reached_by(s) => cell.fg(Color::Red),
+        Some(s) if opts.color && s >= opts.red_from.fraction() * 0.75 => cell.fg(Color::Yellow),
         _ => cell,
     }
 }
@@ -189,8 +190,8 @@ fn resource_cells(res: Option<&Resources>, names: &[String], limits: bool, opts:
         let sat = row.and_then(|r| r.saturation());
         let cell = Cell::new(if none { NONE.to_string() } else { percent(sat) });
         out.push(match sat {
-            Some(s) if opts.color && s >= opts.red_from => cell.fg(Color::Red),
-            Some(s) if opts.color && s >= opts.red_from * 0.75 => cell.fg(Color::Yellow),
+            Some(s) if opts.color && opts.red_from.reached_by(s) => cell.fg(Color::Red),
+            Some(s) if opts.color && s >= opts.red_from.fraction() * 0.75 => cell.fg(Color::Yellow),
             _ => cell,
         });
         if limits && none {
@@ -290,7 +291,7 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
     let mut t = new_table(opts.color);
     let first = counted.iter().find_map(|c| c.groups.as_ref());
     let by = first.map_or_else(String::new, |g| label_header(&g.by));
-    let at = first.map_or_else(String::new, |g| format!(">={}%", g.threshold_pct));
+    let at = first.and_then(|g| g.threshold).map(|t| format!(">={t}")).unwrap_or_default();
     let mut header: Vec<String> = Vec::new();
     if opts.context_column {
         header.push("CONTEXT".into());
@@ -318,7 +319,7 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
             row.push(Cell::new(or_dash(r.free)));
             let sat = Cell::new(percent(r.saturation));
             row.push(match r.saturation {
-                Some(s) if opts.color && s >= opts.red_from => sat.fg(Color::Red),
+                Some(s) if opts.color && opts.red_from.reached_by(s) => sat.fg(Color::Red),
                 _ => sat,
             });
             row.extend(resource_cells(r.resources.as_ref(), &res_names, limits, opts));
@@ -407,7 +408,7 @@ mod tests {
         no_headers: false,
         color: false,
         context_column: false,
-        red_from: 0.9,
+        red_from: Percent::SATURATED,
         picture: false,
         top: None,
         label_columns: &[],

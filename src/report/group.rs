@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::percent::Percent;
 use super::ratio::serialize_round4;
 use super::resources::Resources;
 use super::rows::NodeRow;
@@ -116,8 +117,9 @@ impl Sortable for GroupRow {
     }
 }
 
-/// Rows grouped by `key`, in name order; `threshold` is a fraction (0.9).
-pub fn groups(rows: &[NodeRow], key: &GroupKey, threshold: f64) -> Vec<GroupRow> {
+/// Rows grouped by `key`, in name order; nodes at or above `threshold`
+/// counted.
+pub fn groups(rows: &[NodeRow], key: &GroupKey, threshold: Percent) -> Vec<GroupRow> {
     let mut by: BTreeMap<String, GroupRow> = BTreeMap::new();
     for r in rows {
         let name = key.group_of(r);
@@ -163,7 +165,7 @@ pub fn groups(rows: &[NodeRow], key: &GroupKey, threshold: f64) -> Vec<GroupRow>
                 g.fullest_saturation = Some(s);
                 g.fullest_node = Some(r.name.clone());
             }
-            if s >= threshold - 1e-12 {
+            if threshold.reached_by(s) {
                 g.at_or_above_threshold += 1;
             }
         }
@@ -180,17 +182,18 @@ pub fn groups(rows: &[NodeRow], key: &GroupKey, threshold: f64) -> Vec<GroupRow>
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grouped {
     pub by: String,
-    /// The threshold `atOrAboveThreshold` counts against, in percent.
-    pub threshold_pct: f64,
+    /// The threshold `atOrAboveThreshold` counts against; None when read
+    /// back from a served document, which does not carry it.
+    pub threshold: Option<Percent>,
     pub rows: Vec<GroupRow>,
 }
 
 /// The group rows `count` and `watch` print: `rows` grouped by `key`, nodes
-/// at or above `threshold_pct` counted, in `--sort-by` order.
-pub fn grouped(rows: &[NodeRow], key: &GroupKey, threshold_pct: f64, sort: &SortBy) -> Grouped {
-    let mut groups = groups(rows, key, threshold_pct / 100.0);
+/// at or above `threshold` counted, in `--sort-by` order.
+pub fn grouped(rows: &[NodeRow], key: &GroupKey, threshold: Percent, sort: &SortBy) -> Grouped {
+    let mut groups = groups(rows, key, threshold);
     sort_rows(&mut groups, sort);
-    Grouped { by: key.name.clone(), threshold_pct, rows: groups }
+    Grouped { by: key.name.clone(), threshold: Some(threshold), rows: groups }
 }
 
 #[cfg(test)]
@@ -215,7 +218,7 @@ mod tests {
         let c = info("c", Some(110), true, true);
         let r = rows(&t, Some(&[a, b, c]), true, &Extra::default());
         let key = GroupKey::parse("zone");
-        let g = groups(&r, &key, 0.9);
+        let g = groups(&r, &key, Percent::SATURATED);
         let names: Vec<&str> = g.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(names, ["<missing>", "<none>", "z1"]);
         let z1 = &g[2];

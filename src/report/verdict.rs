@@ -2,44 +2,38 @@
 //! `--min-free` (and watch's `--until-saturated`), and what cannot be judged
 //! without the node list. Pure; the caller turns breaches into exit code 1.
 
+use super::percent::Percent;
 use super::resources::human;
 use super::rows::NodeRow;
 use crate::error::Error;
 use crate::model::quantity::Quantity;
 use crate::model::requests::scheduler_units;
 
-/// A percentage given as `90` or `90%` (0 to 100, fractions allowed).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Percent(pub f64);
-
-impl std::str::FromStr for Percent {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let n = s.trim().strip_suffix('%').unwrap_or(s.trim());
-        match n.parse::<f64>() {
-            Ok(v) if (0.0..=100.0).contains(&v) => Ok(Percent(v)),
-            _ => Err(format!("expected a percentage from 0 to 100, such as 90 or 90%, not {s:?}")),
-        }
-    }
-}
-
-/// `watch --until-saturated`: the first node (name, pods, allocatable) above
-/// `pct`, as the line to print. Nodes without allocatable are not judged.
+/// `watch --until-saturated`: of the nodes (name, pods, allocatable) above
+/// `pct`, the first by name, as the line to print (the same node whatever
+/// order the nodes come in). Nodes without allocatable are not judged.
 pub fn first_saturated<'a>(
     pct: Percent,
     context: Option<&str>,
     nodes: impl IntoIterator<Item = (&'a str, u32, Option<u32>)>,
 ) -> Option<String> {
     let prefix = context.map(|c| format!("context {c}: ")).unwrap_or_default();
-    nodes.into_iter().find_map(|(name, pods, alloc)| {
-        let alloc = alloc.filter(|a| *a > 0)?;
-        (f64::from(pods) * 100.0 > pct.0 * f64::from(alloc)).then(|| {
-            format!(
-                "{prefix}node {name} is {:.1}% saturated ({pods}/{alloc} pods), above --until-saturated {}%",
-                100.0 * f64::from(pods) / f64::from(alloc),
-                pct.0
-            )
-        })
+    let first = nodes
+        .into_iter()
+        .filter(|&(_, pods, alloc)| alloc.is_some_and(|a| a > 0 && pct.exceeded_by(pods, a)))
+        .min_by_key(|&(name, ..)| name)?;
+    pods_above(first.0, first.1, first.2, pct, "--until-saturated").map(|line| format!("{prefix}{line}"))
+}
+
+/// A node whose `pods` fill more than `pct` of its `alloc` slots, as the
+/// line naming `flag`; a node without allocatable is not judged.
+fn pods_above(name: &str, pods: u32, alloc: Option<u32>, pct: Percent, flag: &str) -> Option<String> {
+    let alloc = alloc.filter(|a| *a > 0)?;
+    pct.exceeded_by(pods, alloc).then(|| {
+        format!(
+            "node {name} is {:.1}% saturated ({pods}/{alloc} pods), above {flag} {pct}",
+            100.0 * f64::from(pods) / f64::from(alloc)
+        )
     })
 }
 
@@ -147,7 +141,7 @@ impl Thresholds {
         let prefix = context.map(|c| format!("context {c}: ")).unwrap_or_default();
         let mut out = Vec::new();
         for r in rows {
-            for (target, Percent(max)) in &self.max_saturation.0 {
+            for (target, max) in &self.max_saturation.0 {
                 if let Some(line) = over(r, target, *max) {
                     out.push(format!("{prefix}{line}"));
                 }
@@ -162,28 +156,17 @@ impl Thresholds {
     }
 }
 
-/// `r` above `max` percent of `target`, as a line.
-fn over(r: &NodeRow, target: &Target, max: f64) -> Option<String> {
+/// `r` above `max` of `target`, as a line.
+fn over(r: &NodeRow, target: &Target, max: Percent) -> Option<String> {
     match target {
-        Target::Pods => {
-            let alloc = r.allocatable.filter(|&a| a > 0)?;
-            // pods/allocatable > max/100, compared without dividing.
-            (f64::from(r.pods) * 100.0 > max * f64::from(alloc)).then(|| {
-                format!(
-                    "node {} is {:.1}% saturated ({}/{alloc} pods), above --max-saturation {}%",
-                    r.name,
-                    100.0 * f64::from(r.pods) / f64::from(alloc),
-                    r.pods,
-                    max
-                )
-            })
-        }
+        Target::Pods => pods_above(&r.name, r.pods, r.allocatable, max, "--max-saturation"),
         Target::Resource(name) => {
             let row = r.resources.as_ref()?.get(name)?;
             let alloc = row.allocatable.filter(|&a| a > 0)?;
-            (row.requests as f64 * 100.0 > max * alloc as f64).then(|| {
+            // requests/allocatable > max, compared without dividing.
+            (row.requests as f64 * 100.0 > max.0 * alloc as f64).then(|| {
                 format!(
-                    "node {} is {:.1}% saturated in {name} ({} of {} requested), above --max-saturation {name}={max}%",
+                    "node {} is {:.1}% saturated in {name} ({} of {} requested), above --max-saturation {name}={max}",
                     r.name,
                     100.0 * row.requests as f64 / alloc as f64,
                     human(name, row.requests),
@@ -245,16 +228,6 @@ mod tests {
     }
 
     #[test]
-    fn parses_percent() {
-        assert_eq!("90".parse::<Percent>(), Ok(Percent(90.0)));
-        assert_eq!("90%".parse::<Percent>(), Ok(Percent(90.0)));
-        assert_eq!("99.5%".parse::<Percent>(), Ok(Percent(99.5)));
-        assert!("101".parse::<Percent>().is_err());
-        assert!("-1".parse::<Percent>().is_err());
-        assert!("ninety".parse::<Percent>().is_err());
-    }
-
-    #[test]
     fn judges_nodes() {
         let rows = [row("full", 110, 110), row("edge", 100, 110), row("empty", 0, 30), row("unknown", 5, 0)];
         let pct90 = parse_max_saturation("90").unwrap();
@@ -282,6 +255,10 @@ mod tests {
         );
         assert_eq!(first_saturated(Percent(100.0), Some("x"), nodes), None);
         assert!(first_saturated(Percent(50.0), Some("x"), nodes).unwrap().starts_with("context x: node a "));
+        // Whatever order the store hands them over in.
+        let mut reversed = nodes;
+        reversed.reverse();
+        assert!(first_saturated(Percent(50.0), None, reversed).unwrap().starts_with("node a "));
     }
 
     #[test]

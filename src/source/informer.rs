@@ -14,8 +14,10 @@
 //!
 //! Transitions are made in [`Machine::step`] and, for WatchList's initial
 //! events, [`Machine::stream_initial`] (which hands back the next state the
-//! same way); every wait before trying again goes through the one `Backoff`
-//! (jittered, reset after a healthy watch).
+//! same way). Waits before a relist or a reconnect go through the machine's
+//! `Backoff` (jittered, reset after a healthy watch); a list page's request
+//! is first retried by the pager under [`crate::client::retry::REQUESTS`]
+//! (about 2 s), so a failure reaches the machine only once those are spent.
 //! Before the first sync a failure ends the informer (a wrong context should
 //! not spin); after it, the informer rides out outages.
 
@@ -77,7 +79,7 @@ pub enum InitialList {
 pub trait Kind: Send + Sync + 'static {
     type Item: Send + 'static;
     type Key: Send + 'static;
-    const RESOURCE: &'static str;
+    const RESOURCE: Resource;
     /// Decodes a watched or listed object: the item, its key and
     /// resourceVersion, keeping what `keep` asks for beyond counting.
     fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self>;
@@ -89,10 +91,27 @@ pub type Decoded<K> = std::result::Result<(<K as Kind>::Item, <K as Kind>::Key, 
 pub struct Pods;
 pub struct Nodes;
 
+/// What an informer watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Pods,
+    Nodes,
+}
+
+impl Resource {
+    /// The API's plural name, as requests and messages say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Pods => "pods",
+            Resource::Nodes => "nodes",
+        }
+    }
+}
+
 impl Kind for Pods {
     type Item = PodRecord;
     type Key = Uid;
-    const RESOURCE: &'static str = "pods";
+    const RESOURCE: Resource = Resource::Pods;
     fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
         let p = LeanPod::decode(item)?;
         let mut r = PodRecord::new(p.uid(), p.facts());
@@ -120,7 +139,7 @@ impl Kind for Pods {
 impl Kind for Nodes {
     type Item = NodeInfo;
     type Key = String;
-    const RESOURCE: &'static str = "nodes";
+    const RESOURCE: Resource = Resource::Nodes;
     fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
         let (info, rv) = node_info(item, keep)?;
         let name = info.name.clone();
@@ -256,7 +275,7 @@ pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>)
 
 impl<K: Kind> Machine<K> {
     fn action(&self, verb: &'static str) -> Action<'_> {
-        Action { verb, resource: K::RESOURCE, namespace: self.src.namespace.as_deref() }
+        Action { verb, resource: K::RESOURCE.as_str(), namespace: self.src.namespace.as_deref() }
     }
 
     async fn send(&self, ev: Event<K::Item, K::Key>) -> bool {
@@ -279,7 +298,7 @@ impl<K: Kind> Machine<K> {
             }
             State::Listing { mut pager } => {
                 let mut page = PageItems::<K> { items: Vec::new(), meter: &self.src.meter, keep: &self.src.keep };
-                let more = pager.next(&self.src.target, &mut Items::new(&mut page, K::RESOURCE)).await;
+                let more = pager.next(&self.src.target, &mut Items::new(&mut page, K::RESOURCE.as_str())).await;
                 match more {
                     Ok(more) => {
                         if !self.send(Event::Page(page.items)).await {
@@ -357,7 +376,7 @@ impl<K: Kind> Machine<K> {
                 ("fieldSelector", self.src.field_selector.clone()),
             ],
             chunk_size: self.src.chunk_size,
-            resource: K::RESOURCE,
+            resource: K::RESOURCE.as_str(),
             namespace: self.src.namespace.clone(),
         }
     }
@@ -405,7 +424,7 @@ impl<K: Kind> Machine<K> {
             Ended::Closed => {
                 let f = Failure::transient(Error::cluster(format!(
                     "the WatchList stream of {} ended before its initial events did",
-                    K::RESOURCE
+                    K::RESOURCE.as_str()
                 )));
                 self.failed(f, State::Empty { why: Relist::Reconnected }).await
             }
@@ -477,7 +496,7 @@ impl<K: Kind> Machine<K> {
                 Err(_) => {
                     return Ended::Failed(Failure::TimedOut(Error::cluster(format!(
                         "the watch on {} did not end when the server should have ended it: the connection went silent",
-                        K::RESOURCE
+                        K::RESOURCE.as_str()
                     ))));
                 }
                 Ok(None) => return Ended::Closed,
@@ -507,7 +526,7 @@ impl<K: Kind> Machine<K> {
                     while let Some(frame) = frames.next_frame() {
                         let (kind, object) = match proto::event(frame) {
                             Ok(ev) => ev,
-                            Err(e) => return Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e))),
+                            Err(e) => return Ended::Failed(Failure::transient(decode_error(K::RESOURCE.as_str(), e))),
                         };
                         let ev = RawEvent { kind: &kind, object: Item::Proto(&object) };
                         if let Some(end) = self.event(ev, rv, &mut initial).await {
@@ -530,7 +549,7 @@ impl<K: Kind> Machine<K> {
         }
         let ev: WatchLine = match serde_json::from_slice(line) {
             Ok(ev) => ev,
-            Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e)))),
+            Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE.as_str(), e)))),
         };
         let ev = RawEvent { kind: &ev.type_, object: Item::Json(ev.object.get().as_bytes()) };
         self.event(ev, rv, initial).await
@@ -542,7 +561,7 @@ impl<K: Kind> Machine<K> {
             "ADDED" | "MODIFIED" | "DELETED" => {
                 let (item, key, obj_rv) = match K::object(ev.object, &self.src.keep) {
                     Ok(x) => x,
-                    Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE, e)))),
+                    Err(e) => return Some(Ended::Failed(Failure::transient(decode_error(K::RESOURCE.as_str(), e)))),
                 };
                 if let Some(v) = &obj_rv {
                     self.src.meter.seen(v);
@@ -622,7 +641,7 @@ impl<K: Kind> ItemSink for PageItems<'_, K> {
     }
 
     fn item(&mut self, item: Item<'_>) -> Result<()> {
-        let (item, _, _) = K::object(item, self.keep).map_err(|e| decode_error(K::RESOURCE, e))?;
+        let (item, _, _) = K::object(item, self.keep).map_err(|e| decode_error(K::RESOURCE.as_str(), e))?;
         self.items.push(item);
         Ok(())
     }

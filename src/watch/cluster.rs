@@ -16,10 +16,11 @@ use crate::render::time;
 use crate::report::Counted;
 use crate::report::fits::answers;
 use crate::report::group::{GroupKey, GroupRow, MISSING, UNKNOWN, groups};
+use crate::report::percent::Percent;
 use crate::report::resources::{Selection, Shown, base_units};
 use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
-use crate::report::verdict::{Percent, first_saturated};
+use crate::report::verdict::first_saturated;
 use crate::source::informer::Meter;
 
 pub type PodEvent = Event<PodRecord, Uid>;
@@ -221,10 +222,12 @@ impl Cluster {
         view.shown(self.nodes.live.nodes.values(), requested)
     }
 
-    /// Node rows of the current stores, in node-name order of the store.
+    /// Node rows of the current stores: listed nodes in name order, then
+    /// nodes known only from their pods.
     pub fn counted(&self, view: &View) -> Counted {
         let filter = &view.filter;
-        let nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
+        let mut nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
+        nodes.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         let tally = self.tally_by_name();
         let listed = (!self.nodes_unreadable).then_some(nodes.as_slice());
         let shown = self.shown(view);
@@ -433,7 +436,7 @@ impl Cluster {
     /// One line per group whose count differs from what was last printed.
     fn flush_groups(&mut self, p: &mut Printer, view: &View, key: &GroupKey) {
         let rows = self.counted(view).rows;
-        let now: Vec<GroupRow> = groups(&rows, key, view.threshold_pct / 100.0);
+        let now: Vec<GroupRow> = groups(&rows, key, view.threshold);
         let mut printed = std::mem::take(&mut self.printed_groups);
         for g in &now {
             let before = printed.remove(&g.name).unwrap_or(0);

@@ -397,7 +397,7 @@ mod tests {
             Informer { resource: "nodes", synced: false, resource_version: None, relists: 1, reconnects: 0, events: 2 },
         ];
         let key = crate::report::group::GroupKey::parse("zone");
-        let groups = crate::report::group::groups(&rows, &key, 0.9);
+        let groups = crate::report::group::groups(&rows, &key, crate::report::percent::Percent::SATURATED);
         let c = Context {
             context: "prod",
             rows: &rows,

@@ -27,10 +27,11 @@ use crate::render::style::color_enabled;
 use crate::render::table::{self, TableOptions};
 use crate::report::fits::{too_few, unallocated};
 use crate::report::group::GroupKey;
+use crate::report::percent::Percent;
 use crate::report::resources::Selection;
 use crate::report::sort::{SortBy, sort_rows};
-use crate::report::verdict::{Percent, node_list_refused, without_node_list};
-use crate::source::informer::{self, InitialList, Keep, Source};
+use crate::report::verdict::{node_list_refused, without_node_list};
+use crate::source::informer::{self, InitialList, Keep, Resource, Source};
 use crate::source::label_keys;
 use crate::source::placing::with_cluster_facts;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
@@ -76,7 +77,7 @@ enum Msg {
     Pods(usize, PodEvent, Instant),
     Nodes(usize, NodeEvent, Instant),
     /// An informer stopped for good: which context, which resource, why.
-    Failed(usize, &'static str, Error),
+    Failed(usize, Resource, Error),
 }
 
 /// Wraps an informer's event (and when it reached the loop) for the loop.
@@ -222,7 +223,7 @@ impl Session {
     fn new(opts: Options, clusters: Vec<Cluster>, several: bool, shapes: Vec<Shape>) -> Session {
         let view = View {
             group_key: opts.group_by.clone(),
-            threshold_pct: opts.until_saturated.map_or(90.0, |p| p.0),
+            threshold: opts.until_saturated.unwrap_or(Percent::SATURATED),
             filter: opts.filter.clone(),
             sort: opts.sort.clone(),
             resources: opts.resources.clone(),
@@ -253,7 +254,7 @@ impl Session {
         let c = &mut self.clusters[i];
         match msg {
             // Not allowed to list nodes: count on without allocatable.
-            Msg::Failed(_, "nodes", e) if e.is_forbidden() && !c.nodes.synced => {
+            Msg::Failed(_, Resource::Nodes, e) if e.is_forbidden() && !c.nodes.synced => {
                 let prefix = if self.several { format!("context {}: ", c.context) } else { String::new() };
                 let needs = self.opts.until_saturated.map(|_| "--until-saturated");
                 if let Some(flag) = needs.or(self.opts.filter.needs_node_list()) {
@@ -317,7 +318,7 @@ impl Session {
             let opts = TableOptions {
                 color: self.printer.color,
                 context_column: self.several,
-                red_from: self.view.threshold_pct / 100.0,
+                red_from: self.view.threshold,
                 ..Default::default()
             };
             self.printer.out(table::table(&[counted], &opts).trim_end());
@@ -405,7 +406,10 @@ fn spawn_informer<K: informer::Kind>(
                         if tx.send(wrap(i, ev, Instant::now())).await.is_err() { return }
                     }
                     if let Err(e) = r {
-                        let e = if K::RESOURCE == "pods" { suggest_namespace(e, namespace.as_deref(), &target) } else { e };
+                        let e = match K::RESOURCE {
+                            Resource::Pods => suggest_namespace(e, namespace.as_deref(), &target),
+                            Resource::Nodes => e,
+                        };
                         let _ = tx.send(Msg::Failed(i, K::RESOURCE, e)).await;
                     }
                     return;

@@ -5,6 +5,7 @@ use crate::model::filter::Filter;
 use crate::model::fits::Shape;
 use crate::model::node::NodeInfo;
 use crate::report::group::{GroupKey, Grouped, grouped};
+use crate::report::percent::Percent;
 use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::NodeRow;
 use crate::report::sort::SortBy;
@@ -13,8 +14,9 @@ use crate::report::sort::SortBy;
 #[derive(Clone)]
 pub struct View {
     pub group_key: Option<GroupKey>,
-    /// `atOrAboveThreshold` of groups: `--until-saturated`, else 90 (%).
-    pub threshold_pct: f64,
+    /// `atOrAboveThreshold` of groups and red cells: `--until-saturated`,
+    /// else [`Percent::SATURATED`].
+    pub threshold: Percent,
     /// The filters (`--schedulable-only` leaves closed nodes out of the lines).
     pub filter: Filter,
     pub sort: SortBy,
@@ -28,7 +30,7 @@ pub struct View {
 impl View {
     /// `--group-by`: the rows grouped, in `--sort-by` order.
     pub fn grouped(&self, rows: &[NodeRow]) -> Option<Grouped> {
-        Some(grouped(rows, self.group_key.as_ref()?, self.threshold_pct, &self.sort))
+        Some(grouped(rows, self.group_key.as_ref()?, self.threshold, &self.sort))
     }
 }
 
