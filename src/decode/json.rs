@@ -286,7 +286,7 @@ mod tests {
         assert_eq!(n.status.conditions[1].type_, "Ready");
         // Only NoSchedule/NoExecute taints, less the health ones.
         let info = n.info(&Keep { labels: Vec::new(), resources: true, ..Default::default() });
-        assert_eq!(info.taints, ["dedicated=gpu:NoSchedule", "drain:NoExecute"]);
+        assert_eq!(info.taints, ["dedicated=gpu:NoSchedule".parse().unwrap(), "drain:NoExecute".parse().unwrap()]);
         assert_eq!((info.allocatable, info.resources.get("cpu")), (Some(110), Some(&8000)), "cpu in millicores");
         assert!(info.closed());
     }

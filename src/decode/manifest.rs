@@ -456,8 +456,8 @@ spec:
         // migrate's requests default to its limits: 200m + the sidecar's 100m.
         assert_eq!(m.shape.requests, [("cpu".to_string(), 300), ("memory".to_string(), (256 + 64) << 20)]);
         assert_eq!(m.shape.node_selector["pool"], "general");
-        assert!(m.shape.tolerations[0].tolerates("dedicated", "web", "NoSchedule"));
-        assert!(m.shape.tolerations[1].tolerates("anything", "x", "NoExecute"));
+        assert!(m.shape.tolerations[0].tolerates("dedicated", "web", crate::model::node::Effect::NoSchedule));
+        assert!(m.shape.tolerations[1].tolerates("anything", "x", crate::model::node::Effect::NoExecute));
         assert_eq!(m.runtime_class.as_deref(), Some("kata-lite"));
         assert_eq!(m.shape.constraints.host_ports, [HostPort::new(None, None, 8080)]);
         assert_eq!(m.shape.constraints.spread.len(), 1);
@@ -523,8 +523,16 @@ spec:
         )
         .unwrap();
         assert!(ds.shape.daemon_set && ds.replicas.is_none());
-        assert!(ds.shape.tolerations.iter().any(|t| t.tolerates("node.kubernetes.io/unschedulable", "", "NoSchedule")));
-        assert!(!ds.shape.tolerations.iter().any(|t| t.tolerates("node.kubernetes.io/not-ready", "", "NoSchedule")));
+        assert!(ds.shape.tolerations.iter().any(|t| t.tolerates(
+            "node.kubernetes.io/unschedulable",
+            "",
+            crate::model::node::Effect::NoSchedule
+        )));
+        assert!(!ds.shape.tolerations.iter().any(|t| t.tolerates(
+            "node.kubernetes.io/not-ready",
+            "",
+            crate::model::node::Effect::NoSchedule
+        )));
         // Volumes, a claim template, a controller's label: a bound, said.
         let sts = read(
             "kind: StatefulSet\nmetadata: {name: db}\nspec:\n  volumeClaimTemplates: [{metadata: {name: data}}]\n  template:\n    spec:\n      containers: [{name: a, image: a}]\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchExpressions: [{key: controller-revision-hash, operator: Exists}]}}]\n",

@@ -674,7 +674,7 @@ pub mod tests {
         assert_eq!(info.name, "node-7");
         assert_eq!(info.allocatable, Some(110));
         assert_eq!((info.ready, info.schedulable), (true, false));
-        assert_eq!(info.taints, ["dedicated=batch:NoSchedule"]);
+        assert_eq!(info.taints, ["dedicated=batch:NoSchedule".parse().unwrap()]);
         assert_eq!(info.labels.len(), 1);
         assert_eq!(info.resources["cpu"], 15890);
         assert_eq!(info.resources["nvidia.com/gpu"], 8);

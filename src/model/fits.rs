@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::node::NodeInfo;
+use super::node::{Effect, NodeInfo, Taint};
 use super::placement::{Constraints, Offer};
 use super::quantity::{GRAMMAR, Quantity};
 use super::requests::scheduler_units;
@@ -63,8 +63,8 @@ impl Toleration {
     /// `ToleratesTaint`: the effect matches (or none is given), the key
     /// matches (or, with Exists, none is given), and the value matches
     /// (Equal) or does not matter (Exists).
-    pub fn tolerates(&self, key: &str, value: &str, effect: &str) -> bool {
-        if self.effect.as_deref().is_some_and(|e| e != effect) {
+    pub fn tolerates(&self, key: &str, value: &str, effect: Effect) -> bool {
+        if self.effect.as_deref().is_some_and(|e| e != effect.as_str()) {
             return false;
         }
         match &self.key {
@@ -151,8 +151,10 @@ impl Shape {
     }
 }
 
-/// What keeps a node from admitting more of a shape.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// What keeps a node from admitting more of a shape. Ordered by its words
+/// (how summaries and documents list limits); written as those words in
+/// documents.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Limit {
     /// Free pod slots ran out first.
     Pods,
@@ -193,7 +195,48 @@ impl fmt::Display for Limit {
     }
 }
 
+impl Ord for Limit {
+    fn cmp(&self, other: &Limit) -> std::cmp::Ordering {
+        self.to_string().cmp(&other.to_string()).then_with(|| self.rank().cmp(&other.rank()))
+    }
+}
+
+impl PartialOrd for Limit {
+    fn partial_cmp(&self, other: &Limit) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl serde::Serialize for Limit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Limit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Limit, D::Error> {
+        Ok(Limit::parse(&std::borrow::Cow::<str>::deserialize(d)?))
+    }
+}
+
 impl Limit {
+    /// Breaks ties between limits whose words agree (none that [`Limit::parse`]
+    /// gives back), so the order stays total.
+    fn rank(&self) -> u8 {
+        match self {
+            Limit::Pods => 0,
+            Limit::Resource(_) => 1,
+            Limit::NotReady => 2,
+            Limit::Cordoned => 3,
+            Limit::Taint(_) => 4,
+            Limit::NodeSelector => 5,
+            Limit::NodeName => 6,
+            Limit::NodeAffinity => 7,
+            Limit::HostPort(_) => 8,
+            Limit::Placement(_) => 9,
+        }
+    }
+
     /// Parses [`Limit`]'s words back (documents served by a watch).
     pub fn parse(s: &str) -> Limit {
         match s {
@@ -236,11 +279,6 @@ pub struct Fit {
 
 /// A shown taint (`key=value:Effect`, as [`super::node::taint_text`] writes
 /// it) back into its parts.
-fn taint_parts(text: &str) -> (&str, &str, &str) {
-    let (kv, effect) = text.rsplit_once(':').unwrap_or((text, ""));
-    let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
-    (key, value, effect)
-}
 
 /// How many more pods of `shape` the listed node `n` admits by itself,
 /// given the pods counted on it and what they request. The filters go in
@@ -248,8 +286,9 @@ fn taint_parts(text: &str) -> (&str, &str, &str) {
 pub fn fit(shape: &Shape, n: &NodeInfo, pods: u32, demand: Option<&NodeDemand>) -> Fit {
     let none = |limited_by| Fit { more: 0, limited_by };
     let tolerated =
-        |key: &str, value: &str, effect: &str| shape.tolerations.iter().any(|t| t.tolerates(key, value, effect));
-    if !n.schedulable && !tolerated("node.kubernetes.io/unschedulable", "", "NoSchedule") {
+        |key: &str, value: &str, effect: Effect| shape.tolerations.iter().any(|t| t.tolerates(key, value, effect));
+    let untolerated = |t: &&Taint| !tolerated(&t.key, &t.value, t.effect);
+    if !n.schedulable && !tolerated("node.kubernetes.io/unschedulable", "", Effect::NoSchedule) {
         return none(Limit::Cordoned);
     }
     if shape.node_name.as_ref().is_some_and(|name| *name != n.name) {
@@ -257,11 +296,11 @@ pub fn fit(shape: &Shape, n: &NodeInfo, pods: u32, demand: Option<&NodeDemand>) 
     }
     // NotReady is a taint the node lifecycle controller sets, as the
     // scheduler reads it; a node without it takes pods whatever its Ready.
-    if n.health_taints.iter().map(|t| taint_parts(t)).any(|(k, v, e)| !tolerated(k, v, e)) {
+    if n.health_taints.iter().any(|t| untolerated(&t)) {
         return none(Limit::NotReady);
     }
-    if let Some((key, _, _)) = n.taints.iter().map(|t| taint_parts(t)).find(|(k, v, e)| !tolerated(k, v, e)) {
-        return none(Limit::Taint(key.to_string()));
+    if let Some(t) = n.taints.iter().find(untolerated) {
+        return none(Limit::Taint(t.key.clone()));
     }
     if shape.node_selector.iter().any(|(k, v)| n.labels.get(k) != Some(v)) {
         return none(Limit::NodeSelector);
@@ -298,8 +337,7 @@ pub fn offer(shape: &Shape, n: &NodeInfo, more: u64) -> Offer {
         .taints
         .iter()
         .chain(&n.health_taints)
-        .map(|t| taint_parts(t))
-        .all(|(k, v, e)| shape.tolerations.iter().any(|t| t.tolerates(k, v, e)));
+        .all(|taint| shape.tolerations.iter().any(|t| t.tolerates(&taint.key, &taint.value, taint.effect)));
     Offer { more, affinity, tolerated }
 }
 
@@ -380,7 +418,7 @@ mod tests {
         let mut n = node(2000, 1 << 30, 110);
         n.ready = false;
         assert_eq!(fit(&shape, &n, 0, None).more, 20, "NotReady without the taint: the scheduler places pods");
-        n.health_taints = vec!["node.kubernetes.io/not-ready:NoSchedule".into()];
+        n.health_taints = vec!["node.kubernetes.io/not-ready:NoSchedule".parse().unwrap()];
         assert_eq!(fit(&shape, &n, 0, None).limited_by, Limit::NotReady);
         let daemon = Shape {
             tolerations: vec![Toleration::parse("node.kubernetes.io/not-ready:NoSchedule").unwrap()],
@@ -391,7 +429,7 @@ mod tests {
         n.schedulable = false;
         assert_eq!(fit(&shape, &n, 0, None).limited_by, Limit::Cordoned);
         let mut n = node(2000, 1 << 30, 110);
-        n.taints = vec!["dedicated=batch:NoSchedule".into()];
+        n.taints = vec!["dedicated=batch:NoSchedule".parse().unwrap()];
         assert_eq!(fit(&shape, &n, 0, None).limited_by, Limit::Taint("dedicated".into()));
         let tolerating =
             Shape { tolerations: vec![Toleration::parse("dedicated=batch:NoSchedule").unwrap()], ..shape.clone() };

@@ -4,6 +4,7 @@
 
 use super::vecmap::VecMap;
 use std::collections::BTreeMap;
+use std::fmt;
 
 use super::keep::Keep;
 use super::quantity::{Quantity, parse_count_quantity};
@@ -18,13 +19,12 @@ pub struct NodeInfo {
     pub ready: bool,
     pub schedulable: bool,
     /// NoSchedule/NoExecute taints other than the standard not-ready and
-    /// unreachable ones (those say what READY says), as `key=value:Effect`
-    /// ([`taint_text`]).
-    pub taints: Vec<String>,
+    /// unreachable ones (those say what READY says).
+    pub taints: Vec<Taint>,
     /// The not-ready and unreachable NoSchedule/NoExecute taints the node
     /// lifecycle controller sets (what the scheduler filters unhealthy
-    /// nodes by), in the same form.
-    pub health_taints: Vec<String>,
+    /// nodes by).
+    pub health_taints: Vec<Taint>,
     /// The node's labels that a view asked for (`-L`, `--group-by`).
     pub labels: BTreeMap<String, String>,
     /// `status.allocatable` but `pods`, in the scheduler's units (cpu in
@@ -92,32 +92,90 @@ impl NodeInfo {
             health_taints: Vec::new(),
         };
         for (key, value, effect) in n.taints {
-            if shown_taint(key, effect) {
-                info.taints.push(taint_text(key, value, effect));
-            } else if matches!(effect, "NoSchedule" | "NoExecute") {
-                info.health_taints.push(taint_text(key, value, effect));
+            let Some(effect) = Effect::keeping_pods_off(effect) else { continue };
+            let taint = Taint { key: key.to_string(), value: value.unwrap_or_default().to_string(), effect };
+            if HEALTH_TAINTS.contains(&key) {
+                info.health_taints.push(taint);
+            } else {
+                info.taints.push(taint);
             }
         }
         info
     }
 }
 
-/// Taints the node lifecycle controller sets while a node is unhealthy.
-const HEALTH_TAINTS: [&str; 2] = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
+/// A taint that keeps new pods off a node (the only effects kept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Effect {
+    NoSchedule,
+    NoExecute,
+}
 
-/// Whether a taint keeps new pods off the node and is not one of the health
-/// taints (which READY/STATUS already show).
-pub fn shown_taint(key: &str, effect: &str) -> bool {
-    matches!(effect, "NoSchedule" | "NoExecute") && !HEALTH_TAINTS.contains(&key)
+impl Effect {
+    /// The effect as written, if it keeps new pods off (PreferNoSchedule
+    /// does not).
+    pub fn keeping_pods_off(effect: &str) -> Option<Effect> {
+        match effect {
+            "NoSchedule" => Some(Effect::NoSchedule),
+            "NoExecute" => Some(Effect::NoExecute),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::NoSchedule => "NoSchedule",
+            Effect::NoExecute => "NoExecute",
+        }
+    }
+}
+
+/// A node's taint (`spec.taints[]`); the value is empty when none is set.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Taint {
+    pub key: String,
+    pub value: String,
+    pub effect: Effect,
 }
 
 /// `key=value:Effect`, or `key:Effect` without a value, as kubectl writes taints.
-pub fn taint_text(key: &str, value: Option<&str>, effect: &str) -> String {
-    match value.filter(|v| !v.is_empty()) {
-        Some(v) => format!("{key}={v}:{effect}"),
-        None => format!("{key}:{effect}"),
+impl fmt::Display for Taint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value.as_str() {
+            "" => write!(f, "{}:{}", self.key, self.effect.as_str()),
+            v => write!(f, "{}={v}:{}", self.key, self.effect.as_str()),
+        }
     }
 }
+
+impl std::str::FromStr for Taint {
+    type Err = String;
+    /// The form [`Display`](fmt::Display) writes (served documents carry it).
+    fn from_str(s: &str) -> Result<Taint, String> {
+        let bad = || format!("expected a taint as KEY[=VALUE]:NoSchedule|NoExecute, not {s:?}");
+        let (kv, effect) = s.rsplit_once(':').ok_or_else(bad)?;
+        let effect = Effect::keeping_pods_off(effect).ok_or_else(bad)?;
+        let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
+        Ok(Taint { key: key.to_string(), value: value.to_string(), effect })
+    }
+}
+
+/// Taints travel in documents as kubectl writes them.
+impl serde::Serialize for Taint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Taint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Taint, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Taints the node lifecycle controller sets while a node is unhealthy.
+const HEALTH_TAINTS: [&str; 2] = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
 
 #[cfg(test)]
 mod tests {
@@ -125,15 +183,34 @@ mod tests {
 
     #[test]
     fn taints_that_show() {
-        assert!(shown_taint("dedicated", "NoSchedule"));
-        assert!(shown_taint("drain", "NoExecute"));
-        assert!(!shown_taint("spot", "PreferNoSchedule"));
-        assert!(!shown_taint("node.kubernetes.io/not-ready", "NoExecute"));
-        assert_eq!(taint_text("a", Some("b"), "NoSchedule"), "a=b:NoSchedule");
-        assert_eq!(taint_text("a", Some(""), "NoExecute"), "a:NoExecute");
+        let fields = |taints| NodeFields {
+            name: "n",
+            labels: [],
+            allocatable: [],
+            conditions: [],
+            unschedulable: false,
+            taints,
+        };
+        let n = NodeInfo::read(
+            fields(vec![
+                ("dedicated", Some("gpu"), "NoSchedule"),
+                ("drain", None, "NoExecute"),
+                ("spot", Some("yes"), "PreferNoSchedule"),
+                ("node.kubernetes.io/not-ready", Some(""), "NoExecute"),
+            ]),
+            &Keep::default(),
+        );
+        let text = |t: &[Taint]| t.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(text(&n.taints), ["dedicated=gpu:NoSchedule", "drain:NoExecute"]);
+        assert_eq!(text(&n.health_taints), ["node.kubernetes.io/not-ready:NoExecute"]);
+        for t in ["a=b:NoSchedule", "a:NoExecute", "a=b=c:NoSchedule", "example.com/x=y:NoSchedule"] {
+            assert_eq!(t.parse::<Taint>().unwrap().to_string(), t);
+        }
+        assert!("a=b:PreferNoSchedule".parse::<Taint>().is_err());
+        assert!("no effect".parse::<Taint>().is_err());
         let n = NodeInfo { schedulable: true, ..Default::default() };
         assert!(!n.closed());
-        assert!(NodeInfo { taints: vec!["a:NoSchedule".into()], ..n.clone() }.closed());
+        assert!(NodeInfo { taints: vec!["a:NoSchedule".parse().unwrap()], ..n.clone() }.closed());
         assert!(NodeInfo { schedulable: false, ..n }.closed());
     }
 }

@@ -171,13 +171,20 @@ fn node_csv(counted: &[Counted], top: Option<usize>, label_columns: &[String]) -
                 or_empty(r.schedulable),
                 r.missing.to_string(),
                 field(&r.status),
-                field(&r.taints.as_ref().map(|t| t.join(",")).unwrap_or_default()),
+                field(
+                    &r.taints
+                        .as_ref()
+                        .map(|t| t.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))
+                        .unwrap_or_default(),
+                ),
             ];
             cells.extend(label_columns.iter().map(|k| field(r.labels.get(k).map_or("", String::as_str))));
             cells.extend(resource_fields(r.resources.as_ref(), &names, limits));
             for s in &shapes {
                 cells.push(or_empty(r.fits.get(s).copied().flatten()));
-                cells.push(field(&r.fits_limited_by.get(s).cloned().flatten().unwrap_or_default()));
+                cells.push(field(
+                    &r.fits_limited_by.get(s).cloned().flatten().map(|l| l.to_string()).unwrap_or_default(),
+                ));
             }
             out.push_str(&cells.join(","));
             out.push_str("\r\n");

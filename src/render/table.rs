@@ -101,7 +101,9 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
         for shape in &shapes {
             row.push(Cell::new(or_dash(r.fits.get(shape).copied().flatten())));
             if opts.wide {
-                row.push(Cell::new(r.fits_limited_by.get(shape).cloned().flatten().unwrap_or_else(|| "-".into())));
+                row.push(Cell::new(
+                    r.fits_limited_by.get(shape).cloned().flatten().map_or_else(|| "-".into(), |l| l.to_string()),
+                ));
             }
         }
         if opts.wide {
@@ -112,7 +114,7 @@ pub fn table(counted: &[Counted], opts: &TableOptions) -> String {
             row.push(Cell::new(match &r.taints {
                 None => "-".to_string(),
                 Some(t) if t.is_empty() => "<none>".to_string(),
-                Some(t) => t.join(","),
+                Some(t) => t.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
             }));
         }
         for k in label_columns {

@@ -198,9 +198,9 @@ pub fn answers(
             let before = row.fits.get(&shape.name).copied().flatten().unwrap_or(0);
             let more = if shape.daemon_set { (*more).min(1) } else { *more };
             let why = match refusal {
-                Some(r) if before > 0 => Some(Limit::Placement(refusal_text(r)).to_string()),
+                Some(r) if before > 0 => Some(Limit::Placement(refusal_text(r))),
                 _ if more < before && self_host => {
-                    Some(Limit::Placement(format!("one a node: anti-affinity {HOSTNAME}")).to_string())
+                    Some(Limit::Placement(format!("one a node: anti-affinity {HOSTNAME}")))
                 }
                 _ => None,
             };
@@ -274,15 +274,9 @@ pub fn unallocated<'n>(shapes: &[Shape], nodes: impl IntoIterator<Item = &'n Nod
     out
 }
 
-/// Whether a limit keeps the node from taking the shape at all (rather than
-/// from taking more of it).
-fn excludes(limit: &str) -> bool {
-    Limit::parse(limit).excludes()
-}
-
 /// `42 more (limited by memory on 31 nodes, pods on 6; 5 nodes cannot take it:
 /// cordoned 1, taint dedicated 2, not-ready 2)`; `unknown` without a node list.
-pub fn summary(more: Option<u64>, limits: &BTreeMap<String, u64>) -> String {
+pub fn summary(more: Option<u64>, limits: &BTreeMap<Limit, u64>) -> String {
     let Some(more) = more else { return "unknown (the node list could not be read)".into() };
     match detail(limits) {
         Some(d) => format!("{more} more ({d})"),
@@ -293,7 +287,7 @@ pub fn summary(more: Option<u64>, limits: &BTreeMap<String, u64>) -> String {
 /// One shape's answer in words: `at most 12 more (...)` where it is a
 /// bound, `exactly 12 more (...)` where other pods decide and it is not,
 /// `runs on 14 of 16 nodes (...)` for a DaemonSet.
-pub fn answer_line(a: &FitsAnswer, nodes: usize, limits: &BTreeMap<String, u64>) -> String {
+pub fn answer_line(a: &FitsAnswer, nodes: usize, limits: &BTreeMap<Limit, u64>) -> String {
     let Some(more) = a.more else { return summary(None, limits) };
     let why = detail(limits).map(|d| format!(" ({d})")).unwrap_or_default();
     if a.daemon_set {
@@ -310,8 +304,8 @@ pub fn answer_line(a: &FitsAnswer, nodes: usize, limits: &BTreeMap<String, u64>)
 
 /// What holds them back: `limited by memory on 31 nodes, pods on 6; 5 nodes
 /// cannot take it: cordoned 1, ...`.
-pub fn detail(limits: &BTreeMap<String, u64>) -> Option<String> {
-    let mut by: Vec<(&String, &u64)> = limits.iter().filter(|(l, _)| !excludes(l)).collect();
+pub fn detail(limits: &BTreeMap<Limit, u64>) -> Option<String> {
+    let mut by: Vec<(&Limit, &u64)> = limits.iter().filter(|(l, _)| !l.excludes()).collect();
     by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let mut parts: Vec<String> = Vec::new();
     if !by.is_empty() {
@@ -327,7 +321,7 @@ pub fn detail(limits: &BTreeMap<String, u64>) -> Option<String> {
             .collect();
         parts.push(format!("limited by {}", list.join(", ")));
     }
-    let excluded: Vec<(&String, &u64)> = limits.iter().filter(|(l, _)| excludes(l)).collect();
+    let excluded: Vec<(&Limit, &u64)> = limits.iter().filter(|(l, _)| l.excludes()).collect();
     if !excluded.is_empty() {
         let n: u64 = excluded.iter().map(|(_, n)| **n).sum();
         let list: Vec<String> = excluded.iter().map(|(l, n)| format!("{l} {n}")).collect();
@@ -337,7 +331,7 @@ pub fn detail(limits: &BTreeMap<String, u64>) -> Option<String> {
 }
 
 /// One breach line: `SHAPE: 9 more fit in WHERE, fewer than FLAG N (why)`.
-pub fn too_few(shape: &str, more: u64, place: &str, flag: &str, min: u64, limits: &BTreeMap<String, u64>) -> String {
+pub fn too_few(shape: &str, more: u64, place: &str, flag: &str, min: u64, limits: &BTreeMap<Limit, u64>) -> String {
     let why = detail(limits).map(|d| format!(" ({d})")).unwrap_or_default();
     format!("{shape}: {more} more fit {place}, fewer than {flag} {min}{why}")
 }
@@ -407,14 +401,14 @@ mod tests {
 
     #[test]
     fn says_what_limits() {
-        let limits: BTreeMap<String, u64> = [("memory", 31), ("pods", 6), ("cordoned", 1), ("taint dedicated", 2)]
-            .map(|(k, v)| (k.to_string(), v))
+        let limits: BTreeMap<Limit, u64> = [("memory", 31), ("pods", 6), ("cordoned", 1), ("taint dedicated", 2)]
+            .map(|(k, v)| (Limit::parse(k), v))
             .into();
         assert_eq!(
             summary(Some(42), &limits),
             "42 more (limited by memory on 31 nodes, pods on 6; 3 nodes cannot take it: cordoned 1, taint dedicated 2)"
         );
-        let one: BTreeMap<String, u64> = [("cpu".to_string(), 1)].into();
+        let one: BTreeMap<Limit, u64> = [(Limit::Resource("cpu".into()), 1)].into();
         assert_eq!(summary(Some(3), &one), "3 more (limited by cpu on 1 node)");
         assert_eq!(summary(Some(0), &BTreeMap::new()), "0 more");
         assert!(summary(None, &BTreeMap::new()).starts_with("unknown"));

@@ -10,6 +10,7 @@ use super::ratio::serialize_round4;
 use super::resources::Resources;
 use super::rows::NodeRow;
 use super::sort::{SortBy, Sortable, least_fits, sort_rows};
+use crate::model::fits::Limit;
 
 /// The group of nodes without the label.
 pub const NONE: &str = "<none>";
@@ -93,7 +94,7 @@ pub struct GroupRow {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fits: BTreeMap<String, Option<u64>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub fits_limited_by: BTreeMap<String, BTreeMap<String, u64>>,
+    pub fits_limited_by: BTreeMap<String, BTreeMap<Limit, u64>>,
 }
 
 impl Sortable for GroupRow {

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::ratio::serialize_round4;
 use super::resources::{Resources, Shown};
 use super::sort::{Sortable, least_fits};
-use crate::model::fits::{Shape, fit};
-use crate::model::node::NodeInfo;
+use crate::model::fits::{Limit, Shape, fit};
+use crate::model::node::{NodeInfo, Taint};
 use crate::model::tally::{NodeCounts, Tally};
 
 /// What is known of the node a row is about.
@@ -56,7 +56,7 @@ pub struct NodeRow {
     pub status: String,
     /// See [`NodeInfo::taints`]; None when the node is not known.
     #[serde(default)]
-    pub taints: Option<Vec<String>>,
+    pub taints: Option<Vec<Taint>>,
     /// With `-L`/`--group-by`: the node's values of those labels.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
@@ -71,7 +71,7 @@ pub struct NodeRow {
     /// Per shape, what limits it: a resource, `pods`, `cordoned`,
     /// `not-ready`, `taint KEY`, `node-selector`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub fits_limited_by: BTreeMap<String, Option<String>>,
+    pub fits_limited_by: BTreeMap<String, Option<Limit>>,
 }
 
 impl NodeRow {
@@ -188,7 +188,7 @@ pub fn rows(
         for shape in extra.shapes {
             let f = info.map(|i| fit(shape, i, counts.pods, demand));
             r.fits.insert(shape.name.clone(), f.as_ref().map(|f| f.more));
-            r.fits_limited_by.insert(shape.name.clone(), f.map(|f| f.limited_by.to_string()));
+            r.fits_limited_by.insert(shape.name.clone(), f.map(|f| f.limited_by));
         }
         r
     };
@@ -232,7 +232,7 @@ pub struct Totals {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub fits: BTreeMap<String, Option<u64>>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub fits_limited_by: BTreeMap<String, BTreeMap<String, u64>>,
+    pub fits_limited_by: BTreeMap<String, BTreeMap<Limit, u64>>,
 }
 
 pub fn totals(rows: &[NodeRow]) -> Totals {
@@ -263,8 +263,8 @@ pub fn fits_sum(rows: &[NodeRow]) -> BTreeMap<String, Option<u64>> {
 }
 
 /// Per shape, how many of `rows` each limit holds back.
-pub fn limits_count(rows: &[NodeRow]) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+pub fn limits_count(rows: &[NodeRow]) -> BTreeMap<String, BTreeMap<Limit, u64>> {
+    let mut out: BTreeMap<String, BTreeMap<Limit, u64>> = BTreeMap::new();
     for (shape, limit) in rows.iter().flat_map(|r| &r.fits_limited_by) {
         let counts = out.entry(shape.clone()).or_default();
         if let Some(l) = limit {
