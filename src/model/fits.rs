@@ -277,9 +277,6 @@ pub struct Fit {
     pub limited_by: Limit,
 }
 
-/// A shown taint (`key=value:Effect`, as [`super::node::taint_text`] writes
-/// it) back into its parts.
-
 /// How many more pods of `shape` the listed node `n` admits by itself,
 /// given the pods counted on it and what they request. The filters go in
 /// the scheduler's order; the first that refuses names the limit.
