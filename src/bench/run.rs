@@ -330,7 +330,7 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: Initial
     let Some(synced) = synced_after else {
         return Err(Error::cluster("the informer never synced"));
     };
-    let store = &store.live;
+    let store = store.live();
     // The heap a second copy of the synced store takes, per pod: live bytes
     // before and after the copy, nothing else allocating in between. (A
     // slope between the first page and the sync also caught pages still in

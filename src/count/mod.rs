@@ -24,7 +24,7 @@ use crate::render::table::TableOptions;
 use crate::render::{csv, table, time};
 use crate::report::Counted;
 use crate::report::fits::{answers, min_fits_breaches, unallocated};
-use crate::report::group::{GroupKey, grouped};
+use crate::report::group::{GroupKey, grouped, labels_read};
 use crate::report::percent::Percent;
 use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
@@ -90,17 +90,10 @@ pub struct Options {
 }
 
 impl Options {
-    /// The node labels the views need (`-L`, `--group-by`).
-    pub fn labels_needed(&self) -> Vec<String> {
-        let mut keys = self.label_columns.clone();
-        if let Some(g) = &self.group_by {
-            keys.extend(g.labels.iter().cloned());
-        }
-        let shapes: Vec<Shape> = self.fits.iter().map(|(s, _)| s.clone()).collect();
-        keys.extend(crate::model::fits::labels_needed(&shapes));
-        keys.sort();
-        keys.dedup();
-        keys
+    /// The node labels the views need (`-L`, `--group-by`, what `shapes`'
+    /// filters read).
+    pub fn labels_needed(&self, shapes: &[Shape]) -> Vec<String> {
+        labels_read(&self.label_columns, self.group_by.as_ref(), shapes)
     }
 
     /// The node labels the view shows, each with its flag, the name given
@@ -165,11 +158,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         query.placing = shapes.iter().map(|s| s.constraints.clone()).collect();
     }
     // The shapes as read from the cluster (their volumes' labels too).
-    let mut labels = opts.labels_needed();
-    labels.extend(crate::model::fits::labels_needed(&shapes));
-    labels.sort();
-    labels.dedup();
-    let keep = Keep { labels, resources: query.resources, placing: Vec::new() };
+    let keep = Keep { labels: opts.labels_needed(&shapes), resources: query.resources, placing: Vec::new() };
     let nodes = list_nodes_metered(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep);
     let mut last_pods = 0;
     let pods = count_pods(
@@ -257,7 +246,9 @@ pub async fn run(opts: Options) -> Result<i32> {
             None => Vec::new(),
         };
         let asked = match targets.first() {
-            Some(t) => from::watch(url, t, &opts.from_trust, &contexts, &opts.filter, &opts.labels_needed()).await,
+            Some(t) => {
+                from::watch(url, t, &opts.from_trust, &contexts, &opts.filter, &opts.labels_needed(&shapes)).await
+            }
             None => Err("no context to ask for".into()),
         };
         let answer = asked.and_then(|mut c| {

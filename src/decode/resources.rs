@@ -62,8 +62,8 @@ impl<'a> ResourcePod<'a> {
     pub fn resources(&self) -> (PodResources<'_>, Vec<Unreadable>) {
         let mut bad = Vec::new();
         let r = match self {
-            ResourcePod::Json(p) => p.resources(&mut bad),
-            ResourcePod::Proto(p) => p.resources(&mut bad),
+            ResourcePod::Json(p) => pod_resources(&**p, &mut bad),
+            ResourcePod::Proto(p) => pod_resources(&**p, &mut bad),
         };
         (r, bad)
     }
@@ -235,65 +235,155 @@ fn json_entries<'s>(l: &'s JsonList<'_>) -> impl Iterator<Item = (&'s str, &'s s
 
 const EMPTY: &JsonList<'static> = &Vec::new();
 
-fn json_container<'s>(kind: &str, c: &'s JsonContainer<'_>, bad: &mut Vec<Unreadable>) -> Container<'s> {
-    let r = c.resources.as_ref();
-    let field = |what: &str| format!("{kind}[{}].{what}", c.name);
-    Container {
-        name: c.name.as_ref(),
-        requests: read_list(json_entries(r.map_or(EMPTY, |r| &r.requests)), || field("requests"), bad),
-        limits: read_list(json_entries(r.map_or(EMPTY, |r| &r.limits)), || field("limits"), bad),
-        restartable: c.restart_policy.as_deref() == Some("Always"),
+impl ContainerFields for JsonContainer<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn requests(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(self.resources.as_ref().map_or(EMPTY, |r| &r.requests))
+    }
+    fn limits(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(self.resources.as_ref().map_or(EMPTY, |r| &r.limits))
+    }
+    fn restart_policy(&self) -> Option<&str> {
+        self.restart_policy.as_deref()
     }
 }
 
-fn json_status<'s>(s: &'s JsonContainerStatus<'_>, bad: &mut Vec<Unreadable>) -> ContainerStatus<'s> {
-    let r = s.resources.as_ref();
-    let field = |what: &str| format!("status[{}].{what}", s.name);
-    ContainerStatus {
-        name: s.name.as_ref(),
-        allocated: read_list(json_entries(&s.allocated_resources), || field("allocatedResources"), bad),
-        requests: read_list(json_entries(r.map_or(EMPTY, |r| &r.requests)), || field("resources.requests"), bad),
-        limits: read_list(json_entries(r.map_or(EMPTY, |r| &r.limits)), || field("resources.limits"), bad),
+impl StatusFields for JsonContainerStatus<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn allocated(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(&self.allocated_resources)
+    }
+    fn requests(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(self.resources.as_ref().map_or(EMPTY, |r| &r.requests))
+    }
+    fn limits(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(self.resources.as_ref().map_or(EMPTY, |r| &r.limits))
     }
 }
 
-impl JsonPod<'_> {
-    fn resources(&self, bad: &mut Vec<Unreadable>) -> PodResources<'_> {
-        let spec = &self.spec;
-        let container = json_container;
-        let status = json_status;
-        let st = &self.status;
-        let pod = spec.resources.as_ref();
-        PodResources {
-            containers: spec.containers.iter().map(|c| container("containers", c, bad)).collect(),
-            init_containers: spec.init_containers.iter().map(|c| container("initContainers", c, bad)).collect(),
-            overhead: read_list(json_entries(&spec.overhead), || "overhead".into(), bad),
-            pod_requests: read_list(
-                json_entries(pod.map_or(EMPTY, |r| &r.requests)),
-                || "resources.requests".into(),
-                bad,
-            ),
-            pod_limits: read_list(json_entries(pod.map_or(EMPTY, |r| &r.limits)), || "resources.limits".into(), bad),
-            statuses: st.container_statuses.iter().chain(&st.init_container_statuses).map(|s| status(s, bad)).collect(),
-            resize_infeasible: resize_infeasible(st.conditions.iter().map(|c| (c.type_.as_ref(), c.reason.as_deref()))),
-            status_allocated: read_list(
-                json_entries(&st.allocated_resources),
-                || "status.allocatedResources".into(),
-                bad,
-            ),
-            status_resources: st.resources.as_ref().map(|r| {
-                (
-                    read_list(json_entries(&r.requests), || "status.resources.requests".into(), bad),
-                    read_list(json_entries(&r.limits), || "status.resources.limits".into(), bad),
-                )
-            }),
-        }
+impl<'a> PodFields for JsonPod<'a> {
+    type Container = JsonContainer<'a>;
+    type Status = JsonContainerStatus<'a>;
+    fn containers(&self) -> &[Self::Container] {
+        &self.spec.containers
+    }
+    fn init_containers(&self) -> &[Self::Container] {
+        &self.spec.init_containers
+    }
+    fn overhead(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(&self.spec.overhead)
+    }
+    fn pod_requests(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(self.spec.resources.as_ref().map_or(EMPTY, |r| &r.requests))
+    }
+    fn pod_limits(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(self.spec.resources.as_ref().map_or(EMPTY, |r| &r.limits))
+    }
+    fn statuses(&self) -> impl Iterator<Item = &Self::Status> {
+        self.status.container_statuses.iter().chain(&self.status.init_container_statuses)
+    }
+    fn conditions(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.status.conditions.iter().map(|c| (c.type_.as_ref(), c.reason.as_deref()))
+    }
+    fn status_allocated(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(&self.status.allocated_resources)
+    }
+    fn has_status_resources(&self) -> bool {
+        self.status.resources.is_some()
+    }
+    fn status_requests(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(self.status.resources.as_ref().map_or(EMPTY, |r| &r.requests))
+    }
+    fn status_limits(&self) -> impl Iterator<Item = (&str, &str)> {
+        json_entries(self.status.resources.as_ref().map_or(EMPTY, |r| &r.limits))
     }
 }
 
 /// `IsPodResizeInfeasible`: the first `PodResizePending` condition's reason.
 fn resize_infeasible<'c>(conditions: impl IntoIterator<Item = (&'c str, Option<&'c str>)>) -> bool {
     conditions.into_iter().find(|(t, _)| *t == "PodResizePending").is_some_and(|(_, r)| r == Some("Infeasible"))
+}
+
+// ------------------------------------------------ one mapping, two encodings
+
+/// A container's resource fields as either encoding holds them; quantity
+/// maps as (name, quantity text) pairs.
+trait ContainerFields {
+    fn name(&self) -> &str;
+    fn requests(&self) -> impl Iterator<Item = (&str, &str)>;
+    fn limits(&self) -> impl Iterator<Item = (&str, &str)>;
+    fn restart_policy(&self) -> Option<&str>;
+}
+
+/// A container status's resource fields.
+trait StatusFields {
+    fn name(&self) -> &str;
+    fn allocated(&self) -> impl Iterator<Item = (&str, &str)>;
+    fn requests(&self) -> impl Iterator<Item = (&str, &str)>;
+    fn limits(&self) -> impl Iterator<Item = (&str, &str)>;
+}
+
+/// A pod's resource fields; [`pod_resources`] reads them into what the
+/// request rule takes, the same way for both encodings.
+trait PodFields {
+    type Container: ContainerFields;
+    type Status: StatusFields;
+    fn containers(&self) -> &[Self::Container];
+    fn init_containers(&self) -> &[Self::Container];
+    fn overhead(&self) -> impl Iterator<Item = (&str, &str)>;
+    fn pod_requests(&self) -> impl Iterator<Item = (&str, &str)>;
+    fn pod_limits(&self) -> impl Iterator<Item = (&str, &str)>;
+    /// `status.containerStatuses`, then `status.initContainerStatuses`.
+    fn statuses(&self) -> impl Iterator<Item = &Self::Status>;
+    fn conditions(&self) -> impl Iterator<Item = (&str, Option<&str>)>;
+    fn status_allocated(&self) -> impl Iterator<Item = (&str, &str)>;
+    /// Whether the pod reports pod-level `status.resources` at all.
+    fn has_status_resources(&self) -> bool;
+    fn status_requests(&self) -> impl Iterator<Item = (&str, &str)>;
+    fn status_limits(&self) -> impl Iterator<Item = (&str, &str)>;
+}
+
+fn container<'s>(kind: &str, c: &'s impl ContainerFields, bad: &mut Vec<Unreadable>) -> Container<'s> {
+    let field = |what: &str| format!("{kind}[{}].{what}", c.name());
+    Container {
+        name: c.name(),
+        requests: read_list(c.requests(), || field("requests"), bad),
+        limits: read_list(c.limits(), || field("limits"), bad),
+        restartable: c.restart_policy() == Some("Always"),
+    }
+}
+
+fn status<'s>(s: &'s impl StatusFields, bad: &mut Vec<Unreadable>) -> ContainerStatus<'s> {
+    let field = |what: &str| format!("status[{}].{what}", s.name());
+    ContainerStatus {
+        name: s.name(),
+        allocated: read_list(s.allocated(), || field("allocatedResources"), bad),
+        requests: read_list(s.requests(), || field("resources.requests"), bad),
+        limits: read_list(s.limits(), || field("resources.limits"), bad),
+    }
+}
+
+fn pod_resources<'s>(p: &'s impl PodFields, bad: &mut Vec<Unreadable>) -> PodResources<'s> {
+    PodResources {
+        containers: p.containers().iter().map(|c| container("containers", c, bad)).collect(),
+        init_containers: p.init_containers().iter().map(|c| container("initContainers", c, bad)).collect(),
+        overhead: read_list(p.overhead(), || "overhead".into(), bad),
+        pod_requests: read_list(p.pod_requests(), || "resources.requests".into(), bad),
+        pod_limits: read_list(p.pod_limits(), || "resources.limits".into(), bad),
+        statuses: p.statuses().map(|s| status(s, bad)).collect(),
+        resize_infeasible: resize_infeasible(p.conditions()),
+        status_allocated: read_list(p.status_allocated(), || "status.allocatedResources".into(), bad),
+        status_resources: p.has_status_resources().then(|| {
+            (
+                read_list(p.status_requests(), || "status.resources.requests".into(), bad),
+                read_list(p.status_limits(), || "status.resources.limits".into(), bad),
+            )
+        }),
+    }
 }
 
 // -------------------------------------------------------------- protobuf
@@ -402,72 +492,90 @@ fn proto_entries(l: &[Entry]) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-fn proto_container<'s>(kind: &str, c: &'s ProtoContainer, bad: &mut Vec<Unreadable>) -> Container<'s> {
-    let name = c.name.as_deref().unwrap_or_default();
-    let r = c.resources.as_ref();
-    let field = |what: &str| format!("{kind}[{name}].{what}");
-    Container {
-        name,
-        requests: read_list(proto_entries(r.map_or(&[], |r| &r.requests)), || field("requests"), bad),
-        limits: read_list(proto_entries(r.map_or(&[], |r| &r.limits)), || field("limits"), bad),
-        restartable: c.restart_policy.as_deref() == Some("Always"),
+impl ContainerFields for ProtoContainer {
+    fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or_default()
+    }
+    fn requests(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(self.resources.as_ref().map_or(&[], |r| &r.requests))
+    }
+    fn limits(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(self.resources.as_ref().map_or(&[], |r| &r.limits))
+    }
+    fn restart_policy(&self) -> Option<&str> {
+        self.restart_policy.as_deref()
     }
 }
 
-fn proto_status<'s>(s: &'s ProtoContainerStatus, bad: &mut Vec<Unreadable>) -> ContainerStatus<'s> {
-    let name = s.name.as_deref().unwrap_or_default();
-    let r = s.resources.as_ref();
-    let field = |what: &str| format!("status[{name}].{what}");
-    ContainerStatus {
-        name,
-        allocated: read_list(proto_entries(&s.allocated_resources), || field("allocatedResources"), bad),
-        requests: read_list(proto_entries(r.map_or(&[], |r| &r.requests)), || field("resources.requests"), bad),
-        limits: read_list(proto_entries(r.map_or(&[], |r| &r.limits)), || field("resources.limits"), bad),
+impl StatusFields for ProtoContainerStatus {
+    fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or_default()
+    }
+    fn allocated(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(&self.allocated_resources)
+    }
+    fn requests(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(self.resources.as_ref().map_or(&[], |r| &r.requests))
+    }
+    fn limits(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(self.resources.as_ref().map_or(&[], |r| &r.limits))
     }
 }
+
+static NO_SPEC: ProtoSpec =
+    ProtoSpec { containers: Vec::new(), init_containers: Vec::new(), overhead: Vec::new(), resources: None };
+static NO_STATUS: ProtoStatus = ProtoStatus {
+    conditions: Vec::new(),
+    container_statuses: Vec::new(),
+    init_container_statuses: Vec::new(),
+    allocated_resources: Vec::new(),
+    resources: None,
+};
 
 impl ProtoPod {
-    fn resources(&self, bad: &mut Vec<Unreadable>) -> PodResources<'_> {
-        let container = proto_container;
-        let status = proto_status;
-        static NO_SPEC: ProtoSpec =
-            ProtoSpec { containers: Vec::new(), init_containers: Vec::new(), overhead: Vec::new(), resources: None };
-        static NO_STATUS: ProtoStatus = ProtoStatus {
-            conditions: Vec::new(),
-            container_statuses: Vec::new(),
-            init_container_statuses: Vec::new(),
-            allocated_resources: Vec::new(),
-            resources: None,
-        };
-        let spec = self.spec.as_ref().unwrap_or(&NO_SPEC);
-        let st = self.status.as_ref().unwrap_or(&NO_STATUS);
-        let pod = spec.resources.as_ref();
-        PodResources {
-            containers: spec.containers.iter().map(|c| container("containers", c, bad)).collect(),
-            init_containers: spec.init_containers.iter().map(|c| container("initContainers", c, bad)).collect(),
-            overhead: read_list(proto_entries(&spec.overhead), || "overhead".into(), bad),
-            pod_requests: read_list(
-                proto_entries(pod.map_or(&[], |r| &r.requests)),
-                || "resources.requests".into(),
-                bad,
-            ),
-            pod_limits: read_list(proto_entries(pod.map_or(&[], |r| &r.limits)), || "resources.limits".into(), bad),
-            statuses: st.container_statuses.iter().chain(&st.init_container_statuses).map(|s| status(s, bad)).collect(),
-            resize_infeasible: resize_infeasible(
-                st.conditions.iter().map(|c| (c.r#type.as_deref().unwrap_or_default(), c.reason.as_deref())),
-            ),
-            status_allocated: read_list(
-                proto_entries(&st.allocated_resources),
-                || "status.allocatedResources".into(),
-                bad,
-            ),
-            status_resources: st.resources.as_ref().map(|r| {
-                (
-                    read_list(proto_entries(&r.requests), || "status.resources.requests".into(), bad),
-                    read_list(proto_entries(&r.limits), || "status.resources.limits".into(), bad),
-                )
-            }),
-        }
+    fn spec(&self) -> &ProtoSpec {
+        self.spec.as_ref().unwrap_or(&NO_SPEC)
+    }
+    fn state(&self) -> &ProtoStatus {
+        self.status.as_ref().unwrap_or(&NO_STATUS)
+    }
+}
+
+impl PodFields for ProtoPod {
+    type Container = ProtoContainer;
+    type Status = ProtoContainerStatus;
+    fn containers(&self) -> &[Self::Container] {
+        &self.spec().containers
+    }
+    fn init_containers(&self) -> &[Self::Container] {
+        &self.spec().init_containers
+    }
+    fn overhead(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(&self.spec().overhead)
+    }
+    fn pod_requests(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(self.spec().resources.as_ref().map_or(&[], |r| &r.requests))
+    }
+    fn pod_limits(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(self.spec().resources.as_ref().map_or(&[], |r| &r.limits))
+    }
+    fn statuses(&self) -> impl Iterator<Item = &Self::Status> {
+        self.state().container_statuses.iter().chain(&self.state().init_container_statuses)
+    }
+    fn conditions(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.state().conditions.iter().map(|c| (c.r#type.as_deref().unwrap_or_default(), c.reason.as_deref()))
+    }
+    fn status_allocated(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(&self.state().allocated_resources)
+    }
+    fn has_status_resources(&self) -> bool {
+        self.state().resources.is_some()
+    }
+    fn status_requests(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(self.state().resources.as_ref().map_or(&[], |r| &r.requests))
+    }
+    fn status_limits(&self) -> impl Iterator<Item = (&str, &str)> {
+        proto_entries(self.state().resources.as_ref().map_or(&[], |r| &r.limits))
     }
 }
 

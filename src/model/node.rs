@@ -33,10 +33,16 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
-    /// Cordoned, or tainted against new pods (`--schedulable-only` leaves it out).
+    /// See [`closed`].
     pub fn closed(&self) -> bool {
-        !self.schedulable || !self.taints.is_empty()
+        closed(self.schedulable, &self.taints)
     }
+}
+
+/// Cordoned, or tainted against new pods: what `--schedulable-only` leaves
+/// out (rows and stores both ask).
+pub fn closed(schedulable: bool, taints: &[Taint]) -> bool {
+    !schedulable || !taints.is_empty()
 }
 
 /// The fields of a Node that counting reads, borrowed from either encoding.

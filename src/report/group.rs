@@ -10,7 +10,7 @@ use super::ratio::serialize_round4;
 use super::resources::Resources;
 use super::rows::NodeRow;
 use super::sort::{SortBy, Sortable, least_fits, sort_rows};
-use crate::model::fits::Limit;
+use crate::model::fits::{Limit, Shape};
 
 /// The group of nodes without the label.
 pub const NONE: &str = "<none>";
@@ -177,6 +177,17 @@ pub fn groups(rows: &[NodeRow], key: &GroupKey, threshold: Percent) -> Vec<Group
             g
         })
         .collect()
+}
+
+/// The node labels a view reads, sorted, once each: `-L` columns, the
+/// `--group-by` key's labels, and those the shapes' filters read.
+pub fn labels_read(columns: &[String], group_by: Option<&GroupKey>, shapes: &[Shape]) -> Vec<String> {
+    let mut keys: Vec<String> = columns.to_vec();
+    keys.extend(group_by.iter().flat_map(|g| g.labels.iter().cloned()));
+    keys.extend(crate::model::fits::labels_needed(shapes));
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// Node rows grouped by a label (`--group-by`).

@@ -10,7 +10,7 @@ use super::ratio::serialize_round4;
 use super::resources::{Resources, Shown};
 use super::sort::{Sortable, least_fits};
 use crate::model::fits::{Limit, Shape, fit};
-use crate::model::node::{NodeInfo, Taint};
+use crate::model::node::{NodeInfo, Taint, closed};
 use crate::model::tally::{NodeCounts, Tally};
 
 /// What is known of the node a row is about.
@@ -130,9 +130,9 @@ impl NodeRow {
         }
     }
 
-    /// Known and cordoned or tainted (see [`NodeInfo::closed`]).
+    /// Known and cordoned or tainted (see [`closed`]).
     pub fn closed(&self) -> bool {
-        self.schedulable == Some(false) || self.taints.as_ref().is_some_and(|t| !t.is_empty())
+        closed(self.schedulable != Some(false), self.taints.as_deref().unwrap_or_default())
     }
 }
 

@@ -79,11 +79,11 @@ fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> St
                 rows: &v.rows,
                 groups: v.groups.as_ref().map(|g| (g.by.as_str(), g.rows.as_slice())),
                 unscheduled: v.unscheduled,
-                tracked_pods: c.pods.live.len() as u64,
-                store_bytes: c.pods.live.allocated_bytes() as u64,
+                tracked_pods: c.pods.live().len() as u64,
+                store_bytes: c.pods.live().allocated_bytes() as u64,
                 informers: [
-                    informer("pods", c.pod_counters, ready.pods.is_none(), &c.pods.resource_version),
-                    informer("nodes", c.node_counters, ready.nodes.is_none(), &c.nodes.resource_version),
+                    informer("pods", c.pod_counters, ready.pods.is_none(), c.pods.resource_version()),
+                    informer("nodes", c.node_counters, ready.nodes.is_none(), c.nodes.resource_version()),
                 ],
             }
         })

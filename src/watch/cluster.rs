@@ -164,8 +164,8 @@ impl Cluster {
 
     fn tally_by_name(&self) -> Tally<String> {
         let mut t = Tally::new();
-        let names = self.pods.live.names();
-        t.absorb(self.pods.live.tally(), |i| names.name(*i).to_string());
+        let names = self.pods.live().names();
+        t.absorb(self.pods.live().tally(), |i| names.name(*i).to_string());
         t
     }
 
@@ -186,8 +186,8 @@ impl Cluster {
             }
         };
         Readiness {
-            pods: stale(self.pods.synced, self.pods.relisting(), &self.pod_meter),
-            nodes: stale(self.nodes.synced, self.nodes.relisting(), &self.node_meter)
+            pods: stale(self.pods.synced(), self.pods.relisting(), &self.pod_meter),
+            nodes: stale(self.nodes.synced(), self.nodes.relisting(), &self.node_meter)
                 .filter(|_| !self.nodes_unreadable),
         }
     }
@@ -200,15 +200,15 @@ impl Cluster {
         let mut counted = self.counted(&all);
         sort_rows(&mut counted.rows, &SortBy::Name);
         // What the stores applied, never what the wire has brought since.
-        let rv = |r: &String| Some(r.clone()).filter(|r| !r.is_empty());
-        counted.resource_version = rv(&self.pods.resource_version);
-        counted.node_resource_version = rv(&self.nodes.resource_version).filter(|_| !self.nodes_unreadable);
+        let rv = |r: &str| Some(r.to_string()).filter(|r| !r.is_empty());
+        counted.resource_version = rv(self.pods.resource_version());
+        counted.node_resource_version = rv(self.nodes.resource_version()).filter(|_| !self.nodes_unreadable);
         counted
     }
 
     /// The group of a node (`--group-by`).
     fn group_of(&self, key: &GroupKey, node: &str) -> String {
-        match self.nodes.live.nodes.get(node) {
+        match self.nodes.live().get(node) {
             _ if self.nodes_unreadable => UNKNOWN.into(),
             Some(info) => key.value_of(&info.labels).to_string(),
             None => MISSING.into(),
@@ -217,17 +217,16 @@ impl Cluster {
 
     /// The resources the view shows of this cluster.
     fn shown(&self, view: &View) -> Option<Shown> {
-        let tally = self.pods.live.tally();
+        let tally = self.pods.live().tally();
         let requested: Vec<&str> = tally.demanded().map(String::as_str).collect();
-        view.shown(self.nodes.live.nodes.values(), requested)
+        view.shown(self.nodes.live().iter(), requested)
     }
 
     /// Node rows of the current stores: listed nodes in name order, then
     /// nodes known only from their pods.
     pub fn counted(&self, view: &View) -> Counted {
         let filter = &view.filter;
-        let mut nodes: Vec<NodeInfo> = self.nodes.live.nodes.values().cloned().collect();
-        nodes.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        let nodes: Vec<NodeInfo> = self.nodes.live().iter().cloned().collect();
         let tally = self.tally_by_name();
         let listed = (!self.nodes_unreadable).then_some(nodes.as_slice());
         let shown = self.shown(view);
@@ -236,7 +235,7 @@ impl Cluster {
         let mut rows = rows(&tally, listed, filter.node_selector.is_none(), &extra);
         // The store's sums when it reads placed pods (it does for every
         // shape, or for none).
-        let placed = self.pods.live.neighbours();
+        let placed = self.pods.live().neighbours();
         let reads = view.shapes.iter().any(|s| s.constraints.reads_neighbours());
         let neighbours = reads.then_some(placed);
         let answers = answers(&mut rows, listed, &view.shapes, neighbours, filter.node_selector.is_some());
@@ -260,14 +259,14 @@ impl Cluster {
     /// (change lines are counted from it) and return that view; or why the
     /// view cannot be (a named resource the cluster lacks).
     pub fn start(&mut self, view: &View) -> Result<Counted, String> {
-        let requested: Vec<&str> = self.pods.live.tally().demanded().map(String::as_str).collect();
-        view.check(self.nodes.live.nodes.values(), requested)?;
+        let requested: Vec<&str> = self.pods.live().tally().demanded().map(String::as_str).collect();
+        view.check(self.nodes.live().iter(), requested)?;
         self.started = true;
-        for (node, pods) in self.pods.live.tally().nodes().map(|(k, v)| (*k, v.pods)).collect::<Vec<_>>() {
+        for (node, pods) in self.pods.live().tally().nodes().map(|(k, v)| (*k, v.pods)).collect::<Vec<_>>() {
             self.set_printed(node, pods);
         }
         if let Some(shown) = self.shown(view) {
-            let nodes: Vec<u32> = self.pods.live.tally().nodes().map(|(k, _)| *k).collect();
+            let nodes: Vec<u32> = self.pods.live().tally().nodes().map(|(k, _)| *k).collect();
             for node in nodes {
                 let now = self.requests_of(node, &shown);
                 self.printed_requests.insert(node, now);
@@ -285,7 +284,7 @@ impl Cluster {
 
     /// A node's requests of the shown resources (0 where none).
     fn requests_of(&self, node: u32, shown: &Shown) -> Vec<(String, i128)> {
-        let demand = self.pods.live.tally().demand(&node);
+        let demand = self.pods.live().tally().demand(&node);
         shown.names.iter().map(|n| (n.clone(), demand.and_then(|d| d.requests.get(n)).copied().unwrap_or(0))).collect()
     }
 
@@ -293,9 +292,9 @@ impl Cluster {
     pub fn synced_event(&self, counted: &Counted) -> serde_json::Value {
         let counts: serde_json::Map<String, serde_json::Value> =
             counted.rows.iter().map(|r| (r.name.clone(), json!(r.pods))).collect();
-        let mut synced = json!({"pods": self.pods.live.tally().counted(), "trackedPods": self.pods.live.len(),
-            "nodes": self.nodes.live.nodes.len(), "unscheduled": counted.unscheduled, "counts": counts,
-            "resourceVersion": self.pods.resource_version, "nodeResourceVersion": self.nodes.resource_version});
+        let mut synced = json!({"pods": self.pods.live().tally().counted(), "trackedPods": self.pods.live().len(),
+            "nodes": self.nodes.live().len(), "unscheduled": counted.unscheduled, "counts": counts,
+            "resourceVersion": self.pods.resource_version(), "nodeResourceVersion": self.nodes.resource_version()});
         if let Some(g) = &counted.groups {
             synced["groupBy"] = json!(g.by);
             synced["groups"] = json!(self.printed_groups);
@@ -358,9 +357,15 @@ impl Cluster {
                 NodeTouch::Added(n) => ("node-added", n),
                 NodeTouch::Removed(n) => ("node-removed", n),
             };
-            let idx = self.pods.live.intern(&n.name);
-            let pods = self.pods.live.node(idx).pods;
-            self.set_printed(idx, pods);
+            // A node no pod was ever counted on has nothing printed yet.
+            let pods = match self.pods.live().names().get(&n.name) {
+                Some(idx) => {
+                    let pods = self.pods.live().node(idx).pods;
+                    self.set_printed(idx, pods);
+                    pods
+                }
+                None => 0,
+            };
             if self.started {
                 p.state(&self.context, kind, json!({"node": n.name, "allocatable": n.allocatable, "pods": pods}));
             }
@@ -375,9 +380,10 @@ impl Cluster {
             return;
         }
         let shown = self.shown(view);
-        p.resource_version.clone_from(&self.pods.resource_version);
+        p.resource_version.clear();
+        p.resource_version.push_str(self.pods.resource_version());
         for node in std::mem::take(&mut self.dirty) {
-            let now = self.pods.live.node(node).pods;
+            let now = self.pods.live().node(node).pods;
             let before = self.printed(node);
             let moved = match &shown {
                 Some(shown) => self.moved_requests(node, shown),
@@ -388,8 +394,8 @@ impl Cluster {
             }
             self.set_printed(node, now);
             self.groups_dirty = true;
-            let name = self.pods.live.names().name(node).to_string();
-            let info = self.nodes.live.nodes.get(&name);
+            let name = self.pods.live().names().name(node).to_string();
+            let info = self.nodes.live().get(&name);
             // With a node selector, pods on other nodes are outside it.
             if view.filter.node_selector.is_some() && info.is_none() {
                 continue;
@@ -458,7 +464,7 @@ impl Cluster {
     pub fn judge(&mut self, pct: Option<Percent>, schedulable_only: bool, context: Option<&str>) -> Option<String> {
         let (all, touched) = (std::mem::take(&mut self.judge_all), std::mem::take(&mut self.to_judge));
         let pct = pct?;
-        let live = &self.pods.live;
+        let live = self.pods.live();
         fn as_judged<'n>(live: &PodStore, n: &'n NodeInfo) -> (&'n str, u32, Option<u32>) {
             let pods = live.names().get(&n.name).map_or(0, |i| live.node(i).pods);
             (n.name.as_str(), pods, n.allocatable)
@@ -467,9 +473,9 @@ impl Cluster {
         // With --schedulable-only, cordoned and tainted nodes are not judged.
         let in_view = |n: &&NodeInfo| !(schedulable_only && n.closed());
         if all {
-            first_saturated(pct, context, self.nodes.live.nodes.values().filter(in_view).map(judged))
+            first_saturated(pct, context, self.nodes.live().iter().filter(in_view).map(judged))
         } else {
-            let nodes = touched.iter().filter_map(|&i| self.nodes.live.nodes.get(live.names().name(i)));
+            let nodes = touched.iter().filter_map(|&i| self.nodes.live().get(live.names().name(i)));
             first_saturated(pct, context, nodes.filter(in_view).map(judged))
         }
     }

@@ -26,7 +26,7 @@ use crate::render::progress::Status;
 use crate::render::style::color_enabled;
 use crate::render::table::{self, TableOptions};
 use crate::report::fits::{too_few, unallocated};
-use crate::report::group::GroupKey;
+use crate::report::group::{GroupKey, labels_read};
 use crate::report::percent::Percent;
 use crate::report::resources::Selection;
 use crate::report::sort::{SortBy, sort_rows};
@@ -96,8 +96,7 @@ pub async fn run(opts: Options) -> Result<i32> {
     };
     let track_requests = opts.resources.is_some() || !shapes.is_empty();
     // Node labels kept: the group's, and those the shapes' nodeSelectors read.
-    let keep_labels: Vec<String> =
-        opts.group_by.iter().flat_map(|k| k.labels.clone()).chain(crate::model::fits::labels_needed(&shapes)).collect();
+    let keep_labels = labels_read(&[], opts.group_by.as_ref(), &shapes);
     // The placed pods are read for the shapes' inter-pod filters only when
     // one has any (one entry a shape, aligned), as count reads them.
     let placing: Vec<_> = if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
@@ -254,7 +253,7 @@ impl Session {
         let c = &mut self.clusters[i];
         match msg {
             // Not allowed to list nodes: count on without allocatable.
-            Msg::Failed(_, Resource::Nodes, e) if e.is_forbidden() && !c.nodes.synced => {
+            Msg::Failed(_, Resource::Nodes, e) if e.is_forbidden() && !c.nodes.synced() => {
                 let prefix = if self.several { format!("context {}: ", c.context) } else { String::new() };
                 let needs = self.opts.until_saturated.map(|_| "--until-saturated");
                 if let Some(flag) = needs.or(self.opts.filter.needs_node_list()) {
@@ -264,7 +263,7 @@ impl Session {
                 }
                 eprintln!("warning: {prefix}{}", without_node_list(&e, "watching"));
                 c.nodes_unreadable = true;
-                c.nodes.synced = true;
+                c.nodes.synced_empty();
             }
             Msg::Failed(_, _, e) => {
                 let e = if self.several { e.in_context(&c.context) } else { e };
@@ -284,7 +283,7 @@ impl Session {
                 self.lag.observe(arrived.elapsed().as_secs_f64());
             }
         }
-        if !c.started && c.pods.synced && c.nodes.synced {
+        if !c.started && c.pods.synced() && c.nodes.synced() {
             if let Err(e) = self.first_table(i) {
                 eprintln!("error: {e}");
                 self.clusters[i].failed = true;
@@ -307,7 +306,7 @@ impl Session {
             self.status.finish();
         }
         let c = &self.clusters[i];
-        for w in unallocated(&self.view.shapes, c.nodes.live.nodes.values()) {
+        for w in unallocated(&self.view.shapes, c.nodes.live().iter()) {
             let prefix = if self.several { format!("context {}: ", c.context) } else { String::new() };
             eprintln!("warning: {prefix}{w}");
         }
@@ -370,7 +369,7 @@ impl Session {
         for c in self.clusters.iter_mut() {
             c.flush(&mut self.printer, &self.view);
         }
-        let tracked: usize = self.clusters.iter().map(|c| c.pods.live.len()).sum();
+        let tracked: usize = self.clusters.iter().map(|c| c.pods.live().len()).sum();
         eprintln!(
             "watched {}: {} events, {} changes printed, {} pods tracked",
             humantime::format_duration(Duration::from_secs(started.elapsed().as_secs())),
