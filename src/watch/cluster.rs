@@ -4,9 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::json;
-
-use super::lines::{Changed, Moved, Printer};
+use super::lines::{Changed, Moved, Printer, State, Synced};
 use super::view::View;
 use crate::model::event::{Event, Relist};
 use crate::model::node::NodeInfo;
@@ -288,35 +286,38 @@ impl Cluster {
         shown.names.iter().map(|n| (n.clone(), demand.and_then(|d| d.requests.get(n)).copied().unwrap_or(0))).collect()
     }
 
-    /// The `synced` event's fields (jsonl).
-    pub fn synced_event(&self, counted: &Counted) -> serde_json::Value {
-        let counts: serde_json::Map<String, serde_json::Value> =
-            counted.rows.iter().map(|r| (r.name.clone(), json!(r.pods))).collect();
-        let mut synced = json!({"pods": self.pods.live().tally().counted(), "trackedPods": self.pods.live().len(),
-            "nodes": self.nodes.live().len(), "unscheduled": counted.unscheduled, "counts": counts,
-            "resourceVersion": self.pods.resource_version(), "nodeResourceVersion": self.nodes.resource_version()});
-        if let Some(g) = &counted.groups {
-            synced["groupBy"] = json!(g.by);
-            synced["groups"] = json!(self.printed_groups);
-        }
+    /// The `synced` event (jsonl).
+    pub fn synced_event(&self, counted: &Counted) -> Synced {
+        let grouped = counted.groups.as_ref();
         // With --resources: every node's requests, where change events start.
-        if counted.rows.iter().any(|r| r.resources.is_some()) {
-            let resources: serde_json::Map<String, serde_json::Value> = counted
+        let resources = counted.rows.iter().any(|r| r.resources.is_some()).then(|| {
+            counted
                 .rows
                 .iter()
                 .filter_map(|r| {
                     let res = r.resources.as_ref()?;
-                    let req: serde_json::Map<String, serde_json::Value> =
-                        res.0.iter().map(|(n, row)| (n.clone(), base_units(n, row.requests))).collect();
-                    Some((r.name.clone(), json!(req)))
+                    Some((
+                        r.name.clone(),
+                        res.0.iter().map(|(n, row)| (n.clone(), base_units(n, row.requests))).collect(),
+                    ))
                 })
-                .collect();
-            synced["resources"] = json!(resources);
+                .collect()
+        });
+        Synced {
+            pods: self.pods.live().tally().counted(),
+            tracked_pods: self.pods.live().len() as u64,
+            nodes: self.nodes.live().len() as u64,
+            unscheduled: counted.unscheduled,
+            counts: counted.rows.iter().map(|r| (r.name.clone(), r.pods)).collect(),
+            resource_version: self.pods.resource_version().to_string(),
+            node_resource_version: self.nodes.resource_version().to_string(),
+            group_by: grouped.map(|g| g.by.clone()),
+            groups: grouped.map(|_| self.printed_groups.clone()),
+            resources,
         }
-        synced
     }
 
-    pub fn on_pod_event(&mut self, ev: PodEvent, p: &Printer) {
+    pub fn on_pod_event(&mut self, ev: PodEvent, p: &mut Printer) {
         self.pod_counters.count(&ev);
         announce_state(&self.context, &ev, p, None);
         self.warn_unreadable(&ev, p);
@@ -328,7 +329,7 @@ impl Cluster {
     }
 
     /// One warning per pod whose quantities cannot be read.
-    fn warn_unreadable(&mut self, ev: &PodEvent, p: &Printer) {
+    fn warn_unreadable(&mut self, ev: &PodEvent, p: &mut Printer) {
         let records: &[PodRecord] = match ev {
             Event::Page(items) => items,
             Event::Apply(r, _) => std::slice::from_ref(r),
@@ -341,7 +342,7 @@ impl Cluster {
         }
     }
 
-    pub fn on_node_event(&mut self, ev: NodeEvent, p: &Printer) {
+    pub fn on_node_event(&mut self, ev: NodeEvent, p: &mut Printer) {
         self.node_counters.count(&ev);
         announce_state(&self.context, &ev, p, Some("nodes"));
         // A node's labels may have moved it to another group.
@@ -353,9 +354,8 @@ impl Cluster {
         // count: with a node selector, a node entering the view brings its pods
         // with it and one leaving takes them along (no change lines for either).
         for t in touched {
-            let (kind, n) = match &t {
-                NodeTouch::Added(n) => ("node-added", n),
-                NodeTouch::Removed(n) => ("node-removed", n),
+            let n = match &t {
+                NodeTouch::Added(n) | NodeTouch::Removed(n) => n,
             };
             // A node no pod was ever counted on has nothing printed yet.
             let pods = match self.pods.live().names().get(&n.name) {
@@ -367,7 +367,12 @@ impl Cluster {
                 None => 0,
             };
             if self.started {
-                p.state(&self.context, kind, json!({"node": n.name, "allocatable": n.allocatable, "pods": pods}));
+                let (node, allocatable) = (n.name.as_str(), n.allocatable);
+                let state = match t {
+                    NodeTouch::Added(_) => State::NodeAdded { node, allocatable, pods },
+                    NodeTouch::Removed(_) => State::NodeRemoved { node, allocatable, pods },
+                };
+                p.state(&self.context, &state);
             }
         }
     }
@@ -482,15 +487,162 @@ impl Cluster {
 }
 
 /// Relists and reconnects are said as they happen, whatever the store does.
-fn announce_state<T, K>(context: &str, ev: &Event<T, K>, p: &Printer, resource: Option<&str>) {
-    let (kind, why) = match ev {
-        Event::Relist { why } if *why != Relist::Start => ("relisting", why.to_string()),
-        Event::Reconnecting { why } => ("reconnecting", why.clone()),
+fn announce_state<T, K>(context: &str, ev: &Event<T, K>, p: &mut Printer, resource: Option<&'static str>) {
+    let state = match ev {
+        Event::Relist { why } if *why != Relist::Start => State::Relisting { reason: why.to_string(), resource },
+        Event::Reconnecting { why } => State::Reconnecting { reason: why.clone(), resource },
         _ => return,
     };
-    let mut extra = json!({"reason": why});
-    if let Some(r) = resource {
-        extra["resource"] = json!(r);
+    p.state(context, &state);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::filter::Filter;
+    use crate::model::pod::{Phase, PodFacts};
+    use crate::watch::lines::captured;
+
+    fn pod(u: u32, node: &str) -> PodRecord {
+        let facts = PodFacts {
+            node: Some(node),
+            phase: Phase::Running,
+            terminating: false,
+            daemon_set: false,
+            host_network: false,
+        };
+        PodRecord::new(&format!("00000000-0000-0000-0000-{u:012x}"), facts)
     }
-    p.state(context, kind, extra);
+
+    fn uid(u: u32) -> Uid {
+        crate::model::store::uid_key(&format!("00000000-0000-0000-0000-{u:012x}"))
+    }
+
+    fn node(name: &str, zone: &str) -> NodeInfo {
+        NodeInfo {
+            name: name.into(),
+            allocatable: Some(4),
+            ready: true,
+            schedulable: true,
+            labels: [("rack".to_string(), zone.to_string())].into(),
+            ..Default::default()
+        }
+    }
+
+    fn view(group_key: Option<GroupKey>) -> View {
+        View {
+            group_key,
+            threshold: Percent::SATURATED,
+            filter: Filter::default(),
+            sort: SortBy::Name,
+            resources: None,
+            limits: false,
+            shapes: Vec::new(),
+        }
+    }
+
+    /// Nodes a (rack x) and b (rack y), 4 slots each; pods 1, 2 on a, 3 on b.
+    fn synced(p: &mut Printer, v: &View) -> Cluster {
+        let mut c = Cluster::new("kind".into(), false);
+        c.on_node_event(Event::Page(vec![node("a", "x"), node("b", "y")]), p);
+        c.on_node_event(Event::Synced, p);
+        c.on_pod_event(Event::Page(vec![pod(1, "a"), pod(2, "a"), pod(3, "b")]), p);
+        c.on_pod_event(Event::Synced, p);
+        c.start(v).unwrap();
+        c
+    }
+
+    #[test]
+    fn changes_are_coalesced_per_node_between_flushes() {
+        let (mut p, out, err) = captured(false);
+        let v = view(None);
+        let mut c = synced(&mut p, &v);
+        assert_eq!(c.synced_event(&c.counted(&v)).counts, [("a".into(), 2), ("b".into(), 1)].into());
+        // Created: one line.
+        c.on_pod_event(Event::Apply(pod(4, "a"), Some("11".into())), &mut p);
+        c.flush(&mut p, &v);
+        assert_eq!(out.take(), ["12:00:00  a  2 → 3  (+1)  75%"]);
+        // Created and deleted before the flush: nothing to say.
+        c.on_pod_event(Event::Apply(pod(5, "b"), None), &mut p);
+        c.on_pod_event(Event::Delete(uid(5), None), &mut p);
+        // Two creations: one line with both.
+        c.on_pod_event(Event::Apply(pod(6, "b"), None), &mut p);
+        c.on_pod_event(Event::Apply(pod(7, "b"), None), &mut p);
+        c.flush(&mut p, &v);
+        assert_eq!(out.take(), ["12:00:00  b  1 → 3  (+2)  75%"]);
+        // Deleted.
+        c.on_pod_event(Event::Delete(uid(1), None), &mut p);
+        c.flush(&mut p, &v);
+        assert_eq!(out.take(), ["12:00:00  a  3 → 2  (-1)  50%"]);
+        c.flush(&mut p, &v);
+        assert!(out.take().is_empty(), "nothing moved since");
+        assert!(err.take().is_empty());
+        assert_eq!(p.changes, 3);
+    }
+
+    #[test]
+    fn thresholds_are_judged_on_the_nodes_touched() {
+        let (mut p, ..) = captured(false);
+        let v = view(None);
+        let mut c = synced(&mut p, &v);
+        let pct = Some(Percent(60.0));
+        assert_eq!(c.judge(pct, false, None), None, "after the sync every node is judged: none above");
+        c.on_pod_event(Event::Apply(pod(4, "b"), None), &mut p);
+        c.on_pod_event(Event::Apply(pod(5, "b"), None), &mut p);
+        c.on_pod_event(Event::Apply(pod(6, "a"), None), &mut p);
+        // Both crossed: the first by name is named, with its context.
+        assert_eq!(
+            c.judge(pct, false, Some("kind")).as_deref(),
+            Some("context kind: node a is 75.0% saturated (3/4 pods), above --until-saturated 60%")
+        );
+        assert_eq!(c.judge(pct, false, None), None, "judged once: untouched since");
+        assert_eq!(c.judge(None, false, None), None);
+    }
+
+    #[test]
+    fn a_node_that_goes_or_comes_is_said_with_its_pods() {
+        let (mut p, _out, err) = captured(false);
+        let v = view(None);
+        let mut c = synced(&mut p, &v);
+        c.on_node_event(Event::Delete("b".into(), None), &mut p);
+        c.on_node_event(Event::Apply(node("c", "x"), None), &mut p);
+        assert_eq!(
+            err.take(),
+            [
+                "12:00:00  kind: node-removed allocatable=4 node=b pods=1",
+                "12:00:00  kind: node-added allocatable=4 node=c pods=0"
+            ]
+        );
+        // Listed nodes by name, then b: its pods still count, on a node the
+        // list no longer has.
+        let rows = c.counted(&v).rows;
+        assert_eq!(
+            rows.iter().map(|r| (r.name.as_str(), r.missing)).collect::<Vec<_>>(),
+            [("a", false), ("c", false), ("b", true)]
+        );
+    }
+
+    #[test]
+    fn a_relabelled_node_moves_its_pods_to_another_group() {
+        let (mut p, out, err) = captured(true);
+        let v = view(Some(GroupKey::parse("rack")));
+        let mut c = synced(&mut p, &v);
+        c.on_pod_event(Event::Apply(pod(4, "b"), Some("12".into())), &mut p);
+        c.flush(&mut p, &v);
+        let lines = out.take();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains(r#""group":"y","node":"b""#) && lines[0].contains(r#""type":"change""#), "{lines:?}");
+        assert!(
+            lines[1].contains(r#""from":1,"group":"y","groupBy":"rack""#)
+                && lines[1].contains(r#""to":2,"type":"group-change""#)
+        );
+        // a moves from x to y: y takes a's pods, then x (now gone) empties.
+        c.on_node_event(Event::Apply(node("a", "y"), None), &mut p);
+        c.flush(&mut p, &v);
+        let lines = out.take();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains(r#""delta":2,"from":2,"group":"y""#), "{lines:?}");
+        assert!(lines[1].contains(r#""delta":-2,"from":2,"group":"x""#), "a group gone: {lines:?}");
+        assert!(err.take().is_empty());
+    }
 }

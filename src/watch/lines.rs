@@ -1,9 +1,16 @@
 //! `watch`'s lines: change lines and state events, as text (changes on
-//! stdout, state on stderr) or as JSON lines (everything on stdout).
+//! stdout, state on stderr) or as JSON lines (everything on stdout), written
+//! to any `impl Write` (the terminal in the command, buffers in tests).
+//!
+//! A JSON line is a typed event turned into a JSON object, whose keys come
+//! out in serde_json's map order (sorted): the wire format is that order,
+//! whatever order the fields are declared in.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde_json::json;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::render::cells::percent;
 use crate::render::time::{clock, now};
@@ -28,6 +35,107 @@ pub enum Changed<'a> {
     Group { by: &'a str, name: &'a str },
 }
 
+/// A state change: a jsonl event (`type` and these fields), or a note on
+/// stderr (`kind key=value ...`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum State<'a> {
+    /// Both informers listed once: the counts every change starts from.
+    Synced(Box<Synced>),
+    Relisting {
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        resource: Option<&'static str>,
+    },
+    Reconnecting {
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        resource: Option<&'static str>,
+    },
+    /// A node entered the view, with the pods already counted on it.
+    NodeAdded {
+        node: &'a str,
+        allocatable: Option<u32>,
+        pods: u32,
+    },
+    NodeRemoved {
+        node: &'a str,
+        allocatable: Option<u32>,
+        pods: u32,
+    },
+}
+
+/// The `synced` event's fields.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Synced {
+    /// Pods counted against nodes.
+    pub pods: u64,
+    /// Pods held (finished and unscheduled ones too).
+    pub tracked_pods: u64,
+    pub nodes: u64,
+    pub unscheduled: u64,
+    /// Pods per node.
+    pub counts: BTreeMap<String, u32>,
+    pub resource_version: String,
+    pub node_resource_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<String>,
+    /// Pods per group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<BTreeMap<String, u64>>,
+    /// With `--resources`: each node's requests in base units, where the
+    /// change events start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<BTreeMap<String, BTreeMap<String, Value>>>,
+}
+
+/// A `change` or `group-change` jsonl event.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    time: String,
+    context: &'a str,
+    from: u64,
+    to: u64,
+    delta: i64,
+    allocatable: Option<u64>,
+    saturation: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<BTreeMap<&'a str, MovedEvent>>,
+}
+
+/// A resource's move in a change event, in base units.
+#[derive(Serialize)]
+struct MovedEvent {
+    from: Value,
+    to: Value,
+    allocatable: Option<Value>,
+    saturation: Option<f64>,
+}
+
+/// The times lines carry: an RFC 3339 stamp in JSON, the wall clock
+/// (HH:MM:SS) in text.
+#[derive(Clone, Copy)]
+pub struct Clock {
+    pub stamp: fn() -> String,
+    pub wall: fn() -> String,
+}
+
+impl Clock {
+    pub const SYSTEM: Clock = Clock { stamp: now, wall: clock };
+}
+
 pub struct Printer {
     pub jsonl: bool,
     /// Several contexts: say which one a line is about.
@@ -38,42 +146,64 @@ pub struct Printer {
     /// The pods' resourceVersion the change lines being printed are exact
     /// at (set by the cluster that flushes them).
     pub resource_version: String,
+    /// Data: the table, change lines, every jsonl line.
+    out: Box<dyn Write + Send>,
+    /// Notes and warnings.
+    err: Box<dyn Write + Send>,
+    clock: Clock,
 }
 
 impl Printer {
-    pub fn out(&self, line: &str) {
-        let mut o = std::io::stdout().lock();
-        let _ = writeln!(o, "{line}").and_then(|_| o.flush());
+    /// To stdout and stderr, at the system's time.
+    pub fn new(jsonl: bool, several: bool, color: bool) -> Printer {
+        Printer::to(Box::new(std::io::stdout()), Box::new(std::io::stderr()), Clock::SYSTEM, jsonl, several, color)
+    }
+
+    pub fn to(
+        out: Box<dyn Write + Send>,
+        err: Box<dyn Write + Send>,
+        clock: Clock,
+        jsonl: bool,
+        several: bool,
+        color: bool,
+    ) -> Printer {
+        Printer { jsonl, several, color, changes: 0, resource_version: String::new(), out, err, clock }
+    }
+
+    /// One line of data, flushed at once (a pipe reader sees it now).
+    pub fn out(&mut self, line: &str) {
+        let _ = writeln!(self.out, "{line}").and_then(|_| self.out.flush());
+    }
+
+    fn note(&mut self, line: &str) {
+        let _ = writeln!(self.err, "{line}").and_then(|_| self.err.flush());
     }
 
     /// A state change (synced, relisting, reconnecting, node-added, ...): a
     /// JSON line on stdout, or a note on stderr.
-    pub fn state(&self, context: &str, kind: &str, extra: serde_json::Value) {
+    pub fn state(&mut self, context: &str, state: &State<'_>) {
+        let Ok(Value::Object(mut fields)) = serde_json::to_value(state) else { return };
         if self.jsonl {
-            let mut v = json!({"type": kind, "time": now(), "context": context});
-            if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
-                o.extend(e.clone());
-            }
-            self.out(&v.to_string());
+            fields.insert("time".into(), (self.clock.stamp)().into());
+            fields.insert("context".into(), context.into());
+            self.out(&Value::Object(fields).to_string());
         } else {
-            let detail = extra
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(k, _)| *k != "counts")
-                        .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), String::from)))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default();
-            eprintln!("{}  {context}: {kind} {detail}", clock());
+            let kind = fields.remove("type").and_then(|k| k.as_str().map(String::from)).unwrap_or_default();
+            let detail = fields
+                .iter()
+                .filter(|(k, _)| *k != "counts")
+                .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), String::from)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let line = format!("{}  {context}: {kind} {detail}", (self.clock.wall)());
+            self.note(&line);
         }
     }
 
     /// A warning, on stderr (jsonl too: data stays on stdout).
-    pub fn warn(&self, context: &str, msg: &str) {
+    pub fn warn(&mut self, context: &str, msg: &str) {
         let prefix = if self.several { format!("context {context}: ") } else { String::new() };
-        eprintln!("warning: {prefix}{msg}");
+        self.note(&format!("warning: {prefix}{msg}"));
     }
 
     /// One node's (or group's) pod count went from `from` to `to`; `moved`:
@@ -91,39 +221,44 @@ impl Printer {
         let saturation = allocatable.filter(|a| *a > 0).map(|a| to as f64 / a as f64);
         let delta = to as i64 - from as i64;
         if self.jsonl {
-            let mut v = json!({"type": "change", "time": now(), "context": context,
-                "from": from, "to": to, "delta": delta, "allocatable": allocatable,
-                "saturation": saturation.map(round4)});
-            if !self.resource_version.is_empty() {
-                v["resourceVersion"] = json!(self.resource_version);
-            }
-            match what {
-                Changed::Node { name, group } => {
-                    v["node"] = json!(name);
-                    if let Some(g) = group {
-                        v["group"] = json!(g);
-                    }
-                }
-                Changed::Group { by, name } => {
-                    v["type"] = json!("group-change");
-                    v["groupBy"] = json!(by);
-                    v["group"] = json!(name);
-                }
-            }
-            if !moved.is_empty() {
-                let res: serde_json::Map<String, serde_json::Value> = moved
+            let (kind, node, group_by, group) = match what {
+                Changed::Node { name, group } => ("change", Some(name), None, group),
+                Changed::Group { by, name } => ("group-change", None, Some(by), Some(name)),
+            };
+            let resources = (!moved.is_empty()).then(|| {
+                moved
                     .iter()
                     .map(|m| {
-                        let base = |v: Option<i128>| v.map(|v| base_units(&m.resource, v));
-                        let sat = m.allocatable.filter(|a| *a > 0).map(|a| round4(m.to as f64 / a as f64));
-                        let fields = json!({"from": base(Some(m.from)), "to": base(Some(m.to)),
-                            "allocatable": base(m.allocatable), "saturation": sat});
-                        (m.resource.clone(), fields)
+                        let base = |v: i128| base_units(&m.resource, v);
+                        let saturation = m.allocatable.filter(|a| *a > 0).map(|a| round4(m.to as f64 / a as f64));
+                        let event = MovedEvent {
+                            from: base(m.from),
+                            to: base(m.to),
+                            allocatable: m.allocatable.map(base),
+                            saturation,
+                        };
+                        (m.resource.as_str(), event)
                     })
-                    .collect();
-                v["resources"] = json!(res);
-            }
-            self.out(&v.to_string());
+                    .collect()
+            });
+            let event = ChangeEvent {
+                kind,
+                time: (self.clock.stamp)(),
+                context,
+                from,
+                to,
+                delta,
+                allocatable,
+                saturation: saturation.map(round4),
+                resource_version: Some(self.resource_version.as_str()).filter(|rv| !rv.is_empty()),
+                node,
+                group_by,
+                group,
+                resources,
+            };
+            // Through a Value: its map sorts the keys, as every jsonl line.
+            let line = serde_json::to_value(&event).map(|v| v.to_string()).unwrap_or_default();
+            self.out(&line);
         } else {
             let ctx = if self.several { format!("{context}  ") } else { String::new() };
             let pct = percent(saturation);
@@ -135,7 +270,7 @@ impl Printer {
                 Changed::Node { name, .. } => name.to_string(),
                 Changed::Group { by, name } => format!("{by}={name}"),
             };
-            let mut line = format!("{}  {ctx}{subject}  {from} → {to}  ({delta:+})  {pct}", clock());
+            let mut line = format!("{}  {ctx}{subject}  {from} → {to}  ({delta:+})  {pct}", (self.clock.wall)());
             for m in moved {
                 let sat = m.allocatable.filter(|a| *a > 0).map(|a| m.to as f64 / a as f64);
                 let (f, t) = (human(&m.resource, m.from), human(&m.resource, m.to));
@@ -143,5 +278,94 @@ impl Printer {
             }
             self.out(&line);
         }
+    }
+}
+
+/// A `Write` whose bytes can be read back while a [`Printer`] holds it.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl Captured {
+    /// The lines written since the last call.
+    pub fn take(&self) -> Vec<String> {
+        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
+        String::from_utf8(bytes).unwrap().lines().map(String::from).collect()
+    }
+}
+
+#[cfg(test)]
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A printer into two buffers, at a fixed time.
+#[cfg(test)]
+pub fn captured(jsonl: bool) -> (Printer, Captured, Captured) {
+    let (out, err) = (Captured::default(), Captured::default());
+    let clock = Clock { stamp: || "2026-12-06T12:00:00.000Z".into(), wall: || "12:00:00".into() };
+    (Printer::to(Box::new(out.clone()), Box::new(err.clone()), clock, jsonl, false, false), out, err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_lines_as_text_and_json() {
+        let (mut p, out, _) = captured(false);
+        p.change("kind", Changed::Node { name: "n1", group: None }, 3, 5, Some(10), &[]);
+        p.change("kind", Changed::Group { by: "zone", name: "a" }, 7, 6, None, &[]);
+        assert_eq!(out.take(), ["12:00:00  n1  3 → 5  (+2)  50%", "12:00:00  zone=a  7 → 6  (-1)  -"]);
+        let (mut p, out, _) = captured(true);
+        p.resource_version = "42".into();
+        let cpu = Moved { resource: "cpu".into(), from: 500, to: 1500, allocatable: Some(4000) };
+        p.change("kind", Changed::Node { name: "n1", group: Some("a") }, 3, 5, Some(10), &[cpu]);
+        p.change("kind", Changed::Group { by: "zone", name: "a" }, 7, 6, None, &[]);
+        assert_eq!(
+            out.take(),
+            [
+                r#"{"allocatable":10,"context":"kind","delta":2,"from":3,"group":"a","node":"n1","resourceVersion":"42","resources":{"cpu":{"allocatable":4,"from":0.5,"saturation":0.375,"to":1.5}},"saturation":0.5,"time":"2026-12-06T12:00:00.000Z","to":5,"type":"change"}"#,
+                r#"{"allocatable":null,"context":"kind","delta":-1,"from":7,"group":"a","groupBy":"zone","resourceVersion":"42","saturation":null,"time":"2026-12-06T12:00:00.000Z","to":6,"type":"group-change"}"#,
+            ]
+        );
+        assert_eq!(p.changes, 2);
+    }
+
+    #[test]
+    fn state_events_as_notes_and_json() {
+        let relisting = State::Relisting { reason: "410 Gone".into(), resource: Some("nodes") };
+        let added = State::NodeAdded { node: "n2", allocatable: None, pods: 0 };
+        let (mut p, out, err) = captured(false);
+        p.state("kind", &relisting);
+        p.state("kind", &added);
+        assert!(out.take().is_empty(), "notes go to stderr");
+        assert_eq!(
+            err.take(),
+            [
+                "12:00:00  kind: relisting reason=410 Gone resource=nodes",
+                "12:00:00  kind: node-added allocatable=null node=n2 pods=0"
+            ]
+        );
+        let (mut p, out, err) = captured(true);
+        p.state("kind", &relisting);
+        let synced = Synced { pods: 3, counts: [("n1".into(), 3)].into(), ..Default::default() };
+        p.state("kind", &State::Synced(Box::new(synced)));
+        p.warn("kind", "careful");
+        assert_eq!(
+            out.take(),
+            [
+                r#"{"context":"kind","reason":"410 Gone","resource":"nodes","time":"2026-12-06T12:00:00.000Z","type":"relisting"}"#,
+                r#"{"context":"kind","counts":{"n1":3},"nodeResourceVersion":"","nodes":0,"pods":3,"resourceVersion":"","time":"2026-12-06T12:00:00.000Z","trackedPods":0,"type":"synced","unscheduled":0}"#,
+            ]
+        );
+        assert_eq!(err.take(), ["warning: careful"], "warnings stay on stderr");
     }
 }

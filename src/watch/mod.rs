@@ -37,7 +37,7 @@ use crate::source::placing::with_cluster_facts;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
 use crate::source::runtime_class::with_overhead;
 use cluster::{Cluster, NodeEvent, PodEvent};
-use lines::Printer;
+use lines::{Printer, State};
 use view::View;
 
 /// Everything `watch` is asked to do, as plain data (the CLI builds it).
@@ -229,8 +229,7 @@ impl Session {
             limits: opts.limits,
             shapes,
         };
-        let printer =
-            Printer { jsonl: opts.jsonl, several, color: color_enabled(), changes: 0, resource_version: String::new() };
+        let printer = Printer::new(opts.jsonl, several, color_enabled());
         Session {
             opts,
             several,
@@ -275,11 +274,11 @@ impl Session {
                 if let (false, Event::Page(items)) = (c.started, &ev) {
                     self.status.page(items.len() as u64);
                 }
-                c.on_pod_event(ev, &self.printer);
+                c.on_pod_event(ev, &mut self.printer);
                 self.lag.observe(arrived.elapsed().as_secs_f64());
             }
             Msg::Nodes(_, ev, arrived) => {
-                c.on_node_event(ev, &self.printer);
+                c.on_node_event(ev, &mut self.printer);
                 self.lag.observe(arrived.elapsed().as_secs_f64());
             }
         }
@@ -311,7 +310,7 @@ impl Session {
             eprintln!("warning: {prefix}{w}");
         }
         if self.printer.jsonl {
-            self.printer.state(&c.context, "synced", c.synced_event(&counted));
+            self.printer.state(&c.context, &State::Synced(Box::new(c.synced_event(&counted))));
         } else {
             sort_rows(&mut counted.rows, &self.opts.sort);
             let opts = TableOptions {
