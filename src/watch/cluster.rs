@@ -89,13 +89,14 @@ impl Readiness {
     }
 }
 
-/// One cluster's state: pods, nodes, and what was last printed.
+/// One cluster's state: pods, nodes, and what was last printed. Only its
+/// own methods write it.
 pub struct Cluster {
-    pub context: String,
-    pub pods: Mirror<PodStore>,
-    pub nodes: Mirror<NodeStore>,
+    context: String,
+    pods: Mirror<PodStore>,
+    nodes: Mirror<NodeStore>,
     /// Shown the first table (both informers synced once).
-    pub started: bool,
+    started: bool,
     /// Pod count per interned node as last printed.
     printed: Vec<u32>,
     dirty: BTreeSet<u32>,
@@ -103,10 +104,10 @@ pub struct Cluster {
     /// (so an event costs its own nodes, not a walk over all of them), or
     /// all of them after a sync or a node change.
     to_judge: BTreeSet<u32>,
-    pub judge_all: bool,
-    pub failed: bool,
+    judge_all: bool,
+    failed: bool,
     /// The node list is forbidden: counts go on without allocatable.
-    pub nodes_unreadable: bool,
+    nodes_unreadable: bool,
     /// `--resources`: requests per shown resource per interned node, as
     /// last printed.
     printed_requests: HashMap<u32, Vec<(String, i128)>>,
@@ -117,10 +118,10 @@ pub struct Cluster {
     groups_dirty: bool,
     /// Shared with the informers: whether their watches are open, the last
     /// resourceVersion.
-    pub pod_meter: Meter,
-    pub node_meter: Meter,
-    pub pod_counters: Counters,
-    pub node_counters: Counters,
+    pod_meter: Meter,
+    node_meter: Meter,
+    pod_counters: Counters,
+    node_counters: Counters,
 }
 
 impl Cluster {
@@ -146,6 +147,53 @@ impl Cluster {
             pod_counters: Counters::default(),
             node_counters: Counters::default(),
         }
+    }
+
+    pub fn context(&self) -> &str {
+        &self.context
+    }
+
+    pub fn pods(&self) -> &Mirror<PodStore> {
+        &self.pods
+    }
+
+    pub fn nodes(&self) -> &Mirror<NodeStore> {
+        &self.nodes
+    }
+
+    /// What the pod and node informers report their watches' state through.
+    pub fn meters(&self) -> (Meter, Meter) {
+        (self.pod_meter.clone(), self.node_meter.clone())
+    }
+
+    /// What the pod and node informers' events did.
+    pub fn counters(&self) -> (Counters, Counters) {
+        (self.pod_counters, self.node_counters)
+    }
+
+    /// Both informers have synced once.
+    pub fn synced(&self) -> bool {
+        self.pods.synced() && self.nodes.synced()
+    }
+
+    /// The first table is out.
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// An informer stopped for good, or the view cannot be shown.
+    pub fn fail(&mut self) {
+        self.failed = true;
+    }
+
+    /// The node list cannot be read: counts go on without allocatable.
+    pub fn go_on_without_nodes(&mut self) {
+        self.nodes_unreadable = true;
+        self.nodes.synced_empty();
     }
 
     fn printed(&self, node: u32) -> u32 {

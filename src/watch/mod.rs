@@ -121,6 +121,7 @@ pub async fn run(opts: Options) -> Result<i32> {
     let mut clusters = Vec::new();
     for (i, t) in targets.into_iter().enumerate() {
         let cluster = Cluster::new(t.context.clone(), track_requests);
+        let (pod_meter, node_meter) = cluster.meters();
         let pods = Source {
             target: t,
             path: query.path(),
@@ -129,7 +130,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             field_selector: Some(query.server_field_selector()),
             chunk_size: opts.chunk_size,
             initial: opts.initial_list,
-            meter: cluster.pod_meter.clone(),
+            meter: pod_meter,
             keep: Keep { labels: Vec::new(), resources: track_requests, placing: placing.clone() },
         };
         let nodes = Source {
@@ -137,7 +138,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             namespace: None,
             label_selector: opts.filter.node_selector.clone(),
             field_selector: None,
-            meter: cluster.node_meter.clone(),
+            meter: node_meter,
             keep: Keep { labels: keep_labels.clone(), resources: track_requests, placing: Vec::new() },
             ..pods.clone()
         };
@@ -252,26 +253,25 @@ impl Session {
         let c = &mut self.clusters[i];
         match msg {
             // Not allowed to list nodes: count on without allocatable.
-            Msg::Failed(_, Resource::Nodes, e) if e.is_forbidden() && !c.nodes.synced() => {
-                let prefix = if self.several { format!("context {}: ", c.context) } else { String::new() };
+            Msg::Failed(_, Resource::Nodes, e) if e.is_forbidden() && !c.nodes().synced() => {
+                let prefix = if self.several { format!("context {}: ", c.context()) } else { String::new() };
                 let needs = self.opts.until_saturated.map(|_| "--until-saturated");
                 if let Some(flag) = needs.or(self.opts.filter.needs_node_list()) {
                     eprintln!("error: {prefix}{}", node_list_refused(flag, &e));
-                    c.failed = true;
+                    c.fail();
                     return Some(exit::USAGE);
                 }
                 eprintln!("warning: {prefix}{}", without_node_list(&e, "watching"));
-                c.nodes_unreadable = true;
-                c.nodes.synced_empty();
+                c.go_on_without_nodes();
             }
             Msg::Failed(_, _, e) => {
-                let e = if self.several { e.in_context(&c.context) } else { e };
+                let e = if self.several { e.in_context(&c.context()) } else { e };
                 eprintln!("error: {e}");
-                c.failed = true;
-                return self.clusters.iter().all(|c| c.failed).then(|| e.exit_code());
+                c.fail();
+                return self.clusters.iter().all(|c| c.failed()).then(|| e.exit_code());
             }
             Msg::Pods(_, ev, arrived) => {
-                if let (false, Event::Page(items)) = (c.started, &ev) {
+                if let (false, Event::Page(items)) = (c.started(), &ev) {
                     self.status.page(items.len() as u64);
                 }
                 c.on_pod_event(ev, &mut self.printer);
@@ -282,10 +282,10 @@ impl Session {
                 self.lag.observe(arrived.elapsed().as_secs_f64());
             }
         }
-        if !c.started && c.pods.synced() && c.nodes.synced() {
+        if !c.started() && c.synced() {
             if let Err(e) = self.first_table(i) {
                 eprintln!("error: {e}");
-                self.clusters[i].failed = true;
+                self.clusters[i].fail();
                 return Some(exit::USAGE);
             }
             self.judge()
@@ -301,16 +301,16 @@ impl Session {
     /// the view asked for cannot be shown.
     fn first_table(&mut self, i: usize) -> std::result::Result<(), String> {
         let mut counted = self.clusters[i].start(&self.view)?;
-        if self.clusters.iter().all(|c| c.started || c.failed) {
+        if self.clusters.iter().all(|c| c.started() || c.failed()) {
             self.status.finish();
         }
         let c = &self.clusters[i];
-        for w in unallocated(&self.view.shapes, c.nodes.live().iter()) {
-            let prefix = if self.several { format!("context {}: ", c.context) } else { String::new() };
+        for w in unallocated(&self.view.shapes, c.nodes().live().iter()) {
+            let prefix = if self.several { format!("context {}: ", c.context()) } else { String::new() };
             eprintln!("warning: {prefix}{w}");
         }
         if self.printer.jsonl {
-            self.printer.state(&c.context, &State::Synced(Box::new(c.synced_event(&counted))));
+            self.printer.state(&c.context(), &State::Synced(Box::new(c.synced_event(&counted))));
         } else {
             sort_rows(&mut counted.rows, &self.opts.sort);
             let opts = TableOptions {
@@ -338,8 +338,8 @@ impl Session {
     fn judge(&mut self) -> Option<i32> {
         let several = self.clusters.len() > 1;
         if let Some(min) = self.opts.until_fits_below {
-            for c in self.clusters.iter().filter(|c| c.started) {
-                let prefix = if several { format!("context {}: ", c.context) } else { String::new() };
+            for c in self.clusters.iter().filter(|c| c.started()) {
+                let prefix = if several { format!("context {}: ", c.context()) } else { String::new() };
                 let t = c.counted(&self.view).totals();
                 for (shape, more) in &t.fits {
                     if let Some(m) = more.filter(|m| *m < min) {
@@ -351,8 +351,8 @@ impl Session {
                 }
             }
         }
-        for c in self.clusters.iter_mut().filter(|c| c.started) {
-            let context = several.then(|| c.context.clone());
+        for c in self.clusters.iter_mut().filter(|c| c.started()) {
+            let context = several.then(|| c.context().to_string());
             if let Some(line) =
                 c.judge(self.opts.until_saturated, self.opts.filter.schedulable_only, context.as_deref())
             {
@@ -368,7 +368,7 @@ impl Session {
         for c in self.clusters.iter_mut() {
             c.flush(&mut self.printer, &self.view);
         }
-        let tracked: usize = self.clusters.iter().map(|c| c.pods.live().len()).sum();
+        let tracked: usize = self.clusters.iter().map(|c| c.pods().live().len()).sum();
         eprintln!(
             "watched {}: {} events, {} changes printed, {} pods tracked",
             humantime::format_duration(Duration::from_secs(started.elapsed().as_secs())),
@@ -376,7 +376,7 @@ impl Session {
             self.printer.changes,
             tracked
         );
-        if self.clusters.iter().any(|c| c.failed) { code.max(exit::CLUSTER) } else { code }
+        if self.clusters.iter().any(|c| c.failed()) { code.max(exit::CLUSTER) } else { code }
     }
 }
 
