@@ -13,7 +13,7 @@ use crate::report::Counted;
 
 /// Answers one query; a client that went away is not an error.
 pub fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &metrics::Histogram) {
-    let not_ready: Vec<String> = clusters.iter().filter_map(|c| c.readiness().why(&c.context())).collect();
+    let not_ready: Vec<String> = clusters.iter().filter_map(|c| c.readiness().why(c.context())).collect();
     match q {
         Query::Ready(reply) => {
             let a = if not_ready.is_empty() {
@@ -75,7 +75,7 @@ fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> St
         .map(|(v, c)| {
             let ready = c.readiness();
             metrics::Context {
-                context: &c.context(),
+                context: c.context(),
                 rows: &v.rows,
                 groups: v.groups.as_ref().map(|g| (g.by.as_str(), g.rows.as_slice())),
                 unscheduled: v.unscheduled,

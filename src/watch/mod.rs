@@ -265,7 +265,7 @@ impl Session {
                 c.go_on_without_nodes();
             }
             Msg::Failed(_, _, e) => {
-                let e = if self.several { e.in_context(&c.context()) } else { e };
+                let e = if self.several { e.in_context(c.context()) } else { e };
                 eprintln!("error: {e}");
                 c.fail();
                 return self.clusters.iter().all(|c| c.failed()).then(|| e.exit_code());
@@ -310,7 +310,7 @@ impl Session {
             eprintln!("warning: {prefix}{w}");
         }
         if self.printer.jsonl {
-            self.printer.state(&c.context(), &State::Synced(Box::new(c.synced_event(&counted))));
+            self.printer.state(c.context(), &State::Synced(Box::new(c.synced_event(&counted))));
         } else {
             sort_rows(&mut counted.rows, &self.opts.sort);
             let opts = TableOptions {
