@@ -127,6 +127,19 @@ pub fn controlled_by_daemon_set<'o>(owners: impl IntoIterator<Item = (Option<&'o
     owners.into_iter().any(|(kind, controller)| controller == Some(true) && kind == Some("DaemonSet"))
 }
 
+/// Any phase, for property tests.
+#[cfg(test)]
+pub fn any_phase() -> impl proptest::strategy::Strategy<Value = Phase> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(Phase::Pending),
+        Just(Phase::Running),
+        Just(Phase::Succeeded),
+        Just(Phase::Failed),
+        Just(Phase::Unknown)
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -263,13 +263,7 @@ mod tests {
     }
 
     fn arb_pod() -> impl Strategy<Value = (Option<String>, Phase, bool, bool)> {
-        let phase = prop_oneof![
-            Just(Phase::Pending),
-            Just(Phase::Running),
-            Just(Phase::Succeeded),
-            Just(Phase::Failed),
-            Just(Phase::Unknown)
-        ];
+        let phase = crate::model::pod::any_phase();
         (proptest::option::weighted(0.9, "n[0-7]"), phase, any::<bool>(), any::<bool>())
     }
 

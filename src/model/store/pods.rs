@@ -301,13 +301,7 @@ mod tests {
     }
 
     fn op() -> impl Strategy<Value = Op> {
-        let phase = prop_oneof![
-            Just(Phase::Pending),
-            Just(Phase::Running),
-            Just(Phase::Succeeded),
-            Just(Phase::Failed),
-            Just(Phase::Unknown)
-        ];
+        let phase = crate::model::pod::any_phase();
         prop_oneof![
             4 => (0u8..30, proptest::option::of(0u8..5), phase, any::<bool>(), any::<bool>())
                 .prop_map(|(u, n, p, t, d)| Op::Apply(u, n, p, t, d)),
