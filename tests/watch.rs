@@ -931,6 +931,18 @@ async fn listen_auth_asks_the_apiserver_who_may_read() {
     })
     .await;
     assert!(w.stderr().contains("serving a self-signed certificate"), "{}", w.stderr());
+    // Synced is not yet ready: /v1/podcount says 503 until both watches are
+    // open (the first one opens just after the list). Wait for that, bounded.
+    let u = url.clone();
+    let ready = blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while https_status(&u, "/readyz", None) != 200 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        https_status(&u, "/readyz", None)
+    })
+    .await;
+    assert_eq!(ready, 200, "ready within 30 s of the sync");
     let (u, r, s) = (url.clone(), reader.clone(), stranger.clone());
     let statuses = blocking(move || {
         [
