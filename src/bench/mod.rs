@@ -8,6 +8,7 @@ mod plan;
 mod probe;
 mod render;
 mod run;
+pub mod store_curve;
 mod summary;
 
 use std::io::{IsTerminal, Write};

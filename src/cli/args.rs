@@ -60,6 +60,16 @@ pub enum Command {
     /// One bench strategy, once, in a process of its own (run by bench)
     #[command(name = "bench-run", hide = true)]
     BenchRun(BenchRunArgs),
+    /// The watch's pod store, filled in memory, measured at each size (run by scripts/bench)
+    #[command(name = "bench-store", hide = true)]
+    BenchStore {
+        /// Pod counts, comma-separated
+        #[arg(long, value_delimiter = ',', required = true)]
+        pods: Vec<usize>,
+        /// Keep each pod's requests too (`watch --resources`)
+        #[arg(long)]
+        resources: bool,
+    },
     /// Print a topic of the documentation (RBAC, exit codes, proxies, ...); no topic lists them
     Docs {
         /// rbac, reading, fits, resources, outputs, exit-codes, serving, proxies, counting, troubleshooting

@@ -36,8 +36,21 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Watch(args)) => block_on(async { watch::run(watch_options(args)?).await }),
         Some(Command::Bench(args)) => block_on(bench::run(bench_options(args))),
         Some(Command::BenchRun(args)) => block_on(bench::run_one(bench_run_options(args))),
+        Some(Command::BenchStore { pods, resources }) => bench_store(&pods, resources),
         None => block_on(async { count::run(count_options(cli.count)?).await }),
     }
+}
+
+/// One JSON line per size: what the watch's pod store holds a pod.
+fn bench_store(sizes: &[usize], resources: bool) -> i32 {
+    for &pods in sizes {
+        let Some(point) = bench::store_curve::measure(pods, resources) else {
+            eprintln!("error: bench-store needs the counting allocator (the kubectl-podcount binary installs it)");
+            return exit::CLUSTER;
+        };
+        println!("{}", serde_json::to_string(&point).unwrap_or_default());
+    }
+    exit::OK
 }
 
 fn print(s: &str) -> i32 {

@@ -9,12 +9,14 @@
 //! - `pods`: [`PodStore`] and the [`PodRecord`] it takes;
 //! - `nodes`: [`NodeStore`];
 //! - `slot`: a pod packed in 4 bytes; `uid`: UIDs as keys and their hasher;
+//!   `table`: the UID -> slot map, dense at every pod count;
 //!   `intern`: node names and pod demands, interned.
 
 mod intern;
 mod nodes;
 mod pods;
 mod slot;
+mod table;
 mod uid;
 
 pub use intern::Nodes;

@@ -4,6 +4,7 @@
 use super::Store;
 use super::intern::{NO_SHAPE, Nodes, Shapes};
 use super::slot::{NO_NODE, Slot};
+use super::table::UidTable;
 use super::uid::{Uid, UidMap, uid_key};
 use crate::model::placement::Neighbours;
 use crate::model::pod::{Contribution, Phase, PodFacts};
@@ -58,22 +59,29 @@ impl PodRecord {
 /// tracked (so counting alone does not pay for them).
 #[derive(Clone, Debug)]
 enum Pods {
-    Plain(UidMap<Slot>),
-    Shaped(UidMap<(Slot, u32)>),
+    Plain(UidTable<Slot>),
+    Shaped(UidTable<(Slot, u32)>),
 }
 
 impl Default for Pods {
     fn default() -> Self {
-        Pods::Plain(UidMap::default())
+        Pods::Plain(UidTable::default())
     }
 }
 
 impl Pods {
+    /// An empty map of the same kind, with room for as many pods as this
+    /// one holds (a relist brings back about as many).
     fn empty_like(&self) -> Pods {
-        match self {
-            Pods::Plain(_) => Pods::Plain(UidMap::default()),
-            Pods::Shaped(_) => Pods::Shaped(UidMap::default()),
+        let mut empty = match self {
+            Pods::Plain(_) => Pods::Plain(UidTable::default()),
+            Pods::Shaped(_) => Pods::Shaped(UidTable::default()),
+        };
+        match &mut empty {
+            Pods::Plain(m) => m.reserve(self.len()),
+            Pods::Shaped(m) => m.reserve(self.len()),
         }
+        empty
     }
 
     fn insert(&mut self, uid: Uid, slot: Slot, shape: u32) -> Option<(Slot, u32)> {
@@ -97,11 +105,10 @@ impl Pods {
         }
     }
 
-    /// Entries the map has room for, and the bytes of one entry.
-    fn capacity(&self) -> (usize, usize) {
+    fn allocated_bytes(&self) -> usize {
         match self {
-            Pods::Plain(m) => (m.capacity(), std::mem::size_of::<(Uid, Slot)>()),
-            Pods::Shaped(m) => (m.capacity(), std::mem::size_of::<(Uid, (Slot, u32))>()),
+            Pods::Plain(m) => m.allocated_bytes(),
+            Pods::Shaped(m) => m.allocated_bytes(),
         }
     }
 }
@@ -161,7 +168,7 @@ impl PodStore {
 
     /// A store that keeps each pod's demand too (24-byte entries).
     pub fn with_resources() -> Self {
-        PodStore { pods: Pods::Shaped(UidMap::default()), ..Default::default() }
+        PodStore { pods: Pods::Shaped(UidTable::default()), ..Default::default() }
     }
 
     /// The interned node names; indices are stable across relists.
@@ -265,16 +272,9 @@ impl PodStore {
         self.shapes.len()
     }
 
-    /// Bytes the pod map has allocated: its buckets (7 usable in 8, a power
-    /// of two), each an entry and a control byte, plus one group of
-    /// control bytes. Arithmetic on the allocation, not a measurement.
+    /// Bytes the pod map has allocated (its entries, free ones included).
     pub fn allocated_bytes(&self) -> usize {
-        let (cap, entry) = self.pods.capacity();
-        if cap == 0 {
-            return 0;
-        }
-        let buckets = if cap < 8 { (cap + 1).next_power_of_two() } else { (cap * 8 / 7).next_power_of_two() };
-        buckets * (entry + 1) + 16
+        self.pods.allocated_bytes()
     }
 
     pub fn is_empty(&self) -> bool {

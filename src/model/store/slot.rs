@@ -18,7 +18,8 @@ const _: () = assert!(PHASE_SHIFT + PHASE_MASK.count_ones() <= TERMINATING.trail
 
 /// One pod as counting sees it, in 4 bytes: the interned node (26 bits),
 /// the phase (3), terminating (1), daemon set (1), host network (1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// (The default, 0, is only a free table entry's filler.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Slot(u32);
 
 impl Slot {
