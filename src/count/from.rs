@@ -34,6 +34,27 @@ pub struct Trust {
     pub fingerprint: Option<Fingerprint>,
 }
 
+/// What of the served document this `count` prints: `/v1/podcount` leaves
+/// out each row's resources (`resources=false`) and the `--fits` answers
+/// (`fits=false`) when asked, which at 5,000 nodes is most of the
+/// document. (A watch that predates the parameters ignores them and
+/// serves everything, which `pick_*` then drop.)
+#[derive(Clone, Copy, Debug)]
+pub struct Needs {
+    pub resources: bool,
+    pub fits: bool,
+}
+
+impl Needs {
+    fn path(self) -> String {
+        let off: Vec<&str> = [("resources=false", !self.resources), ("fits=false", !self.fits)]
+            .into_iter()
+            .filter_map(|(p, off)| off.then_some(p))
+            .collect();
+        if off.is_empty() { "/v1/podcount".into() } else { format!("/v1/podcount?{}", off.join("&")) }
+    }
+}
+
 /// The watch's counts for exactly these contexts and this selection, with
 /// these node labels, or why not. Over https it shows the kubeconfig user's
 /// bearer token (a token, tokenFile or exec plugin), as `--listen-auth
@@ -45,12 +66,14 @@ pub async fn watch(
     contexts: &[String],
     filter: &Filter,
     labels: &[String],
+    needs: Needs,
 ) -> Result<Vec<Counted>, String> {
     let base = url.trim().trim_end_matches('/');
-    let uri: http::Uri = format!("{base}/v1/podcount").parse().map_err(|e| format!("not a URL ({e})"))?;
+    let path = needs.path();
+    let uri: http::Uri = format!("{base}{path}").parse().map_err(|e| format!("not a URL ({e})"))?;
     let (status, body) = match uri.scheme_str() {
         Some("http") => fetch_http(uri).await?,
-        Some("https") => fetch_https(base, target, trust).await?,
+        Some("https") => fetch_https(base, &path, target, trust).await?,
         _ => return Err("expected an http:// or https:// URL of a watch --listen".into()),
     };
     if status == http::StatusCode::UNAUTHORIZED {
@@ -94,7 +117,12 @@ async fn fetch_http(uri: http::Uri) -> Result<(http::StatusCode, bytes::Bytes), 
 /// exec plugin), with the watch's URL and trust in place of the cluster's,
 /// and without what only the apiserver reads (client certificates,
 /// impersonation, the cluster's proxy and server name).
-async fn fetch_https(base: &str, target: &Target, trust: &Trust) -> Result<(http::StatusCode, bytes::Bytes), String> {
+async fn fetch_https(
+    base: &str,
+    path: &str,
+    target: &Target,
+    trust: &Trust,
+) -> Result<(http::StatusCode, bytes::Bytes), String> {
     let mut config = target.config.clone();
     config.cluster_url = base.parse().map_err(|e| format!("not a URL ({e})"))?;
     config.tls_server_name = None;
@@ -113,7 +141,7 @@ async fn fetch_https(base: &str, target: &Target, trust: &Trust) -> Result<(http
     };
     let client = client_with_tls(&config, tls, target.at.timeouts, Protocol::Http1, None)
         .map_err(|e| crate::error::chain(&e))?;
-    let request = http::Request::get("/v1/podcount").body(kube::client::Body::empty()).expect("a static request");
+    let request = http::Request::get(path).body(kube::client::Body::empty()).map_err(|e| e.to_string())?;
     let fetch = async {
         let resp = client.send(request).await.map_err(|e| unreachable_https(&e, trust))?;
         let status = resp.status();
@@ -202,7 +230,7 @@ pub fn pick_resources(
         if c.rows.iter().any(|r| r.resources.is_none()) {
             return Err("it tracks no resources (start it with --resources)".into());
         }
-        let all: Vec<(&String, &ResourceRow)> =
+        let all: Vec<(&crate::model::resource_name::ResourceName, &ResourceRow)> =
             c.rows.iter().flat_map(|r| r.resources.iter().flat_map(|res| res.0.iter())).collect();
         if limits && all.iter().any(|(_, row)| row.limits.is_none()) {
             return Err("it tracks no limits (start it with --limits)".into());
@@ -217,8 +245,8 @@ pub fn pick_resources(
             let Some(res) = &mut r.resources else { continue };
             let mut kept = Resources::default();
             for name in &names {
-                let row = res.0.get(name).copied().unwrap_or_default();
-                kept.0.insert(name.clone(), ResourceRow { limits: if limits { row.limits } else { None }, ..row });
+                let row = res.0.get(name.as_str()).copied().unwrap_or_default();
+                kept.0.insert(name.into(), ResourceRow { limits: if limits { row.limits } else { None }, ..row });
             }
             *res = kept;
         }
@@ -273,4 +301,18 @@ pub fn pick_fits(counted: &mut [Counted], asked: &[Shape]) -> Result<(), String>
         c.shapes = asked.to_vec();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asks_only_for_what_it_prints() {
+        let path = |resources, fits| Needs { resources, fits }.path();
+        assert_eq!(path(true, true), "/v1/podcount");
+        assert_eq!(path(false, true), "/v1/podcount?resources=false");
+        assert_eq!(path(true, false), "/v1/podcount?fits=false");
+        assert_eq!(path(false, false), "/v1/podcount?resources=false&fits=false");
+    }
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::cluster::{Cluster, Counters};
 use super::metrics;
-use super::serve::{Answer, Query, text};
+use super::serve::{Answer, Parts, Query, text};
 use super::view::View;
 use crate::render::document::{self, Format};
 use crate::report::Counted;
@@ -23,8 +23,8 @@ pub fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &
             };
             let _ = reply.send(a);
         }
-        Query::PodCount(reply) => {
-            let _ = reply.send(podcount(clusters, view, several, &not_ready));
+        Query::PodCount(reply, parts) => {
+            let _ = reply.send(podcount(clusters, view, parts, several, &not_ready));
         }
         Query::Metrics(reply) => {
             let body = exposition(clusters, view, lag);
@@ -33,18 +33,23 @@ pub fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &
     }
 }
 
-/// The PodCount document `count -o json` prints, or 503 (a Status) while
-/// any informer is not current.
-fn podcount(clusters: &[Cluster], view: &View, several: bool, not_ready: &[String]) -> Answer {
+/// The PodCount document `count -o json` prints (less what `parts` leaves
+/// out), or 503 (a Status) while any informer is not current.
+fn podcount(clusters: &[Cluster], view: &View, parts: Parts, several: bool, not_ready: &[String]) -> Answer {
     if !not_ready.is_empty() {
         let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 503,
             "message": format!("not synced: {}", not_ready.join("; "))});
         return (StatusCode::SERVICE_UNAVAILABLE, "application/json", status.to_string() + "\n");
     }
+    let asked = View {
+        resources: view.resources.clone().filter(|_| parts.resources),
+        shapes: if parts.fits { view.shapes.clone() } else { Vec::new() },
+        ..view.clone()
+    };
     let counted: Vec<Counted> = clusters
         .iter()
         .map(|c| {
-            let mut counted = c.document_view(view);
+            let mut counted = c.document_view(&asked);
             counted.groups = view.grouped(&counted.rows);
             counted
         })

@@ -48,7 +48,45 @@ pub enum Query {
     /// `/readyz`: 200 once every informer is synced and watching.
     Ready(oneshot::Sender<Answer>),
     /// `/v1/podcount`: the PodCount document, 503 while not ready.
-    PodCount(oneshot::Sender<Answer>),
+    PodCount(oneshot::Sender<Answer>, Parts),
+}
+
+/// What of the PodCount document a client asks for: `?resources=false`
+/// leaves out each row's resources, `?fits=false` the `--fits` answers, so
+/// `count --from` fetches and parses only what its view prints. By default
+/// everything the watch tracks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    pub resources: bool,
+    pub fits: bool,
+}
+
+impl Default for Parts {
+    fn default() -> Self {
+        Parts { resources: true, fits: true }
+    }
+}
+
+impl Parts {
+    /// The query string of `/v1/podcount`; an unknown or malformed
+    /// parameter says what is understood.
+    pub fn parse(query: Option<&str>) -> std::result::Result<Parts, String> {
+        let mut parts = Parts::default();
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let on = match value {
+                "true" => true,
+                "false" => false,
+                _ => return Err(format!("{key}={value}: expected true or false")),
+            };
+            match key {
+                "resources" => parts.resources = on,
+                "fits" => parts.fits = on,
+                _ => return Err(format!("unknown parameter {key:?}: /v1/podcount takes resources= and fits=")),
+            }
+        }
+        Ok(parts)
+    }
 }
 
 /// `--listen`: `PORT`, `:PORT`, `HOST:PORT`. No host is loopback.
@@ -279,11 +317,14 @@ async fn handle(
         r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
         return Ok(r);
     }
-    let query: fn(oneshot::Sender<Answer>) -> Query = match req.uri().path() {
+    let query: Box<dyn FnOnce(oneshot::Sender<Answer>) -> Query + Send> = match req.uri().path() {
         "/healthz" => return Ok(respond(text(StatusCode::OK, "ok"), head)),
-        "/metrics" => Query::Metrics,
-        "/readyz" => Query::Ready,
-        "/v1/podcount" => Query::PodCount,
+        "/metrics" => Box::new(Query::Metrics),
+        "/readyz" => Box::new(Query::Ready),
+        "/v1/podcount" => match Parts::parse(req.uri().query()) {
+            Ok(parts) => Box::new(move |reply| Query::PodCount(reply, parts)),
+            Err(why) => return Ok(respond(text(StatusCode::BAD_REQUEST, why), head)),
+        },
         _ => {
             let paths = "not found: try /metrics, /readyz, /healthz, /v1/podcount";
             return Ok(respond(text(StatusCode::NOT_FOUND, paths), head));
@@ -335,5 +376,14 @@ mod tests {
         assert_eq!(parse_listen("[::1]:9464").unwrap(), "[::1]:9464".parse().unwrap());
         assert!(parse_listen("localhost:9464").is_err());
         assert!(parse_listen("99999").is_err());
+    }
+
+    #[test]
+    fn podcount_parts_from_the_query() {
+        assert_eq!(Parts::parse(None), Ok(Parts { resources: true, fits: true }));
+        assert_eq!(Parts::parse(Some("resources=false")), Ok(Parts { resources: false, fits: true }));
+        assert_eq!(Parts::parse(Some("fits=false&resources=true")), Ok(Parts { resources: true, fits: false }));
+        assert!(Parts::parse(Some("resources=no")).unwrap_err().contains("expected true or false"));
+        assert!(Parts::parse(Some("labels=false")).unwrap_err().contains("unknown parameter"));
     }
 }
