@@ -297,7 +297,7 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: Initial
         chunk_size: chunk,
         initial,
         meter: meter.clone(),
-        keep: Keep { labels: Vec::new(), resources, placing: Vec::new() },
+        keep: Keep { labels: Vec::new(), resources, limits: false, placing: Vec::new() },
     };
     let (tx, mut rx) = mpsc::channel(64);
     let task = tokio::spawn(informer::run::<informer::Pods>(src, tx));

@@ -9,6 +9,9 @@ pub struct Keep {
     /// Requests and limits of pods, allocatable resources of nodes
     /// (`--resources`, per-resource thresholds, `--fits`).
     pub resources: bool,
+    /// Pods: their limits too (`--limits`); without, only requests are
+    /// kept, so a store or tally holds nothing nobody shows.
+    pub limits: bool,
     /// Pods: what each tells these `--fits` shapes' inter-pod filters
     /// (labels, host ports, anti-affinity, claims), when any reads them.
     pub placing: Vec<super::placement::Constraints>,

@@ -118,7 +118,11 @@ impl Kind for Pods {
         if keep.resources && r.node.is_some() {
             let rp = ResourcePod::decode(item)?;
             let (resources, bad) = rp.resources();
-            r.demand = Some(resources.demand().to_owned());
+            let mut demand = resources.demand();
+            if !keep.limits {
+                demand.limits.clear();
+            }
+            r.demand = Some(demand.to_owned());
             if !bad.is_empty() {
                 let what: Vec<String> = bad.iter().map(ToString::to_string).collect();
                 r.unreadable = Some(format!("pod {}: {}", rp.name(), what.join("; ")));

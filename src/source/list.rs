@@ -52,6 +52,7 @@ pub async fn count_pods(
     loop {
         let mut fold = Fold::new(&mut progress);
         fold.resources = q.resources;
+        fold.limits = q.limits;
         fold.placing = &q.placing;
         fold.neighbours = q.placing.iter().map(Neighbours::new).collect();
         let mut pager = Pager::new(q.list_request());
@@ -115,6 +116,8 @@ struct Fold<'p, P: FnMut(Progress)> {
     progress: &'p mut P,
     /// Read what each counted pod requests.
     resources: bool,
+    /// With `resources`: limits too.
+    limits: bool,
     /// One line per pod with a quantity that cannot be read (the page's
     /// own until it is complete).
     unreadable: Vec<String>,
@@ -133,6 +136,7 @@ impl<'p, P: FnMut(Progress)> Fold<'p, P> {
             seen: Progress::default(),
             progress,
             resources: false,
+            limits: false,
             unreadable: Vec::new(),
             page_unreadable: Vec::new(),
         }
@@ -166,7 +170,11 @@ impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
                     what.join("; ")
                 ));
             }
-            self.page.add_demand(node, &resources.demand());
+            let mut demand = resources.demand();
+            if !self.limits {
+                demand.limits.clear();
+            }
+            self.page.add_demand(node, &demand);
         }
         if let (false, Contribution::Node { node, .. }) = (self.placing.is_empty(), facts.contribution()) {
             let p = neighbour::decode(item).map_err(|e| decode_error("pod", e))?;

@@ -49,6 +49,8 @@ pub struct PodQuery {
     /// Also read what each pod requests (objects only; a second lean pass
     /// over each pod's bytes).
     pub resources: bool,
+    /// With `resources`: limits too (`--limits`), else requests only.
+    pub limits: bool,
     /// Also read what each placed pod tells these shapes' inter-pod
     /// filters (labels, host ports, anti-affinity; a third lean pass).
     pub placing: Vec<Constraints>,
@@ -65,6 +67,7 @@ impl PodQuery {
             resource_version: None,
             method,
             resources: false,
+            limits: false,
             placing: Vec::new(),
         }
     }

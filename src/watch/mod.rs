@@ -131,7 +131,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             chunk_size: opts.chunk_size,
             initial: opts.initial_list,
             meter: pod_meter,
-            keep: Keep { labels: Vec::new(), resources: track_requests, placing: placing.clone() },
+            keep: Keep { labels: Vec::new(), resources: track_requests, limits: opts.limits, placing: placing.clone() },
         };
         let nodes = Source {
             path: "/api/v1/nodes".into(),
@@ -139,7 +139,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             label_selector: opts.filter.node_selector.clone(),
             field_selector: None,
             meter: node_meter,
-            keep: Keep { labels: keep_labels.clone(), resources: track_requests, placing: Vec::new() },
+            keep: Keep { labels: keep_labels.clone(), resources: track_requests, limits: false, placing: Vec::new() },
             ..pods.clone()
         };
         clusters.push(cluster);
