@@ -313,8 +313,8 @@ pub fn fit(shape: &Shape, n: &NodeInfo, pods: u32, demand: Option<&NodeDemand>) 
         best = Fit { more: 1, limited_by: Limit::HostPort(port.to_string()) };
     }
     for (name, req) in &shape.requests {
-        let allocatable = n.resources.get(name).copied().map_or(0, i128::from);
-        let requested = demand.and_then(|d| d.requests.get(name)).copied().unwrap_or(0);
+        let allocatable = n.resources.get(name.as_str()).copied().map_or(0, i128::from);
+        let requested = demand.and_then(|d| d.requests.get(name.as_str())).copied().unwrap_or(0);
         let more = ((allocatable - requested) / i128::from(*req)).max(0) as u64;
         if more < best.more {
             best = Fit { more, limited_by: Limit::Resource(name.clone()) };
@@ -362,13 +362,13 @@ mod tests {
             allocatable: Some(pods),
             ready: true,
             schedulable: true,
-            resources: [("cpu".to_string(), cpu), ("memory".to_string(), memory)].into(),
+            resources: [("cpu".into(), cpu), ("memory".into(), memory)].into(),
             ..Default::default()
         }
     }
 
     fn used(cpu: i128, memory: i128) -> NodeDemand {
-        NodeDemand { requests: [("cpu".to_string(), cpu), ("memory".to_string(), memory)].into(), ..Default::default() }
+        NodeDemand { requests: [("cpu".into(), cpu), ("memory".into(), memory)].into(), ..Default::default() }
     }
 
     #[test]

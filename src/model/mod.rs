@@ -12,6 +12,7 @@ pub mod placement;
 pub mod pod;
 pub mod quantity;
 pub mod requests;
+pub mod resource_name;
 pub mod selector;
 pub mod store;
 pub mod tally;

@@ -3,6 +3,7 @@
 //! asked for. Pure.
 
 use super::vecmap::VecMap;
+use crate::model::resource_name::ResourceName;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -29,7 +30,7 @@ pub struct NodeInfo {
     pub labels: BTreeMap<String, String>,
     /// `status.allocatable` but `pods`, in the scheduler's units (cpu in
     /// millicores, the rest whole units).
-    pub resources: VecMap<String, i64>,
+    pub resources: VecMap<ResourceName, i64>,
 }
 
 impl NodeInfo {
@@ -79,7 +80,7 @@ impl NodeInfo {
             } else if let Ok(q) = Quantity::parse(q) {
                 // In the scheduler's units; a quantity that cannot be read
                 // is left out (unknown).
-                resources.insert(name.to_string(), scheduler_units(name, q));
+                resources.insert(name.into(), scheduler_units(name, q));
             }
         }
         let mut info = NodeInfo {

@@ -5,6 +5,7 @@
 //! construction.
 
 use super::vecmap::VecMap;
+use crate::model::resource_name::ResourceName;
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
@@ -17,8 +18,8 @@ use super::requests::Demand;
 /// in the scheduler's units (cpu millicores, the rest whole units).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeDemand {
-    pub requests: VecMap<String, i128>,
-    pub limits: VecMap<String, i128>,
+    pub requests: VecMap<ResourceName, i128>,
+    pub limits: VecMap<ResourceName, i128>,
 }
 
 impl NodeDemand {
@@ -29,7 +30,7 @@ impl NodeDemand {
                 match sums.get_mut(name) {
                     Some(s) => *s += sign * i128::from(*v),
                     None => {
-                        sums.insert(name.to_string(), sign * i128::from(*v));
+                        sums.insert(ResourceName::from(name), sign * i128::from(*v));
                     }
                 }
             }
@@ -204,8 +205,8 @@ impl<K: Ord> Tally<K> {
     }
 
     /// Every resource name a counted pod requests or limits.
-    pub fn demanded(&self) -> impl Iterator<Item = &String> {
-        let mut names: std::collections::BTreeSet<&String> = std::collections::BTreeSet::new();
+    pub fn demanded(&self) -> impl Iterator<Item = &ResourceName> {
+        let mut names: std::collections::BTreeSet<&ResourceName> = std::collections::BTreeSet::new();
         for d in self.demand.values() {
             names.extend(d.requests.keys());
             names.extend(d.limits.keys());

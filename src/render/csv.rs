@@ -34,8 +34,8 @@ fn shown<'r>(rows: impl Iterator<Item = Option<&'r Resources>>) -> (Vec<String>,
     let mut limits = false;
     for (name, row) in rows.flatten().flat_map(|r| &r.0) {
         limits |= row.limits.is_some();
-        if !names.contains(name) {
-            names.push(name.clone());
+        if !names.iter().any(|n| n == name.as_str()) {
+            names.push(name.to_string());
         }
     }
     (names, limits)

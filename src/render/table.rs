@@ -144,8 +144,8 @@ fn shown_resources<'r>(rows: impl Iterator<Item = Option<&'r Resources>>) -> (Ve
     for res in rows.flatten() {
         for (name, row) in &res.0 {
             limits |= row.limits.is_some();
-            if !names.contains(name) {
-                names.push(name.clone());
+            if !names.iter().any(|n| n == name.as_str()) {
+                names.push(name.to_string());
             }
         }
     }

@@ -433,12 +433,7 @@ mod tests {
     fn a_resource_no_node_allocates_is_said_with_look_alikes() {
         let node = |gpus: i64| NodeInfo {
             name: "n".into(),
-            resources: [
-                ("cpu".to_string(), 4000),
-                ("memory".to_string(), 1 << 33),
-                ("nvidia.com/gpu".to_string(), gpus),
-            ]
-            .into(),
+            resources: [("cpu".into(), 4000), ("memory".into(), 1 << 33), ("nvidia.com/gpu".into(), gpus)].into(),
             ..Default::default()
         };
         let typo = Shape::parse("nvidia.com/gpus=1").unwrap();

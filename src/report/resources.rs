@@ -4,6 +4,7 @@
 //! millicores, everything else whole units) and written in base units
 //! (cores exact to the millicore, bytes, integers).
 
+use crate::model::resource_name::ResourceName;
 use crate::model::vecmap::VecMap;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -151,7 +152,7 @@ impl ResourceRow {
 
 /// Rows by resource name, in name order; written in base units.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Resources(pub VecMap<String, ResourceRow>);
+pub struct Resources(pub VecMap<ResourceName, ResourceRow>);
 
 impl Resources {
     /// One node's rows for `shown`: its pods' demand against its allocatable
@@ -161,16 +162,16 @@ impl Resources {
             .names
             .iter()
             .map(|name| {
-                let requests = demand.and_then(|d| d.requests.get(name)).copied().unwrap_or(0);
-                let limits = demand.and_then(|d| d.limits.get(name)).copied().unwrap_or(0);
+                let requests = demand.and_then(|d| d.requests.get(name.as_str())).copied().unwrap_or(0);
+                let limits = demand.and_then(|d| d.limits.get(name.as_str())).copied().unwrap_or(0);
                 let row = ResourceRow {
                     requests,
                     limits: shown.limits.then_some(limits),
                     // A listed node that reports none of it has none (as the
                     // scheduler reads it): 0, not unknown.
-                    allocatable: info.map(|i| i.resources.get(name).map_or(0, |&a| i128::from(a))),
+                    allocatable: info.map(|i| i.resources.get(name.as_str()).map_or(0, |&a| i128::from(a))),
                 };
-                (name.clone(), row)
+                (ResourceName::from(name), row)
             })
             .collect();
         Resources(rows)
@@ -179,7 +180,7 @@ impl Resources {
     /// Sums over `rows`: requests and limits of all, allocatable of those
     /// whose allocatable is known.
     pub fn sum<'r>(rows: impl IntoIterator<Item = &'r Resources>) -> Resources {
-        let mut out: VecMap<String, ResourceRow> = VecMap::new();
+        let mut out: VecMap<ResourceName, ResourceRow> = VecMap::new();
         for r in rows {
             for (name, row) in &r.0 {
                 out.or_default(name.as_str()).add(row, true);
@@ -236,7 +237,7 @@ impl<'de> Deserialize<'de> for Resources {
                 limits: get("limits"),
                 allocatable: get("allocatable"),
             };
-            out.insert(name, row);
+            out.insert(name.into(), row);
         }
         Ok(Resources(out))
     }
@@ -334,7 +335,7 @@ pub fn shown<'n>(
     requested: impl IntoIterator<Item = &'n str>,
     also: &[String],
 ) -> Result<Shown, String> {
-    let allocated = nodes.into_iter().flat_map(|n| n.resources.keys().map(String::as_str));
+    let allocated = nodes.into_iter().flat_map(|n| n.resources.keys().map(ResourceName::as_str));
     let mut names = selection.resolve(allocated, requested)?;
     for judged in also {
         if !names.contains(judged) {
@@ -374,8 +375,8 @@ mod tests {
     #[test]
     fn documents_round_trip() {
         let mut m = VecMap::new();
-        m.insert("cpu".to_string(), ResourceRow { requests: 3250, limits: Some(4000), allocatable: Some(8000) });
-        m.insert("nvidia.com/gpu".to_string(), ResourceRow { requests: 2, limits: None, allocatable: None });
+        m.insert("cpu".into(), ResourceRow { requests: 3250, limits: Some(4000), allocatable: Some(8000) });
+        m.insert("nvidia.com/gpu".into(), ResourceRow { requests: 2, limits: None, allocatable: None });
         let r = Resources(m);
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["cpu"]["free"], 4.75);

@@ -125,7 +125,7 @@ mod tests {
             let share = cpu.iter().find(|(n, _)| *n == row.name).unwrap().1;
             let mut res = crate::model::vecmap::VecMap::new();
             res.insert(
-                "cpu".to_string(),
+                "cpu".into(),
                 ResourceRow { requests: share.map_or(0, |s| s.0), limits: None, allocatable: share.map(|s| s.1) },
             );
             row.resources = Some(Resources(res));

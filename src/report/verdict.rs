@@ -274,9 +274,9 @@ mod tests {
         let res = |requests, allocatable| ResourceRow { requests, limits: None, allocatable };
         r.resources = Some(Resources(
             [
-                ("cpu".to_string(), res(7370, Some(8000))),
-                ("memory".to_string(), res(30 << 30, Some(32 << 30))),
-                ("nvidia.com/gpu".to_string(), res(2, None)),
+                ("cpu".into(), res(7370, Some(8000))),
+                ("memory".into(), res(30 << 30, Some(32 << 30))),
+                ("nvidia.com/gpu".into(), res(2, None)),
             ]
             .into(),
         ));

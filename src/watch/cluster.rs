@@ -8,6 +8,7 @@ use super::lines::{Changed, Moved, Printer, State, Synced};
 use super::view::View;
 use crate::model::event::{Event, Relist};
 use crate::model::node::NodeInfo;
+use crate::model::resource_name::ResourceName;
 use crate::model::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid};
 use crate::model::tally::Tally;
 use crate::render::time;
@@ -264,7 +265,7 @@ impl Cluster {
     /// The resources the view shows of this cluster.
     fn shown(&self, view: &View) -> Option<Shown> {
         let tally = self.pods.live().tally();
-        let requested: Vec<&str> = tally.demanded().map(String::as_str).collect();
+        let requested: Vec<&str> = tally.demanded().map(ResourceName::as_str).collect();
         view.shown(self.nodes.live().iter(), requested)
     }
 
@@ -305,7 +306,7 @@ impl Cluster {
     /// (change lines are counted from it) and return that view; or why the
     /// view cannot be (a named resource the cluster lacks).
     pub fn start(&mut self, view: &View) -> Result<Counted, String> {
-        let requested: Vec<&str> = self.pods.live().tally().demanded().map(String::as_str).collect();
+        let requested: Vec<&str> = self.pods.live().tally().demanded().map(ResourceName::as_str).collect();
         view.check(self.nodes.live().iter(), requested)?;
         self.started = true;
         for (node, pods) in self.pods.live().tally().nodes().map(|(k, v)| (*k, v.pods)).collect::<Vec<_>>() {
@@ -331,7 +332,11 @@ impl Cluster {
     /// A node's requests of the shown resources (0 where none).
     fn requests_of(&self, node: u32, shown: &Shown) -> Vec<(String, i128)> {
         let demand = self.pods.live().tally().demand(&node);
-        shown.names.iter().map(|n| (n.clone(), demand.and_then(|d| d.requests.get(n)).copied().unwrap_or(0))).collect()
+        shown
+            .names
+            .iter()
+            .map(|n| (n.clone(), demand.and_then(|d| d.requests.get(n.as_str())).copied().unwrap_or(0)))
+            .collect()
     }
 
     /// The `synced` event (jsonl).
@@ -346,7 +351,7 @@ impl Cluster {
                     let res = r.resources.as_ref()?;
                     Some((
                         r.name.clone(),
-                        res.0.iter().map(|(n, row)| (n.clone(), base_units(n, row.requests))).collect(),
+                        res.0.iter().map(|(n, row)| (n.to_string(), base_units(n, row.requests))).collect(),
                     ))
                 })
                 .collect()
@@ -465,7 +470,7 @@ impl Cluster {
             let moved: Vec<Moved> = moved
                 .into_iter()
                 .map(|(resource, from, to)| {
-                    let allocatable = info.and_then(|i| i.resources.get(&resource)).map(|&a| i128::from(a));
+                    let allocatable = info.and_then(|i| i.resources.get(resource.as_str())).map(|&a| i128::from(a));
                     Moved { resource, from, to, allocatable }
                 })
                 .collect();

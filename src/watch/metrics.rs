@@ -254,7 +254,7 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, process: &ProcessStats)
                 let l = NodeResourceLabels {
                     context: c.context.to_string(),
                     node: r.name.clone(),
-                    resource: resource.clone(),
+                    resource: resource.to_string(),
                     unit: Unit::of(resource).label().to_string(),
                 };
                 node_requests.get_or_create(&l).set(base(resource, row.requests));
@@ -289,7 +289,7 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, process: &ProcessStats)
                     context: c.context.to_string(),
                     group_by: by.to_string(),
                     group: g.name.clone(),
-                    resource: resource.clone(),
+                    resource: resource.to_string(),
                     unit: Unit::of(resource).label().to_string(),
                 };
                 group_requests.get_or_create(&l).set(base(resource, row.requests));
