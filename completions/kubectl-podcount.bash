@@ -25,6 +25,9 @@ _kubectl__podcount() {
             kubectl__podcount,bench-run)
                 cmd="kubectl__podcount__subcmd__bench__subcmd__run"
                 ;;
+            kubectl__podcount,bench-store)
+                cmd="kubectl__podcount__subcmd__bench__subcmd__store"
+                ;;
             kubectl__podcount,completion)
                 cmd="kubectl__podcount__subcmd__completion"
                 ;;
@@ -44,7 +47,7 @@ _kubectl__podcount() {
 
     case "${cmd}" in
         kubectl__podcount)
-            opts="-n -A -l -o -L -h -V --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --from-ca --from-fingerprint --resources --limits --fits --fits-pod --tolerate --min-fits --replicas --max-saturation --min-free --help --version count watch bench bench-run docs completion __complete"
+            opts="-n -A -l -o -L -h -V --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --top --group-by --label-columns --no-headers --chunk-size --method --from --from-ca --from-fingerprint --resources --limits --fits --fits-pod --tolerate --min-fits --replicas --max-saturation --min-free --help --version count watch bench bench-run bench-store docs completion __complete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,6 +348,24 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --steady)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__podcount__subcmd__bench__subcmd__store)
+            opts="-h --pods --resources --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pods)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -85,6 +85,7 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "c
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "watch" -d 'Watch pod counts live (list + watch) and print per-node changes'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "bench" -d 'Measure counting strategies on this cluster: paged List, watch-cache List, per-node, Table, informers'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "bench-run" -d 'One bench strategy, once, in a process of its own (run by bench)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "bench-store" -d 'The watch\'s pod store, filled in memory, measured at each size (run by scripts/bench)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "docs" -d 'Print a topic of the documentation (RBAC, exit codes, proxies, ...); no topic lists them'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell)'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_needs_command" -f -a "__complete" -d 'Completion candidates for kubectl\'s plugin completion (kubectl_complete-podcount)'
@@ -250,6 +251,9 @@ complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l all-contexts -d 'Use every context in the kubeconfig'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -l decode-full
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-store" -l pods -d 'Pod counts, comma-separated' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-store" -l resources -d 'Keep each pod\'s requests too (`watch --resources`)'
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand bench-store" -s h -l help -d 'Print help'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand docs" -s h -l help -d 'Print help'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand __complete" -s h -l help -d 'Print help'

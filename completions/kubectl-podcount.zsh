@@ -236,6 +236,14 @@ floor-nodes\:"The node List'\''s requests, bytes thrown away"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(bench-store)
+_arguments "${_arguments_options[@]}" : \
+'*--pods=[Pod counts, comma-separated]:PODS:_default' \
+'--resources[Keep each pod'\''s requests too (\`watch --resources\`)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (docs)
 _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
@@ -269,6 +277,7 @@ _kubectl-podcount_commands() {
 'watch:Watch pod counts live (list + watch) and print per-node changes' \
 'bench:Measure counting strategies on this cluster\: paged List, watch-cache List, per-node, Table, informers' \
 'bench-run:One bench strategy, once, in a process of its own (run by bench)' \
+'bench-store:The watch'\''s pod store, filled in memory, measured at each size (run by scripts/bench)' \
 'docs:Print a topic of the documentation (RBAC, exit codes, proxies, ...); no topic lists them' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell)' \
 '__complete:Completion candidates for kubectl'\''s plugin completion (kubectl_complete-podcount)' \
@@ -289,6 +298,11 @@ _kubectl-podcount__subcmd__bench_commands() {
 _kubectl-podcount__subcmd__bench-run_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-podcount bench-run commands' commands "$@"
+}
+(( $+functions[_kubectl-podcount__subcmd__bench-store_commands] )) ||
+_kubectl-podcount__subcmd__bench-store_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-podcount bench-store commands' commands "$@"
 }
 (( $+functions[_kubectl-podcount__subcmd__completion_commands] )) ||
 _kubectl-podcount__subcmd__completion_commands() {

@@ -10,8 +10,16 @@ use kubectl_podcount::memory::Counting;
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
+/// `PODCOUNT_HEAP_PEAK=1`: on exit, the heap's peak on stderr (what
+/// `scripts/bench` splits peak RSS with).
+const HEAP_PEAK: &str = "PODCOUNT_HEAP_PEAK";
+
 fn main() {
     Counting::install();
+    let heap_peak = std::env::var_os(HEAP_PEAK).is_some_and(|v| v == "1");
+    if heap_peak {
+        Counting::track_peak();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -20,5 +28,9 @@ fn main() {
             std::process::exit(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
-    std::process::exit(cli::run(cli));
+    let code = cli::run(cli);
+    if let Some(peak) = kubectl_podcount::memory::peak_bytes().filter(|_| heap_peak) {
+        eprintln!("heap peak: {peak} bytes");
+    }
+    std::process::exit(code);
 }

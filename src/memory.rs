@@ -10,6 +10,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// The most ever live, kept only when asked ([`Counting::track_peak`]): a
+/// benchmark's split of peak RSS into heap and the rest.
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static TRACK_PEAK: AtomicBool = AtomicBool::new(false);
+
+fn grew(by: usize) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    if TRACK_PEAK.load(Ordering::Relaxed) {
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+}
 
 pub struct Counting;
 
@@ -18,7 +29,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+            grew(layout.size());
         }
         p
     }
@@ -26,7 +37,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc_zeroed(layout) };
         if !p.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+            grew(layout.size());
         }
         p
     }
@@ -39,7 +50,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            LIVE.fetch_add(new_size, Ordering::Relaxed);
+            grew(new_size);
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         }
         p
@@ -51,6 +62,18 @@ impl Counting {
     pub fn install() {
         INSTALLED.store(true, Ordering::Relaxed);
     }
+
+    /// Keeps the most ever live from now on (one more relaxed load per
+    /// allocation when not asked).
+    pub fn track_peak() {
+        PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+        TRACK_PEAK.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The most bytes ever live since [`Counting::track_peak`], if it was called.
+pub fn peak_bytes() -> Option<usize> {
+    TRACK_PEAK.load(Ordering::Relaxed).then(|| PEAK.load(Ordering::Relaxed))
 }
 
 /// Bytes allocated and not yet freed, when the counting allocator is the

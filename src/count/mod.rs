@@ -15,6 +15,7 @@ use crate::model::filter::Filter;
 use crate::model::fits::Shape;
 use crate::model::keep::Keep;
 use crate::model::node::NodeInfo;
+use crate::model::resource_name::ResourceName;
 use crate::model::tally::Tally;
 use crate::render::document::{self, Format};
 use crate::render::jsonpath::{Columns, Template};
@@ -127,7 +128,7 @@ impl Options {
     /// among them), or why a name asked for is not one.
     fn shown(&self, nodes: Option<&[NodeInfo]>, tally: &Tally<String>) -> Result<Option<Shown>> {
         let Some(selection) = self.selection() else { return Ok(None) };
-        let requested: Vec<&str> = tally.demanded().map(String::as_str).collect();
+        let requested: Vec<&str> = tally.demanded().map(ResourceName::as_str).collect();
         let nodes = nodes.into_iter().flatten();
         shown(&selection, self.limits, nodes, requested, &self.thresholds.resources()).map(Some).map_err(Error::usage)
     }
@@ -151,6 +152,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let sel = &opts.filter;
     let mut query = PodQuery::new(sel, opts.chunk_size, opts.method);
     query.resources = opts.selection().is_some() || !opts.fits.is_empty();
+    query.limits = opts.limits;
     let shapes = with_cluster_facts(&target, with_overhead(&target, &opts.fits).await?).await?;
     // The placed pods are read for the shapes' inter-pod filters only when
     // one has any (one entry a shape, aligned).
@@ -158,7 +160,8 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         query.placing = shapes.iter().map(|s| s.constraints.clone()).collect();
     }
     // The shapes as read from the cluster (their volumes' labels too).
-    let keep = Keep { labels: opts.labels_needed(&shapes), resources: query.resources, placing: Vec::new() };
+    let keep =
+        Keep { labels: opts.labels_needed(&shapes), resources: query.resources, limits: false, placing: Vec::new() };
     let nodes = list_nodes_metered(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep);
     let mut last_pods = 0;
     let pods = count_pods(
@@ -247,7 +250,9 @@ pub async fn run(opts: Options) -> Result<i32> {
         };
         let asked = match targets.first() {
             Some(t) => {
-                from::watch(url, t, &opts.from_trust, &contexts, &opts.filter, &opts.labels_needed(&shapes)).await
+                let needs = from::Needs { resources: opts.selection().is_some(), fits: !shapes.is_empty() };
+                from::watch(url, t, &opts.from_trust, &contexts, &opts.filter, &opts.labels_needed(&shapes), needs)
+                    .await
             }
             None => Err("no context to ask for".into()),
         };
@@ -304,8 +309,15 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
         sort_rows(&mut c.rows, &opts.sort);
         c.groups = opts.group_by.as_ref().map(|k| grouped(&c.rows, k, threshold, &opts.sort));
     }
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let out = match &opts.output {
-        Output::Json => document::render(&counted, several, Format::Json),
+        // The documents go out as they are serialised, never whole in memory.
+        Output::Json | Output::Yaml => {
+            let format = if opts.output == Output::Json { Format::Json } else { Format::Yaml };
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = document::write(&mut stdout, &counted, several, format).and_then(|_| stdout.flush());
+            String::new()
+        }
         Output::JsonPath(template) => match template.execute(&document::value(&counted, several)) {
             Ok(text) => text,
             Err(e) => {
@@ -327,7 +339,6 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
                 }
             }
         }
-        Output::Yaml => document::render(&counted, several, Format::Yaml),
         Output::Csv => csv::csv(&counted, opts.top, &opts.label_columns),
         Output::Table | Output::Wide => table::table(
             &counted,
@@ -343,9 +354,8 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
             },
         ),
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth a message.
     let _ = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush());
+    drop(stdout);
     let mut breaches: Vec<(i32, String)> = counted
         .iter()
         .flat_map(|c| thresholds.breaches(several.then_some(c.context.as_str()), &c.rows))

@@ -138,9 +138,17 @@ pub enum Format {
 
 /// A `PodCount`, or a `PodCountList` when several contexts were asked for.
 pub fn render(counted: &[Counted], list: bool, format: Format) -> String {
-    let render = |v: &dyn erased::Ser| match format {
-        Format::Json => v.json(),
-        Format::Yaml => v.yaml(),
+    let mut out = Vec::new();
+    write(&mut out, counted, list, format).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("serde writes UTF-8")
+}
+
+/// [`render`] straight into `w`, never holding the text: at 5,000 nodes
+/// with `--resources` the document is megabytes.
+pub fn write(w: &mut dyn std::io::Write, counted: &[Counted], list: bool, format: Format) -> std::io::Result<()> {
+    let mut render = |v: &dyn erased::Ser| match format {
+        Format::Json => v.json(&mut *w),
+        Format::Yaml => v.yaml(&mut *w),
     };
     if list || counted.len() != 1 {
         let l = PodCountListDoc {
@@ -171,18 +179,19 @@ pub fn value(counted: &[Counted], list: bool) -> serde_json::Value {
 
 /// Serialising either document type through one closure.
 mod erased {
+    use std::io::{Error, Write};
+
     pub trait Ser {
-        fn json(&self) -> String;
-        fn yaml(&self) -> String;
+        fn json(&self, w: &mut dyn Write) -> std::io::Result<()>;
+        fn yaml(&self, w: &mut dyn Write) -> std::io::Result<()>;
     }
     impl<T: serde::Serialize> Ser for T {
-        fn json(&self) -> String {
-            let mut s = serde_json::to_string_pretty(self).expect("documents always serialise");
-            s.push('\n');
-            s
+        fn json(&self, mut w: &mut dyn Write) -> std::io::Result<()> {
+            serde_json::to_writer_pretty(&mut w, self).map_err(Error::other)?;
+            w.write_all(b"\n")
         }
-        fn yaml(&self) -> String {
-            serde_yaml::to_string(self).expect("documents always serialise")
+        fn yaml(&self, w: &mut dyn Write) -> std::io::Result<()> {
+            serde_yaml::to_writer(w, self).map_err(Error::other)
         }
     }
 }
