@@ -273,9 +273,8 @@ impl Cluster {
     /// nodes known only from their pods.
     pub fn counted(&self, view: &View) -> Counted {
         let filter = &view.filter;
-        let nodes: Vec<NodeInfo> = self.nodes.live().iter().cloned().collect();
         let tally = self.tally_by_name();
-        let listed = (!self.nodes_unreadable).then_some(nodes.as_slice());
+        let listed = (!self.nodes_unreadable).then_some(self.nodes.live().as_slice());
         let shown = self.shown(view);
         // With a node selector, pods on other nodes are outside the view.
         let extra = Extra { shown: shown.as_ref(), shapes: &view.shapes };
