@@ -74,16 +74,16 @@ impl Parts {
         let mut parts = Parts::default();
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let on = match value {
+            let part = match key {
+                "resources" => &mut parts.resources,
+                "fits" => &mut parts.fits,
+                _ => return Err(format!("unknown parameter {key:?}: /v1/podcount takes resources= and fits=")),
+            };
+            *part = match value {
                 "true" => true,
                 "false" => false,
                 _ => return Err(format!("{key}={value}: expected true or false")),
             };
-            match key {
-                "resources" => parts.resources = on,
-                "fits" => parts.fits = on,
-                _ => return Err(format!("unknown parameter {key:?}: /v1/podcount takes resources= and fits=")),
-            }
         }
         Ok(parts)
     }
@@ -385,5 +385,6 @@ mod tests {
         assert_eq!(Parts::parse(Some("fits=false&resources=true")), Ok(Parts { resources: true, fits: false }));
         assert!(Parts::parse(Some("resources=no")).unwrap_err().contains("expected true or false"));
         assert!(Parts::parse(Some("labels=false")).unwrap_err().contains("unknown parameter"));
+        assert!(Parts::parse(Some("bogus=1")).unwrap_err().contains("unknown parameter"), "the name is checked first");
     }
 }
