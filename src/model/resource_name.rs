@@ -41,18 +41,18 @@ impl From<&str> for ResourceName {
     }
 }
 
-impl From<&String> for ResourceName {
-    fn from(s: &String) -> Self {
-        ResourceName::from(s.as_str())
-    }
-}
-
 impl From<String> for ResourceName {
     fn from(s: String) -> Self {
         match WELL_KNOWN.iter().find(|k| **k == s) {
             Some(k) => ResourceName(Cow::Borrowed(k)),
             None => ResourceName(Cow::Owned(s)),
         }
+    }
+}
+
+impl From<&String> for ResourceName {
+    fn from(s: &String) -> Self {
+        ResourceName::from(s.as_str())
     }
 }
 
@@ -72,18 +72,6 @@ impl std::ops::Deref for ResourceName {
     type Target = str;
     fn deref(&self) -> &str {
         &self.0
-    }
-}
-
-impl PartialEq<str> for ResourceName {
-    fn eq(&self, other: &str) -> bool {
-        *self.0 == *other
-    }
-}
-
-impl PartialEq<&str> for ResourceName {
-    fn eq(&self, other: &&str) -> bool {
-        *self.0 == **other
     }
 }
 
