@@ -46,10 +46,22 @@ impl Unit {
 /// An amount in the scheduler's units as a base-unit JSON number (cpu
 /// millicores to cores: 3250 -> 3.25, exact to the millicore).
 pub fn base_units(name: &str, v: i128) -> serde_json::Value {
-    match Unit::of(name) {
-        Unit::Core if v % 1000 == 0 => serde_json::json!((v / 1000) as i64),
-        Unit::Core => serde_json::json!(v as f64 / 1000.0),
-        _ => serde_json::json!(v as i64),
+    serde_json::to_value(BaseUnits(name, v)).unwrap_or(serde_json::Value::Null)
+}
+
+/// A quantity of resource `.0` in scheduler units (`.1`), serialised in base
+/// units as [`base_units`] gives it, without building a value first.
+#[derive(Clone, Copy)]
+pub struct BaseUnits<'a>(pub &'a str, pub i128);
+
+impl serde::Serialize for BaseUnits<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let BaseUnits(name, v) = *self;
+        match Unit::of(name) {
+            Unit::Core if v % 1000 == 0 => s.serialize_i64((v / 1000) as i64),
+            Unit::Core => s.serialize_f64(v as f64 / 1000.0),
+            _ => s.serialize_i64(v as i64),
+        }
     }
 }
 

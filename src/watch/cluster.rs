@@ -16,7 +16,7 @@ use crate::report::Counted;
 use crate::report::fits::answers;
 use crate::report::group::{GroupKey, GroupRow, MISSING, UNKNOWN, groups};
 use crate::report::percent::Percent;
-use crate::report::resources::{Selection, Shown, base_units};
+use crate::report::resources::{Selection, Shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::first_saturated;
@@ -338,34 +338,19 @@ impl Cluster {
             .collect()
     }
 
-    /// The `synced` event (jsonl).
-    pub fn synced_event(&self, counted: &Counted) -> Synced {
+    /// The `synced` event (jsonl), over the first view's rows.
+    pub fn synced_event<'a>(&'a self, counted: &'a Counted) -> Synced<'a> {
         let grouped = counted.groups.as_ref();
-        // With --resources: every node's requests, where change events start.
-        let resources = counted.rows.iter().any(|r| r.resources.is_some()).then(|| {
-            counted
-                .rows
-                .iter()
-                .filter_map(|r| {
-                    let res = r.resources.as_ref()?;
-                    Some((
-                        r.name.clone(),
-                        res.0.iter().map(|(n, row)| (n.to_string(), base_units(n, row.requests))).collect(),
-                    ))
-                })
-                .collect()
-        });
         Synced {
             pods: self.pods.live().tally().counted(),
             tracked_pods: self.pods.live().len() as u64,
             nodes: self.nodes.live().len() as u64,
             unscheduled: counted.unscheduled,
-            counts: counted.rows.iter().map(|r| (r.name.clone(), r.pods)).collect(),
-            resource_version: self.pods.resource_version().to_string(),
-            node_resource_version: self.nodes.resource_version().to_string(),
-            group_by: grouped.map(|g| g.by.clone()),
-            groups: grouped.map(|_| self.printed_groups.clone()),
-            resources,
+            rows: &counted.rows,
+            resource_version: self.pods.resource_version(),
+            node_resource_version: self.nodes.resource_version(),
+            group_by: grouped.map(|g| g.by.as_str()),
+            groups: grouped.map(|_| &self.printed_groups),
         }
     }
 
@@ -609,7 +594,10 @@ mod tests {
         let (mut p, out, err) = captured(false);
         let v = view(None);
         let mut c = synced(&mut p, &v);
-        assert_eq!(c.synced_event(&c.counted(&v)).counts, [("a".into(), 2), ("b".into(), 1)].into());
+        let (mut jsonl, synced_line, _) = captured(true);
+        let counted = c.counted(&v);
+        jsonl.synced("kind", &c.synced_event(&counted));
+        assert!(synced_line.take()[0].contains(r#""counts":{"a":2,"b":1}"#));
         // Created: one line.
         c.on_pod_event(Event::Apply(pod(4, "a"), Some("11".into())), &mut p);
         c.flush(&mut p, &v);

@@ -37,7 +37,7 @@ use crate::source::placing::with_cluster_facts;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
 use crate::source::runtime_class::with_overhead;
 use cluster::{Cluster, NodeEvent, PodEvent};
-use lines::{Printer, State};
+use lines::Printer;
 use view::View;
 
 /// Everything `watch` is asked to do, as plain data (the CLI builds it).
@@ -310,7 +310,7 @@ impl Session {
             eprintln!("warning: {prefix}{w}");
         }
         if self.printer.jsonl {
-            self.printer.state(c.context(), &State::Synced(Box::new(c.synced_event(&counted))));
+            self.printer.synced(c.context(), &c.synced_event(&counted));
         } else {
             sort_rows(&mut counted.rows, &self.opts.sort);
             let opts = TableOptions {
