@@ -16,6 +16,7 @@ const HEAP_PEAK: &str = "PODCOUNT_HEAP_PEAK";
 
 fn main() {
     Counting::install();
+    kubectl_podcount::memory::hold_less();
     let heap_peak = std::env::var_os(HEAP_PEAK).is_some_and(|v| v == "1");
     if heap_peak {
         Counting::track_peak();

@@ -96,3 +96,36 @@ pub fn proc_status_kib(field: &str) -> Option<u64> {
 pub fn rss_bytes() -> Option<u64> {
     proc_status_kib("VmRSS:").map(|k| k * 1024)
 }
+
+/// Asks glibc's allocator to hold less memory it does not use, unless the
+/// user tuned it (`MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_`):
+/// - one arena: every thread that allocates otherwise gets an arena of its
+///   own (up to 8 a core), each keeping its freed pages (a watch has two
+///   workers and blocking threads);
+/// - a fixed mmap threshold (128 KiB, glibc's starting value): a large
+///   buffer (a List page, the pod table while it grows) is mapped and given
+///   back when freed, instead of glibc raising the threshold after the first
+///   such free and carving later ones from a heap that cannot shrink around
+///   what is still live.
+///
+/// At 150,000 pods the two took a watch's RSS from 23.5 to 18.0 MiB (the
+/// arena alone to 20.0), and `watch --resources` from 31.8 to 26.0 MiB, at
+/// the same time to sync.
+///
+/// Elsewhere (musl, macOS, Windows) the system allocator is left as it is.
+pub fn hold_less() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let tuned = |var: &str| std::env::var_os(var).is_some();
+        // SAFETY: mallopt only sets allocator parameters; called once at
+        // start, before any other thread exists.
+        unsafe {
+            if !tuned("MALLOC_ARENA_MAX") {
+                libc::mallopt(libc::M_ARENA_MAX, 1);
+            }
+            if !tuned("MALLOC_MMAP_THRESHOLD_") {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+            }
+        }
+    }
+}
