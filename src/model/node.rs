@@ -4,7 +4,6 @@
 
 use super::vecmap::VecMap;
 use crate::model::resource_name::ResourceName;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use super::keep::Keep;
@@ -27,7 +26,7 @@ pub struct NodeInfo {
     /// nodes by).
     pub health_taints: Vec<Taint>,
     /// The node's labels that a view asked for (`-L`, `--group-by`).
-    pub labels: BTreeMap<String, String>,
+    pub labels: VecMap<String, String>,
     /// `status.allocatable` but `pods`, in the scheduler's units (cpu in
     /// millicores, the rest whole units).
     pub resources: VecMap<ResourceName, i64>,

@@ -1,6 +1,6 @@
-//! A small map kept as a sorted Vec of pairs: the per-node resource maps
-//! (a node's allocatable, its pods' summed requests, a row's resources)
-//! hold a handful of entries each, and a `BTreeMap` allocates a whole
+//! A small map kept as a sorted Vec of pairs: the per-node maps (a node's
+//! allocatable, its pods' summed requests, a row's resources, the labels a
+//! view keeps) hold a handful of entries each, and a `BTreeMap` allocates a whole
 //! 11-slot node for every one of them (1.2 KB a node for the rows alone, 6
 //! MB at 5,000 nodes); this holds what it has. Same iteration order as a
 //! `BTreeMap` (by key), same JSON (an object). Pure.

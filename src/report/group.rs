@@ -11,6 +11,7 @@ use super::resources::Resources;
 use super::rows::NodeRow;
 use super::sort::{SortBy, Sortable, least_fits, sort_rows};
 use crate::model::fits::{Limit, Shape};
+use crate::model::vecmap::VecMap;
 
 /// The group of nodes without the label.
 pub const NONE: &str = "<none>";
@@ -64,7 +65,7 @@ impl GroupKey {
     }
 
     /// The group of a listed node with these labels.
-    pub fn value_of<'l>(&self, labels: &'l BTreeMap<String, String>) -> &'l str {
+    pub fn value_of<'l>(&self, labels: &'l VecMap<String, String>) -> &'l str {
         self.labels.iter().find_map(|l| labels.get(l)).map_or(NONE, String::as_str)
     }
 }

@@ -12,6 +12,7 @@ use super::sort::{Sortable, least_fits};
 use crate::model::fits::{Limit, Shape, fit};
 use crate::model::node::{NodeInfo, Taint, closed};
 use crate::model::tally::{NodeCounts, Tally};
+use crate::model::vecmap::VecMap;
 
 /// What is known of the node a row is about.
 #[derive(Clone, Copy, Debug)]
@@ -58,8 +59,8 @@ pub struct NodeRow {
     #[serde(default)]
     pub taints: Option<Vec<Taint>>,
     /// With `-L`/`--group-by`: the node's values of those labels.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+    pub labels: VecMap<String, String>,
     /// With `--resources`: requests (and limits) against allocatable, per
     /// resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
