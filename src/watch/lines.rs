@@ -4,7 +4,9 @@
 //!
 //! A JSON line is a typed event turned into a JSON object, whose keys come
 //! out in serde_json's map order (sorted): the wire format is that order,
-//! whatever order the fields are declared in.
+//! whatever order the fields are declared in. The `synced` line, hundreds of
+//! kilobytes, is written straight out instead, so its fields are declared in
+//! that order.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -67,7 +69,8 @@ pub enum State<'a> {
 /// The `synced` event (jsonl only): both informers listed once, the counts
 /// every change starts from. Borrowed from what the cluster holds, and
 /// written straight to the line: at 5,000 nodes with `--resources` the line
-/// is a megabyte, and building it as a value tree first cost several.
+/// is 384 KB, and building it as value trees first raised the heap's peak
+/// by 7 MB.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Synced<'a> {
     /// Pods counted against nodes.
@@ -274,12 +277,11 @@ impl Printer {
             unscheduled: synced.unscheduled,
         };
         let mut out = std::io::BufWriter::with_capacity(64 * 1024, &mut self.out);
+        // BufWriter's flush flushes the line's writer too.
         let _ = serde_json::to_writer(&mut out, &line)
             .map_err(std::io::Error::from)
             .and_then(|_| writeln!(out))
             .and_then(|_| out.flush());
-        drop(out);
-        let _ = self.out.flush();
     }
 
     /// A warning, on stderr (jsonl too: data stays on stdout).
