@@ -108,9 +108,9 @@ pub fn rss_bytes() -> Option<u64> {
 ///   such free and carving later ones from a heap that cannot shrink around
 ///   what is still live.
 ///
-/// At 150,000 pods the two took a watch's RSS from 23.5 to 18.0 MiB (the
-/// arena alone to 20.0), and `watch --resources` from 31.8 to 26.0 MiB, at
-/// the same time to sync.
+/// At 150,000 pods the two took a watch's RSS from 23.5 to 18.0 MiB, and
+/// `watch --resources` from 31.8 to 26.0 MiB, at the same time to sync (in
+/// another pair of runs, the arena alone took a watch from 23.0 to 20.0).
 ///
 /// Elsewhere (musl, macOS, Windows) the system allocator is left as it is.
 pub fn hold_less() {
