@@ -99,7 +99,7 @@ mod tests {
             include_str!("help.rs"),
             include_str!("../client/http.rs"),
             include_str!("../error.rs"),
-            include_str!("../source/informer.rs"),
+            include_str!("../source/informer/wire.rs"),
             include_str!("../../.krew.yaml"),
         ];
         let mut seen = 0;

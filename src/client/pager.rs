@@ -1,6 +1,7 @@
 //! One paginated List, page by page: `limit` and `continue`, each page one
 //! request with its own deadline, retried as a whole (through `http::Retry`)
-//! when it fails or breaks off mid-body. What a page's bytes become is the
+//! when it fails or breaks off mid-body (unless the caller retries: the
+//! informer, [`Pager::tried_once`]). What a page's bytes become is the
 //! sink's business: split into items as they arrive ([`Items`]), or read
 //! whole ([`Whole`], bench's full k8s-openapi decode only).
 
@@ -183,8 +184,8 @@ impl ListRequest {
 /// between pages.
 pub struct Pager {
     req: ListRequest,
+    retries: retry::Policy,
     token: Option<String>,
-    started: bool,
     /// Pages read and body bytes, for progress and `bench`.
     pub pages: u64,
     pub bytes: u64,
@@ -195,23 +196,35 @@ pub struct Pager {
 }
 
 impl Pager {
+    /// A pager whose pages are retried under [`retry::REQUESTS`].
     pub fn new(req: ListRequest) -> Pager {
-        Pager { req, token: None, started: false, pages: 0, bytes: 0, resource_version: None, encoding: None }
+        Pager::retried(req, retry::REQUESTS)
+    }
+
+    /// A pager whose pages are tried once: for a caller with a retry policy
+    /// of its own (the informer's machine), so that there is one layer.
+    pub fn tried_once(req: ListRequest) -> Pager {
+        Pager::retried(req, retry::Policy { attempts: 1, ..retry::REQUESTS })
+    }
+
+    fn retried(req: ListRequest, retries: retry::Policy) -> Pager {
+        Pager { req, retries, token: None, pages: 0, bytes: 0, resource_version: None, encoding: None }
     }
 
     /// Reads the next page into `sink`; Ok(false) once the list is complete.
     /// A 410 on a continue token is `Failure::Gone`.
     pub async fn next(&mut self, t: &Target, sink: &mut impl PageSink) -> Result<bool, Failure> {
-        if self.started && self.token.is_none() {
+        // Done once a page came without a continue token (a failed first
+        // page is not a page: asking again asks for it again).
+        if self.pages > 0 && self.token.is_none() {
             return Ok(false);
         }
-        self.started = true;
         let limit = (self.req.chunk_size > 0).then(|| self.req.chunk_size.to_string());
         let mut params: Vec<(&str, Option<&str>)> = self.req.params.iter().map(|(k, v)| (*k, v.as_deref())).collect();
         params.push(("limit", limit.as_deref()));
         params.push(("continue", self.token.as_deref()));
         let uri = page_uri(&self.req.path, &params);
-        let mut retry = Retry::new(retry::REQUESTS);
+        let mut retry = Retry::new(self.retries);
         let meta = loop {
             match self.attempt(t, &uri, sink).await {
                 Err(f) if retry.again(&f).await => continue,
@@ -316,6 +329,73 @@ mod tests {
         fn end_page(&mut self, _: u64) {
             self.1 += 1;
         }
+    }
+
+    /// A loopback stub that answers each request with the next of
+    /// `answers` (status, body), and counts the requests.
+    async fn stub(answers: Vec<(u16, &'static str)>) -> (Target, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let asked = std::sync::Arc::new(AtomicUsize::new(0));
+        let n = asked.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 2048];
+                while !buf.windows(4).any(|x| x == b"\r\n\r\n") {
+                    match conn.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                    }
+                }
+                let (status, body) = answers.get(n.fetch_add(1, Ordering::SeqCst)).copied().unwrap_or((500, "{}"));
+                let resp = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(resp.as_bytes()).await;
+            }
+        });
+        let config = kube::Config::new(url.parse().unwrap());
+        let t = http::Timeouts::default();
+        let target = Target {
+            context: "stub".into(),
+            client: http::client(&config, t, http::Protocol::Http1, None).unwrap(),
+            watch_client: http::client(&config, t, http::Protocol::Http1, None).unwrap(),
+            at: http::Endpoint { server: url, ..Default::default() },
+            namespace: "default".into(),
+            config,
+        };
+        (target, asked)
+    }
+
+    /// Tried once, a failed first page is asked for again on the next call,
+    /// not taken for the end of the List.
+    #[tokio::test]
+    async fn a_page_tried_once_that_failed_is_asked_again() {
+        let unavailable = r#"{"kind":"Status","code":503,"message":"no healthy upstream"}"#;
+        let page = r#"{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[{"a":1}]}"#;
+        let (target, asked) = stub(vec![(503, unavailable), (200, page)]).await;
+        let req = ListRequest {
+            path: "/api/v1/pods".into(),
+            accept: Accept::Exactly("application/json"),
+            params: vec![],
+            chunk_size: 500,
+            resource: "pods",
+            namespace: None,
+        };
+        let mut pager = Pager::tried_once(req);
+        let mut c = Collect(Vec::new(), 0);
+        let first = pager.next(&target, &mut Items::new(&mut c, "pods")).await;
+        assert!(matches!(first, Err(Failure::Transient { .. })), "{first:?}");
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1, "tried once");
+        let more = pager.next(&target, &mut Items::new(&mut c, "pods")).await.unwrap();
+        assert!(!more);
+        assert_eq!((c.0.len(), pager.pages, pager.resource_version.as_deref()), (1, 1, Some("5")));
+        assert!(!pager.next(&target, &mut Items::new(&mut c, "pods")).await.unwrap(), "then the List is done");
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[test]

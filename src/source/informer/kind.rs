@@ -1,0 +1,87 @@
+//! What differs between watching pods and watching nodes: the resource's
+//! name, and how an object is decoded into what counting keeps.
+
+use crate::decode::neighbour;
+use crate::decode::resources::ResourcePod;
+use crate::decode::{Item, LeanPod, node_info};
+use crate::model::keep::Keep;
+use crate::model::node::NodeInfo;
+use crate::model::placement::Neighbours;
+use crate::model::store::{PodRecord, Uid};
+
+/// What an informer watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Pods,
+    Nodes,
+}
+
+impl Resource {
+    /// The API's plural name, as requests and messages say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Pods => "pods",
+            Resource::Nodes => "nodes",
+        }
+    }
+}
+
+/// A kind of object an informer watches. Both are read in the encoding
+/// `--wire` asks for (protobuf unless the server cannot).
+pub trait Kind: Send + Sync + 'static {
+    type Item: Send + 'static;
+    type Key: Send + 'static;
+    const RESOURCE: Resource;
+    /// Decodes a watched or listed object: the item, its key and
+    /// resourceVersion, keeping what `keep` asks for beyond counting.
+    fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self>;
+}
+
+/// A decoded object (item, key, resourceVersion), or why it is not one.
+pub type Decoded<K> = std::result::Result<(<K as Kind>::Item, <K as Kind>::Key, Option<String>), String>;
+
+pub struct Pods;
+pub struct Nodes;
+
+impl Kind for Pods {
+    type Item = PodRecord;
+    type Key = Uid;
+    const RESOURCE: Resource = Resource::Pods;
+    fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
+        let p = LeanPod::decode(item)?;
+        let mut r = PodRecord::new(p.uid(), p.facts());
+        if keep.resources && r.node.is_some() {
+            let rp = ResourcePod::decode(item)?;
+            let (resources, bad) = rp.resources();
+            let mut demand = resources.demand();
+            if !keep.limits {
+                demand.limits.clear();
+            }
+            r.demand = Some(demand.to_owned());
+            if !bad.is_empty() {
+                let what: Vec<String> = bad.iter().map(ToString::to_string).collect();
+                r.unreadable = Some(format!("pod {}: {}", rp.name(), what.join("; ")));
+            }
+        }
+        if let (false, Some(node)) = (keep.placing.is_empty(), r.node.as_deref()) {
+            let n = neighbour::decode(item)?;
+            let parts: Vec<Option<Neighbours>> = keep.placing.iter().map(|c| Neighbours::of(c, node, &n)).collect();
+            if parts.iter().any(Option::is_some) {
+                r.placed = Some(parts.into_iter().map(Option::unwrap_or_default).collect());
+            }
+        }
+        let uid = r.uid;
+        Ok((r, uid, p.resource_version().map(str::to_owned)))
+    }
+}
+
+impl Kind for Nodes {
+    type Item = NodeInfo;
+    type Key = String;
+    const RESOURCE: Resource = Resource::Nodes;
+    fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
+        let (info, rv) = node_info(item, keep)?;
+        let name = info.name.clone();
+        Ok((info, name, rv))
+    }
+}
