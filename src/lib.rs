@@ -23,15 +23,17 @@
 //! exit code. Nothing below the commands imports [`cli`].
 
 pub mod cli;
-pub mod decode;
 pub mod error;
 pub mod memory;
-pub mod model;
 pub(crate) mod process;
+#[cfg(test)]
+mod test_oracle;
 
 pub(crate) mod bench;
 pub(crate) mod client;
 pub(crate) mod count;
+pub(crate) mod decode;
+pub(crate) mod model;
 pub(crate) mod render;
 pub(crate) mod report;
 pub(crate) mod source;

@@ -3,6 +3,8 @@
 //! as they arrive by [`split`]). Pure: no I/O, nothing of a Pod kept beyond
 //! the fields asked for.
 
+#[cfg(test)]
+mod agreement;
 pub mod json;
 pub mod manifest;
 pub mod neighbour;

@@ -11,6 +11,8 @@ pub mod node;
 pub mod placement;
 pub mod pod;
 pub mod quantity;
+#[cfg(test)]
+mod quantity_oracle;
 pub mod requests;
 pub mod resource_name;
 pub mod selector;

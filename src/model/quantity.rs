@@ -144,13 +144,12 @@ impl Digits {
 }
 
 impl Quantity {
-    pub const ZERO: Quantity = Quantity(0);
-
     pub fn from_nanos(nanos: i128) -> Quantity {
         Quantity(nanos)
     }
 
     /// Whole units (`3` cores, `1024` bytes).
+    #[cfg(test)]
     pub fn from_units(units: i64) -> Quantity {
         Quantity(i128::from(units) * NANO)
     }
@@ -168,10 +167,6 @@ impl Quantity {
     /// ceil(q): apimachinery's `Value` (memory, storage, extended resources).
     pub fn value_ceil(self) -> i128 {
         ceil_div(self.0, NANO)
-    }
-
-    pub fn checked_add(self, other: Quantity) -> Option<Quantity> {
-        self.0.checked_add(other.0).map(Quantity)
     }
 
     /// Parses `s` as apimachinery's `ParseQuantity` does.

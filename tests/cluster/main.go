@@ -29,6 +29,8 @@ commands:
   user-kubeconfig --dir D --user U [--group G] --out F
              write a kubeconfig for a client certificate of user U
   quantity   read quantities, one a line; print apimachinery's parse of each as JSON
+  pod-lists  --out D [--nodes N] [--pods M] [--seed S]
+             write the seeder's pods as one PodList in JSON and protobuf (D/pods.json, D/pods.pb)
   printers   read {doc, jsonpath|columns} lines; print kubectl's jsonpath / custom-columns output of each
   requests   --kubeconfig K [--namespace NS] [--selector S]
              per-node requests and limits as kube-scheduler accounts them (JSON)
@@ -67,6 +69,8 @@ func main() {
 		err = cmdQuantity(args)
 	case "requests":
 		err = cmdRequests(args)
+	case "pod-lists":
+		err = cmdPodLists(args)
 	case "churn":
 		err = cmdChurn(args)
 	case "printers":

@@ -87,6 +87,7 @@ impl Shapes {
         (id != NO_SHAPE).then(|| &self.list[id as usize - 1].0)
     }
 
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.index.len()
     }

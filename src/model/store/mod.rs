@@ -19,7 +19,6 @@ mod slot;
 mod table;
 mod uid;
 
-pub use intern::Nodes;
 pub use nodes::{NodeStore, NodeTouch};
 pub use pods::{PodRecord, PodStore};
 pub use uid::{Uid, uid_key};

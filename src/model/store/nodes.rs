@@ -35,10 +35,6 @@ impl NodeStore {
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
 }
 
 /// A node entering or leaving the store.

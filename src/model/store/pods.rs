@@ -73,15 +73,10 @@ impl Pods {
     /// An empty map of the same kind, with room for as many pods as this
     /// one holds (a relist brings back about as many).
     fn empty_like(&self) -> Pods {
-        let mut empty = match self {
-            Pods::Plain(_) => Pods::Plain(UidTable::default()),
-            Pods::Shaped(_) => Pods::Shaped(UidTable::default()),
-        };
-        match &mut empty {
-            Pods::Plain(m) => m.reserve(self.len()),
-            Pods::Shaped(m) => m.reserve(self.len()),
+        match self {
+            Pods::Plain(_) => Pods::Plain(UidTable::with_room(self.len())),
+            Pods::Shaped(_) => Pods::Shaped(UidTable::with_room(self.len())),
         }
-        empty
     }
 
     fn insert(&mut self, uid: Uid, slot: Slot, shape: u32) -> Option<(Slot, u32)> {
@@ -177,6 +172,7 @@ impl PodStore {
     }
 
     /// Adds or updates a pod without resources (see [`PodStore::apply_with`]).
+    #[cfg(test)]
     pub fn apply_facts(&mut self, uid: Uid, facts: PodFacts<&str>) -> [Option<u32>; 2] {
         self.apply_with::<Box<str>>(uid, facts, None)
     }
@@ -268,6 +264,7 @@ impl PodStore {
     }
 
     /// Distinct request shapes held (with resources).
+    #[cfg(test)]
     pub fn shapes(&self) -> usize {
         self.shapes.len()
     }

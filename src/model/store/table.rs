@@ -87,6 +87,13 @@ impl<V: Copy + Default> UidTable<V> {
         self.find(uid).ok().map(|i| self.entries[i].1)
     }
 
+    /// An empty table with room for `n` entries.
+    pub(super) fn with_room(n: usize) -> Self {
+        let mut t = Self::default();
+        t.reserve(n);
+        t
+    }
+
     /// Room for `more` entries beyond those held, without growing.
     pub(super) fn reserve(&mut self, more: usize) {
         let want = (self.used + more) * LOAD_DEN / LOAD_NUM + 1;

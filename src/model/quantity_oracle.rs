@@ -7,18 +7,17 @@
 //! wherever apimachinery's int64 does not overflow.
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use kubectl_podcount::model::quantity::{Quantity, QuantityError};
+use super::quantity::{Quantity, QuantityError};
+use crate::test_oracle::ctl;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
 fn oracle(inputs: &[String]) -> Vec<Value> {
-    let ctl = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cluster/ctl");
-    let mut child = Command::new(ctl)
+    let mut child = ctl()
         .arg("quantity")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
