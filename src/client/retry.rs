@@ -1,7 +1,7 @@
 //! Retry timing, written once: bounded attempts, exponential backoff with
 //! jitter, `Retry-After` honoured up to a cap. Request retries (`http`,
-//! [`REQUESTS`]) and watch reconnects (`informer`'s own [`Backoff`]) both
-//! draw their delays from here. The arithmetic is pure
+//! [`REQUESTS`]) and the informer's (its machine's one [`Policy`], which
+//! retries list pages and watches alike) both draw their delays from here. The arithmetic is pure
 //! ([`Backoff::next_delay_with`] takes the random number);
 //! [`Backoff::next_delay`] draws one itself ([`random_unit`]).
 
