@@ -268,7 +268,8 @@ impl<K: Kind, A: Api<K>> Machine<K, A> {
             }
             State::Following { mut watch, mut rv, since } => {
                 let ev = self.api.next(&mut watch).await;
-                let healthy = since.elapsed() >= HEALTHY;
+                // Asked only when the watch ends, not on every event.
+                let healthy = || since.elapsed() >= HEALTHY;
                 match ev {
                     Ok(Some(WatchEvent::Added(item, v) | WatchEvent::Modified(item, v))) => {
                         self.saw(&mut rv, v.as_ref());
@@ -288,13 +289,13 @@ impl<K: Kind, A: Api<K>> Machine<K, A> {
                         Ok(State::Following { watch, rv, since })
                     }
                     Ok(Some(WatchEvent::Error(st))) => {
-                        if healthy {
+                        if healthy() {
                             self.backoff.reset();
                         }
                         self.watch_error(st, State::Resuming { rv }).await
                     }
                     // The server ended it (timeoutSeconds): resume at once.
-                    Ok(None) if healthy => {
+                    Ok(None) if healthy() => {
                         self.backoff.reset();
                         Ok(State::Resuming { rv })
                     }
@@ -302,7 +303,7 @@ impl<K: Kind, A: Api<K>> Machine<K, A> {
                     // hammer the server either.
                     Ok(None) => Ok(State::Backoff { then: Box::new(State::Resuming { rv }), retry_after: None }),
                     Err(f) => {
-                        if healthy {
+                        if healthy() {
                             self.backoff.reset();
                         }
                         self.failed(f, State::Resuming { rv }).await
