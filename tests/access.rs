@@ -2,9 +2,13 @@
 //! as client-go reads it), and proxies, through real proxies on loopback: an HTTP
 //! CONNECT proxy and a SOCKS5 proxy, each written here in a few lines and
 //! logging the tunnels it opens (they only ever tunnel to loopback).
-//! `HTTPS_PROXY` is used and `NO_PROXY` bypasses it; a kubeconfig
-//! `proxy-url` (socks5) is used whatever the environment says; a dead proxy
-//! is exit 3 naming the proxy, within the request bound.
+//! `HTTPS_PROXY` is used and `NO_PROXY` bypasses it; a loopback server
+//! (`127.0.0.1`, `localhost`) is never proxied from the environment, as
+//! kubectl does not proxy it; a kubeconfig `proxy-url` (socks5) is used
+//! whatever the environment says; a dead proxy is exit 3 naming the proxy,
+//! within the request bound. The environment's proxies are tried on the bed
+//! named `kubernetes` (a name its certificate carries, which only the
+//! proxy resolves, to loopback).
 
 mod support;
 
@@ -34,9 +38,18 @@ fn cluster() -> &'static Cluster {
 /// What a proxy logged: one line a tunnel (`CONNECT 127.0.0.1:6443`).
 type Log = Arc<Mutex<Vec<String>>>;
 
-/// Only loopback is ever a target.
-fn loopback(target: &str) -> bool {
-    target.parse::<SocketAddr>().is_ok_and(|a| a.ip().is_loopback())
+/// The name the bed goes by through the proxies (its certificate's SANs
+/// have it): a server that is not loopback by name, so the environment's
+/// proxy applies.
+const BED_NAME: &str = "kubernetes";
+
+/// Only loopback is ever a target: `kubernetes:PORT` is the bed on
+/// 127.0.0.1; any other name is refused.
+fn loopback(target: &str) -> Option<String> {
+    if let Some(port) = target.strip_prefix(&format!("{BED_NAME}:")) {
+        return Some(format!("127.0.0.1:{port}"));
+    }
+    target.parse::<SocketAddr>().ok().filter(|a| a.ip().is_loopback()).map(|a| a.to_string())
 }
 
 /// An HTTP CONNECT proxy on loopback.
@@ -64,11 +77,12 @@ async fn connect_proxy() -> (SocketAddr, Log) {
                 let line = text.lines().next().unwrap_or_default().to_string();
                 let target = line.split_whitespace().nth(1).unwrap_or_default().to_string();
                 seen.lock().unwrap().push(format!("CONNECT {target}"));
-                if !line.starts_with("CONNECT ") || !loopback(&target) {
+                let to = loopback(&target).filter(|_| line.starts_with("CONNECT "));
+                let Some(to) = to else {
                     let _ = client.write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n").await;
                     return;
-                }
-                let Ok(mut upstream) = TcpStream::connect(&target).await else {
+                };
+                let Ok(mut upstream) = TcpStream::connect(&to).await else {
                     let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
                     return;
                 };
@@ -130,7 +144,10 @@ async fn socks5_proxy() -> (SocketAddr, Log) {
                 }
                 let target = format!("{host}:{}", u16::from_be_bytes(port));
                 seen.lock().unwrap().push(format!("SOCKS5 {target}"));
-                let upstream = if loopback(&target) { TcpStream::connect(&target).await.ok() } else { None };
+                let upstream = match loopback(&target) {
+                    Some(to) => TcpStream::connect(&to).await.ok(),
+                    None => None,
+                };
                 let Some(mut upstream) = upstream else {
                     let _ = c.write_all(&[5, 2, 0, 1, 0, 0, 0, 0, 0, 0]).await;
                     return;
@@ -166,26 +183,75 @@ fn server_authority(c: &Cluster) -> String {
     c.server().trim_start_matches("https://").trim_end_matches('/').to_string()
 }
 
+/// The bed's kubeconfig with its server at another host (same port).
+fn kubeconfig_at(c: &Cluster, host: &str) -> std::path::PathBuf {
+    let authority = server_authority(c);
+    let port = authority.rsplit_once(':').unwrap().1;
+    let text = c.kubeconfig_text().replace(&format!("https://{authority}"), &format!("https://{host}:{port}"));
+    let path = c.dir.join(format!("kubeconfig-{host}"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// kubectl with this kubeconfig and these proxy variables alone: whether it
+/// listed pods.
+async fn kubectl_lists(kubeconfig: &std::path::Path, env: &[(&str, String)]) -> bool {
+    let mut cmd = std::process::Command::new("kubectl");
+    cmd.args(["get", "pods", "-A", "-o", "name", "--request-timeout", "20s"]).env("KUBECONFIG", kubeconfig);
+    for k in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY"] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    support::blocking(move || cmd.output().unwrap().status.success()).await
+}
+
 #[tokio::test]
 async fn https_proxy_is_used_and_no_proxy_bypasses_it() {
     let c = cluster();
     let direct = counts(&count(&c.kubeconfig, &[]).await);
     let (addr, log) = connect_proxy().await;
-    let out = count(&c.kubeconfig, &[("HTTPS_PROXY", format!("http://{addr}"))]).await;
+    let named = kubeconfig_at(c, BED_NAME);
+    let out = count(&named, &[("HTTPS_PROXY", format!("http://{addr}"))]).await;
     assert_eq!(counts(&out), direct, "the same counts through the proxy");
+    let port = server_authority(c).rsplit_once(':').unwrap().1.to_string();
     let tunnels = log.lock().unwrap().clone();
-    assert!(
-        !tunnels.is_empty() && tunnels.iter().all(|t| *t == format!("CONNECT {}", server_authority(c))),
-        "{tunnels:?}"
-    );
-    // Lower case too, and NO_PROXY naming the server (by IP, CIDR, or *) bypasses it.
-    for no in ["127.0.0.1", "127.0.0.0/8", "*", "localhost,127.0.0.1"] {
+    assert!(!tunnels.is_empty() && tunnels.iter().all(|t| *t == format!("CONNECT {BED_NAME}:{port}")), "{tunnels:?}");
+    // kubectl takes the same route.
+    log.lock().unwrap().clear();
+    assert!(kubectl_lists(&named, &[("HTTPS_PROXY", format!("http://{addr}"))]).await);
+    assert!(!log.lock().unwrap().is_empty(), "kubectl went through the proxy too");
+    // Lower case too, and NO_PROXY naming the server (by name, with its
+    // port, or *) bypasses it: the name is then looked up here, where it
+    // means nothing, so the count fails, and the proxy saw no tunnel.
+    for no in [BED_NAME.to_string(), format!("{BED_NAME}:{port}"), "*".into(), format!("localhost,{BED_NAME}")] {
         log.lock().unwrap().clear();
-        let out =
-            count(&c.kubeconfig, &[("https_proxy", format!("http://{addr}")), ("NO_PROXY", no.to_string())]).await;
-        assert_eq!(counts(&out), direct);
+        let out = count(&named, &[("https_proxy", format!("http://{addr}")), ("NO_PROXY", no.clone())]).await;
+        assert_eq!(out.status.code(), Some(3), "NO_PROXY={no}: {}", stderr(&out));
         assert!(log.lock().unwrap().is_empty(), "NO_PROXY={no}: {:?}", log.lock().unwrap());
     }
+}
+
+/// kubectl never proxies a loopback server from the environment (Go's
+/// httpproxy rule), so neither does podcount: the bed at 127.0.0.1 and at
+/// localhost, with HTTPS_PROXY and HTTP_PROXY set to a live proxy that logs
+/// and to a dead one, and no NO_PROXY.
+#[tokio::test]
+async fn a_loopback_server_is_never_proxied_from_the_environment_as_kubectl_does() {
+    let c = cluster();
+    let direct = counts(&count(&c.kubeconfig, &[]).await);
+    let (live, log) = connect_proxy().await;
+    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    for kc in [c.kubeconfig.clone(), kubeconfig_at(c, "localhost")] {
+        for proxy in [live, dead] {
+            let env = [("HTTPS_PROXY", format!("http://{proxy}")), ("HTTP_PROXY", format!("http://{proxy}"))];
+            assert!(kubectl_lists(&kc, &env).await, "the oracle: kubectl reaches {} directly", kc.display());
+            let out = count(&kc, &env).await;
+            assert_eq!(counts(&out), direct, "{}", kc.display());
+        }
+    }
+    assert!(log.lock().unwrap().is_empty(), "no tunnel: {:?}", log.lock().unwrap());
 }
 
 #[tokio::test]
@@ -194,7 +260,7 @@ async fn a_dead_proxy_is_exit_3_naming_it_within_the_bound() {
     // A port nothing listens on (bound, then closed).
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
     let start = Instant::now();
-    let out = count(&c.kubeconfig, &[("HTTPS_PROXY", format!("http://{dead}"))]).await;
+    let out = count(&kubeconfig_at(c, BED_NAME), &[("HTTPS_PROXY", format!("http://{dead}"))]).await;
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains(&format!("through the proxy HTTPS_PROXY http://{dead}")), "{err}");

@@ -3,7 +3,10 @@
 //! https or socks5; the environment is then not read), else the environment:
 //! `HTTPS_PROXY` for an https server and `HTTP_PROXY` for an http one (either
 //! case), unless `NO_PROXY` names the server (hosts, `.domain` suffixes,
-//! CIDRs, `*`). Pure: the environment is passed in.
+//! CIDRs, `*`) or the server is `localhost` or a loopback address (Go's
+//! httpproxy never proxies those from the environment, so kind, minikube
+//! and k3d work behind a corporate proxy). Pure: the environment is passed
+//! in.
 
 use http::{HeaderValue, Uri};
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
@@ -46,6 +49,9 @@ pub fn route(kubeconfig_proxy: Option<&str>, server: &Uri, env: &[(String, Strin
         let hit = hit.ok_or_else(|| format!("kubeconfig proxy-url {:?} is not a proxy URL", shown_str(url)))?;
         return routed(&hit, "kubeconfig proxy-url".into()).map(Some);
     }
+    if loopback(server) {
+        return Ok(None);
+    }
     let get = |upper: &str| {
         env.iter()
             .find(|(k, _)| k == upper)
@@ -70,6 +76,22 @@ pub fn route(kubeconfig_proxy: Option<&str>, server: &Uri, env: &[(String, Strin
     let Some(hit) = b.build().intercept(server) else { return Ok(None) };
     let from = if server.scheme_str() == Some("https") { https } else { http };
     routed(&hit, from.map(|(k, _)| k).unwrap_or_else(|| "the environment".into())).map(Some)
+}
+
+/// `localhost` or a loopback IP (127.0.0.0/8, ::1, and IPv4-mapped
+/// 127.x): `httpproxy.config.useProxy` says no to them whatever the
+/// variables say.
+fn loopback(server: &Uri) -> bool {
+    let Some(host) = server.host() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        Err(_) => false,
+    }
 }
 
 /// `NO_PROXY` as Go's httpproxy reads it, in the matcher's (curl's)
@@ -165,6 +187,28 @@ mod tests {
         let r = route(None, &https, &e).unwrap().unwrap();
         assert!(!r.shown.contains("s3cret"), "{}", r.shown);
         assert!(matches!(r.route, Route::Connect { auth: Some(_), .. }));
+    }
+
+    #[test]
+    fn loopback_servers_are_never_proxied_from_the_environment() {
+        let e = env(&[("HTTPS_PROXY", "http://proxy:3128"), ("HTTP_PROXY", "http://proxy:3128")]);
+        for s in [
+            "https://127.0.0.1:6443",
+            "https://127.8.9.10",
+            "https://localhost:6443",
+            "https://LOCALHOST:6443",
+            "https://[::1]:6443",
+            "http://[::ffff:127.0.0.1]:8080",
+        ] {
+            assert!(route(None, &server(s), &e).unwrap().is_none(), "{s}");
+        }
+        // Not loopback: proxied.
+        for s in ["https://128.0.0.1", "https://localhost.example.com", "https://[::2]:6443", "https://0.0.0.0:6443"] {
+            assert!(route(None, &server(s), &e).unwrap().is_some(), "{s}");
+        }
+        // A kubeconfig's proxy-url is used for loopback too (as client-go's http.ProxyURL).
+        let r = route(Some("http://127.0.0.1:3128"), &server("https://127.0.0.1:6443"), &e).unwrap();
+        assert_eq!(r.map(|r| r.from), Some("kubeconfig proxy-url".to_string()));
     }
 
     #[test]
