@@ -342,6 +342,37 @@ async fn anti_affinity_to_another_app_and_placed_pods_that_repel() {
     assert_eq!(bound, want);
 }
 
+/// The symmetric rule for a pod with no inter-pod terms of its own: a
+/// plain Deployment is kept off a placed pod's node by that pod's required
+/// anti-affinity (kube-scheduler's `PodsWithRequiredAntiAffinity`), and the
+/// answer is exact.
+#[tokio::test]
+async fn a_plain_pod_is_repelled_by_a_placed_pods_anti_affinity() {
+    let _serial = support::serial().await;
+    let case = Case::new(
+        "repelled",
+        vec![
+            n("a1", "a", "1", 110),
+            n("a2", "a", "1", 110),
+            n("b1", "b", "1", 110),
+            n("b2", "b", "1", 110),
+            n("c1", "c", "1", 110),
+        ],
+    )
+    .await;
+    case.placed("guard", "b1", app("guard"), json!({"affinity": anti(HOSTNAME, app("web"))})).await;
+    let pod = json!({"containers": [{"name": "app", "image": "a", "resources": {"requests": {"cpu": "300m"}}}]});
+    let m = case.manifest("Deployment", "web", 10, app("web"), pod);
+    let doc = case.predict(&m, &[]);
+    // 1 core, 300m a pod: 3 on each node but guard's.
+    let want: BTreeMap<String, u64> = ["a1", "a2", "b2", "c1"].iter().map(|s| (case.node(s), 3)).collect();
+    assert_eq!(per_node(&doc, "web"), want, "{}", answer(&doc, "web"));
+    let b1 = &nodes_of(&doc)[&case.node("b1")];
+    assert_eq!(b1["fitsLimitedBy"]["web"], format!("anti-affinity of placed pods {HOSTNAME}"));
+    let bound = check(&case, m, &doc, "web").await;
+    assert_eq!(bound, want);
+}
+
 #[tokio::test]
 async fn affinity_to_an_existing_app_and_node_affinity_gt_notin() {
     let _serial = support::serial().await;

@@ -146,6 +146,7 @@ pub fn read(text: &str) -> Result<Manifest, String> {
     }
     let field = |f: &str| format!("--fits-pod {what}: {f}");
     let constraints = Constraints {
+        pod: true,
         namespace: namespace.clone().unwrap_or_default(),
         host_ports: host_ports(&spec),
         anti_affinity: pod_terms(&spec, true, namespace.as_deref(), &labels).map_err(|e| field(&e))?,

@@ -15,7 +15,28 @@ use serde::Deserialize;
 use super::Item;
 use super::proto::Time;
 use super::terms::pod_term;
-use crate::model::placement::{HostPort, Neighbour};
+use crate::model::placement::{Constraints, HostPort, Neighbour};
+
+/// What `placing`'s shapes need of a placed pod: None when it tells them
+/// nothing for certain. When they ask only whether placed pods' required
+/// anti-affinity repels them (a `--fits-pod` with no inter-pod terms of its
+/// own), a pod without such terms is passed over without decoding it: as
+/// JSON, by the absence of the `podAntiAffinity` key; as protobuf, by
+/// reading its spec's affinity alone.
+pub fn decode_for(item: Item<'_>, placing: &[Constraints]) -> Result<Option<Neighbour>, String> {
+    if !placing.iter().all(Constraints::reads_repelling_only) {
+        return decode(item).map(Some);
+    }
+    let repels = match item {
+        Item::Json(b) => memchr::memmem::find(b, b"\"podAntiAffinity\"").is_some(),
+        Item::Proto(b) => ProtoSpecOnly::decode(b).map_err(|e| e.to_string())?.has_required_anti_affinity(),
+    };
+    if !repels {
+        return Ok(None);
+    }
+    let n = decode(item)?;
+    Ok((!n.anti_affinity.is_empty()).then_some(n))
+}
 
 /// Decodes a placed pod's facts for the inter-pod filters.
 pub fn decode(item: Item<'_>) -> Result<Neighbour, String> {
@@ -148,6 +169,26 @@ pub struct ProtoPod {
     pub metadata: Option<ProtoMeta>,
     #[prost(message, optional, tag = "2")]
     pub spec: Option<ProtoSpec>,
+}
+
+/// A pod's spec's affinity alone (the rest of the bytes skipped).
+#[derive(Clone, PartialEq, Message)]
+pub struct ProtoSpecOnly {
+    #[prost(message, optional, tag = "2")]
+    pub spec: Option<ProtoAffinityOnly>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ProtoAffinityOnly {
+    #[prost(message, optional, tag = "18")]
+    pub affinity: Option<ProtoAffinity>,
+}
+
+impl ProtoSpecOnly {
+    fn has_required_anti_affinity(&self) -> bool {
+        let anti = self.spec.as_ref().and_then(|s| s.affinity.as_ref()).and_then(|a| a.pod_anti_affinity.as_ref());
+        anti.is_some_and(|a| !a.required.is_empty())
+    }
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -373,6 +414,63 @@ mod tests {
             terms.iter().map(|t| t.topology_key.as_str()).collect::<Vec<_>>(),
             ["kubernetes.io/hostname", "zone"]
         );
+    }
+
+    #[test]
+    fn a_pod_asking_only_about_repelling_passes_over_pods_without_required_anti_affinity() {
+        let only = [Constraints { pod: true, ..Default::default() }];
+        let json = |affinity: &str| {
+            format!(
+                r#"{{"metadata":{{"namespace":"shop","labels":{{"app":"db"}}}},"spec":{{"affinity":{affinity},"containers":[{{"name":"a","ports":[{{"containerPort":80,"hostPort":80}}]}}]}}}}"#
+            )
+        };
+        let required = json(
+            r#"{"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{},"topologyKey":"kubernetes.io/hostname"}]}}"#,
+        );
+        let preferred = json(
+            r#"{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":1,"podAffinityTerm":{"labelSelector":{},"topologyKey":"kubernetes.io/hostname"}}]}}"#,
+        );
+        let none = json("{}");
+        let read = |j: &str, placing: &[Constraints]| decode_for(Item::Json(j.as_bytes()), placing).unwrap();
+        assert_eq!(read(&required, &only).map(|n| n.anti_affinity.len()), Some(1));
+        assert_eq!(read(&preferred, &only), None);
+        assert_eq!(read(&none, &only), None);
+        // A shape with a host port of its own reads every pod.
+        let ports = [Constraints { pod: true, host_ports: vec![HostPort::new(None, None, 80)], ..Default::default() }];
+        assert_eq!(read(&none, &ports).map(|n| n.host_ports.len()), Some(1));
+        // The same pods as protobuf, encoded from what k8s-openapi reads of the JSON.
+        let proto = |j: &str| {
+            let pod: Pod = serde_json::from_str(j).unwrap();
+            let terms = pod.spec.and_then(|s| s.affinity).and_then(|a| a.pod_anti_affinity);
+            let required =
+                terms.and_then(|a| a.required_during_scheduling_ignored_during_execution).unwrap_or_default();
+            ProtoPod {
+                metadata: Some(ProtoMeta {
+                    namespace: Some("shop".into()),
+                    deletion_timestamp: None,
+                    labels: [].into(),
+                }),
+                spec: Some(ProtoSpec {
+                    affinity: Some(ProtoAffinity {
+                        pod_anti_affinity: Some(ProtoAnti {
+                            required: required
+                                .iter()
+                                .map(|t| ProtoTerm {
+                                    label_selector: Some(ProtoSelector::default()),
+                                    namespaces: vec![],
+                                    topology_key: Some(t.topology_key.clone()),
+                                    namespace_selector: None,
+                                })
+                                .collect(),
+                        }),
+                    }),
+                    ..Default::default()
+                }),
+            }
+            .encode_to_vec()
+        };
+        assert!(decode_for(Item::Proto(&proto(&required)), &only).unwrap().is_some());
+        assert_eq!(decode_for(Item::Proto(&proto(&none)), &only).unwrap(), None);
     }
 
     #[test]

@@ -140,6 +140,11 @@ impl Spread {
 /// What a pod asks of its placement beyond one node's resources and labels.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Constraints {
+    /// A real pod (`--fits-pod`), not a `--fits` resource shape: placed
+    /// pods' required anti-affinity is checked against it whatever terms it
+    /// has itself (the symmetric rule; a `{}` selector matches a pod with
+    /// no labels too).
+    pub pod: bool,
     /// The pod's namespace and labels (what other pods' terms match).
     pub namespace: String,
     pub labels: BTreeMap<String, String>,
@@ -197,9 +202,23 @@ pub struct BoundVolume {
 
 impl Constraints {
     /// Whether the pods already placed matter (their labels, ports, terms,
-    /// claims).
+    /// claims). For a pod, always: any placed pod's required anti-affinity
+    /// may repel it (kube-scheduler checks `PodsWithRequiredAntiAffinity`
+    /// against every incoming pod).
     pub fn reads_neighbours(&self) -> bool {
-        !self.host_ports.is_empty() || self.inter_pod() || self.claims.iter().any(Claim::one_pod)
+        self.pod || !self.host_ports.is_empty() || self.inter_pod() || self.claims.iter().any(Claim::one_pod)
+    }
+
+    /// A pod that asks nothing of placed pods but whether their required
+    /// anti-affinity repels it: only pods carrying such terms need reading.
+    pub fn reads_repelling_only(&self) -> bool {
+        self.pod && !self.inter_pod() && self.host_ports.is_empty() && !self.claims.iter().any(Claim::one_pod)
+    }
+
+    /// Whether the pods placed on nodes outside the view could change the
+    /// answer (through a topology domain the view shares with them).
+    pub fn reads_domains(&self) -> bool {
+        self.pod || self.inter_pod()
     }
 
     /// Pod affinity, anti-affinity or spread.
@@ -216,7 +235,7 @@ impl Constraints {
             .map(|t| t.topology_key.clone())
             .chain(self.spread.iter().map(|s| s.topology_key.clone()))
             .collect();
-        if self.inter_pod() {
+        if self.reads_domains() {
             keys.extend(TOPOLOGY_KEYS.iter().map(|k| k.to_string()));
         }
         // A bound volume's node affinity and zone labels.
@@ -930,6 +949,27 @@ mod tests {
         // n1: db there; n4, n5: zone b repelled; n2, n3, n6 take 2 each.
         assert_eq!(a.more, 6);
         assert_eq!(a.nodes[3].1, Some(Refusal::Repelled("topology.kubernetes.io/zone".into())));
+    }
+
+    #[test]
+    fn a_pod_with_no_terms_of_its_own_is_still_repelled_by_placed_pods() {
+        // A plain Deployment's pod: labels, no affinity, no ports.
+        let c = Constraints { pod: true, ..web() };
+        assert!(c.reads_neighbours() && c.reads_repelling_only());
+        // A --fits resource shape has no pod to repel.
+        assert!(!Constraints::default().reads_neighbours());
+        let guard = Neighbour {
+            namespace: "ns".into(),
+            labels: [("app".to_string(), "guard".to_string())].into(),
+            anti_affinity: vec![term(HOSTNAME, app("web"))],
+            ..Default::default()
+        };
+        let mut nb = placed(&c, &[("n1", "web"), ("n3", "db")]);
+        nb.add(&c, "n2", &guard);
+        let a = answer(&c, &zones(), &offers(&[2, 2, 2, 2, 2, 2]), &nb);
+        assert_eq!(a.more, 10, "every node but guard's");
+        assert_eq!(a.nodes[1], (0, Some(Refusal::Repelled(HOSTNAME.into()))));
+        assert!(a.bound_by.is_empty(), "exact");
     }
 
     #[test]

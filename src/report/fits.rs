@@ -177,7 +177,7 @@ pub fn answers(
                 &empty
             }
         };
-        if partial && c.inter_pod() {
+        if partial && c.reads_domains() {
             a.bound_by.push(
                 "--node-selector: pods on the nodes it leaves out count toward affinity and spread, and were not read"
                     .into(),

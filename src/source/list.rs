@@ -176,8 +176,9 @@ impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
             }
             self.page.add_demand(node, &demand);
         }
-        if let (false, Contribution::Node { node, .. }) = (self.placing.is_empty(), facts.contribution()) {
-            let p = neighbour::decode(item).map_err(|e| decode_error("pod", e))?;
+        if let (false, Contribution::Node { node, .. }) = (self.placing.is_empty(), facts.contribution())
+            && let Some(p) = neighbour::decode_for(item, self.placing).map_err(|e| decode_error("pod", e))?
+        {
             for (c, nb) in self.placing.iter().zip(self.page_neighbours.iter_mut()) {
                 nb.add(c, node, &p);
             }

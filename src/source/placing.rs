@@ -36,7 +36,7 @@ pub async fn with_cluster_facts(t: &Target, mut shapes: Vec<Shape>) -> Result<Ve
             claim.state = read_claim(t, &c.namespace, &claim.name, &mut limited).await?;
         }
     }
-    for shape in shapes.iter_mut().filter(|s| s.constraints.inter_pod()) {
+    for shape in shapes.iter_mut().filter(|s| s.constraints.reads_domains()) {
         let c = &mut shape.constraints;
         c.bind_namespace(&t.namespace);
         let api: Api<Namespace> = Api::all(t.client.clone());

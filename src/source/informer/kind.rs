@@ -63,8 +63,9 @@ impl Kind for Pods {
                 r.unreadable = Some(format!("pod {}: {}", rp.name(), what.join("; ")));
             }
         }
-        if let (false, Some(node)) = (keep.placing.is_empty(), r.node.as_deref()) {
-            let n = neighbour::decode(item)?;
+        if let (false, Some(node)) = (keep.placing.is_empty(), r.node.as_deref())
+            && let Some(n) = neighbour::decode_for(item, &keep.placing)?
+        {
             let parts: Vec<Option<Neighbours>> = keep.placing.iter().map(|c| Neighbours::of(c, node, &n)).collect();
             if parts.iter().any(Option::is_some) {
                 r.placed = Some(parts.into_iter().map(Option::unwrap_or_default).collect());
