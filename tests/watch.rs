@@ -586,7 +586,16 @@ async fn listen_serves_what_a_fresh_count_says_and_count_from_uses_it() {
         assert_eq!(http("GET", &url, "/healthz").0, 200);
         let (status, body) = http("GET", &url, "/v1/podcount");
         assert_eq!(status, 200, "{body}");
-        let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let mut served: serde_json::Value = serde_json::from_str(&body).unwrap();
+        // Which cluster it watches: kube-system's UID, as kubectl reads it.
+        let uid = std::process::Command::new("kubectl")
+            .args(["get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}"])
+            .env("KUBECONFIG", &kc)
+            .output()
+            .unwrap();
+        let uid = String::from_utf8(uid.stdout).unwrap();
+        assert!(!uid.is_empty());
+        assert_eq!(served.as_object_mut().unwrap().remove("clusterID"), Some(serde_json::json!(uid)));
         let fresh = json_of(&podcount(&kc, &["-o", "json", "-n", &ns]));
         assert_eq!(without_volatile(served.clone()), without_volatile(fresh.clone()));
         let served_counts: std::collections::BTreeMap<String, u64> = served["nodes"]
@@ -630,6 +639,15 @@ async fn listen_serves_what_a_fresh_count_says_and_count_from_uses_it() {
         }
         times.sort();
         eprintln!("count --from: median {:?} wall over 10 runs (process start to exit)", times[5]);
+        // The same cluster under another context name (a laptop's kubeconfig):
+        // matched on the cluster's identity, printed under the user's name.
+        let renamed = kc.with_file_name("kubeconfig-prod-eu");
+        std::fs::write(&renamed, std::fs::read_to_string(&kc).unwrap().replace("podcount-test", "prod-eu")).unwrap();
+        let out = podcount(&renamed, &["-o", "json", "-n", &ns, "--from", &url]);
+        assert!(out.status.success() && stderr(&out).is_empty(), "{}", stderr(&out));
+        let mut fresh_here = fresh.clone();
+        fresh_here["context"] = serde_json::json!("prod-eu");
+        assert_eq!(without_volatile(json_of(&out)), without_volatile(fresh_here));
         // Another filter: the watch cannot answer it; the List does.
         let out = podcount(&kc, &["-o", "json", "-n", "default", "--from", &url]);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -1056,11 +1074,14 @@ async fn a_rotated_certificate_is_served_without_a_restart() {
 }
 
 /// A kubeconfig for the bed that shows `token` (a ServiceAccount's).
+/// A kubeconfig with this ServiceAccount token, whose context is named
+/// after it (`reader@bed`), not as the watch's kubeconfig names it: context
+/// names are local, and `count --from` must match clusters all the same.
 fn token_kubeconfig(c: &Cluster, name: &str, token: &str) -> std::path::PathBuf {
     let admin = c.kubeconfig_text();
     let ca = admin.lines().find_map(|l| l.trim().strip_prefix("certificate-authority-data: ")).unwrap();
     let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: bed\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\nusers:\n- name: {name}\n  user:\n    token: {token}\ncontexts:\n- name: podcount-test\n  context:\n    cluster: bed\n    user: {name}\ncurrent-context: podcount-test\n",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: bed\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\nusers:\n- name: {name}\n  user:\n    token: {token}\ncontexts:\n- name: {name}@bed\n  context:\n    cluster: bed\n    user: {name}\ncurrent-context: {name}@bed\n",
         c.server()
     );
     let path = c.dir.join(format!("kubeconfig-{name}"));
@@ -1089,14 +1110,20 @@ async fn count_from_reads_a_secured_watch() {
     }
     let reader = service_account_token(&client, &ns, "reader").await;
     let stranger = service_account_token(&client, &ns, "stranger").await;
+    let viewer = service_account_token(&client, &ns, "viewer").await;
+    let blind = service_account_token(&client, &ns, "blind").await;
     let role = format!("{ns}-podcount-from");
-    let rules = serde_json::json!([
-        {"nonResourceURLs": ["/v1/podcount"], "verbs": ["get"]},
-        {"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["list", "watch"]}
-    ]);
-    let only_list =
-        serde_json::json!([{"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["list", "watch"]}]);
-    for (name, rules, who) in [(role.clone(), rules, "reader"), (format!("{role}-list"), only_list, "stranger")] {
+    let served = serde_json::json!({"nonResourceURLs": ["/v1/podcount"], "verbs": ["get"]});
+    let list = serde_json::json!({"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["list", "watch"]});
+    let identity = serde_json::json!({"apiGroups": [""], "resources": ["namespaces"], "resourceNames": ["kube-system"], "verbs": ["get"]});
+    // viewer: the watch's answers and which cluster it is (podcount-metrics-reader
+    // in deploy/base), no List; blind: the answers alone.
+    for (name, rules, who) in [
+        (role.clone(), serde_json::json!([served, list, identity]), "reader"),
+        (format!("{role}-list"), serde_json::json!([list]), "stranger"),
+        (format!("{role}-view"), serde_json::json!([served, identity]), "viewer"),
+        (format!("{role}-blind"), serde_json::json!([served]), "blind"),
+    ] {
         let cr = serde_json::json!({"metadata": {"name": name}, "rules": rules});
         Api::<ClusterRole>::all(client.clone())
             .create(&PostParams::default(), &serde_json::from_value(cr).unwrap())
@@ -1175,6 +1202,20 @@ async fn count_from_reads_a_secured_watch() {
         (&stranger_kc, vec!["--from-ca", &ca], Some("(403): grant it `get` on the non-resource URL /v1/podcount")),
         (&c.kubeconfig, vec!["--from-ca", &ca], Some("(401): --listen-auth kubernetes reviews bearer tokens")),
     ];
+    // Contexts named apart from the watch's (viewer@bed, not podcount-test):
+    // matched on the cluster's own identity, and answered under the
+    // user's name; a user who may not list pods is answered all the same.
+    let (viewer_kc, blind_kc) = (token_kubeconfig(c, "viewer", &viewer), token_kubeconfig(c, "blind", &blind));
+    let out = count(&viewer_kc, &["--from-ca", &ca]);
+    assert_eq!(counts(&out), want, "{}", support::stderr(&out));
+    assert_eq!(support::stderr(&out), "", "answered by the watch, nothing to say");
+    assert_eq!(support::json_of(&out)["context"], "viewer@bed");
+    // Which cluster cannot be told by this user: trusted as given, and said.
+    let out = count(&blind_kc, &["--from-ca", &ca]);
+    assert_eq!(counts(&out), want, "{}", support::stderr(&out));
+    let said = support::stderr(&out);
+    assert!(said.contains("cannot tell whether its context podcount-test is the cluster of context blind@bed (the namespace kube-system is not readable (needs: get on namespaces, resourceNames [kube-system])); trusted as given"), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
     for (kc, extra, warned) in cases {
         // (The watch is a process of its own: blocking here holds nothing up.)
         let out = count(kc, &extra);

@@ -59,15 +59,7 @@ impl Needs {
 /// these node labels, or why not. Over https it shows the kubeconfig user's
 /// bearer token (a token, tokenFile or exec plugin), as `--listen-auth
 /// kubernetes` reviews it; never over plain http.
-pub async fn watch(
-    url: &str,
-    target: &Target,
-    trust: &Trust,
-    contexts: &[String],
-    filter: &Filter,
-    labels: &[String],
-    needs: Needs,
-) -> Result<Vec<Counted>, String> {
+pub async fn fetch(url: &str, target: &Target, trust: &Trust, needs: Needs) -> Result<Vec<Counted>, String> {
     let base = url.trim().trim_end_matches('/');
     let path = needs.path();
     let uri: http::Uri = format!("{base}{path}").parse().map_err(|e| format!("not a URL ({e})"))?;
@@ -96,7 +88,7 @@ pub async fn watch(
     if !status.is_success() {
         return Err(format!("answered {status}"));
     }
-    answer(&body, contexts, filter, labels)
+    parse(&body)
 }
 
 async fn fetch_http(uri: http::Uri) -> Result<(http::StatusCode, bytes::Bytes), String> {
@@ -189,24 +181,101 @@ fn pem_certificates(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
     Ok(certs)
 }
 
-/// A served document as `count`'s answer, if it answers this question.
-fn answer(body: &[u8], contexts: &[String], filter: &Filter, labels: &[String]) -> Result<Vec<Counted>, String> {
-    let counted = parse(body)?;
-    let served: Vec<&str> = counted.iter().map(|c| c.context.as_str()).collect();
-    if served != contexts.iter().map(String::as_str).collect::<Vec<_>>() {
-        return Err(format!("it watches context(s) {}, not {}", served.join(","), contexts.join(",")));
-    }
-    if let Some(c) = counted.iter().find(|c| c.filter != *filter) {
+/// One context `count` is asked about, and which cluster it reaches (or why
+/// that could not be read).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Asked {
+    pub context: String,
+    pub cluster_id: Result<String, String>,
+}
+
+/// A watch's counts for the asked contexts, in their order and under their
+/// names, and what was taken on trust (said as warnings).
+#[derive(Debug)]
+pub struct Matched {
+    pub counted: Vec<Counted>,
+    pub trusted: Vec<String>,
+}
+
+/// A watch's counts as `count`'s answer, if they answer this question
+/// (the asked clusters, this selection, these node labels).
+pub fn answer(served: Vec<Counted>, asked: &[Asked], filter: &Filter, labels: &[String]) -> Result<Matched, String> {
+    let matched = match_clusters(served, asked)?;
+    if let Some(c) = matched.counted.iter().find(|c| c.filter != *filter) {
         return Err(format!("it watches other filters ({:?}, not {:?})", c.filter, filter));
     }
     // A watch keeps only the labels of its own --group-by.
-    let kept = counted.first().and_then(|c| c.groups.as_ref()).map(|g| GroupKey::parse(&g.by).labels);
+    let kept = matched.counted.first().and_then(|c| c.groups.as_ref()).map(|g| GroupKey::parse(&g.by).labels);
     if let Some(missing) = labels.iter().find(|l| !kept.as_ref().is_some_and(|k| k.contains(l))) {
         return Err(format!(
             "it keeps no node label {missing:?}, which -L/--group-by need (a watch keeps the labels of its own --group-by)"
         ));
     }
-    Ok(counted)
+    Ok(matched)
+}
+
+/// For each asked context, the served count of the same cluster. Context
+/// names are local to a kubeconfig, so clusters are matched on what they
+/// say they are (the served `clusterID` against the user's own reading).
+/// Where either side could not read it, the URL was named on purpose and
+/// is trusted: the served context of the same name, or with one context
+/// asked and one served, that one; and this is said.
+fn match_clusters(served: Vec<Counted>, asked: &[Asked]) -> Result<Matched, String> {
+    let mut served: Vec<Option<Counted>> = served.into_iter().map(Some).collect();
+    let names = |s: &[Option<Counted>]| {
+        let n: Vec<&str> = s.iter().flatten().map(|c| c.context.as_str()).collect();
+        n.join(",")
+    };
+    let (mut counted, mut trusted) = (Vec::new(), Vec::new());
+    let one_each = asked.len() == 1 && served.len() == 1;
+    for a in asked {
+        let by_id = |c: &Counted| a.cluster_id.as_ref().is_ok_and(|id| c.cluster_id.as_ref() == Some(id));
+        let i = match served.iter().position(|c| c.as_ref().is_some_and(by_id)) {
+            Some(i) => i,
+            None => {
+                // Unverifiable on one side: trusted by name, or as the only one.
+                let unknown = |c: &Counted| a.cluster_id.is_err() || c.cluster_id.is_none();
+                let by_name =
+                    served.iter().position(|c| c.as_ref().is_some_and(|c| c.context == a.context && unknown(c)));
+                let only = (one_each && served[0].as_ref().is_some_and(unknown)).then_some(0);
+                let Some(i) = by_name.or(only) else {
+                    return Err(match &a.cluster_id {
+                        Ok(id) => format!(
+                            "it does not watch the cluster of context {} (kube-system UID {id}); it watches context(s) {}",
+                            a.context,
+                            names(&served)
+                        ),
+                        Err(why) => format!(
+                            "it watches context(s) {}, not {}, and which cluster {} is cannot be told: {why}",
+                            names(&served),
+                            a.context,
+                            a.context
+                        ),
+                    });
+                };
+                let c = served[i].as_ref().expect("found");
+                trusted.push(match &a.cluster_id {
+                    Err(why) => format!(
+                        "cannot tell whether its context {} is the cluster of context {} ({why}); trusted as given",
+                        c.context, a.context
+                    ),
+                    Ok(_) => format!(
+                        "its context {} does not say which cluster it is (a watch without {}); trusted as context {}",
+                        c.context,
+                        crate::source::identity::NEEDS,
+                        a.context
+                    ),
+                });
+                i
+            }
+        };
+        let mut c = served[i].take().expect("each served count is matched once");
+        // Printed as `count` prints its own List: under the user's name.
+        c.context = a.context.clone();
+        c.cluster_id = None;
+        counted.push(c);
+    }
+    Ok(Matched { counted, trusted })
 }
 
 /// Keeps of a served answer only the resources `count` was asked for (the
@@ -314,5 +383,50 @@ mod tests {
         assert_eq!(path(false, true), "/v1/podcount?resources=false");
         assert_eq!(path(true, false), "/v1/podcount?fits=false");
         assert_eq!(path(false, false), "/v1/podcount?resources=false&fits=false");
+    }
+
+    fn served(context: &str, id: Option<&str>) -> Counted {
+        Counted { cluster_id: id.map(String::from), ..crate::render::testing::counted(context) }
+    }
+
+    fn asked(context: &str, id: Result<&str, &str>) -> Asked {
+        Asked { context: context.into(), cluster_id: id.map(String::from).map_err(String::from) }
+    }
+
+    fn contexts(m: &Matched) -> Vec<&str> {
+        m.counted.iter().map(|c| c.context.as_str()).collect()
+    }
+
+    #[test]
+    fn clusters_are_matched_on_what_they_say_not_on_local_names() {
+        // The watch in the cluster calls it in-cluster; the laptop, prod-eu.
+        let m = match_clusters(vec![served("in-cluster", Some("u1"))], &[asked("prod-eu", Ok("u1"))]).unwrap();
+        assert_eq!((contexts(&m), m.trusted.len()), (vec!["prod-eu"], 0));
+        assert_eq!(m.counted[0].cluster_id, None, "printed as count's own List");
+        // Another cluster of the same name is refused.
+        let e = match_clusters(vec![served("prod-eu", Some("u2"))], &[asked("prod-eu", Ok("u1"))]).unwrap_err();
+        assert!(e.contains("does not watch the cluster of context prod-eu (kube-system UID u1)"), "{e}");
+        // Several: each asked context finds its own, in the order asked.
+        let two = vec![served("a", Some("u1")), served("b", Some("u2")), served("c", Some("u3"))];
+        let m = match_clusters(two, &[asked("east", Ok("u3")), asked("west", Ok("u1"))]).unwrap();
+        assert_eq!(contexts(&m), ["east", "west"]);
+        assert_eq!(m.counted.iter().map(|c| c.rows.len()).collect::<Vec<_>>(), [3, 3]);
+    }
+
+    #[test]
+    fn an_identity_unread_on_either_side_is_trusted_as_given_and_said() {
+        let denied = "the namespace kube-system is not readable";
+        // One context asked, one served: the URL was named on purpose.
+        let m = match_clusters(vec![served("in-cluster", Some("u1"))], &[asked("prod", Err(denied))]).unwrap();
+        assert_eq!(contexts(&m), ["prod"]);
+        assert!(m.trusted[0].contains(denied) && m.trusted[0].contains("trusted as given"), "{:?}", m.trusted);
+        let m = match_clusters(vec![served("in-cluster", None)], &[asked("prod", Ok("u1"))]).unwrap();
+        assert!(m.trusted[0].contains("does not say which cluster it is"), "{:?}", m.trusted);
+        // Several, unverifiable: by name alone.
+        let two = vec![served("a", None), served("b", None)];
+        let m = match_clusters(two.clone(), &[asked("b", Err(denied))]).unwrap();
+        assert_eq!(contexts(&m), ["b"]);
+        let e = match_clusters(two, &[asked("c", Err(denied))]).unwrap_err();
+        assert!(e.contains("it watches context(s) a,b, not c") && e.contains(denied), "{e}");
     }
 }

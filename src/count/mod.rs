@@ -31,6 +31,7 @@ use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
+use crate::source::identity;
 use crate::source::label_keys;
 use crate::source::list::{Progress, count_pods};
 use crate::source::nodes::list_nodes_metered;
@@ -221,6 +222,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     }
     Ok(Counted {
         context: target.context,
+        cluster_id: None,
         observed_at: time::now(),
         resource_version: pods.resource_version,
         node_resource_version,
@@ -242,27 +244,43 @@ pub async fn run(opts: Options) -> Result<i32> {
     let targets = targets(&opts.connect).await?;
     let several = targets.len() > 1 || opts.connect.all_contexts;
     if let Some(url) = opts.from.as_deref().filter(|u| !u.trim().is_empty()) {
-        let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
         // (A RuntimeClass's overhead is read from the first context.)
         let shapes = match targets.first() {
             Some(t) => with_overhead(t, &opts.fits).await?,
             None => Vec::new(),
         };
-        let asked = match targets.first() {
+        let served = match targets.first() {
             Some(t) => {
                 let needs = from::Needs { resources: opts.selection().is_some(), fits: !shapes.is_empty() };
-                from::watch(url, t, &opts.from_trust, &contexts, &opts.filter, &opts.labels_needed(&shapes), needs)
-                    .await
+                // Which cluster each context reaches, as the cluster says,
+                // read while the watch is asked.
+                let ids = async {
+                    let mut asked = Vec::new();
+                    for t in &targets {
+                        asked.push(from::Asked {
+                            context: t.context.clone(),
+                            cluster_id: identity::cluster_id(t).await,
+                        });
+                    }
+                    asked
+                };
+                let (asked, fetched) = tokio::join!(ids, from::fetch(url, t, &opts.from_trust, needs));
+                fetched.and_then(|served| from::answer(served, &asked, &opts.filter, &opts.labels_needed(&shapes)))
             }
             None => Err("no context to ask for".into()),
         };
-        let answer = asked.and_then(|mut c| {
-            from::pick_resources(&mut c, opts.selection().as_ref(), opts.limits, &opts.thresholds.resources())?;
-            from::pick_fits(&mut c, &shapes)?;
-            Ok(c)
+        let answer = served.and_then(|mut m| {
+            from::pick_resources(&mut m.counted, opts.selection().as_ref(), opts.limits, &opts.thresholds.resources())?;
+            from::pick_fits(&mut m.counted, &shapes)?;
+            Ok(m)
         });
         match answer {
-            Ok(counted) => return Ok(print(&opts, counted, several, exit::OK)),
+            Ok(m) => {
+                for why in &m.trusted {
+                    eprintln!("warning: --from {url}: {why}");
+                }
+                return Ok(print(&opts, m.counted, several, exit::OK));
+            }
             Err(why) => eprintln!("warning: --from {url}: {why}; counting with a List instead"),
         }
     }

@@ -20,6 +20,8 @@ struct PodCountDoc<'a> {
     api_version: &'static str,
     kind: &'static str,
     context: &'a str,
+    #[serde(rename = "clusterID", skip_serializing_if = "Option::is_none")]
+    cluster_id: Option<&'a str>,
     observed_at: &'a str,
     resource_version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,6 +59,7 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         api_version: API_VERSION,
         kind: "PodCount",
         context: &c.context,
+        cluster_id: c.cluster_id.as_deref(),
         observed_at: &c.observed_at,
         resource_version: c.resource_version.as_deref(),
         node_resource_version: c.node_resource_version.as_deref(),
@@ -80,6 +83,8 @@ struct ServedDoc {
     kind: String,
     #[serde(default)]
     context: String,
+    #[serde(default, rename = "clusterID")]
+    cluster_id: Option<String>,
     #[serde(default)]
     observed_at: String,
     #[serde(default)]
@@ -111,6 +116,7 @@ pub fn parse(json: &[u8]) -> Result<Vec<Counted>, String> {
     let doc: ServedDoc = serde_json::from_slice(json).map_err(|e| format!("not a PodCount document: {e}"))?;
     let one = |d: ServedDoc| Counted {
         context: d.context,
+        cluster_id: d.cluster_id,
         observed_at: d.observed_at,
         resource_version: d.resource_version,
         node_resource_version: d.node_resource_version,

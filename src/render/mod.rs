@@ -40,6 +40,7 @@ pub(crate) mod testing {
     pub fn counted(context: &str) -> Counted {
         Counted {
             context: context.into(),
+            cluster_id: None,
             observed_at: "2026-11-27T12:00:00Z".into(),
             resource_version: Some("1234".into()),
             node_resource_version: None,

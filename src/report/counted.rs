@@ -13,6 +13,10 @@ use crate::model::fits::Shape;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Counted {
     pub context: String,
+    /// Which cluster it is, as the cluster says (its kube-system
+    /// namespace's UID): a watch serves it so that `count --from` can match
+    /// clusters whatever their contexts are called. None where not read.
+    pub cluster_id: Option<String>,
     /// RFC 3339, UTC, milliseconds ([`crate::render::time::now`]).
     pub observed_at: String,
     /// The pods' resourceVersion the counts are exact at.

@@ -94,6 +94,8 @@ impl Readiness {
 /// own methods write it.
 pub struct Cluster {
     context: String,
+    /// The cluster's identity, served for `count --from` (`--listen` reads it).
+    cluster_id: Option<String>,
     pods: Mirror<PodStore>,
     nodes: Mirror<NodeStore>,
     /// Shown the first table (both informers synced once).
@@ -130,6 +132,7 @@ impl Cluster {
     pub fn new(context: String, resources: bool) -> Cluster {
         Cluster {
             context,
+            cluster_id: None,
             pods: Mirror::new(if resources { PodStore::with_resources() } else { PodStore::new() }),
             nodes: Mirror::default(),
             started: false,
@@ -152,6 +155,11 @@ impl Cluster {
 
     pub fn context(&self) -> &str {
         &self.context
+    }
+
+    /// What `/v1/podcount` says of which cluster this is.
+    pub fn set_cluster_id(&mut self, id: Option<String>) {
+        self.cluster_id = id;
     }
 
     pub fn pods(&self) -> &Mirror<PodStore> {
@@ -250,6 +258,7 @@ impl Cluster {
         let rv = |r: &str| Some(r.to_string()).filter(|r| !r.is_empty());
         counted.resource_version = rv(self.pods.resource_version());
         counted.node_resource_version = rv(self.nodes.resource_version()).filter(|_| !self.nodes_unreadable);
+        counted.cluster_id = self.cluster_id.clone();
         counted
     }
 
@@ -288,6 +297,7 @@ impl Cluster {
         let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
         Counted {
             context: self.context.clone(),
+            cluster_id: None,
             observed_at: time::now(),
             resource_version: None,
             node_resource_version: None,

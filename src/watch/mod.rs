@@ -31,6 +31,7 @@ use crate::report::percent::Percent;
 use crate::report::resources::Selection;
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{node_list_refused, without_node_list};
+use crate::source::identity;
 use crate::source::informer::{self, InitialList, Keep, Resource, Source};
 use crate::source::label_keys;
 use crate::source::placing::with_cluster_facts;
@@ -120,7 +121,20 @@ pub async fn run(opts: Options) -> Result<i32> {
     let query = PodQuery::new(&opts.filter, opts.chunk_size, Method::Objects);
     let mut clusters = Vec::new();
     for (i, t) in targets.into_iter().enumerate() {
-        let cluster = Cluster::new(t.context.clone(), track_requests);
+        let mut cluster = Cluster::new(t.context.clone(), track_requests);
+        // --listen serves which cluster it watches, so that `count --from`
+        // matches it whatever the user's context is called.
+        if opts.listen.is_some() {
+            match identity::cluster_id(&t).await {
+                Ok(id) => cluster.set_cluster_id(Some(id)),
+                Err(why) => {
+                    let prefix = if several { format!("context {}: ", t.context) } else { String::new() };
+                    eprintln!(
+                        "warning: {prefix}cannot tell which cluster this is ({why}); count --from will have to trust the URL it is given"
+                    );
+                }
+            }
+        }
         let (pod_meter, node_meter) = cluster.meters();
         let pods = Source {
             target: t,
