@@ -172,7 +172,7 @@ ephemeral-storage\t''
 nvidia.com/gpu\t''"
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l group-by -d 'Group nodes by this node label (aliases: zone, instance-type, nodepool): the first table has one row per group and change lines are per group; jsonl change events carry a "group" field, and "group-change" events follow' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l interval -d 'Coalesce changes over this long (net change per node); 0 prints every event' -r
-complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l for -d 'Stop after this long (e.g. 10m)' -r
+complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l for -d 'Stop after this long (e.g. 10m): exit 0 on a current view, 3 if a context never synced or is not current then' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l until-saturated -d 'Exit 1 as soon as any node\'s saturation is above this percentage' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l chunk-size -d 'Pods per List page when (re)listing (nodes: at most 500)' -r
 complete -c kubectl-podcount -n "__fish_kubectl_podcount_using_subcommand watch" -l initial-list -d 'How the initial state is read: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)' -r -f -a "paged\t'A paginated List, then a watch from its resourceVersion'

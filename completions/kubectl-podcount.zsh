@@ -143,7 +143,7 @@ jsonl\:"One JSON object per line\: changes and state events"))' \
 '--sort-by=[Row order of the first table\: name, pods, free, saturation (pod slots), fits, or a resource name (its requested share of allocatable, fullest first; with --resources)]:ORDER:(name pods free saturation fits cpu memory ephemeral-storage nvidia.com/gpu)' \
 '--group-by=[Group nodes by this node label (aliases\: zone, instance-type, nodepool)\: the first table has one row per group and change lines are per group; jsonl change events carry a "group" field, and "group-change" events follow]:LABEL:_default' \
 '--interval=[Coalesce changes over this long (net change per node); 0 prints every event]:DURATION:_default' \
-'--for=[Stop after this long (e.g. 10m)]:DURATION:_default' \
+'--for=[Stop after this long (e.g. 10m)\: exit 0 on a current view, 3 if a context never synced or is not current then]:DURATION:_default' \
 '--until-saturated=[Exit 1 as soon as any node'\''s saturation is above this percentage]:PCT:_default' \
 '--chunk-size=[Pods per List page when (re)listing (nodes\: at most 500)]:N:_default' \
 '--initial-list=[How the initial state is read\: paged (List, then watch) or stream (WatchList, falling back to paged where the server refuses it)]:INITIAL_LIST:((paged\:"A paginated List, then a watch from its resourceVersion"

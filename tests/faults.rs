@@ -268,3 +268,107 @@ fn base64(data: &[u8]) -> String {
     }
     out
 }
+
+/// What a broken apiserver on loopback does after a request's headers.
+#[derive(Clone, Copy)]
+enum Broken {
+    /// Every List answers 200 and a few bytes of its body, then stalls.
+    ListStalls,
+    /// Lists answer an empty list; every watch answers bytes that are not
+    /// an event, then ends.
+    WatchGarbage,
+}
+
+/// A plain-HTTP "apiserver" on 127.0.0.1 that breaks as `how` says (no
+/// bed: what it answers is the point), and a kubeconfig for it. Its
+/// connections are held until the test ends.
+async fn broken_server(how: Broken, dir: &std::path::Path) -> (PathBuf, tokio::task::AbortHandle) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accept = tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&head).lines().next().unwrap_or_default().to_string();
+                let kind = if line.contains("/nodes") { "NodeList" } else { "PodList" };
+                let watch = line.contains("watch=");
+                let chunked = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                let chunk = |s: &str| format!("{:x}\r\n{s}\r\n", s.len());
+                match (how, watch) {
+                    (Broken::ListStalls, _) => {
+                        let _ = conn
+                            .write_all(format!("{chunked}{}", chunk(r#"{"kind":"PodList","items":["#)).as_bytes())
+                            .await;
+                        tokio::time::sleep(Duration::from_secs(600)).await;
+                    }
+                    (Broken::WatchGarbage, false) => {
+                        let body = format!(
+                            r#"{{"kind":"{kind}","apiVersion":"v1","metadata":{{"resourceVersion":"7"}},"items":[]}}"#
+                        );
+                        let resp = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = conn.write_all(resp.as_bytes()).await;
+                        // Keep-alive: the next request on this connection.
+                        let _ = conn.read(&mut buf).await;
+                    }
+                    (Broken::WatchGarbage, true) => {
+                        let resp = format!("{chunked}{}0\r\n\r\n", chunk("\u{1}garbage, not an event"));
+                        let _ = conn.write_all(resp.as_bytes()).await;
+                    }
+                }
+            });
+        }
+    })
+    .abort_handle();
+    let kc = dir.join(format!("kubeconfig-broken-{}", addr.port()));
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: broken\n  cluster:\n    server: http://{addr}\ncontexts:\n- name: broken\n  context:\n    cluster: broken\n    user: nobody\nusers:\n- name: nobody\n  user: {{}}\ncurrent-context: broken\n"
+        ),
+    )
+    .unwrap();
+    (kc, accept)
+}
+
+/// A watch never ends 0 on an answer it never had: a List whose body stalls
+/// after its headers leaves it unsynced at `--for`, and a watch stream of
+/// bytes that are not an event (then its end) is a failure announced as
+/// any other; both end with exit 3 and a line naming what it waited for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_server_never_yields_a_clean_exit() {
+    let dir = std::env::temp_dir().join(format!("podcount-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (kc, server) = broken_server(Broken::ListStalls, &dir).await;
+    let (out, took) = timed(kc, &["watch", "--for", "4s"]).await;
+    server.abort();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("error: --for 4s ended before the first answer: context broken: pods: listing"), "{err}");
+    assert!(out.stdout.is_empty(), "no table: it never had one");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+
+    let (kc, server) = broken_server(Broken::WatchGarbage, &dir).await;
+    let (out, took) = timed(kc, &["watch", "--for", "4s"]).await;
+    server.abort();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("ended inside an event: 19 bytes left undecoded"), "announced: {err}");
+    assert!(
+        err.contains("error: --for 4s ended on a view that is not current: context broken: pods: reconnecting"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}

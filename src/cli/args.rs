@@ -109,7 +109,7 @@ pub struct WatchArgs {
     /// Coalesce changes over this long (net change per node); 0 prints every event
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval, help_heading = "Output")]
     pub interval: Duration,
-    /// Stop after this long (e.g. 10m)
+    /// Stop after this long (e.g. 10m): exit 0 on a current view, 3 if a context never synced or is not current then
     #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Watch")]
     pub r#for: Option<Duration>,
     /// Exit 1 as soon as any node's saturation is above this percentage

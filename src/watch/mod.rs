@@ -209,7 +209,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             }
             _ = &mut ctrl_c => break exit::OK,
             _ = terminated(&mut sigterm) => break exit::OK,
-            _ = &mut sleep_until => break exit::OK,
+            _ = &mut sleep_until => break s.at_the_end(),
         };
         // Every informer stopped: all contexts failed.
         let Some(msg) = msg else { break exit::CLUSTER };
@@ -375,6 +375,23 @@ impl Session {
             }
         }
         None
+    }
+
+    /// `--for` is over: 0 only on a view that is current; a context never
+    /// synced, or stale at the end (reconnecting, relisting), is exit 3,
+    /// naming what it waited for.
+    fn at_the_end(&self) -> i32 {
+        let stale: Vec<(bool, String)> =
+            self.clusters.iter().filter_map(|c| c.readiness().why(c.context()).map(|why| (c.started(), why))).collect();
+        let d = humantime::format_duration(self.opts.stop_after.unwrap_or_default());
+        for (started, why) in &stale {
+            if *started {
+                eprintln!("error: --for {d} ended on a view that is not current: {why}");
+            } else {
+                eprintln!("error: --for {d} ended before the first answer: {why}");
+            }
+        }
+        if stale.is_empty() { exit::OK } else { exit::CLUSTER }
     }
 
     /// Prints what is still pending and the summary line; the exit code.

@@ -124,7 +124,17 @@ impl<K: Kind> Api<K> for HttpApi<K> {
                         K::RESOURCE.as_str()
                     ))));
                 }
-                Ok(None) => return Ok(None),
+                // Ended: clean only between events; bytes left over are a
+                // broken stream, a failure like a cut.
+                Ok(None) => match w.events.left_over() {
+                    0 => return Ok(None),
+                    n => {
+                        return Err(Failure::transient(Error::cluster(format!(
+                            "the watch on {} ended inside an event: {n} bytes left undecoded",
+                            K::RESOURCE.as_str()
+                        ))));
+                    }
+                },
                 Ok(Some(Err(e))) => return Err(http::cut(&self.src.target.at, self.action("watch"), &e)),
                 Ok(Some(Ok(frame))) => match frame.into_data() {
                     Ok(d) => d,
@@ -167,6 +177,14 @@ impl Events {
             return Err(Failure::transient(Error::cluster("a watch event over 64 MiB: reconnecting")));
         }
         Ok(())
+    }
+
+    /// Bytes fed and not yet an event (whitespace between JSON lines aside).
+    fn left_over(&self) -> usize {
+        match self.encoding {
+            Encoding::Json => self.lines.iter().filter(|b| !b.is_ascii_whitespace()).count(),
+            Encoding::Protobuf => self.frames.pending(),
+        }
     }
 
     /// The next whole event in what was fed, decoded; None until more comes.
@@ -267,6 +285,21 @@ mod tests {
             out.push(ev);
         }
         out
+    }
+
+    /// What a stream that ends leaves undecoded: nothing between events
+    /// (blank lines aside), the bytes of a part-event or of garbage.
+    #[test]
+    fn bytes_left_over_at_the_end_are_counted() {
+        let mut events = Events::new(Encoding::Json);
+        events.feed(format!("{{\"type\":\"ADDED\",\"object\":{}}}\n \n", json_node("a", "1")).as_bytes()).unwrap();
+        assert_eq!((drain(&mut events).len(), events.left_over()), (1, 0));
+        events.feed(b"not an event").unwrap();
+        assert_eq!((drain(&mut events).len(), events.left_over()), (0, 12));
+        let mut frames = Events::new(Encoding::Protobuf);
+        // A frame of 9 bytes, 2 of them come.
+        frames.feed(&[0, 0, 0, 9, 1, 2]).unwrap();
+        assert_eq!(frames.left_over(), 6);
     }
 
     /// Lines split anywhere, blank lines, each type: the same events as whole.
