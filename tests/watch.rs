@@ -1312,3 +1312,89 @@ async fn the_helm_chart_lints_renders_and_passes_server_side_dry_run() {
         }
     }
 }
+
+/// `watch --fits-pod` over two clusters reads each cluster's own facts, as
+/// `count` does (the oracle): the same namespace is labelled `team=x` in
+/// one cluster only, and in each a guard pod repels `app=web` pods of
+/// namespaces labelled so; only the first cluster's guard repels the new
+/// pods, and each context's served answer is its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_contexts_each_answer_fits_from_their_own_cluster() {
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::api::{Api, Patch, PatchParams, PostParams};
+    use serde_json::json;
+    use support::{http, json_of, podcount, stderr};
+    let _serial = serial().await;
+    let c = cluster();
+    let other = Cluster::second(BED);
+    let kc = c.kubeconfig_with(other, "second");
+    let ns = c.namespace("own-facts").await;
+    let (first, second) = (c.client().await, other.client().await);
+    Api::<Namespace>::all(second.clone())
+        .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap())
+        .await
+        .unwrap();
+    Api::<Namespace>::all(first.clone())
+        .patch(&ns, &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"team": "x"}}})))
+        .await
+        .unwrap();
+    for client in [&first, &second] {
+        let nodes = support::make_nodes(client, &ns, 2, 10).await;
+        for n in &nodes {
+            support::label_node(client, n, "kubernetes.io/hostname", n).await;
+        }
+        let term = json!({"labelSelector": {"matchLabels": {"app": "web"}},
+            "namespaceSelector": {"matchLabels": {"team": "x"}}, "topologyKey": "kubernetes.io/hostname"});
+        let guard = json!({"metadata": {"name": "guard", "labels": {"app": "guard"}}, "spec": {"nodeName": nodes[0],
+            "containers": [{"name": "a", "image": "a"}],
+            "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}}});
+        support::create_pod_json(client, &ns, guard).await;
+    }
+    let manifest = c.dir.join(format!("{ns}-web.yaml"));
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "a", "image": "a", "resources": {"requests": {"cpu": "1"}}}]}}}});
+    std::fs::write(&manifest, serde_yaml::to_string(&deployment).unwrap()).unwrap();
+    let (m, sel) = (manifest.display().to_string(), format!("podcount.test/node in ({ns}-n0,{ns}-n1)"));
+    let args = ["--context", "podcount-test,second", "--node-selector", &sel, "--fits-pod", &m];
+    // Per context: the cluster's answer, and each node's fits and limit.
+    let answers = |doc: &serde_json::Value| -> Vec<(String, serde_json::Value, BTreeMap<String, String>)> {
+        doc["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                let nodes = support::nodes_of(item)
+                    .into_iter()
+                    .map(|(n, v)| (n, format!("{} {}", v["fits"]["web"], v["fitsLimitedBy"]["web"])))
+                    .collect();
+                (item["context"].as_str().unwrap().to_string(), item["fits"]["web"]["more"].clone(), nodes)
+            })
+            .collect()
+    };
+    let out = podcount(&kc, &[&args[..], &["-o", "json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let counted = answers(&json_of(&out));
+    // The clusters differ: 4 cores on each node, the guard's node closed in the first only.
+    assert_eq!(
+        counted.iter().map(|(ctx, more, _)| (ctx.as_str(), more.as_u64())).collect::<Vec<_>>(),
+        [("podcount-test", Some(4)), ("second", Some(8))],
+        "{counted:?}"
+    );
+    let w = Watcher::start(&kc, &[&args[..], &["--listen", "127.0.0.1:0"]].concat());
+    let (w, status, body) = blocking(move || {
+        let url = w.listen_url();
+        // Both contexts synced and watching (bounded).
+        let start = std::time::Instant::now();
+        while http("GET", &url, "/readyz").0 != 200 {
+            assert!(start.elapsed() < Duration::from_secs(30), "not ready: {}", w.stderr());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let (status, body) = http("GET", &url, "/v1/podcount");
+        (w, status, body)
+    })
+    .await;
+    assert_eq!(status, 200, "{body}: {}", w.stderr());
+    assert_eq!(answers(&serde_json::from_str(&body).unwrap()), counted);
+    drop(w);
+}

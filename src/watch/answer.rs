@@ -43,7 +43,7 @@ fn podcount(clusters: &[Cluster], view: &View, parts: Parts, several: bool, not_
     }
     let asked = View {
         resources: view.resources.clone().filter(|_| parts.resources),
-        shapes: if parts.fits { view.shapes.clone() } else { Vec::new() },
+        fits: view.fits && parts.fits,
         ..view.clone()
     };
     let counted: Vec<Counted> = clusters

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::lines::{Changed, Moved, Printer, State, Synced};
 use super::view::View;
 use crate::model::event::{Event, Relist};
+use crate::model::fits::Shape;
 use crate::model::node::NodeInfo;
 use crate::model::resource_name::ResourceName;
 use crate::model::store::{Mirror, NodeStore, NodeTouch, PodRecord, PodStore, Uid};
@@ -96,6 +97,8 @@ pub struct Cluster {
     context: String,
     /// The cluster's identity, served for `count --from` (`--listen` reads it).
     cluster_id: Option<String>,
+    /// `--fits`: the shapes as this cluster's own facts make them.
+    shapes: Vec<Shape>,
     pods: Mirror<PodStore>,
     nodes: Mirror<NodeStore>,
     /// Shown the first table (both informers synced once).
@@ -129,10 +132,11 @@ pub struct Cluster {
 
 impl Cluster {
     /// `resources`: keep each pod's requests too.
-    pub fn new(context: String, resources: bool) -> Cluster {
+    pub fn new(context: String, resources: bool, shapes: Vec<Shape>) -> Cluster {
         Cluster {
             context,
             cluster_id: None,
+            shapes,
             pods: Mirror::new(if resources { PodStore::with_resources() } else { PodStore::new() }),
             nodes: Mirror::default(),
             started: false,
@@ -155,6 +159,11 @@ impl Cluster {
 
     pub fn context(&self) -> &str {
         &self.context
+    }
+
+    /// `--fits`: the shapes, as this cluster's facts make them.
+    pub fn shapes(&self) -> &[Shape] {
+        &self.shapes
     }
 
     /// What `/v1/podcount` says of which cluster this is.
@@ -286,14 +295,15 @@ impl Cluster {
         let listed = (!self.nodes_unreadable).then_some(self.nodes.live().as_slice());
         let shown = self.shown(view);
         // With a node selector, pods on other nodes are outside the view.
-        let extra = Extra { shown: shown.as_ref(), shapes: &view.shapes };
+        let shapes: &[Shape] = if view.fits { &self.shapes } else { &[] };
+        let extra = Extra { shown: shown.as_ref(), shapes };
         let mut rows = rows(&tally, listed, filter.node_selector.is_none(), &extra);
         // The store's sums when it reads placed pods (it does for every
         // shape, or for none).
         let placed = self.pods.live().neighbours();
-        let reads = view.shapes.iter().any(|s| s.constraints.reads_neighbours());
+        let reads = shapes.iter().any(|s| s.constraints.reads_neighbours());
         let neighbours = reads.then_some(placed);
-        let answers = answers(&mut rows, listed, &view.shapes, neighbours, filter.node_selector.is_some());
+        let answers = answers(&mut rows, listed, shapes, neighbours, filter.node_selector.is_some());
         let left_out = filter.schedulable_only.then(|| leave_out_closed(&mut rows));
         Counted {
             context: self.context.clone(),
@@ -306,7 +316,7 @@ impl Cluster {
             unscheduled: tally.unscheduled(),
             groups: None,
             left_out,
-            shapes: view.shapes.clone(),
+            shapes: shapes.to_vec(),
             answers,
         }
     }
@@ -584,13 +594,13 @@ mod tests {
             sort: SortBy::Name,
             resources: None,
             limits: false,
-            shapes: Vec::new(),
+            fits: false,
         }
     }
 
     /// Nodes a (rack x) and b (rack y), 4 slots each; pods 1, 2 on a, 3 on b.
     fn synced(p: &mut Printer, v: &View) -> Cluster {
-        let mut c = Cluster::new("kind".into(), false);
+        let mut c = Cluster::new("kind".into(), false, Vec::new());
         c.on_node_event(Event::Page(vec![node("a", "x"), node("b", "y")]), p);
         c.on_node_event(Event::Synced, p);
         c.on_pod_event(Event::Page(vec![pod(1, "a"), pod(2, "a"), pod(3, "b")]), p);

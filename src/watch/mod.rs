@@ -90,21 +90,14 @@ pub async fn run(opts: Options) -> Result<i32> {
         eprintln!("note: {note}");
     }
     let targets = targets(&opts.connect).await?;
-    // (A RuntimeClass's overhead is read from the first context.)
-    let shapes = match targets.first() {
-        Some(t) => with_cluster_facts(t, with_overhead(t, &opts.fits).await?).await?,
-        None => Vec::new(),
-    };
-    let track_requests = opts.resources.is_some() || !shapes.is_empty();
-    // Node labels kept: the group's, and those the shapes' nodeSelectors read.
-    let keep_labels = labels_read(&[], opts.group_by.as_ref(), &shapes);
-    // The placed pods are read for the shapes' inter-pod filters only when
-    // one has any (one entry a shape, aligned), as count reads them.
-    let placing: Vec<_> = if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
-        shapes.iter().map(|s| s.constraints.clone()).collect()
-    } else {
-        Vec::new()
-    };
+    // Each context's shapes, read from its own cluster as count reads them
+    // (a RuntimeClass's overhead, the namespace's labels, the claims): a
+    // claim bound in one cluster says nothing of another.
+    let mut shapes_of = Vec::new();
+    for t in &targets {
+        shapes_of.push(with_cluster_facts(t, with_overhead(t, &opts.fits).await?).await?);
+    }
+    let track_requests = opts.resources.is_some() || !opts.fits.is_empty();
     let several = targets.len() > 1 || opts.connect.all_contexts;
     // A --group-by label on no node: said before the first table, as count says it.
     if let Some(key) = &opts.group_by {
@@ -120,8 +113,17 @@ pub async fn run(opts: Options) -> Result<i32> {
     let mut tasks = tokio::task::JoinSet::new();
     let query = PodQuery::new(&opts.filter, opts.chunk_size, Method::Objects);
     let mut clusters = Vec::new();
-    for (i, t) in targets.into_iter().enumerate() {
-        let mut cluster = Cluster::new(t.context.clone(), track_requests);
+    for (i, (t, shapes)) in targets.into_iter().zip(shapes_of).enumerate() {
+        // Node labels kept: the group's, and those the shapes' nodeSelectors read.
+        let keep_labels = labels_read(&[], opts.group_by.as_ref(), &shapes);
+        // The placed pods are read for the shapes' inter-pod filters only when
+        // one has any (one entry a shape, aligned), as count reads them.
+        let placing: Vec<_> = if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
+            shapes.iter().map(|s| s.constraints.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        let mut cluster = Cluster::new(t.context.clone(), track_requests, shapes);
         // --listen serves which cluster it watches, so that `count --from`
         // matches it whatever the user's context is called.
         if opts.listen.is_some() {
@@ -145,7 +147,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             chunk_size: opts.chunk_size,
             initial: opts.initial_list,
             meter: pod_meter,
-            keep: Keep { labels: Vec::new(), resources: track_requests, limits: opts.limits, placing: placing.clone() },
+            keep: Keep { labels: Vec::new(), resources: track_requests, limits: opts.limits, placing },
         };
         let nodes = Source {
             path: "/api/v1/nodes".into(),
@@ -153,7 +155,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             label_selector: opts.filter.node_selector.clone(),
             field_selector: None,
             meter: node_meter,
-            keep: Keep { labels: keep_labels.clone(), resources: track_requests, limits: false, placing: Vec::new() },
+            keep: Keep { labels: keep_labels, resources: track_requests, limits: false, placing: Vec::new() },
             ..pods.clone()
         };
         clusters.push(cluster);
@@ -178,7 +180,7 @@ pub async fn run(opts: Options) -> Result<i32> {
     #[cfg(not(unix))]
     let mut sigterm = ();
 
-    let mut s = Session::new(opts, clusters, several, shapes);
+    let mut s = Session::new(opts, clusters, several);
     let started = Instant::now();
     let deadline = s.opts.stop_after.map(|d| tokio::time::Instant::now() + d);
     let interval = Some(s.opts.interval).filter(|d| !d.is_zero());
@@ -234,7 +236,7 @@ struct Session {
 }
 
 impl Session {
-    fn new(opts: Options, clusters: Vec<Cluster>, several: bool, shapes: Vec<Shape>) -> Session {
+    fn new(opts: Options, clusters: Vec<Cluster>, several: bool) -> Session {
         let view = View {
             group_key: opts.group_by.clone(),
             threshold: opts.until_saturated.unwrap_or(Percent::SATURATED),
@@ -242,7 +244,7 @@ impl Session {
             sort: opts.sort.clone(),
             resources: opts.resources.clone(),
             limits: opts.limits,
-            shapes,
+            fits: !opts.fits.is_empty(),
         };
         let printer = Printer::new(opts.jsonl, several, color_enabled());
         Session {
@@ -319,7 +321,7 @@ impl Session {
             self.status.finish();
         }
         let c = &self.clusters[i];
-        for w in unallocated(&self.view.shapes, c.nodes().live().iter()) {
+        for w in unallocated(c.shapes(), c.nodes().live().iter()) {
             let prefix = if self.several { format!("context {}: ", c.context()) } else { String::new() };
             eprintln!("warning: {prefix}{w}");
         }

@@ -2,7 +2,6 @@
 //! count against, the filter that keeps nodes out of the lines, row order.
 
 use crate::model::filter::Filter;
-use crate::model::fits::Shape;
 use crate::model::node::NodeInfo;
 use crate::report::group::{GroupKey, Grouped, grouped};
 use crate::report::percent::Percent;
@@ -23,8 +22,9 @@ pub struct View {
     /// `--resources`: which resources the rows and lines carry.
     pub resources: Option<Selection>,
     pub limits: bool,
-    /// `--fits`: the shapes asked about.
-    pub shapes: Vec<Shape>,
+    /// `--fits`: the rows carry the shapes' answers (each cluster holds its
+    /// own shapes, read from its own facts).
+    pub fits: bool,
 }
 
 impl View {

@@ -62,17 +62,24 @@ fn run_checked(cmd: &mut Command) -> String {
 }
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+static SECOND: OnceLock<Cluster> = OnceLock::new();
 
 impl Cluster {
     /// The cluster of this test binary, started on first use.
     pub fn shared(opts: Options) -> &'static Cluster {
-        CLUSTER.get_or_init(|| Cluster::start(opts))
+        CLUSTER.get_or_init(|| Cluster::start(opts, "cluster"))
     }
 
-    fn start(opts: Options) -> Cluster {
+    /// A second cluster of this test binary (an apiserver and etcd of its
+    /// own), for what several clusters must keep apart.
+    pub fn second(opts: Options) -> &'static Cluster {
+        SECOND.get_or_init(|| Cluster::start(opts, "second"))
+    }
+
+    fn start(opts: Options, what: &str) -> Cluster {
         let bin = std::env::current_exe().unwrap();
         let name = bin.file_stem().unwrap().to_string_lossy().to_string();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cluster-{name}-{}", std::process::id()));
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{what}-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mut up = Command::new(script("up"));
         up.arg("--dir").arg(&dir).args(["--nodes", &opts.nodes.to_string(), "--pods", &opts.pods.to_string()]);
@@ -107,6 +114,30 @@ impl Cluster {
         run_checked(&mut up);
         let truth = std::fs::read_to_string(dir.join("truth.json")).ok().map(|s| serde_json::from_str(&s).unwrap());
         Cluster { kubeconfig: dir.join("kubeconfig"), dir, truth }
+    }
+
+    /// One kubeconfig holding this cluster's context and `other`'s, the
+    /// other's entries renamed `name` (both beds call theirs podcount-test).
+    pub fn kubeconfig_with(&self, other: &Cluster, name: &str) -> PathBuf {
+        let mut kc = Kubeconfig::read_from(&self.kubeconfig).unwrap();
+        let mut more = Kubeconfig::read_from(&other.kubeconfig).unwrap();
+        for c in &mut more.clusters {
+            c.name = name.into();
+        }
+        for u in &mut more.auth_infos {
+            u.name = format!("{name}-admin");
+        }
+        for c in &mut more.contexts {
+            c.name = name.into();
+            let ctx = c.context.as_mut().unwrap();
+            (ctx.cluster, ctx.user) = (name.into(), Some(format!("{name}-admin")));
+        }
+        kc.clusters.extend(more.clusters);
+        kc.auth_infos.extend(more.auth_infos);
+        kc.contexts.extend(more.contexts);
+        let out = self.dir.join(format!("kubeconfig-and-{name}"));
+        std::fs::write(&out, serde_yaml::to_string(&kc).unwrap()).unwrap();
+        out
     }
 
     /// A client for the calling test's runtime (clients are tied to one).
