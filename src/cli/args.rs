@@ -130,19 +130,8 @@ pub struct WatchArgs {
     /// With --resources: limits and overcommit too
     #[arg(long, help_heading = "Resources")]
     pub limits: bool,
-    /// How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as
-    /// cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)
-    #[arg(long, value_name = "[NAME=]RES=QTY,...", help_heading = "Fits")]
-    pub fits: Vec<String>,
-    /// The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job,
-    /// CronJob...; - reads stdin): its requests by the scheduler's rule, tolerations,
-    /// nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread
-    /// (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound
-    #[arg(long, value_name = "FILE|-", help_heading = "Fits")]
-    pub fits_pod: Option<PathBuf>,
-    /// With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)
-    #[arg(long, value_name = "KEY[=VALUE][:EFFECT]", help_heading = "Fits")]
-    pub tolerate: Vec<String>,
+    #[command(flatten)]
+    pub fits: FitsArgs,
     /// Exit 1 as soon as fewer than N more pods of a --fits shape fit in the cluster
     #[arg(long, value_name = "N", help_heading = "Watch")]
     pub until_fits_below: Option<u64>,
@@ -252,6 +241,24 @@ pub struct ConnectionArgs {
     pub wire: Option<Wire>,
 }
 
+/// The pods `--fits` asks about: count's and watch's, declared once.
+#[derive(Clone, Debug, Default, Args)]
+pub struct FitsArgs {
+    /// How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as
+    /// cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)
+    #[arg(long, value_name = "[NAME=]RES=QTY,...", help_heading = "Fits")]
+    pub fits: Vec<String>,
+    /// The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job,
+    /// CronJob...; - reads stdin): its requests by the scheduler's rule, tolerations,
+    /// nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread
+    /// (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound
+    #[arg(long, value_name = "FILE|-", help_heading = "Fits")]
+    pub fits_pod: Option<PathBuf>,
+    /// With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)
+    #[arg(long, value_name = "KEY[=VALUE][:EFFECT]", help_heading = "Fits")]
+    pub tolerate: Vec<String>,
+}
+
 /// What to count: the standard kubectl selection flags.
 #[derive(Clone, Debug, Default, Args)]
 pub struct FilterArgs {
@@ -332,19 +339,8 @@ pub struct CountArgs {
     /// With --resources: limits and overcommit (limits over allocatable) too
     #[arg(long, help_heading = "Resources")]
     pub limits: bool,
-    /// How many more pods of this shape each node admits: [NAME=]RES=QTY,... such as
-    /// cpu=500m,memory=1Gi or web=cpu=250m,memory=512Mi,nvidia.com/gpu=1 (repeatable)
-    #[arg(long, value_name = "[NAME=]RES=QTY,...", help_heading = "Fits")]
-    pub fits: Vec<String>,
-    /// The same for the pod a manifest makes (Pod, Deployment, StatefulSet, DaemonSet, Job,
-    /// CronJob...; - reads stdin): its requests by the scheduler's rule, tolerations,
-    /// nodeSelector, node affinity, host ports, pod affinity and anti-affinity, topology spread
-    /// (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound
-    #[arg(long, value_name = "FILE|-", help_heading = "Fits")]
-    pub fits_pod: Option<PathBuf>,
-    /// With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)
-    #[arg(long, value_name = "KEY[=VALUE][:EFFECT]", help_heading = "Fits")]
-    pub tolerate: Vec<String>,
+    #[command(flatten)]
+    pub fits: FitsArgs,
     /// Exit 1 when fewer than N more pods of the --fits shape fit in the cluster (with
     /// --group-by: in any group); exit 4 when the answer is not exact and could be on either
     /// side of N

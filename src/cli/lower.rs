@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::args::{BenchArgs, BenchRunArgs, Cli, Command, ConnectionArgs, CountArgs, FilterArgs, WatchArgs};
+use super::args::{BenchArgs, BenchRunArgs, Cli, Command, ConnectionArgs, CountArgs, FilterArgs, FitsArgs, WatchArgs};
 use super::values::MethodChoice;
 use super::{complete, docs};
 use crate::client::connect::ConnectOptions;
@@ -119,7 +119,7 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
     let output = a.output;
     let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
     let resources = sorted_resource(resources, a.sort_by.as_ref());
-    let (mut fits, notes) = shapes(&a.fits, a.fits_pod.as_deref(), &a.tolerate)?;
+    let (mut fits, notes) = shapes(&a.fits)?;
     // --replicas N: the manifest's question, and a gate as --min-fits N.
     if let (Some(n), Some((shape, _))) = (a.replicas, fits.last_mut()) {
         shape.asked = Some(n);
@@ -205,7 +205,7 @@ fn sorts_by_fits(sort: Option<&SortBy>, fits: &[(Shape, Option<String>)]) -> err
 /// uses that is not modelled (one note).
 type Shapes = (Vec<(Shape, Option<String>)>, Vec<String>);
 
-fn shapes(fits: &[String], fits_pod: Option<&std::path::Path>, tolerate: &[String]) -> error::Result<Shapes> {
+fn shapes(FitsArgs { fits, fits_pod, tolerate }: &FitsArgs) -> error::Result<Shapes> {
     let tolerations =
         tolerate.iter().map(|t| Toleration::parse(t)).collect::<Result<Vec<_>, _>>().map_err(Error::usage)?;
     let mut out: Vec<(Shape, Option<String>)> = Vec::new();
@@ -276,7 +276,7 @@ fn resources(selection: Option<&str>, limits: bool) -> error::Result<(Option<Sel
 fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
     let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
     let resources = sorted_resource(resources, Some(&a.sort_by));
-    let (fits, notes) = shapes(&a.fits, a.fits_pod.as_deref(), &a.tolerate)?;
+    let (fits, notes) = shapes(&a.fits)?;
     if a.until_fits_below.is_some() && fits.is_empty() {
         return Err(Error::usage("--until-fits-below goes with --fits or --fits-pod (fewer than N of which pods?)"));
     }
