@@ -24,13 +24,13 @@ use crate::render::style::color_enabled;
 use crate::render::table::TableOptions;
 use crate::render::{csv, table, time};
 use crate::report::Counted;
-use crate::report::fits::{answers, min_fits_breaches, unallocated};
+use crate::report::fits::{answers, unallocated};
 use crate::report::group::{GroupKey, grouped, labels_read};
 use crate::report::percent::Percent;
 use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
-use crate::report::verdict::{Thresholds, node_list_refused, without_node_list};
+use crate::report::verdict::{self, Thresholds, node_list_refused, without_node_list};
 use crate::source::identity;
 use crate::source::label_keys;
 use crate::source::list::{Progress, count_pods};
@@ -279,7 +279,7 @@ pub async fn run(opts: Options) -> Result<i32> {
                 for why in &m.trusted {
                     eprintln!("warning: --from {url}: {why}");
                 }
-                return Ok(print(&opts, m.counted, several, exit::OK));
+                return Ok(print_and_judge(&opts, m.counted, several, exit::OK));
             }
             Err(why) => eprintln!("warning: --from {url}: {why}; counting with a List instead"),
         }
@@ -312,11 +312,12 @@ pub async fn run(opts: Options) -> Result<i32> {
     if counted.is_empty() {
         return Ok(code);
     }
-    Ok(print(&opts, counted, several, code))
+    Ok(print_and_judge(&opts, counted, several, code))
 }
 
-/// Prints the counts as `-o` says, judges the thresholds; the exit code.
-fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32) -> i32 {
+/// The counts as `-o` says, then the verdict's lines; the exit code: a
+/// failed context's (`code`), else the verdict's.
+fn print_and_judge(opts: &Options, mut counted: Vec<Counted>, several: bool, code: i32) -> i32 {
     let thresholds = &opts.thresholds;
     let threshold = thresholds.pods_max_saturation().unwrap_or(Percent::SATURATED);
     for c in &mut counted {
@@ -327,24 +328,37 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
         sort_rows(&mut c.rows, &opts.sort);
         c.groups = opts.group_by.as_ref().map(|k| grouped(&c.rows, k, threshold, &opts.sort));
     }
+    if let Err(code) = print(opts, &counted, several, threshold) {
+        return code;
+    }
+    let verdict = verdict::judge(thresholds, opts.min_fits.map(|m| (m, opts.min_fits_flag)), &counted, several);
+    for line in &verdict.lines {
+        eprintln!("{line}");
+    }
+    if code == exit::OK { verdict.code } else { code }
+}
+
+/// Prints the counts as `-o` says; Err(the exit code) when the output
+/// asked for cannot be made (a jsonpath that fails on the document).
+fn print(opts: &Options, counted: &[Counted], several: bool, threshold: Percent) -> std::result::Result<(), i32> {
     let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let out = match &opts.output {
         // The documents go out as they are serialised, never whole in memory.
         Output::Json | Output::Yaml => {
             let format = if opts.output == Output::Json { Format::Json } else { Format::Yaml };
             // A closed pipe (`| head`) is not an error worth a message.
-            let _ = document::write(&mut stdout, &counted, several, format).and_then(|_| stdout.flush());
+            let _ = document::write(&mut stdout, counted, several, format).and_then(|_| stdout.flush());
             String::new()
         }
-        Output::JsonPath(template) => match template.execute(&document::value(&counted, several)) {
+        Output::JsonPath(template) => match template.execute(&document::value(counted, several)) {
             Ok(text) => text,
             Err(e) => {
                 eprintln!("error: error executing jsonpath: {e}");
-                return exit::USAGE;
+                return Err(exit::USAGE);
             }
         },
         Output::CustomColumns(columns) => {
-            let doc = document::value(&counted, several);
+            let doc = document::value(counted, several);
             // A row a node; several contexts: every context's nodes in turn.
             let items = if several { doc["items"].as_array().cloned().unwrap_or_default() } else { vec![doc] };
             let rows: Vec<&serde_json::Value> =
@@ -353,13 +367,13 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
                 Ok(text) => text,
                 Err(e) => {
                     eprintln!("error: error executing custom-columns: {e}");
-                    return exit::USAGE;
+                    return Err(exit::USAGE);
                 }
             }
         }
-        Output::Csv => csv::csv(&counted, opts.top, &opts.label_columns),
+        Output::Csv => csv::csv(counted, opts.top, &opts.label_columns),
         Output::Table | Output::Wide => table::table(
-            &counted,
+            counted,
             &TableOptions {
                 wide: opts.output == Output::Wide,
                 no_headers: opts.no_headers,
@@ -373,30 +387,5 @@ fn print(opts: &Options, mut counted: Vec<Counted>, several: bool, mut code: i32
         ),
     };
     let _ = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush());
-    drop(stdout);
-    let mut breaches: Vec<(i32, String)> = counted
-        .iter()
-        .flat_map(|c| thresholds.breaches(several.then_some(c.context.as_str()), &c.rows))
-        .map(|line| (exit::THRESHOLD, line))
-        .collect();
-    if let Some(min) = opts.min_fits {
-        breaches.extend(
-            counted
-                .iter()
-                .flat_map(|c| min_fits_breaches(min, opts.min_fits_flag, several.then_some(c.context.as_str()), c)),
-        );
-    }
-    for (_, b) in &breaches {
-        eprintln!("{b}");
-    }
-    // A breach for sure (1) outweighs an answer that is not exact (4).
-    if code == exit::OK {
-        let codes: Vec<i32> = breaches.iter().map(|(c, _)| *c).collect();
-        if codes.contains(&exit::THRESHOLD) {
-            code = exit::THRESHOLD;
-        } else if codes.contains(&exit::NOT_EXACT) {
-            code = exit::NOT_EXACT;
-        }
-    }
-    code
+    Ok(())
 }

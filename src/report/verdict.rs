@@ -1,13 +1,50 @@
 //! Thresholds for CI: which counted nodes breach `--max-saturation` or
-//! `--min-free` (and watch's `--until-saturated`), and what cannot be judged
-//! without the node list. Pure; the caller turns breaches into exit code 1.
+//! `--min-free` (and watch's `--until-saturated`), what cannot be judged
+//! without the node list, and `count`'s [`Verdict`]: its lines and exit
+//! code. Pure.
 
+use super::counted::Counted;
+use super::fits::min_fits_breaches;
 use super::percent::Percent;
 use super::resources::human;
 use super::rows::NodeRow;
-use crate::error::Error;
+use crate::error::{Error, exit};
 use crate::model::quantity::Quantity;
 use crate::model::requests::scheduler_units;
+
+/// What `count`'s gates say of the counted clusters: one line a breach
+/// (stderr), and the exit code they make.
+#[derive(Debug, Default, PartialEq)]
+pub struct Verdict {
+    pub lines: Vec<String>,
+    /// 0; 1 when a threshold is breached for sure; 4 when a `--min-fits`
+    /// answer that is not exact could be on either side (a breach for sure
+    /// outweighs it).
+    pub code: i32,
+}
+
+/// Judges `--max-saturation`, `--min-free` and `--min-fits N` (named by
+/// `min_fits_flag`) over every counted cluster.
+pub fn judge(thresholds: &Thresholds, min_fits: Option<(u64, &str)>, counted: &[Counted], several: bool) -> Verdict {
+    let context = |c: &Counted| several.then_some(c.context.as_str()).map(str::to_string);
+    let mut breaches: Vec<(i32, String)> = counted
+        .iter()
+        .flat_map(|c| thresholds.breaches(context(c).as_deref(), &c.rows))
+        .map(|line| (exit::THRESHOLD, line))
+        .collect();
+    if let Some((min, flag)) = min_fits {
+        breaches.extend(counted.iter().flat_map(|c| min_fits_breaches(min, flag, context(c).as_deref(), c)));
+    }
+    let codes: Vec<i32> = breaches.iter().map(|(c, _)| *c).collect();
+    let code = if codes.contains(&exit::THRESHOLD) {
+        exit::THRESHOLD
+    } else if codes.contains(&exit::NOT_EXACT) {
+        exit::NOT_EXACT
+    } else {
+        exit::OK
+    };
+    Verdict { lines: breaches.into_iter().map(|(_, line)| line).collect(), code }
+}
 
 /// `watch --until-saturated`: of the nodes (name, pods, allocatable) above
 /// `pct`, the first by name, as the line to print (the same node whatever
@@ -244,6 +281,24 @@ mod tests {
         assert_eq!(b.len(), 2, "{b:?}");
         assert_eq!(b[0], "context prod: node full has 0 free pod slots (110/110 pods), below --min-free 11");
         assert!(Thresholds::default().breaches(None, &rows).is_empty());
+    }
+
+    #[test]
+    fn the_verdict_is_1_for_a_sure_breach_over_4_for_an_answer_that_is_not_exact() {
+        use crate::report::fits::FitsAnswer;
+        let mut c = crate::render::testing::counted("prod");
+        let bound = FitsAnswer { more: Some(12), exact: false, bound_by: vec!["spread".into()], ..Default::default() };
+        c.answers.insert("web".into(), bound);
+        let none = Thresholds::default();
+        assert_eq!(judge(&none, None, std::slice::from_ref(&c), false), Verdict::default());
+        // An upper bound of 12 against 10: could go either way.
+        let v = judge(&none, Some((10, "--min-fits")), std::slice::from_ref(&c), false);
+        assert_eq!((v.code, v.lines.len()), (exit::NOT_EXACT, 1), "{v:?}");
+        // With a node above 90% as well: a breach for sure wins.
+        let full = Thresholds { max_saturation: parse_max_saturation("90").unwrap(), ..Default::default() };
+        let v = judge(&full, Some((10, "--min-fits")), std::slice::from_ref(&c), true);
+        assert_eq!((v.code, v.lines.len()), (exit::THRESHOLD, 2), "{v:?}");
+        assert!(v.lines[0].starts_with("context prod: node node-0000 is 100.0% saturated"), "{v:?}");
     }
 
     #[test]
