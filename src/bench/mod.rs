@@ -25,7 +25,7 @@ use crate::client::connect::{ConnectOptions, Target, targets};
 use crate::client::http::{self, Failure};
 use crate::decode::Encoding;
 use crate::error::{Error, Result, chain, exit};
-use crate::model::keep::Keep;
+use crate::model::node::NodeKeep;
 use crate::source::nodes::list_nodes;
 use plan::{Plan, plan};
 use run::Run;
@@ -112,7 +112,7 @@ async fn server_facts(t: &Target) -> Result<(String, usize)> {
             Failure::Fatal(e) => e,
             _ => Error::cluster(format!("cannot read the server version: {}", chain(&e))),
         })?;
-    let nodes = list_nodes(t, None, 500, &Keep::default()).await?.len();
+    let nodes = list_nodes(t, None, 500, &NodeKeep::default()).await?.len();
     Ok((version["gitVersion"].as_str().unwrap_or("unknown").to_string(), nodes))
 }
 

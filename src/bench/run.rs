@@ -21,7 +21,7 @@ use crate::model::event::{Event, Relist};
 use crate::model::pod::PodFacts;
 use crate::model::store::{Mirror, PodStore};
 use crate::model::tally::Tally;
-use crate::source::informer::{self, InitialList, Keep, Meter, Source};
+use crate::source::informer::{self, InitialList, Meter, PodKeep, Source};
 use crate::source::list::{Progress, count_pods};
 use crate::source::nodes::{list_nodes, list_nodes_metered, node_request};
 use crate::source::query::{Method, NOT_FINISHED, PodQuery};
@@ -113,7 +113,7 @@ pub async fn run_one(args: RunOptions) -> Result<i32> {
         }
         Strategy::InformerResources => informer_run(&t, args.chunk_size, args.steady, InitialList::Paged, true).await?,
         Strategy::Nodes => {
-            let l = list_nodes_metered(&t, None, args.chunk_size, &Keep::default()).await?;
+            let l = list_nodes_metered(&t, None, args.chunk_size, &Default::default()).await?;
             Run { requests: l.requests, bytes: l.bytes, nodes: Some(l.nodes.len() as u64), ..Default::default() }
         }
         Strategy::FloorNodes => floor(&t, node_request(None, args.chunk_size)).await?,
@@ -223,7 +223,7 @@ async fn floor(t: &Target, req: ListRequest) -> Result<Run> {
 
 /// One List per node (fieldSelector=spec.nodeName=N), eight at a time.
 async fn per_node(t: &Target, chunk: u32) -> Result<Run> {
-    let nodes = list_nodes(t, None, chunk, &Keep::default()).await?;
+    let nodes = list_nodes(t, None, chunk, &Default::default()).await?;
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     let mut set = tokio::task::JoinSet::new();
     for n in nodes {
@@ -297,7 +297,7 @@ async fn informer_run(t: &Target, chunk: u32, steady: Duration, initial: Initial
         chunk_size: chunk,
         initial,
         meter: meter.clone(),
-        keep: Keep { labels: Vec::new(), resources, limits: false, placing: Vec::new() },
+        keep: PodKeep { resources, limits: false, placing: Vec::new() },
     };
     let (tx, mut rx) = mpsc::channel(64);
     let task = tokio::spawn(informer::run::<informer::Pods>(src, tx));

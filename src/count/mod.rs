@@ -13,8 +13,7 @@ use crate::client::connect::{ConnectOptions, Target, targets};
 use crate::error::{Error, Result, exit};
 use crate::model::filter::Filter;
 use crate::model::fits::Shape;
-use crate::model::keep::Keep;
-use crate::model::node::NodeInfo;
+use crate::model::node::{NodeInfo, NodeKeep};
 use crate::model::resource_name::ResourceName;
 use crate::model::tally::Tally;
 use crate::render::document::{self, Format};
@@ -161,8 +160,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         query.placing = shapes.iter().map(|s| s.constraints.clone()).collect();
     }
     // The shapes as read from the cluster (their volumes' labels too).
-    let keep =
-        Keep { labels: opts.labels_needed(&shapes), resources: query.resources, limits: false, placing: Vec::new() };
+    let keep = NodeKeep { labels: opts.labels_needed(&shapes), resources: query.resources };
     let nodes = list_nodes_metered(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep);
     let mut last_pods = 0;
     let pods = count_pods(

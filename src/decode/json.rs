@@ -8,8 +8,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::model::keep::Keep;
-use crate::model::node::{NodeFields, NodeInfo};
+use crate::model::node::{NodeFields, NodeInfo, NodeKeep};
 use crate::model::pod::PodFacts;
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,7 +136,7 @@ pub struct Condition<'a> {
 
 impl SlimNode<'_> {
     /// What counting keeps of the node, and what `keep` asks for.
-    pub fn info(&self, keep: &Keep) -> NodeInfo {
+    pub fn info(&self, keep: &NodeKeep) -> NodeInfo {
         NodeInfo::read(
             NodeFields {
                 name: &self.metadata.name,
@@ -285,7 +284,7 @@ mod tests {
         assert_eq!(n.status.allocatable.as_ref().unwrap()["pods"].0, "110");
         assert_eq!(n.status.conditions[1].type_, "Ready");
         // Only NoSchedule/NoExecute taints, less the health ones.
-        let info = n.info(&Keep { labels: Vec::new(), resources: true, ..Default::default() });
+        let info = n.info(&NodeKeep { labels: Vec::new(), resources: true });
         assert_eq!(info.taints, ["dedicated=gpu:NoSchedule".parse().unwrap(), "drain:NoExecute".parse().unwrap()]);
         assert_eq!((info.allocatable, info.resources.get("cpu")), (Some(110), Some(&8000)), "cpu in millicores");
         assert!(info.closed());

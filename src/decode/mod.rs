@@ -16,8 +16,8 @@ pub mod terms;
 use prost::Message;
 use serde::Deserialize;
 
-use crate::model::keep::Keep;
 use crate::model::node::NodeInfo;
+use crate::model::node::NodeKeep;
 use crate::model::pod::PodFacts;
 
 /// How a body is encoded: what `--wire` asks for, and what the server sent
@@ -92,7 +92,7 @@ impl<'a> LeanPod<'a> {
 
 /// A node decoded lean from either encoding: what counting keeps of it,
 /// and its resourceVersion.
-pub fn node_info(item: Item<'_>, keep: &Keep) -> std::result::Result<(NodeInfo, Option<String>), String> {
+pub fn node_info(item: Item<'_>, keep: &NodeKeep) -> std::result::Result<(NodeInfo, Option<String>), String> {
     match item {
         Item::Json(b) => {
             let n: json::SlimNode = serde_json::from_slice(b).map_err(|e| e.to_string())?;

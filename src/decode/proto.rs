@@ -17,8 +17,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use prost::Message;
 use prost::encoding::{WireType, decode_key, decode_varint};
 
-use crate::model::keep::Keep;
-use crate::model::node::{NodeFields, NodeInfo};
+use crate::model::node::{NodeFields, NodeInfo, NodeKeep};
 use crate::model::pod::PodFacts;
 
 /// What every protobuf body starts with.
@@ -173,7 +172,7 @@ impl Node {
     }
 
     /// What counting keeps of the node, and what `keep` asks for.
-    pub fn info(&self, keep: &Keep) -> NodeInfo {
+    pub fn info(&self, keep: &NodeKeep) -> NodeInfo {
         let meta = self.metadata.as_ref();
         let spec = self.spec.as_ref();
         let status = self.status.as_ref();
@@ -667,7 +666,7 @@ pub mod tests {
             "images": [{"names": ["registry.example/app:1"]}]}}"#;
         let slim: super::super::json::SlimNode = serde_json::from_slice(json).unwrap();
         let labels = vec!["topology.kubernetes.io/zone".to_string(), "karpenter.sh/nodepool".to_string()];
-        let keep = Keep { labels, resources: true, ..Default::default() };
+        let keep = NodeKeep { labels, resources: true };
         let info = decoded.info(&keep);
         assert_eq!(info, slim.info(&keep));
         assert_eq!(decoded.resource_version(), Some("4711"));
@@ -679,7 +678,7 @@ pub mod tests {
         assert_eq!(info.resources["cpu"], 15890);
         assert_eq!(info.resources["nvidia.com/gpu"], 8);
         // Without resources asked for, only pods of allocatable is read.
-        let plain = decoded.info(&Keep::default());
+        let plain = decoded.info(&NodeKeep::default());
         assert_eq!((plain.allocatable, plain.resources.len(), plain.labels.len()), (Some(110), 0, 0));
     }
 

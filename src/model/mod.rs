@@ -5,7 +5,6 @@
 pub mod event;
 pub mod filter;
 pub mod fits;
-pub mod keep;
 pub mod label;
 pub mod node;
 pub mod placement;

@@ -6,7 +6,6 @@ use super::vecmap::VecMap;
 use crate::model::resource_name::ResourceName;
 use std::fmt;
 
-use super::keep::Keep;
 use super::quantity::{Quantity, parse_count_quantity};
 use super::requests::scheduler_units;
 
@@ -62,7 +61,7 @@ pub struct NodeFields<'a, L, A, C, T> {
 impl NodeInfo {
     /// What counting keeps of a node, the same from JSON and protobuf, and
     /// what `keep` asks for: some labels, allocatable resources.
-    pub fn read<'a, L, A, C, T>(n: NodeFields<'a, L, A, C, T>, keep: &Keep) -> NodeInfo
+    pub fn read<'a, L, A, C, T>(n: NodeFields<'a, L, A, C, T>, keep: &NodeKeep) -> NodeInfo
     where
         L: IntoIterator<Item = (&'a str, &'a str)>,
         A: IntoIterator<Item = (&'a str, &'a str)>,
@@ -108,6 +107,15 @@ impl NodeInfo {
         }
         info
     }
+}
+
+/// What a node list or informer keeps of each node beyond counting, as the
+/// views ask: some labels (`-L`, `--group-by`, a `--fits` shape's
+/// nodeSelector), allocatable resources (`--resources`, `--fits`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeKeep {
+    pub labels: Vec<String>,
+    pub resources: bool,
 }
 
 /// A taint that keeps new pods off a node (the only effects kept).
@@ -204,7 +212,7 @@ mod tests {
                 ("spot", Some("yes"), "PreferNoSchedule"),
                 ("node.kubernetes.io/not-ready", Some(""), "NoExecute"),
             ]),
-            &Keep::default(),
+            &NodeKeep::default(),
         );
         let text = |t: &[Taint]| t.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert_eq!(text(&n.taints), ["dedicated=gpu:NoSchedule", "drain:NoExecute"]);

@@ -17,7 +17,7 @@ pub struct Counted {
     /// namespace's UID): a watch serves it so that `count --from` can match
     /// clusters whatever their contexts are called. None where not read.
     pub cluster_id: Option<String>,
-    /// RFC 3339, UTC, milliseconds ([`crate::render::time::now`]).
+    /// RFC 3339, UTC, milliseconds (as `render::time::now` writes it).
     pub observed_at: String,
     /// The pods' resourceVersion the counts are exact at.
     pub resource_version: Option<String>,

@@ -286,7 +286,20 @@ mod tests {
     #[test]
     fn the_verdict_is_1_for_a_sure_breach_over_4_for_an_answer_that_is_not_exact() {
         use crate::report::fits::FitsAnswer;
-        let mut c = crate::render::testing::counted("prod");
+        let mut c = Counted {
+            context: "prod".into(),
+            cluster_id: None,
+            observed_at: String::new(),
+            resource_version: None,
+            node_resource_version: None,
+            filter: Default::default(),
+            rows: vec![row("node-0000", 110, 110)],
+            unscheduled: 0,
+            groups: None,
+            left_out: None,
+            shapes: Vec::new(),
+            answers: Default::default(),
+        };
         let bound = FitsAnswer { more: Some(12), exact: false, bound_by: vec!["spread".into()], ..Default::default() };
         c.answers.insert("web".into(), bound);
         let none = Thresholds::default();

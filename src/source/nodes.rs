@@ -8,8 +8,8 @@ use crate::client::http::Failure;
 use crate::client::pager::{Accept, ItemSink, Items, ListRequest, Pager, decode_error};
 use crate::decode::{Item, node_info};
 use crate::error::{Error, Result};
-use crate::model::keep::Keep;
 use crate::model::node::NodeInfo;
+use crate::model::node::NodeKeep;
 
 /// A Node is kilobytes: at most this many a page.
 pub const NODE_PAGE: u32 = 500;
@@ -19,7 +19,7 @@ struct NodeFold<'k> {
     nodes: Vec<NodeInfo>,
     /// Where the current page's nodes start in `nodes`.
     page: usize,
-    keep: &'k Keep,
+    keep: &'k NodeKeep,
 }
 
 impl ItemSink for NodeFold<'_> {
@@ -67,7 +67,7 @@ pub async fn list_nodes(
     t: &Target,
     label_selector: Option<&str>,
     chunk_size: u32,
-    keep: &Keep,
+    keep: &NodeKeep,
 ) -> Result<Vec<NodeInfo>> {
     Ok(list_nodes_metered(t, label_selector, chunk_size, keep).await?.nodes)
 }
@@ -77,7 +77,7 @@ pub async fn list_nodes_metered(
     t: &Target,
     label_selector: Option<&str>,
     chunk_size: u32,
-    keep: &Keep,
+    keep: &NodeKeep,
 ) -> Result<NodeList> {
     let (mut requests, mut bytes) = (0, 0);
     for _ in 0..=MAX_RESTARTS {
@@ -113,7 +113,7 @@ mod tests {
         use crate::decode::Encoding;
         let nodes =
             br#"{"kind":"NodeList","metadata":{},"items":[{"metadata":{"name":"n1"}},{"metadata":{"name":"n2"}}]}"#;
-        let mut fold = NodeFold { nodes: Vec::new(), page: 0, keep: &Keep::default() };
+        let mut fold = NodeFold { nodes: Vec::new(), page: 0, keep: &NodeKeep::default() };
         let mut items = Items::new(&mut fold, "nodes");
         items.begin(Encoding::Json);
         items.data(&nodes[..70]).unwrap();

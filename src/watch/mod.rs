@@ -22,6 +22,7 @@ use crate::error::{Error, Result, exit};
 use crate::model::event::Event;
 use crate::model::filter::Filter;
 use crate::model::fits::Shape;
+use crate::model::node::NodeKeep;
 use crate::render::progress::Status;
 use crate::render::style::color_enabled;
 use crate::render::table::{self, TableOptions};
@@ -32,7 +33,7 @@ use crate::report::resources::Selection;
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{node_list_refused, without_node_list};
 use crate::source::identity;
-use crate::source::informer::{self, InitialList, Keep, Resource, Source};
+use crate::source::informer::{self, InitialList, PodKeep, Resource, Source};
 use crate::source::label_keys;
 use crate::source::placing::with_cluster_facts;
 use crate::source::query::{Method, PodQuery, suggest_namespace};
@@ -147,7 +148,7 @@ pub async fn run(opts: Options) -> Result<i32> {
             chunk_size: opts.chunk_size,
             initial: opts.initial_list,
             meter: pod_meter,
-            keep: Keep { labels: Vec::new(), resources: track_requests, limits: opts.limits, placing },
+            keep: PodKeep { resources: track_requests, limits: opts.limits, placing },
         };
         let nodes = Source {
             path: "/api/v1/nodes".into(),
@@ -155,9 +156,9 @@ pub async fn run(opts: Options) -> Result<i32> {
             label_selector: opts.filter.node_selector.clone(),
             field_selector: None,
             meter: node_meter,
-            keep: Keep { labels: keep_labels, resources: track_requests, limits: false, placing: Vec::new() },
             ..pods.clone()
-        };
+        }
+        .with_keep(NodeKeep { labels: keep_labels, resources: track_requests });
         clusters.push(cluster);
         spawn_informer::<informer::Pods>(&mut tasks, pods, tx.clone(), i, Msg::Pods);
         spawn_informer::<informer::Nodes>(&mut tasks, nodes, tx.clone(), i, Msg::Nodes);
@@ -415,7 +416,7 @@ impl Session {
 
 fn spawn_informer<K: informer::Kind>(
     tasks: &mut tokio::task::JoinSet<()>,
-    src: Source,
+    src: Source<K::Keep>,
     tx: mpsc::Sender<Msg>,
     i: usize,
     wrap: Wrap<K>,

@@ -4,8 +4,9 @@
 use crate::decode::neighbour;
 use crate::decode::resources::ResourcePod;
 use crate::decode::{Item, LeanPod, node_info};
-use crate::model::keep::Keep;
 use crate::model::node::NodeInfo;
+use crate::model::node::NodeKeep;
+use crate::model::placement::Constraints;
 use crate::model::placement::Neighbours;
 use crate::model::store::{PodRecord, Uid};
 
@@ -31,10 +32,12 @@ impl Resource {
 pub trait Kind: Send + Sync + 'static {
     type Item: Send + 'static;
     type Key: Send + 'static;
+    /// What is kept of each object beyond counting, as the views ask.
+    type Keep: Clone + Default + Send + Sync + 'static;
     const RESOURCE: Resource;
     /// Decodes a watched or listed object: the item, its key and
     /// resourceVersion, keeping what `keep` asks for beyond counting.
-    fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self>;
+    fn object(item: Item<'_>, keep: &Self::Keep) -> Decoded<Self>;
 }
 
 /// A decoded object (item, key, resourceVersion), or why it is not one.
@@ -43,11 +46,25 @@ pub type Decoded<K> = std::result::Result<(<K as Kind>::Item, <K as Kind>::Key, 
 pub struct Pods;
 pub struct Nodes;
 
+/// What a pod informer keeps of each pod beyond counting, as the views ask.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodKeep {
+    /// Requests (`--resources`, per-resource thresholds, `--fits`).
+    pub resources: bool,
+    /// Their limits too (`--limits`); without, only requests are kept, so
+    /// a store holds nothing nobody shows.
+    pub limits: bool,
+    /// What each pod tells these `--fits` shapes' inter-pod filters
+    /// (labels, host ports, anti-affinity, claims), when any reads them.
+    pub placing: Vec<Constraints>,
+}
+
 impl Kind for Pods {
     type Item = PodRecord;
     type Key = Uid;
+    type Keep = PodKeep;
     const RESOURCE: Resource = Resource::Pods;
-    fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
+    fn object(item: Item<'_>, keep: &PodKeep) -> Decoded<Self> {
         let p = LeanPod::decode(item)?;
         let mut r = PodRecord::new(p.uid(), p.facts());
         if keep.resources && r.node.is_some() {
@@ -79,8 +96,9 @@ impl Kind for Pods {
 impl Kind for Nodes {
     type Item = NodeInfo;
     type Key = String;
+    type Keep = NodeKeep;
     const RESOURCE: Resource = Resource::Nodes;
-    fn object(item: Item<'_>, keep: &Keep) -> Decoded<Self> {
+    fn object(item: Item<'_>, keep: &NodeKeep) -> Decoded<Self> {
         let (info, rv) = node_info(item, keep)?;
         let name = info.name.clone();
         Ok((info, name, rv))

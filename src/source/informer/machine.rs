@@ -359,7 +359,6 @@ mod tests {
 
     use super::*;
     use crate::decode::Item;
-    use crate::model::keep::Keep;
     use crate::source::informer::kind::{Decoded, Resource};
 
     /// Objects are numbers; an object's key is itself.
@@ -367,8 +366,9 @@ mod tests {
     impl Kind for Things {
         type Item = u32;
         type Key = u32;
+        type Keep = ();
         const RESOURCE: Resource = Resource::Pods;
-        fn object(item: Item<'_>, _: &Keep) -> Decoded<Self> {
+        fn object(item: Item<'_>, _: &()) -> Decoded<Self> {
             let (Item::Json(b) | Item::Proto(b)) = item;
             let n: u32 = std::str::from_utf8(b).ok().and_then(|s| s.parse().ok()).ok_or("not a number")?;
             Ok((n, n, None))

@@ -20,13 +20,12 @@ use crate::client::connect::Target;
 use crate::error::Result;
 use crate::model::event::Event;
 
-pub use crate::model::keep::Keep;
-pub use kind::{Kind, Nodes, Pods, Resource};
+pub use kind::{Kind, Nodes, PodKeep, Pods, Resource};
 pub use machine::InitialList;
 
 /// Runs until the consumer hangs up (Ok) or the cluster refuses for good
 /// (forbidden, bad selector, or a failure before the first sync: Err).
-pub async fn run<K: Kind>(src: Source, tx: mpsc::Sender<Event<K::Item, K::Key>>) -> Result<()> {
+pub async fn run<K: Kind>(src: Source<K::Keep>, tx: mpsc::Sender<Event<K::Item, K::Key>>) -> Result<()> {
     let (initial, meter) = (src.initial, src.meter.clone());
     machine::run::<K, _>(wire::HttpApi::<K>::new(src), initial, meter, tx).await
 }
@@ -61,9 +60,10 @@ impl Meter {
     }
 }
 
-/// Where and what to watch.
+/// Where and what to watch, and what to keep of each object (`Keep`: the
+/// kind's).
 #[derive(Clone)]
-pub struct Source {
+pub struct Source<Keep> {
     pub target: Target,
     pub path: String,
     pub namespace: Option<String>,
@@ -74,4 +74,14 @@ pub struct Source {
     pub meter: Meter,
     /// What is kept of each object beyond counting.
     pub keep: Keep,
+}
+
+impl<A> Source<A> {
+    /// The same server and settings, another path and selection, keeping
+    /// `keep` (a node informer beside a pod informer).
+    pub fn with_keep<B>(self, keep: B) -> Source<B> {
+        let Source { target, path, namespace, label_selector, field_selector, chunk_size, initial, meter, keep: _ } =
+            self;
+        Source { target, path, namespace, label_selector, field_selector, chunk_size, initial, meter, keep }
+    }
 }

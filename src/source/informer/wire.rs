@@ -22,7 +22,6 @@ use crate::decode::json::{Bookmark, WatchLine};
 use crate::decode::proto::{self, Frames};
 use crate::decode::{ApiStatus, Encoding, Item};
 use crate::error::{Error, Result};
-use crate::model::keep::Keep;
 
 /// The server ends a watch after this long; we then resume from the last
 /// resourceVersion.
@@ -35,13 +34,13 @@ const WATCH_GRACE: Duration = Duration::from_secs(30);
 /// object: etcd's own limit is 1.5 MiB).
 const MAX_EVENT: usize = 64 << 20;
 
-pub(crate) struct HttpApi<K> {
-    src: Source,
+pub(crate) struct HttpApi<K: Kind> {
+    src: Source<K::Keep>,
     kind: PhantomData<K>,
 }
 
 impl<K: Kind> HttpApi<K> {
-    pub(crate) fn new(src: Source) -> Self {
+    pub(crate) fn new(src: Source<K::Keep>) -> Self {
         HttpApi { src, kind: PhantomData }
     }
 
@@ -188,7 +187,7 @@ impl Events {
     }
 
     /// The next whole event in what was fed, decoded; None until more comes.
-    fn next<K: Kind>(&mut self, keep: &Keep) -> Result<Option<WatchEvent<K>>, Failure> {
+    fn next<K: Kind>(&mut self, keep: &K::Keep) -> Result<Option<WatchEvent<K>>, Failure> {
         let undecodable = |e: &dyn std::fmt::Display| Failure::transient(decode_error(K::RESOURCE.as_str(), e));
         match self.encoding {
             Encoding::Json => loop {
@@ -215,7 +214,7 @@ impl Events {
 }
 
 /// One watch event of type `kind`, decoded.
-fn event<K: Kind>(kind: &str, object: Item<'_>, keep: &Keep) -> Result<WatchEvent<K>, Failure> {
+fn event<K: Kind>(kind: &str, object: Item<'_>, keep: &K::Keep) -> Result<WatchEvent<K>, Failure> {
     Ok(match kind {
         "ADDED" | "MODIFIED" | "DELETED" => {
             let (item, key, rv) =
@@ -248,7 +247,7 @@ fn event<K: Kind>(kind: &str, object: Item<'_>, keep: &Keep) -> Result<WatchEven
 /// Collects one list page's items, decoded as they arrive.
 struct PageItems<'s, K: Kind> {
     items: Vec<K::Item>,
-    src: &'s Source,
+    src: &'s Source<K::Keep>,
 }
 
 impl<K: Kind> ItemSink for PageItems<'_, K> {
@@ -281,7 +280,7 @@ mod tests {
 
     fn drain(events: &mut Events) -> Vec<WatchEvent<Nodes>> {
         let mut out = Vec::new();
-        while let Some(ev) = events.next::<Nodes>(&Keep::default()).unwrap() {
+        while let Some(ev) = events.next::<Nodes>(&Default::default()).unwrap() {
             out.push(ev);
         }
         out
@@ -348,7 +347,7 @@ mod tests {
     fn an_undecodable_event_or_an_endless_line_is_a_transient_failure() {
         let mut events = Events::new(Encoding::Json);
         events.feed(b"{\"type\":\"ADDED\",\"object\":{\"metadata\":7}}\n").unwrap();
-        assert!(matches!(events.next::<Nodes>(&Keep::default()), Err(Failure::Transient { .. })));
+        assert!(matches!(events.next::<Nodes>(&Default::default()), Err(Failure::Transient { .. })));
         let mut events = Events::new(Encoding::Json);
         let big = vec![b' '; MAX_EVENT + 1];
         assert!(matches!(events.feed(&big), Err(Failure::Transient { .. })));
