@@ -664,3 +664,44 @@ fn group_by_and_label_columns_agree_with_the_truth_and_kubectl() {
     }
     assert!(checked > 0, "{listed}");
 }
+
+/// `-o jsonpath=` and `-o custom-columns=` as the binary wires them (the
+/// engine itself is held to client-go's in `render/jsonpath/oracle.rs`):
+/// the output equals kubectl's printer (`tests/cluster/ctl printers`) over
+/// the `-o json` document of the same run's cluster; a bad template is exit
+/// 2 naming it, before any request.
+#[test]
+fn jsonpath_and_custom_columns_print_what_kubectls_printer_prints() {
+    use std::io::Write;
+    let c = cluster();
+    // The seeder's nodes, which no other test here touches.
+    let args = ["--node-selector", SEEDED_NODES, "--sort-by", "name", "--top", "3"];
+    let doc = json_of(&podcount(&c.kubeconfig, &[&args[..], &["-o", "json"]].concat()));
+    let cases = [
+        json!({"doc": doc, "jsonpath": r#"{range .nodes[*]}{.name}{"\t"}{.pods}{"\n"}{end}"#}),
+        json!({"doc": doc, "columns": "NAME:.name,PODS:.pods,STATUS:.status", "noHeaders": false}),
+    ];
+    let mut child = std::process::Command::new(support::repo_path("tests/cluster/ctl"))
+        .arg("printers")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input: String = cases.iter().map(|c| format!("{c}\n")).collect();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let theirs: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for (output, want) in [
+        (r#"jsonpath={range .nodes[*]}{.name}{"\t"}{.pods}{"\n"}{end}"#, &theirs[0]),
+        ("custom-columns=NAME:.name,PODS:.pods,STATUS:.status", &theirs[1]),
+    ] {
+        let out = podcount(&c.kubeconfig, &[&args[..], &["-o", output]].concat());
+        assert!(out.status.success(), "{output}: {}", stderr(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want["out"].as_str().unwrap(), "{output}");
+    }
+    let out = podcount(&c.kubeconfig, &["-o", "jsonpath={.nodes[0}"]);
+    assert!(out.stdout.is_empty());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("error parsing jsonpath {.nodes[0}, "), "{}", stderr(&out));
+}

@@ -47,6 +47,11 @@ pub struct Cluster {
     pub truth: Option<Value>,
 }
 
+/// A path in the repository.
+pub fn repo_path(rel: &str) -> PathBuf {
+    repo().join(rel)
+}
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
