@@ -6,34 +6,15 @@
 //! the same exact value in nanounits, the same `Value()` and `MilliValue()`
 //! wherever apimachinery's int64 does not overflow.
 
-use std::io::Write;
-use std::process::Stdio;
-
 use super::quantity::{Quantity, QuantityError};
-use crate::test_oracle::ctl;
+use crate::test_oracle::ask;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
 fn oracle(inputs: &[String]) -> Vec<Value> {
-    let mut child = ctl()
-        .arg("quantity")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tests/cluster/ctl quantity");
-    let mut stdin = child.stdin.take().unwrap();
-    let text: String = inputs.iter().map(|s| format!("{s}\n")).collect();
-    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(out.status.success(), "the oracle failed");
-    let answers: Vec<Value> =
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(answers.len(), inputs.len());
-    answers
+    ask("quantity", inputs)
 }
 
 /// A quantity-shaped string: mostly valid, sometimes near-valid.

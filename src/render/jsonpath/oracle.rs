@@ -8,13 +8,10 @@
 //! has floats, nulls, nested maps and dotted keys). Outputs must agree byte
 //! for byte, errors must be errors on both sides and say the same thing.
 
-use std::io::Write;
-use std::process::Stdio;
-
 use serde_json::{Value, json};
 
 use super::{Columns, Template};
-use crate::test_oracle::ctl;
+use crate::test_oracle::ask;
 
 fn document() -> Value {
     serde_json::from_str(include_str!("testdata/podcount.json")).unwrap()
@@ -22,29 +19,11 @@ fn document() -> Value {
 
 /// Each case through the Go oracle: (out, error).
 fn oracle(cases: &[Value]) -> Vec<(String, String)> {
-    let mut child = ctl()
-        .arg("printers")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tests/cluster/ctl printers");
-    let mut stdin = child.stdin.take().unwrap();
-    let input: String = cases.iter().map(|c| format!("{c}\n")).collect();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(out.status.success(), "ctl printers failed");
-    let answers: Vec<(String, String)> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["out"].as_str().unwrap().to_string(), v["error"].as_str().unwrap_or("").to_string())
-        })
-        .collect();
-    assert_eq!(answers.len(), cases.len());
-    answers
+    let questions: Vec<String> = cases.iter().map(Value::to_string).collect();
+    ask("printers", &questions)
+        .into_iter()
+        .map(|v| (v["out"].as_str().unwrap().to_string(), v["error"].as_str().unwrap_or("").to_string()))
+        .collect()
 }
 
 /// How outputs are compared: in order, or as a multiset of words (Go walks
