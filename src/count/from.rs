@@ -181,6 +181,14 @@ fn pem_certificates(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
     Ok(certs)
 }
 
+/// Which cluster `t` reaches, within `--from`'s own budget: an apiserver
+/// slower than the watch it stands in for must not hold the answer up.
+pub async fn identity(t: &Target) -> Result<String, String> {
+    tokio::time::timeout(WAIT_HTTPS, crate::source::identity::cluster_id(t)).await.unwrap_or_else(|_| {
+        Err(format!("the API server did not say which cluster it is within {}", humantime::format_duration(WAIT_HTTPS)))
+    })
+}
+
 /// One context `count` is asked about, and which cluster it reaches (or why
 /// that could not be read).
 #[derive(Clone, Debug, PartialEq)]

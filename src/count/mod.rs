@@ -30,7 +30,6 @@ use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
 use crate::report::verdict::{self, Thresholds, node_list_refused, without_node_list};
-use crate::source::identity;
 use crate::source::label_keys;
 use crate::source::list::{Progress, count_pods};
 use crate::source::nodes::list_nodes_metered;
@@ -255,10 +254,7 @@ pub async fn run(opts: Options) -> Result<i32> {
                 let ids = async {
                     let mut asked = Vec::new();
                     for t in &targets {
-                        asked.push(from::Asked {
-                            context: t.context.clone(),
-                            cluster_id: identity::cluster_id(t).await,
-                        });
+                        asked.push(from::Asked { context: t.context.clone(), cluster_id: from::identity(t).await });
                     }
                     asked
                 };
