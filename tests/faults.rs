@@ -366,7 +366,10 @@ async fn a_broken_server_never_yields_a_clean_exit() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("ended inside an event: 19 bytes left undecoded"), "announced: {err}");
     assert!(
-        err.contains("error: --for 4s ended on a view that is not current: context broken: pods: reconnecting"),
+        // (Pods, nodes or both: each informer is between two garbage
+        // streams nearly all the time, and either one stale is enough.)
+        err.lines().any(|l| l.starts_with("error: --for 4s ended on a view that is not current: context broken: ")
+            && l.contains(": reconnecting")),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");

@@ -70,8 +70,11 @@ fn run(kubeconfig: &Path, dir: &Path, c: &Command) -> Vec<String> {
     let args: Vec<&str> = c.args.iter().map(String::as_str).collect();
     let mut cmd = podcount_cmd(kubeconfig, &args);
     if c.terminal {
-        // The same command line inside `script`'s pseudo-terminal.
+        // The same command line inside `script`'s pseudo-terminal; stderr
+        // kept off it, so that no progress spinner (a terminal's, after
+        // 300 ms) can draw into what is compared.
         let line = std::iter::once("kubectl podcount").chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
+        let line = format!("{line} 2>/dev/null");
         let mut tty = std::process::Command::new("script");
         tty.args(["-qec", &line, "/dev/null"]);
         for (k, v) in cmd.get_envs() {
