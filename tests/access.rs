@@ -62,17 +62,7 @@ async fn connect_proxy() -> (SocketAddr, Log) {
         while let Ok((mut client, _)) = listener.accept().await {
             let seen = seen.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match client.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                    if head.len() > 16 * 1024 {
-                        return;
-                    }
-                }
+                let Some(head) = support::read_head(&mut client).await else { return };
                 let text = String::from_utf8_lossy(&head).to_string();
                 let line = text.lines().next().unwrap_or_default().to_string();
                 let target = line.split_whitespace().nth(1).unwrap_or_default().to_string();

@@ -289,14 +289,8 @@ async fn broken_server(how: Broken, dir: &std::path::Path) -> (PathBuf, tokio::t
     let accept = tokio::spawn(async move {
         while let Ok((mut conn, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let mut head = Vec::new();
+                let Some(head) = support::read_head(&mut conn).await else { return };
                 let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
                 let line = String::from_utf8_lossy(&head).lines().next().unwrap_or_default().to_string();
                 let kind = if line.contains("/nodes") { "NodeList" } else { "PodList" };
                 let watch = line.contains("watch=");

@@ -47,6 +47,25 @@ pub struct Cluster {
     pub truth: Option<Value>,
 }
 
+/// An HTTP/1.1 request head read off a test server's connection (up to and
+/// including the blank line), or None when the client went away first or
+/// sent more than 16 KiB without ending it.
+pub async fn read_head(conn: &mut (impl tokio::io::AsyncRead + Unpin)) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match conn.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+        if head.len() > 16 * 1024 {
+            return None;
+        }
+    }
+    Some(head)
+}
+
 /// A path in the repository.
 pub fn repo_path(rel: &str) -> PathBuf {
     repo().join(rel)

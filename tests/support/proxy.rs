@@ -201,13 +201,8 @@ async fn pump(
 /// (as a load balancer with no backend does), so each retry connects anew.
 async fn answer_503(tls: TlsAcceptor, client: TcpStream, s: Arc<Shared>) {
     let Ok(mut stream) = tls.accept(client).await else { return };
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
+    if super::read_head(&mut stream).await.is_none() {
+        return;
     }
     s.refused.fetch_add(1, Ordering::SeqCst);
     let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"no healthy upstream","code":503}"#;
