@@ -40,7 +40,7 @@ json\:"JSON"))' \
 '*--label-columns=[Columns with these node labels'\'' values, as \`kubectl get -L\`]:KEY,...:_default' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
-'--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
+'--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. A URL, or service/NAMESPACE/NAME\[\:PORT\] (or pod/...) reached through a port-forward, as kubectl port-forward does. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters; a named Service or pod that cannot be reached exits 3]:URL|service/NS/NAME:_default' \
 '--from-ca=[With an https --from\: the CA (PEM) that signed the watch'\''s certificate]:FILE:_files' \
 '--from-fingerprint=[With an https --from\: trust exactly the certificate with this SHA-256 fingerprint (the watch prints it at start\: \`serving certificate sha256 AB\:CD\:...\`)]:SHA256:_default' \
 '--resources=[Also show requests against allocatable per resource\: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); \`all\`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects]::LIST|all:_default' \
@@ -97,7 +97,7 @@ json\:"JSON"))' \
 '*--label-columns=[Columns with these node labels'\'' values, as \`kubectl get -L\`]:KEY,...:_default' \
 '--chunk-size=[Pods per List page (nodes\: at most 500); 0 lists everything in one request]:N:_default' \
 '--method=[How pods are read\: auto uses the Table API (a fraction of the bytes) when only counts are printed (-o table), pod objects when the breakdown is (-o wide, json, yaml)]:METHOD:(auto objects table)' \
-'--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters]:URL:_default' \
+'--from=[Answer from a running \`kubectl podcount watch --listen\` (its /v1/podcount) instead of listing\: same outputs and exit codes. A URL, or service/NAMESPACE/NAME\[\:PORT\] (or pod/...) reached through a port-forward, as kubectl port-forward does. Falls back to the List, with one warning, when it is unreachable, slower than 1s, not synced, or watching other contexts or filters; a named Service or pod that cannot be reached exits 3]:URL|service/NS/NAME:_default' \
 '--from-ca=[With an https --from\: the CA (PEM) that signed the watch'\''s certificate]:FILE:_files' \
 '--from-fingerprint=[With an https --from\: trust exactly the certificate with this SHA-256 fingerprint (the watch prints it at start\: \`serving certificate sha256 AB\:CD\:...\`)]:SHA256:_default' \
 '--resources=[Also show requests against allocatable per resource\: bare, cpu, memory and every extended resource a node allocates (nvidia.com/gpu...); \`all\`, every allocatable resource; or a list (cpu,memory,ephemeral-storage). Reads pod objects]::LIST|all:_default' \

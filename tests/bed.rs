@@ -18,6 +18,7 @@ const SEEDED: Options = Options {
     scheduler: false,
     fast_seed: false,
     controllers: false,
+    kubelets: false,
 };
 
 fn cluster() -> &'static Cluster {

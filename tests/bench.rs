@@ -14,6 +14,7 @@ fn cluster() -> &'static Cluster {
         scheduler: false,
         fast_seed: false,
         controllers: false,
+        kubelets: false,
     })
 }
 

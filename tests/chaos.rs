@@ -37,6 +37,7 @@ const BED: Options = Options {
     scheduler: false,
     fast_seed: false,
     controllers: false,
+    kubelets: false,
 };
 
 fn cluster() -> &'static Cluster {

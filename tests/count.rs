@@ -19,6 +19,7 @@ const SEEDED: Options = Options {
     scheduler: false,
     fast_seed: false,
     controllers: false,
+    kubelets: false,
 };
 /// Only what the seeder made: its pods carry this label, its nodes theirs.
 const SEEDED_PODS: &str = "app.kubernetes.io/part-of=shop";

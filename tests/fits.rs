@@ -24,6 +24,7 @@ const SEEDED: Options = Options {
     scheduler: true,
     fast_seed: false,
     controllers: false,
+    kubelets: false,
 };
 const SCHEDULER: &str = "podcount-fits";
 

@@ -21,6 +21,7 @@ const LARGE: Options = Options {
     scheduler: false,
     fast_seed: true,
     controllers: false,
+    kubelets: false,
 };
 
 fn cluster() -> &'static Cluster {

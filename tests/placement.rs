@@ -32,6 +32,7 @@ const BED: Options = Options {
     scheduler: true,
     fast_seed: false,
     controllers: true,
+    kubelets: false,
 };
 const SCHEDULER: &str = "podcount-fits";
 const ZONE: &str = "topology.kubernetes.io/zone";

@@ -20,6 +20,7 @@ const BED: Options = Options {
     scheduler: false,
     fast_seed: false,
     controllers: false,
+    kubelets: false,
 };
 
 fn repo() -> PathBuf {

@@ -27,6 +27,7 @@ const BED: Options = Options {
     scheduler: false,
     fast_seed: false,
     controllers: false,
+    kubelets: false,
 };
 
 const MARKER: &str = "# the test bed, captured";

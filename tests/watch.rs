@@ -22,6 +22,7 @@ const BED: Options = Options {
     scheduler: false,
     fast_seed: false,
     controllers: false,
+    kubelets: false,
 };
 const CONVERGE: Duration = Duration::from_secs(20);
 
@@ -885,20 +886,6 @@ async fn every_served_answer_is_the_cluster_at_the_resource_version_it_claims() 
     drop(w);
 }
 
-/// A ServiceAccount in `ns` and a token for it (TokenRequest).
-async fn service_account_token(client: &kube::Client, ns: &str, name: &str) -> String {
-    use k8s_openapi::api::core::v1::ServiceAccount;
-    use kube::api::{Api, PostParams};
-    let api: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
-    let sa = serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).unwrap();
-    let _ = api.create(&PostParams::default(), &sa).await;
-    let req = serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-        "spec": {"expirationSeconds": 3600}});
-    let got: serde_json::Value =
-        api.create_subresource("token", name, &PostParams::default(), &req).await.expect("TokenRequest");
-    got["status"]["token"].as_str().expect("a token").to_string()
-}
-
 /// `curl -k` (the listener's certificate is self-signed): the status code.
 fn https_status(url: &str, path: &str, token: Option<&str>) -> u16 {
     assert!(url.starts_with("https://127.0.0.1:"), "tests only talk to loopback: {url}");
@@ -924,8 +911,8 @@ async fn listen_auth_asks_the_apiserver_who_may_read() {
     let c = cluster();
     let client = c.client().await;
     let ns = c.namespace("auth").await;
-    let reader = service_account_token(&client, &ns, "reader").await;
-    let stranger = service_account_token(&client, &ns, "stranger").await;
+    let reader = support::service_account_token(&client, &ns, "reader").await;
+    let stranger = support::service_account_token(&client, &ns, "stranger").await;
     let role = format!("{ns}-podcount-reader");
     let roles: Api<ClusterRole> = Api::all(client.clone());
     let cr = serde_json::json!({"metadata": {"name": role},
@@ -977,7 +964,7 @@ async fn listen_auth_asks_the_apiserver_who_may_read() {
     assert_eq!(statuses, [200, 200, 403, 401, 401, 200, 200], "granted, granted, not granted, none, garbage, probes");
 
     // The apiserver unreachable: a token not yet reviewed gets 503.
-    let fresh = service_account_token(&client, &ns, "reader").await;
+    let fresh = support::service_account_token(&client, &ns, "reader").await;
     proxy.refuse_new(true);
     proxy.drop_all();
     let u = url.clone();
@@ -1073,22 +1060,6 @@ async fn a_rotated_certificate_is_served_without_a_restart() {
     drop(w);
 }
 
-/// A kubeconfig for the bed that shows `token` (a ServiceAccount's).
-/// A kubeconfig with this ServiceAccount token, whose context is named
-/// after it (`reader@bed`), not as the watch's kubeconfig names it: context
-/// names are local, and `count --from` must match clusters all the same.
-fn token_kubeconfig(c: &Cluster, name: &str, token: &str) -> std::path::PathBuf {
-    let admin = c.kubeconfig_text();
-    let ca = admin.lines().find_map(|l| l.trim().strip_prefix("certificate-authority-data: ")).unwrap();
-    let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: bed\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\nusers:\n- name: {name}\n  user:\n    token: {token}\ncontexts:\n- name: {name}@bed\n  context:\n    cluster: bed\n    user: {name}\ncurrent-context: {name}@bed\n",
-        c.server()
-    );
-    let path = c.dir.join(format!("kubeconfig-{name}"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// `count --from https://...` reads a watch served as deploy/ runs it
 /// (`--listen-auth kubernetes`, TLS): with the kubeconfig user's token, the
 /// certificate trusted by `--from-ca` or pinned by the fingerprint the watch
@@ -1108,10 +1079,10 @@ async fn count_from_reads_a_secured_watch() {
         let name = format!("p{i}");
         support::create_pod(&client, &ns, &PodSpec::new(&name, Some(&nodes[i % 2]), "Running")).await;
     }
-    let reader = service_account_token(&client, &ns, "reader").await;
-    let stranger = service_account_token(&client, &ns, "stranger").await;
-    let viewer = service_account_token(&client, &ns, "viewer").await;
-    let blind = service_account_token(&client, &ns, "blind").await;
+    let reader = support::service_account_token(&client, &ns, "reader").await;
+    let stranger = support::service_account_token(&client, &ns, "stranger").await;
+    let viewer = support::service_account_token(&client, &ns, "viewer").await;
+    let blind = support::service_account_token(&client, &ns, "blind").await;
     let role = format!("{ns}-podcount-from");
     let served = serde_json::json!({"nonResourceURLs": ["/v1/podcount"], "verbs": ["get"]});
     let list = serde_json::json!({"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["list", "watch"]});
@@ -1137,7 +1108,7 @@ async fn count_from_reads_a_secured_watch() {
             .await
             .unwrap();
     }
-    let (reader_kc, stranger_kc) = (token_kubeconfig(c, "reader", &reader), token_kubeconfig(c, "stranger", &stranger));
+    let (reader_kc, stranger_kc) = (c.token_kubeconfig("reader", &reader), c.token_kubeconfig("stranger", &stranger));
 
     // The watch's own certificate, as cert-manager would give it.
     let dir = c.dir.join(format!("from-tls-{}", std::process::id()));
@@ -1205,7 +1176,7 @@ async fn count_from_reads_a_secured_watch() {
     // Contexts named apart from the watch's (viewer@bed, not podcount-test):
     // matched on the cluster's own identity, and answered under the
     // user's name; a user who may not list pods is answered all the same.
-    let (viewer_kc, blind_kc) = (token_kubeconfig(c, "viewer", &viewer), token_kubeconfig(c, "blind", &blind));
+    let (viewer_kc, blind_kc) = (c.token_kubeconfig("viewer", &viewer), c.token_kubeconfig("blind", &blind));
     let out = count(&viewer_kc, &["--from-ca", &ca]);
     assert_eq!(counts(&out), want, "{}", support::stderr(&out));
     assert_eq!(support::stderr(&out), "", "answered by the watch, nothing to say");

@@ -21,6 +21,7 @@ const BED: Options = Options {
     scheduler: false,
     fast_seed: false,
     controllers: false,
+    kubelets: false,
 };
 const CONVERGE: Duration = Duration::from_secs(20);
 

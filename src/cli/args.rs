@@ -320,9 +320,11 @@ pub struct CountArgs {
     #[arg(long, value_enum, default_value = "auto", help_heading = "Listing")]
     pub method: MethodChoice,
     /// Answer from a running `kubectl podcount watch --listen` (its /v1/podcount) instead of
-    /// listing: same outputs and exit codes. Falls back to the List, with one warning, when it
-    /// is unreachable, slower than 1s, not synced, or watching other contexts or filters
-    #[arg(long, value_name = "URL", env = "PODCOUNT_FROM", help_heading = "Listing")]
+    /// listing: same outputs and exit codes. A URL, or service/NAMESPACE/NAME[:PORT] (or
+    /// pod/...) reached through a port-forward, as kubectl port-forward does. Falls back to the
+    /// List, with one warning, when it is unreachable, slower than 1s, not synced, or watching
+    /// other contexts or filters; a named Service or pod that cannot be reached exits 3
+    #[arg(long, value_name = "URL|service/NS/NAME", env = "PODCOUNT_FROM", help_heading = "Listing")]
     pub from: Option<String>,
     /// With an https --from: the CA (PEM) that signed the watch's certificate
     #[arg(long, value_name = "FILE", help_heading = "Listing")]

@@ -100,6 +100,35 @@ pub fn client_with_tls(
     protocol: Protocol,
     route: Option<&Route>,
 ) -> kube::Result<Client> {
+    build(config, tls, t, protocol, Via::Route(route))
+}
+
+/// An HTTP/1.1 client whose every connection is a port-forward to a pod
+/// (`count --from service/...`), with TLS configured by the caller.
+pub fn client_forwarded(
+    config: &Config,
+    tls: rustls::ClientConfig,
+    t: Timeouts,
+    forward: super::forward::Connector,
+) -> kube::Result<Client> {
+    build(config, tls, t, Protocol::Http1, Via::Forward(Box::new(forward)))
+}
+
+/// How a client's connections reach the server.
+enum Via<'a> {
+    /// TCP, or through the proxy.
+    Route(Option<&'a Route>),
+    /// A port-forward through an apiserver.
+    Forward(Box<super::forward::Connector>),
+}
+
+fn build(
+    config: &Config,
+    tls: rustls::ClientConfig,
+    t: Timeouts,
+    protocol: Protocol,
+    via: Via,
+) -> kube::Result<Client> {
     // A token file is read here (trimmed, re-read a minute on), as kube
     // would otherwise read it untrimmed; kube keeps every other credential.
     let a = &config.auth_info;
@@ -166,9 +195,10 @@ pub fn client_with_tls(
             Ok(Client::new(service, config.default_namespace.clone()))
         }};
     }
-    match route {
-        None => finish!(https!(tcp)),
-        Some(Route::Connect { proxy, auth }) => {
+    match via {
+        Via::Forward(forward) => finish!(https!(*forward)),
+        Via::Route(None) => finish!(https!(tcp)),
+        Via::Route(Some(Route::Connect { proxy, auth })) => {
             // An https proxy is reached over TLS of its own (the system's
             // roots, as client-go), then the tunnel carries the cluster's.
             let to_proxy = hyper_rustls::HttpsConnectorBuilder::new()
@@ -185,7 +215,7 @@ pub fn client_with_tls(
             }
             finish!(https!(tunnel))
         }
-        Some(Route::Socks5 { proxy, auth, remote_dns }) => {
+        Via::Route(Some(Route::Socks5 { proxy, auth, remote_dns })) => {
             let mut socks = SocksV5::new(proxy.clone(), tcp).local_dns(!remote_dns);
             if let Some((user, pass)) = auth {
                 socks = socks.with_auth(user.clone(), pass.clone());

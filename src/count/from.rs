@@ -1,7 +1,8 @@
 //! `count --from URL`: the counts a running `watch --listen` holds, read from
 //! its `/v1/podcount`, when they answer exactly this question (same contexts,
 //! same selection, the node labels the views need); otherwise why not, so
-//! the caller lists instead.
+//! the caller lists instead. The watch is a URL, or a Service or pod of the
+//! cluster reached by port-forward (`service/NAMESPACE/NAME[:PORT]`).
 
 use std::time::Duration;
 
@@ -11,20 +12,26 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::client::connect::Target;
-use crate::client::http::{Protocol, client_with_tls};
+use crate::client::forward::{Connector, Refused};
+use crate::client::http::{Protocol, client_forwarded, client_with_tls};
 use crate::client::pin::Fingerprint;
 
+use crate::error::Error;
 use crate::model::filter::Filter;
 use crate::model::fits::Shape;
 use crate::render::document::parse;
 use crate::report::Counted;
 use crate::report::group::GroupKey;
 use crate::report::resources::{ResourceRow, Resources, Selection};
+use crate::source::endpoint::{self, Named};
 
 /// How long `--from` waits for a watch's answer before listing instead
 /// (https: the handshake and the watch's TokenReview too).
 const WAIT: Duration = Duration::from_secs(1);
 const WAIT_HTTPS: Duration = Duration::from_secs(3);
+/// `--from service/...`: the Service's endpoints read, the port-forward
+/// opened through the apiserver, the TLS handshake and the answer.
+const WAIT_FORWARD: Duration = Duration::from_secs(10);
 
 /// How an https watch's certificate is trusted: `--from-ca`, or its pinned
 /// fingerprint (`--from-fingerprint`), else the system's roots.
@@ -55,19 +62,119 @@ impl Needs {
     }
 }
 
+/// Where the watch is: a URL, or a Service or pod of the cluster reached by
+/// port-forward through the apiserver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reach {
+    Url(String),
+    Named(Named),
+}
+
+impl Reach {
+    pub fn parse(s: &str) -> Result<Reach, Error> {
+        match Named::parse(s) {
+            Some(Ok(n)) => Ok(Reach::Named(n)),
+            Some(Err(why)) => Err(Error::usage(why)),
+            None => Ok(Reach::Url(s.trim().to_string())),
+        }
+    }
+}
+
+/// The watch's counts, or why not (`Ok(Err)`: `count` lists instead). A
+/// named Service or pod that cannot be reached is an error of its own
+/// (`Err`): the user named something in the cluster that is not there.
+pub async fn fetch(
+    reach: &Reach,
+    target: &Target,
+    trust: &Trust,
+    needs: Needs,
+) -> Result<Result<Vec<Counted>, String>, Error> {
+    match reach {
+        Reach::Url(url) => Ok(fetch_url(url, target, trust, needs).await),
+        Reach::Named(named) => tokio::time::timeout(WAIT_FORWARD, fetch_forwarded(named, target, trust, needs))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::cluster(format!(
+                    "--from {named}: no answer within {} (finding its pod, the port-forward and the watch's answer together)",
+                    humantime::format_duration(WAIT_FORWARD)
+                )))
+            }),
+    }
+}
+
 /// The watch's counts for exactly these contexts and this selection, with
 /// these node labels, or why not. Over https it shows the kubeconfig user's
 /// bearer token (a token, tokenFile or exec plugin), as `--listen-auth
 /// kubernetes` reviews it; never over plain http.
-pub async fn fetch(url: &str, target: &Target, trust: &Trust, needs: Needs) -> Result<Vec<Counted>, String> {
+async fn fetch_url(url: &str, target: &Target, trust: &Trust, needs: Needs) -> Result<Vec<Counted>, String> {
     let base = url.trim().trim_end_matches('/');
     let path = needs.path();
     let uri: http::Uri = format!("{base}{path}").parse().map_err(|e| format!("not a URL ({e})"))?;
     let (status, body) = match uri.scheme_str() {
         Some("http") => fetch_http(uri).await?,
-        Some("https") => fetch_https(base, &path, target, trust).await?,
-        _ => return Err("expected an http:// or https:// URL of a watch --listen".into()),
+        Some("https") => {
+            let client = https_client(base, target, trust, None)?;
+            let fetch = async { get(&client, &path).await.map_err(|e| unreachable_https(&e, trust)) };
+            tokio::time::timeout(WAIT_HTTPS, fetch)
+                .await
+                .map_err(|_| format!("no answer within {}", humantime::format_duration(WAIT_HTTPS)))??
+        }
+        _ => {
+            return Err(
+                "expected an http:// or https:// URL of a watch --listen, or service/NAMESPACE/NAME[:PORT]".into()
+            );
+        }
     };
+    read_answer(base, status, &body)
+}
+
+/// Over a port-forward to the pod behind `named`, as `kubectl port-forward`
+/// opens it, with TLS and the user's token as for an https URL. Everything
+/// up to the watch's answer is an error; the answer is read as a URL's.
+async fn fetch_forwarded(
+    named: &Named,
+    target: &Target,
+    trust: &Trust,
+    needs: Needs,
+) -> Result<Result<Vec<Counted>, String>, Error> {
+    let at = endpoint::resolve(&target.client, named).await?;
+    let forward = Connector::new(target.client.clone(), &named.namespace, &at.pod, at.port);
+    let base = format!("https://{}:{}", at.server_name, at.port);
+    let client = https_client(&base, target, trust, Some(forward.clone())).map_err(Error::usage)?;
+    let path = needs.path();
+    let (status, body) = match get(&client, &path).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let ns = &named.namespace;
+            let pod = format!("pod {ns}/{} port {}", at.pod, at.port);
+            if let Some(refused) = cause::<Refused>(&e) {
+                let verb_missing = refused.status() == Some(http::StatusCode::FORBIDDEN);
+                let message = format!("--from {named}: {refused}");
+                return Err(if verb_missing { Error::forbidden(message) } else { Error::cluster(message) });
+            }
+            if let Some(said) = forward.said().await {
+                return Err(Error::cluster(format!("--from {named}: the port-forward to {pod} failed: {said}")));
+            }
+            return Err(Error::cluster(format!("--from {named} ({pod}): {}", unreachable_https(&e, trust))));
+        }
+    };
+    Ok(read_answer(&format!("--from {named}"), status, &body))
+}
+
+/// The first cause of type `T` in `e`'s chain.
+fn cause<'a, T: std::error::Error + 'static>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// What a watch's answer says: its counts, or why they cannot be used.
+fn read_answer(base: &str, status: http::StatusCode, body: &[u8]) -> Result<Vec<Counted>, String> {
     if status == http::StatusCode::UNAUTHORIZED {
         return Err(
             "the watch did not accept the kubeconfig user's credentials (401): --listen-auth kubernetes reviews bearer tokens (token, tokenFile, exec plugin), not client certificates".into(),
@@ -79,7 +186,7 @@ pub async fn fetch(url: &str, target: &Target, trust: &Trust, needs: Needs) -> R
         ));
     }
     if status == http::StatusCode::SERVICE_UNAVAILABLE {
-        let why = serde_json::from_slice::<serde_json::Value>(&body)
+        let why = serde_json::from_slice::<serde_json::Value>(body)
             .ok()
             .and_then(|v| v["message"].as_str().map(String::from))
             .unwrap_or_else(|| "not synced".into());
@@ -88,7 +195,7 @@ pub async fn fetch(url: &str, target: &Target, trust: &Trust, needs: Needs) -> R
     if !status.is_success() {
         return Err(format!("answered {status}"));
     }
-    parse(&body)
+    parse(body)
 }
 
 async fn fetch_http(uri: http::Uri) -> Result<(http::StatusCode, bytes::Bytes), String> {
@@ -105,16 +212,17 @@ async fn fetch_http(uri: http::Uri) -> Result<(http::StatusCode, bytes::Bytes), 
         .map_err(|_| format!("no answer within {}", humantime::format_duration(WAIT)))?
 }
 
-/// Through the same HTTP stack as the apiserver's (bounds, token file,
-/// exec plugin), with the watch's URL and trust in place of the cluster's,
-/// and without what only the apiserver reads (client certificates,
-/// impersonation, the cluster's proxy and server name).
-async fn fetch_https(
+/// The same HTTP stack as the apiserver's (bounds, token file, exec
+/// plugin), with the watch's URL and trust in place of the cluster's, and
+/// without what only the apiserver reads (client certificates,
+/// impersonation, the cluster's proxy and server name); over TCP, or over
+/// a port-forward.
+fn https_client(
     base: &str,
-    path: &str,
     target: &Target,
     trust: &Trust,
-) -> Result<(http::StatusCode, bytes::Bytes), String> {
+    forward: Option<Connector>,
+) -> Result<kube::Client, String> {
     let mut config = target.config.clone();
     config.cluster_url = base.parse().map_err(|e| format!("not a URL ({e})"))?;
     config.tls_server_name = None;
@@ -131,18 +239,19 @@ async fn fetch_https(
         Some(pin) => crate::client::pin::client_config(pin),
         None => kube::client::ConfigExt::rustls_client_config(&config).map_err(|e| crate::error::chain(&e))?,
     };
-    let client = client_with_tls(&config, tls, target.at.timeouts, Protocol::Http1, None)
-        .map_err(|e| crate::error::chain(&e))?;
-    let request = http::Request::get(path).body(kube::client::Body::empty()).map_err(|e| e.to_string())?;
-    let fetch = async {
-        let resp = client.send(request).await.map_err(|e| unreachable_https(&e, trust))?;
-        let status = resp.status();
-        let body = resp.into_body().collect().await.map_err(|e| format!("the answer broke off ({e})"))?.to_bytes();
-        Ok::<_, String>((status, body))
+    let client = match forward {
+        None => client_with_tls(&config, tls, target.at.timeouts, Protocol::Http1, None),
+        Some(forward) => client_forwarded(&config, tls, target.at.timeouts, forward),
     };
-    tokio::time::timeout(WAIT_HTTPS, fetch)
-        .await
-        .map_err(|_| format!("no answer within {}", humantime::format_duration(WAIT_HTTPS)))?
+    client.map_err(|e| crate::error::chain(&e))
+}
+
+async fn get(client: &kube::Client, path: &str) -> Result<(http::StatusCode, bytes::Bytes), kube::Error> {
+    let request = http::Request::get(path).body(kube::client::Body::empty()).map_err(kube::Error::HttpError)?;
+    let resp = client.send(request).await?;
+    let status = resp.status();
+    let body = resp.into_body().collect().await?.to_bytes();
+    Ok((status, body))
 }
 
 /// Why an https watch could not be asked; an untrusted certificate says how

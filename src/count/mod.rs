@@ -241,6 +241,7 @@ pub async fn run(opts: Options) -> Result<i32> {
     let targets = targets(&opts.connect).await?;
     let several = targets.len() > 1 || opts.connect.all_contexts;
     if let Some(url) = opts.from.as_deref().filter(|u| !u.trim().is_empty()) {
+        let reach = from::Reach::parse(url)?;
         // (A RuntimeClass's overhead is read from the first context.)
         let shapes = match targets.first() {
             Some(t) => with_overhead(t, &opts.fits).await?,
@@ -258,8 +259,8 @@ pub async fn run(opts: Options) -> Result<i32> {
                     }
                     asked
                 };
-                let (asked, fetched) = tokio::join!(ids, from::fetch(url, t, &opts.from_trust, needs));
-                fetched.and_then(|served| from::answer(served, &asked, &opts.filter, &opts.labels_needed(&shapes)))
+                let (asked, fetched) = tokio::join!(ids, from::fetch(&reach, t, &opts.from_trust, needs));
+                fetched?.and_then(|served| from::answer(served, &asked, &opts.filter, &opts.labels_needed(&shapes)))
             }
             None => Err("no context to ask for".into()),
         };

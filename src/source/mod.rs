@@ -2,6 +2,7 @@
 //! with the node list in [`nodes`]), or the informer ([`informer`]): list +
 //! watch, emitting events that keep a store current.
 
+pub mod endpoint;
 pub mod identity;
 pub mod informer;
 pub mod label_keys;

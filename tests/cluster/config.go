@@ -23,10 +23,12 @@ import (
 // restarted apiserver keeps its port, certificates and flags and the
 // kubeconfig stays valid.
 type Config struct {
-	Dir                string `json:"dir"`
-	EtcdClientPort     int    `json:"etcdClientPort"`
-	EtcdPeerPort       int    `json:"etcdPeerPort"`
-	APIServerPort      int    `json:"apiServerPort"`
+	Dir            string `json:"dir"`
+	EtcdClientPort int    `json:"etcdClientPort"`
+	EtcdPeerPort   int    `json:"etcdPeerPort"`
+	APIServerPort  int    `json:"apiServerPort"`
+	// Where kwok serves the kubelet API of the nodes it runs (up --kubelets).
+	KubeletPort        int    `json:"kubeletPort"`
 	CompactionInterval string `json:"compactionInterval"`
 	NoPodWatchCache    bool   `json:"noPodWatchCache"`
 	// Extra apiserver feature gates, e.g. WatchList=false.
@@ -81,11 +83,12 @@ func cmdInit(args []string) error {
 	if err := os.MkdirAll(filepath.Join(abs, "pki"), 0o700); err != nil {
 		return err
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(4)
 	if err != nil {
 		return err
 	}
 	c := &Config{Dir: abs, EtcdClientPort: ports[0], EtcdPeerPort: ports[1], APIServerPort: ports[2],
+		KubeletPort:        ports[3],
 		CompactionInterval: *compaction, NoPodWatchCache: *noCache, FeatureGates: *gates}
 	if err := writePKI(c); err != nil {
 		return err

@@ -33,6 +33,31 @@ cluster_bin() {
   echo "$bin"
 }
 
+# Builds kwok (the bed's kubelets) from tests/cluster/kwok when its module
+# changed; prints its path. Its own module: its k8s.io/* versions are not the
+# cluster program's.
+kwok_bin() {
+  local cache=${PODCOUNT_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-podcount}
+  local hash
+  hash=$(cd "$here/kwok" && cat go.mod go.sum | sha256sum | cut -c1-16)
+  local bin=$cache/kwok-$hash
+  mkdir -p "$cache"
+  if [ ! -x "$bin" ]; then
+    (
+      flock 9
+      if [ ! -x "$bin" ]; then
+        echo "tests/cluster: building kwok (1-3 min the first time)..." >&2
+        local start=$SECONDS
+        (cd "$here/kwok" && go build -ldflags -s -o "$bin.tmp" sigs.k8s.io/kwok/cmd/kwok) >&2 \
+          || die "go build of kwok failed"
+        mv "$bin.tmp" "$bin"
+        echo "tests/cluster: kwok built in $((SECONDS - start))s: $bin" >&2
+      fi
+    ) 9>"$cache/kwok.lock"
+  fi
+  echo "$bin"
+}
+
 need_dir() {
   [ -n "${dir:-}" ] || die "--dir DIR is required"
   mkdir -p "$dir"
@@ -68,8 +93,23 @@ start_scheduler() {
 }
 
 start_controllers() {
-  setsid "$bin" controllers --dir "$dir" >>"$dir/controllers.log" 2>&1 </dev/null &
+  setsid "$bin" controllers --dir "$dir" "$@" >>"$dir/controllers.log" 2>&1 </dev/null &
   echo $! >"$dir/controllers.pid"
+}
+
+# kwok as the kubelet of the nodes labelled podcount.test/kubelet=kwok, with
+# the PortForward kinds it reads its port-forward targets from.
+start_kubelets() {
+  local kwok crds
+  kwok=$(kwok_bin)
+  crds=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/crd/bases
+  kubectl --kubeconfig "$dir/kubeconfig" apply --server-side \
+    -f "$crds/kwok.x-k8s.io_portforwards.yaml" -f "$crds/kwok.x-k8s.io_clusterportforwards.yaml" >/dev/null
+  kubectl --kubeconfig "$dir/kubeconfig" wait --for condition=established --timeout 30s \
+    crd/portforwards.kwok.x-k8s.io crd/clusterportforwards.kwok.x-k8s.io >/dev/null
+  setsid "$bin" kubelets --dir "$dir" --kwok "$kwok" --stages "$here/kwok/stages.yaml" \
+    >>"$dir/kubelets.log" 2>&1 </dev/null &
+  echo $! >"$dir/kubelets.pid"
 }
 
 start_apiserver() {

@@ -20,8 +20,11 @@ commands:
   etcd       --dir D          run the embedded etcd in the foreground
   apiserver  --dir D          run kube-apiserver in the foreground
   scheduler  --dir D          run kube-scheduler in the foreground (scheduler name podcount-fits)
-  controllers --dir D         run kube-controller-manager in the foreground (workload controllers
-             and the garbage collector; no node lifecycle)
+  controllers --dir D [--lifecycle] [--node-monitor-grace-period DUR]
+             run kube-controller-manager in the foreground (workload controllers, the garbage
+             collector, PDB status; with --lifecycle also node lifecycle, taint eviction, pod GC)
+  kubelets   --dir D --kwok BIN --stages F
+             run kwok as the kubelet of the nodes labelled podcount.test/kubelet=kwok
   wait       --dir D          wait until the apiserver reports ready
   seed       --kubeconfig K --nodes N --pods M [--namespace-count C] [--seed S]
              create nodes and pods; print the ground truth as JSON
@@ -57,6 +60,8 @@ func main() {
 		err = cmdScheduler(args)
 	case "controllers":
 		err = cmdControllers(args)
+	case "kubelets":
+		err = cmdKubelets(args)
 	case "wait":
 		err = cmdWait(args)
 	case "seed":

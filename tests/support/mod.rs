@@ -38,6 +38,10 @@ pub struct Options {
     /// Also run kube-controller-manager's workload controllers (Deployments,
     /// ReplicaSets, StatefulSets, DaemonSets, Jobs) and garbage collector.
     pub controllers: bool,
+    /// Also run kwok as the kubelet of nodes labelled
+    /// `podcount.test/kubelet=kwok` ([`kwok_node`]); with `controllers`, the
+    /// node lifecycle, taint eviction and pod GC controllers too.
+    pub kubelets: bool,
 }
 
 pub struct Cluster {
@@ -121,6 +125,9 @@ impl Cluster {
         }
         if opts.controllers {
             up.arg("--controllers");
+        }
+        if opts.kubelets {
+            up.arg("--kubelets");
         }
         // Whatever happens to this process, the cluster goes with it. The
         // reaper outlives us by design, so it is never waited for.
@@ -608,4 +615,36 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+/// A ServiceAccount in `ns` and a token for it (TokenRequest).
+pub async fn service_account_token(client: &kube::Client, ns: &str, name: &str) -> String {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use kube::api::{Api, PostParams};
+    let api: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
+    let sa = serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).unwrap();
+    let _ = api.create(&PostParams::default(), &sa).await;
+    let req = serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+        "spec": {"expirationSeconds": 3600}});
+    let got: serde_json::Value =
+        api.create_subresource("token", name, &PostParams::default(), &req).await.expect("TokenRequest");
+    got["status"]["token"].as_str().expect("a token").to_string()
+}
+
+impl Cluster {
+    /// A kubeconfig for the bed that shows `token` (a ServiceAccount's).
+    /// A kubeconfig with this ServiceAccount token, whose context is named
+    /// after it (`reader@bed`), not as the watch's kubeconfig names it: context
+    /// names are local, and `count --from` must match clusters all the same.
+    pub fn token_kubeconfig(&self, name: &str, token: &str) -> PathBuf {
+        let admin = self.kubeconfig_text();
+        let ca = admin.lines().find_map(|l| l.trim().strip_prefix("certificate-authority-data: ")).unwrap();
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: bed\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\nusers:\n- name: {name}\n  user:\n    token: {token}\ncontexts:\n- name: {name}@bed\n  context:\n    cluster: bed\n    user: {name}\ncurrent-context: {name}@bed\n",
+            self.server()
+        );
+        let path = self.dir.join(format!("kubeconfig-{name}"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
 }

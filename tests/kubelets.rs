@@ -1,0 +1,565 @@
+//! The bed's kubelets (kwok, `tests/cluster/up --kubelets`) do what kubelets
+//! do, so that later tests can trust them: pods run with pod IPs, graceful
+//! deletes complete, `kubectl drain` finishes and a PodDisruptionBudget
+//! refuses with 429, a node whose heartbeats stop goes NotReady and is
+//! tainted unreachable, and `kubectl port-forward` reaches a loopback target.
+//! Then `count --from service/NAMESPACE/NAME` through a real port-forward to
+//! a `watch --listen`. Each test has nodes of its own (labelled with its
+//! namespace), so that a drain or a dead node touches no other test.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::Api;
+use kube::api::{ListParams, PostParams};
+use serde_json::{Value, json};
+use support::watcher::Watcher;
+use support::{Cluster, Options, blocking};
+
+const BED: Options = Options {
+    nodes: 0,
+    pods: 0,
+    no_pod_watch_cache: false,
+    feature_gates: "",
+    scheduler: true,
+    fast_seed: false,
+    controllers: true,
+    kubelets: true,
+};
+
+/// The grace period `up` gives the node lifecycle controller (8 s), and
+/// what the controller and kwok add to it (a second each) with room.
+const NOT_READY_WITHIN: Duration = Duration::from_secs(30);
+
+fn cluster() -> &'static Cluster {
+    Cluster::shared(BED)
+}
+
+fn kubectl(args: &[&str]) -> std::process::Output {
+    Command::new("kubectl").args(args).env("KUBECONFIG", &cluster().kubeconfig).output().expect("run kubectl")
+}
+
+fn kubectl_ok(args: &[&str]) -> String {
+    let out = kubectl(args);
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `n` nodes kwok runs, named and labelled after `ns`, in zones a, b, ...
+/// by turns; Ready once kwok has taken them.
+async fn kwok_nodes(client: &kube::Client, ns: &str, n: usize, zones: usize) -> Vec<String> {
+    let api: Api<Node> = Api::all(client.clone());
+    let mut names = Vec::new();
+    for i in 0..n {
+        let name = format!("{ns}-k{i}");
+        let zone = format!("zone-{}", (b'a' + (i % zones) as u8) as char);
+        let node = json!({
+            "metadata": {"name": name, "labels": {
+                "podcount.test/kubelet": "kwok", "podcount.test/group": ns,
+                "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": zone}},
+            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "20"},
+                       "capacity": {"cpu": "4", "memory": "8Gi", "pods": "20"}}
+        });
+        api.create(&PostParams::default(), &serde_json::from_value(node).unwrap()).await.expect("create node");
+        names.push(name);
+    }
+    for name in &names {
+        wait_for(Duration::from_secs(30), &format!("node {name} Ready"), || async {
+            ready(&api.get(name).await.unwrap()).then_some(())
+        })
+        .await;
+    }
+    names
+}
+
+fn ready(node: &Node) -> bool {
+    condition(node) == "True"
+}
+
+fn condition(node: &Node) -> String {
+    let conds = node.status.as_ref().and_then(|s| s.conditions.clone()).unwrap_or_default();
+    conds.into_iter().find(|c| c.type_ == "Ready").map(|c| c.status).unwrap_or_default()
+}
+
+/// Polls `f` every 200 ms until it gives a value; fails the test after
+/// `limit`, saying what it waited for.
+async fn wait_for<T, F, Fut>(limit: Duration, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A Deployment the bed's scheduler places on this test's nodes.
+async fn deployment(client: &kube::Client, ns: &str, name: &str, replicas: u32, extra: Value) {
+    let mut pod = json!({
+        "schedulerName": "podcount-fits",
+        "nodeSelector": {"podcount.test/group": ns},
+        "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10",
+                        "resources": {"requests": {"cpu": "100m"}}}]
+    });
+    if let (Some(p), Some(e)) = (pod.as_object_mut(), extra.as_object()) {
+        p.extend(e.clone());
+    }
+    let d = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}}, "spec": pod}}
+    });
+    let api: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(client.clone(), ns);
+    api.create(&PostParams::default(), &serde_json::from_value(d).unwrap()).await.expect("create deployment");
+}
+
+/// The pods of `app` once `n` of them run (phase Running, a pod IP, bound).
+async fn running(client: &kube::Client, ns: &str, app: &str, n: usize) -> Vec<Pod> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    wait_for(Duration::from_secs(60), &format!("{n} pods of {app} Running"), || async {
+        let pods = api.list(&ListParams::default().labels(&format!("app={app}"))).await.unwrap().items;
+        let up: Vec<Pod> = pods
+            .into_iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter(|p| {
+                let s = p.status.as_ref();
+                s.and_then(|s| s.phase.as_deref()) == Some("Running")
+                    && s.and_then(|s| s.pod_ip.as_deref()).is_some_and(|ip| !ip.is_empty())
+            })
+            .collect();
+        (up.len() == n).then_some(up)
+    })
+    .await
+}
+
+fn node_of(p: &Pod) -> String {
+    p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployments_pods_run_with_pod_ips_and_podcount_counts_them() {
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("run").await;
+    let nodes = kwok_nodes(&client, &ns, 2, 1).await;
+    deployment(&client, &ns, "web", 3, json!({})).await;
+    let pods = running(&client, &ns, "web", 3).await;
+    let mut ips: Vec<&str> =
+        pods.iter().map(|p| p.status.as_ref().unwrap().pod_ip.as_deref().unwrap()).collect::<Vec<_>>();
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), 3, "each pod its own IP: {ips:?}");
+    assert!(pods.iter().all(|p| nodes.contains(&node_of(p))));
+    let want = support::kubectl_counts(&c.kubeconfig, &ns);
+    let out = support::podcount(&c.kubeconfig, &["-n", &ns, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    let got: std::collections::BTreeMap<String, u64> = support::nodes_of(&support::json_of(&out))
+        .into_iter()
+        .map(|(n, v)| (n, v["pods"].as_u64().unwrap()))
+        .filter(|(_, p)| *p > 0)
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got.values().sum::<u64>(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_delete_completes() {
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("delete").await;
+    kwok_nodes(&client, &ns, 1, 1).await;
+    deployment(&client, &ns, "web", 1, json!({"terminationGracePeriodSeconds": 30})).await;
+    let pod = running(&client, &ns, "web", 1).await.remove(0);
+    let name = pod.metadata.name.unwrap();
+    // kubectl waits for the object to go: the kubelet must finish the delete.
+    let started = Instant::now();
+    let ns2 = ns.clone();
+    let out = blocking(move || kubectl(&["delete", "pod", "-n", &ns2, &name, "--wait", "--timeout", "25s"])).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(started.elapsed() < Duration::from_secs(25));
+    // The Deployment replaces it, and the new one runs.
+    running(&client, &ns, "web", 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_completes_and_a_budget_that_allows_none_answers_429() {
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("drain").await;
+    let nodes = kwok_nodes(&client, &ns, 2, 1).await;
+    deployment(&client, &ns, "web", 2, json!({})).await;
+    let pods = running(&client, &ns, "web", 2).await;
+    let pdb = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": "web", "namespace": ns},
+        "spec": {"maxUnavailable": 0, "selector": {"matchLabels": {"app": "web"}}}});
+    let pdbs: Api<k8s_openapi::api::policy::v1::PodDisruptionBudget> = Api::namespaced(client.clone(), &ns);
+    pdbs.create(&PostParams::default(), &serde_json::from_value(pdb).unwrap()).await.unwrap();
+    // The disruption controller says what the budget allows.
+    wait_for(Duration::from_secs(30), "the budget's status", || async {
+        let s = pdbs.get("web").await.unwrap().status?;
+        (s.observed_generation == Some(1) && s.expected_pods == Some(2) && s.disruptions_allowed == Some(0))
+            .then_some(())
+    })
+    .await;
+    let victim = pods[0].metadata.name.clone().unwrap();
+    let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let eviction =
+        json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": victim, "namespace": ns}});
+    match api.create_subresource::<Value, Value>("eviction", &victim, &PostParams::default(), &eviction).await {
+        Err(kube::Error::Api(s)) => assert_eq!(s.code, 429, "{s:?}"),
+        other => panic!("the eviction was not refused: {other:?}"),
+    }
+    pdbs.delete("web", &Default::default()).await.unwrap();
+    let node = node_of(&pods[0]);
+    let drained = node.clone();
+    let out = blocking(move || {
+        kubectl(&["drain", &drained, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout", "60s"])
+    })
+    .await;
+    assert!(out.status.success(), "kubectl drain: {}", String::from_utf8_lossy(&out.stderr));
+    let n = Api::<Node>::all(client.clone()).get(&node).await.unwrap();
+    assert_eq!(n.spec.and_then(|s| s.unschedulable), Some(true), "cordoned");
+    let after = running(&client, &ns, "web", 2).await;
+    assert!(after.iter().all(|p| node_of(p) != node), "nothing left on the drained node");
+    let other = nodes.iter().find(|n| **n != node).unwrap();
+    assert!(after.iter().all(|p| &node_of(p) == other));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_kubelet_stops_goes_not_ready_is_tainted_and_its_pods_are_evicted_but_stay() {
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("dead").await;
+    let nodes = kwok_nodes(&client, &ns, 2, 2).await;
+    // Evicted 2 s after the unreachable taint (the admission default is 300 s).
+    let tolerate = json!({"tolerations": [
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 2}]});
+    deployment(&client, &ns, "web", 4, tolerate).await;
+    let pods = running(&client, &ns, "web", 4).await;
+    let dead = nodes[0].clone();
+    let on_dead: Vec<String> =
+        pods.iter().filter(|p| node_of(p) == dead).map(|p| p.metadata.name.clone().unwrap()).collect();
+    assert!(!on_dead.is_empty(), "the scheduler spread them: {:?}", pods.iter().map(node_of).collect::<Vec<_>>());
+    let dir = c.dir.display().to_string();
+    let stop = Command::new(support::repo_path("tests/cluster/kubelet"))
+        .args(["--dir", &dir, "stop", &dead])
+        .status()
+        .unwrap();
+    assert!(stop.success());
+    let api: Api<Node> = Api::all(client.clone());
+    let started = Instant::now();
+    let taints = wait_for(NOT_READY_WITHIN, "NotReady and tainted unreachable", || async {
+        let n = api.get(&dead).await.unwrap();
+        let taints: Vec<String> = n
+            .spec
+            .and_then(|s| s.taints)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t.key == "node.kubernetes.io/unreachable")
+            .map(|t| t.effect)
+            .collect();
+        (condition(&api.get(&dead).await.unwrap()) == "Unknown" && taints.len() == 2).then_some(taints)
+    })
+    .await;
+    eprintln!("NotReady and tainted {:.1} s after its kubelet stopped", started.elapsed().as_secs_f64());
+    assert!(taints.contains(&"NoSchedule".to_string()) && taints.contains(&"NoExecute".to_string()));
+    assert!(ready(&api.get(&nodes[1]).await.unwrap()), "the other node keeps its heartbeats");
+    // Taint eviction deletes them; no kubelet finishes the delete, so they
+    // stay, terminating, on the dead node; the ReplicaSet replaces them on
+    // the live one.
+    let pod_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    for name in &on_dead {
+        wait_for(Duration::from_secs(20), &format!("{name} evicted"), || async {
+            pod_api.get(name).await.unwrap().metadata.deletion_timestamp.map(|_| ())
+        })
+        .await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for name in &on_dead {
+        let p = pod_api.get(name).await.expect("still there, terminating");
+        assert_eq!(node_of(&p), dead);
+    }
+    let replaced = running(&client, &ns, "web", 4).await;
+    assert!(replaced.iter().all(|p| node_of(p) == nodes[1]), "replacements on the live node");
+    // Its kubelet back: Ready again, and the deletes complete.
+    let start = Command::new(support::repo_path("tests/cluster/kubelet"))
+        .args(["--dir", &dir, "start", &dead])
+        .status()
+        .unwrap();
+    assert!(start.success());
+    wait_for(NOT_READY_WITHIN, "Ready again", || async { ready(&api.get(&dead).await.unwrap()).then_some(()) }).await;
+    for name in &on_dead {
+        wait_for(Duration::from_secs(30), &format!("{name} gone"), || async {
+            pod_api.get_opt(name).await.unwrap().is_none().then_some(())
+        })
+        .await;
+    }
+}
+
+/// A loopback server that answers each connection's first line with
+/// `echo: LINE`.
+fn echo_server() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let mut r = BufReader::new(conn.try_clone().unwrap());
+                if r.read_line(&mut line).is_ok() {
+                    let _ = (&conn).write_all(format!("echo: {line}").as_bytes());
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A PortForward (kwok's kind) that sends `port` of pod `name` to a
+/// loopback port.
+fn forward_pod(ns: &str, name: &str, port: u16, to: u16) {
+    let doc = json!({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "PortForward",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"forwards": [{"ports": [port], "target": {"address": "127.0.0.1", "port": to}}]}});
+    let path = cluster().dir.join(format!("forward-{ns}-{name}.json"));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    kubectl_ok(&["apply", "-f", path.to_str().unwrap()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_port_forward_reaches_a_loopback_target() {
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("forward").await;
+    kwok_nodes(&client, &ns, 1, 1).await;
+    deployment(&client, &ns, "web", 1, json!({})).await;
+    let pod = running(&client, &ns, "web", 1).await.remove(0).metadata.name.unwrap();
+    let target = echo_server();
+    forward_pod(&ns, &pod, 8080, target);
+    let (ns2, kc) = (ns.clone(), c.kubeconfig.clone());
+    let said = blocking(move || {
+        // kwok reads PortForward objects through a watch: ask until it has.
+        for _ in 0..50 {
+            let mut pf = Command::new("kubectl")
+                .args(["port-forward", "-n", &ns2, &format!("pod/{pod}"), ":8080", "--address", "127.0.0.1"])
+                .env("KUBECONFIG", &kc)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            // Kept open: kubectl says "Handling connection" on it, and dies
+            // of a closed pipe.
+            let mut said = BufReader::new(pf.stdout.take().unwrap());
+            let mut first = String::new();
+            said.read_line(&mut first).unwrap();
+            // "Forwarding from 127.0.0.1:PORT -> 8080"
+            let local: u16 = first.split(':').nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", local)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.write_all(b"hello\n").unwrap();
+            let mut got = String::new();
+            let _ = s.read_to_string(&mut got);
+            let _ = pf.kill();
+            let _ = pf.wait();
+            if !got.is_empty() {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        String::new()
+    })
+    .await;
+    assert_eq!(said, "echo: hello\n");
+}
+
+/// `count --from service/NAMESPACE/NAME`: the Service's ready pod found from
+/// its EndpointSlices, a port-forward opened through the apiserver (as
+/// `kubectl port-forward` does) that kwok sends to a `watch --listen` on
+/// loopback, TLS pinned and the user's token reviewed by the watch, with
+/// exactly the RBAC deploy/base grants; the answer equals `count`'s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_from_a_service_is_answered_through_a_port_forward() {
+    use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, Role, RoleBinding};
+    let c = cluster();
+    let client = c.client().await;
+    // deploy/base's namespace and names, so its Role applies as written.
+    let ns = "podcount";
+    let _ = kubectl(&["create", "namespace", ns]);
+    let group = c.namespace("from").await;
+    kwok_nodes(&client, &group, 2, 1).await;
+    let serving = json!({"containers": [{"name": "podcount", "image": "registry.k8s.io/pause:3.10",
+        "ports": [{"name": "metrics", "containerPort": 9464}]}],
+        "nodeSelector": {"podcount.test/group": group}, "schedulerName": "podcount-fits"});
+    let d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "podcount", "namespace": ns},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "kubectl-podcount"}},
+                 "template": {"metadata": {"labels": {"app.kubernetes.io/name": "kubectl-podcount", "app": "podcount"}},
+                              "spec": serving}}});
+    Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &serde_json::from_value(d).unwrap())
+        .await
+        .unwrap();
+    // The Service as deploy/base has it, and one that selects nothing.
+    for (name, selector) in [("podcount", "kubectl-podcount"), ("nobody", "nothing-here")] {
+        let svc = json!({"metadata": {"name": name, "namespace": ns},
+            "spec": {"selector": {"app.kubernetes.io/name": selector},
+                     "ports": [{"name": "metrics", "port": 9464, "targetPort": "metrics"}]}});
+        Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), ns)
+            .create(&PostParams::default(), &serde_json::from_value(svc).unwrap())
+            .await
+            .unwrap();
+    }
+    deployment(&client, &group, "web", 5, json!({})).await;
+    running(&client, &group, "web", 5).await;
+    let pod = running(&client, ns, "podcount", 1).await.remove(0).metadata.name.unwrap();
+
+    // The watch, on loopback as deploy/base runs it (TLS, token review).
+    let w = Watcher::start(&c.kubeconfig, &["-n", &group, "--listen", "127.0.0.1:0", "--listen-auth", "kubernetes"]);
+    let port: u16 = w.listen_url().rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
+    let w = blocking(move || {
+        w.synced();
+        w
+    })
+    .await;
+    let pin =
+        w.stderr().lines().find_map(|l| l.strip_prefix("serving certificate sha256 ").map(str::to_string)).unwrap();
+    forward_pod(ns, &pod, 9464, port);
+
+    // A user with deploy/base's grants: podcount-metrics-reader, and the
+    // Role podcount-from in its namespace; and one without the Role.
+    let base = std::fs::read_to_string(support::repo_path("deploy/base/podcount.yaml")).unwrap();
+    let docs: Vec<Value> =
+        base.split("\n---\n").filter_map(|d| serde_yaml::from_str::<Value>(d).ok()).filter(|d| d.is_object()).collect();
+    let find = |kind: &str, name: &str| {
+        docs.iter().find(|d| d["kind"] == kind && d["metadata"]["name"] == name).cloned().expect(name)
+    };
+    let reader = find("ClusterRole", "podcount-metrics-reader");
+    let _ = Api::<k8s_openapi::api::rbac::v1::ClusterRole>::all(client.clone())
+        .create(&PostParams::default(), &serde_json::from_value(reader).unwrap())
+        .await;
+    Api::<Role>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &serde_json::from_value(find("Role", "podcount-from")).unwrap())
+        .await
+        .unwrap();
+    let user = support::service_account_token(&client, &group, "user").await;
+    let stranger = support::service_account_token(&client, &group, "stranger").await;
+    for who in ["user", "stranger"] {
+        let crb = json!({"metadata": {"name": format!("{group}-{who}")},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "podcount-metrics-reader"},
+            "subjects": [{"kind": "ServiceAccount", "name": who, "namespace": group}]});
+        Api::<ClusterRoleBinding>::all(client.clone())
+            .create(&PostParams::default(), &serde_json::from_value(crb).unwrap())
+            .await
+            .unwrap();
+    }
+    let rb = json!({"metadata": {"name": format!("{group}-user"), "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "podcount-from"},
+        "subjects": [{"kind": "ServiceAccount", "name": "user", "namespace": group}]});
+    Api::<RoleBinding>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &serde_json::from_value(rb).unwrap())
+        .await
+        .unwrap();
+    let (user_kc, stranger_kc) = (c.token_kubeconfig("user", &user), c.token_kubeconfig("stranger", &stranger));
+    // One who may find the pod but not forward to it.
+    let mut finds = find("Role", "podcount-from");
+    finds["metadata"]["name"] = json!("podcount-finds");
+    finds["rules"].as_array_mut().unwrap().retain(|r| r["resources"][0] != "pods/portforward");
+    Api::<Role>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &serde_json::from_value(finds).unwrap())
+        .await
+        .unwrap();
+    let rb = json!({"metadata": {"name": format!("{group}-finds"), "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "podcount-finds"},
+        "subjects": [{"kind": "ServiceAccount", "name": "finder", "namespace": group}]});
+    Api::<RoleBinding>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &serde_json::from_value(rb).unwrap())
+        .await
+        .unwrap();
+    let finder = support::service_account_token(&client, &group, "finder").await;
+    let finder_kc = c.token_kubeconfig("finder", &finder);
+
+    // The Service's endpoint is ready once kwok runs the pod.
+    wait_for(Duration::from_secs(30), "a ready endpoint", || async {
+        let out = kubectl(&[
+            "get",
+            "endpointslices",
+            "-n",
+            ns,
+            "-l",
+            "kubernetes.io/service-name=podcount",
+            "-o",
+            "jsonpath={.items[*].endpoints[*].conditions.ready}",
+        ]);
+        String::from_utf8_lossy(&out.stdout).contains("true").then_some(())
+    })
+    .await;
+    let want = support::podcount(&c.kubeconfig, &["-n", &group]);
+    assert_eq!(want.status.code(), Some(0), "{}", support::stderr(&want));
+    let from = |kc: &std::path::Path, what: &str| {
+        support::podcount(kc, &["-n", &group, "--from", what, "--from-fingerprint", &pin])
+    };
+    // kwok reads PortForward objects through a watch: the first ask may
+    // come before it has this one.
+    let mut answered = None;
+    for _ in 0..50 {
+        let out = from(&user_kc, "service/podcount/podcount");
+        if out.status.code() == Some(0) {
+            answered = Some(out);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let out = answered.unwrap_or_else(|| {
+        let out = from(&user_kc, "service/podcount/podcount");
+        panic!("never answered: {}", support::stderr(&out))
+    });
+    assert_eq!(support::stderr(&out), "", "answered by the watch, nothing to say");
+    // The same table as a List's, under the user's context name.
+    let strip = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(strip(&out), strip(&want));
+    for named in ["service/podcount/podcount:metrics", "svc/podcount/podcount:9464"] {
+        let out = from(&user_kc, named);
+        assert_eq!((out.status.code(), support::stderr(&out)), (Some(0), String::new()), "{named}");
+        assert_eq!(strip(&out), strip(&want), "{named}");
+    }
+    // By pod: the admin may get pods there; the user may not.
+    let out = from(&c.kubeconfig, &format!("pod/podcount/{pod}:metrics"));
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    assert_eq!(strip(&out), strip(&want));
+
+    // No ready endpoint: exit 3, naming the Service.
+    let out = from(&c.kubeconfig, "service/podcount/nobody");
+    assert_eq!(out.status.code(), Some(3), "{}", support::stderr(&out));
+    assert!(
+        support::stderr(&out).contains("service/podcount/nobody has no ready endpoint"),
+        "{}",
+        support::stderr(&out)
+    );
+    // No grants to reach it: exit 3 with the verb it lacks.
+    let out = from(&stranger_kc, "service/podcount/podcount");
+    assert_eq!(out.status.code(), Some(3), "{}", support::stderr(&out));
+    assert!(support::stderr(&out).contains("may not get services in namespace podcount"), "{}", support::stderr(&out));
+    let out = from(&finder_kc, "service/podcount/podcount");
+    assert_eq!(out.status.code(), Some(3), "{}", support::stderr(&out));
+    assert!(
+        support::stderr(&out).contains(&format!(
+            "may not port-forward to pod podcount/{pod}; grant it `get` and `create` on `pods/portforward` in namespace podcount"
+        )),
+        "{}",
+        support::stderr(&out)
+    );
+    // A Service port it does not have: a usage error listing its ports.
+    let out = from(&user_kc, "service/podcount/podcount:80");
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    assert!(support::stderr(&out).contains("has no port 80 (it has 9464 (metrics))"), "{}", support::stderr(&out));
+    drop(w);
+}
