@@ -3,6 +3,8 @@
 //! With `--from`, the same from a running `watch --listen` ([`from`]).
 
 mod from;
+#[cfg(test)]
+mod offline;
 pub use from::Trust as FromTrust;
 
 use std::io::{IsTerminal, Write};

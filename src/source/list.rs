@@ -95,6 +95,25 @@ pub async fn count_pods(
     }
 }
 
+/// The same fold over pod objects already in hand (one page): what
+/// [`count_pods`] makes of a List that returns exactly `items`. No I/O: the
+/// differential tests hand it generated clusters.
+#[cfg(test)]
+pub fn fold_pods<'i>(q: &PodQuery, items: impl IntoIterator<Item = Item<'i>>) -> Result<PodCount> {
+    let mut progress = |_: Progress| {};
+    let mut fold = Fold::new(&mut progress);
+    fold.resources = q.resources;
+    fold.limits = q.limits;
+    fold.placing = &q.placing;
+    fold.neighbours = q.placing.iter().map(Neighbours::new).collect();
+    fold.begin_page();
+    for item in items {
+        fold.item(item)?;
+    }
+    fold.end_page(0);
+    Ok(PodCount { tally: fold.tally, resource_version: None, neighbours: fold.neighbours })
+}
+
 /// Every page through `sink`.
 pub async fn walk(t: &Target, pager: &mut Pager, sink: &mut impl PageSink) -> Result<(), Failure> {
     while pager.next(t, sink).await? {}

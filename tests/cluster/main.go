@@ -23,6 +23,9 @@ commands:
   controllers --dir D [--lifecycle] [--node-monitor-grace-period DUR]
              run kube-controller-manager in the foreground (workload controllers, the garbage
              collector, PDB status; with --lifecycle also node lifecycle, taint eviction, pod GC)
+  simulate   read {nodes, namespaces, pods, pod, max} lines; place pod up to max times with
+             kube-scheduler's default profile in-process (a fake clientset, no apiserver); print
+             {placed, byNode, order, stopped} lines
   kubelets   --dir D --kwok BIN --stages F
              run kwok as the kubelet of the nodes labelled podcount.test/kubelet=kwok
   wait       --dir D          wait until the apiserver reports ready
@@ -60,6 +63,8 @@ func main() {
 		err = cmdScheduler(args)
 	case "controllers":
 		err = cmdControllers(args)
+	case "simulate":
+		err = cmdSimulate(args)
 	case "kubelets":
 		err = cmdKubelets(args)
 	case "wait":

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/pkg/api/legacyscheme"
+	_ "k8s.io/kubernetes/pkg/apis/core/install" // the Pod defaults the apiserver applies
+	"k8s.io/kubernetes/pkg/scheduler"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config/latest"
+	"k8s.io/kubernetes/pkg/scheduler/profile"
+)
+
+// A question for `simulate`: a cluster (its nodes, namespaces and placed
+// pods) and a pod to place, as many times as it lands (at most Max).
+type simQuestion struct {
+	Nodes      []v1.Node      `json:"nodes"`
+	Namespaces []v1.Namespace `json:"namespaces"`
+	Pods       []v1.Pod       `json:"pods"`
+	Pod        v1.Pod         `json:"pod"`
+	Max        int            `json:"max"`
+}
+
+// What kube-scheduler did: how many landed, where, in order, and the
+// scheduler's message for the first that did not.
+type simAnswer struct {
+	Placed  int            `json:"placed"`
+	ByNode  map[string]int `json:"byNode"`
+	Order   []string       `json:"order"`
+	Stopped string         `json:"stopped,omitempty"`
+	Error   string         `json:"error,omitempty"`
+}
+
+// cmdSimulate answers one question a line on stdin, one JSON answer a line
+// on stdout: kube-scheduler itself (the default profile, as `latest`
+// defaults it), run in-process over a fake clientset the way
+// kubernetes-sigs/cluster-capacity runs it, with no apiserver. Pods are
+// created one at a time, each after the previous was bound or refused, so
+// the answer is the scheduler's one-pod-at-a-time placement, ties broken by
+// its own random choice.
+func cmdSimulate(args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("simulate takes no arguments, questions on stdin")
+	}
+	klog.SetOutput(discard{})
+	klog.LogToStderr(false)
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 1<<30)
+	out := json.NewEncoder(os.Stdout)
+	for in.Scan() {
+		var q simQuestion
+		var a simAnswer
+		if err := json.Unmarshal(in.Bytes(), &q); err != nil {
+			a.Error = "not a question: " + err.Error()
+		} else if a, err = simulate(q); err != nil {
+			a.Error = err.Error()
+		}
+		if err := out.Encode(a); err != nil {
+			return err
+		}
+	}
+	return in.Err()
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func simulate(q simQuestion) (simAnswer, error) {
+	a := simAnswer{ByNode: map[string]int{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var objs []runtime.Object
+	for i := range q.Nodes {
+		objs = append(objs, q.Nodes[i].DeepCopy())
+	}
+	seen := map[string]bool{}
+	for i := range q.Namespaces {
+		seen[q.Namespaces[i].Name] = true
+		objs = append(objs, q.Namespaces[i].DeepCopy())
+	}
+	defaulted := func(p *v1.Pod, i int) *v1.Pod {
+		p = p.DeepCopy()
+		if p.Namespace == "" {
+			p.Namespace = "default"
+		}
+		if p.UID == "" {
+			p.UID = types.UID(fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+		}
+		legacyscheme.Scheme.Default(p)
+		if !seen[p.Namespace] {
+			seen[p.Namespace] = true
+			objs = append(objs, &v1.Namespace{})
+			objs[len(objs)-1].(*v1.Namespace).Name = p.Namespace
+		}
+		return p
+	}
+	for i := range q.Pods {
+		objs = append(objs, defaulted(&q.Pods[i], i+1))
+	}
+	client := fake.NewSimpleClientset(objs...)
+	type outcome struct {
+		node    string
+		refused string
+	}
+	outcomes := make(chan outcome, 1)
+	podsResource := v1.SchemeGroupVersion.WithResource("pods")
+	client.PrependReactor("create", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		if action.GetSubresource() != "binding" {
+			return false, nil, nil
+		}
+		b := action.(clienttesting.CreateAction).GetObject().(*v1.Binding)
+		got, err := client.Tracker().Get(podsResource, b.Namespace, b.Name)
+		if err != nil {
+			return true, nil, err
+		}
+		p := got.(*v1.Pod).DeepCopy()
+		p.Spec.NodeName = b.Target.Name
+		if err := client.Tracker().Update(podsResource, p, b.Namespace); err != nil {
+			return true, nil, err
+		}
+		outcomes <- outcome{node: b.Target.Name}
+		return true, b, nil
+	})
+	client.PrependReactor("patch", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		if action.GetSubresource() == "status" {
+			patch := string(action.(clienttesting.PatchAction).GetPatch())
+			if strings.Contains(patch, v1.PodReasonUnschedulable) {
+				select {
+				case outcomes <- outcome{refused: messageOf(patch)}:
+				default:
+				}
+			}
+		}
+		return false, nil, nil
+	})
+	informerFactory := informers.NewSharedInformerFactory(client, 0)
+	dyn := dynamicfake.NewSimpleDynamicClient(runtime.NewScheme())
+	dynInformerFactory := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0)
+	cfg, err := latest.Default()
+	if err != nil {
+		return a, err
+	}
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: client.EventsV1()})
+	sched, err := scheduler.New(ctx, client, informerFactory, dynInformerFactory,
+		profile.NewRecorderFactory(broadcaster),
+		scheduler.WithProfiles(cfg.Profiles...),
+		scheduler.WithPercentageOfNodesToScore(cfg.PercentageOfNodesToScore),
+		scheduler.WithPodInitialBackoffSeconds(1),
+	)
+	if err != nil {
+		return a, err
+	}
+	informerFactory.Start(ctx.Done())
+	dynInformerFactory.Start(ctx.Done())
+	informerFactory.WaitForCacheSync(ctx.Done())
+	dynInformerFactory.WaitForCacheSync(ctx.Done())
+	// The informers' handlers fill the scheduler's cache after the sync.
+	// Every Node object must be in it, not only the entries its pods make
+	// (those have no Node, and a snapshot leaves them out: their pods'
+	// anti-affinity with them), and every placed pod.
+	placed := 0
+	for i := range q.Pods {
+		if q.Pods[i].Spec.NodeName != "" {
+			placed++
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		nodes, pods := 0, 0
+		for _, info := range sched.Cache.Dump().Nodes {
+			if info.Node() != nil {
+				nodes++
+			}
+			pods += len(info.Pods)
+		}
+		if nodes == len(q.Nodes) && pods >= placed {
+			break
+		}
+		if time.Now().After(deadline) {
+			return a, errors.New("the scheduler's cache never held the cluster")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	go sched.Run(ctx)
+	base := q.Pod.Name
+	if base == "" {
+		base = q.Pod.GenerateName + "sim"
+	}
+	for i := 0; i < q.Max; i++ {
+		p := defaulted(&q.Pod, 1000000+i)
+		p.Name = fmt.Sprintf("%s-%d", strings.TrimSuffix(base, "-"), i)
+		p.Spec.NodeName = ""
+		p.Spec.SchedulerName = v1.DefaultSchedulerName
+		if _, err := client.CoreV1().Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			return a, fmt.Errorf("create pod %d: %w", i, err)
+		}
+		select {
+		case o := <-outcomes:
+			if o.node == "" {
+				a.Stopped = o.refused
+				return a, nil
+			}
+			a.Placed++
+			a.ByNode[o.node]++
+			a.Order = append(a.Order, o.node)
+		case <-time.After(30 * time.Second):
+			return a, fmt.Errorf("pod %d: the scheduler neither bound nor refused it in 30 s", i)
+		}
+	}
+	return a, nil
+}
+
+// The condition message out of a status patch (the scheduler's words for
+// why no node fits), or the patch.
+func messageOf(patch string) string {
+	var p struct {
+		Status struct {
+			Conditions []v1.PodCondition `json:"conditions"`
+		} `json:"status"`
+	}
+	if json.Unmarshal([]byte(patch), &p) == nil {
+		for _, c := range p.Status.Conditions {
+			if c.Type == v1.PodScheduled {
+				return c.Message
+			}
+		}
+	}
+	return patch
+}
