@@ -26,6 +26,7 @@ pub mod cli;
 pub mod error;
 pub mod memory;
 pub(crate) mod process;
+pub(crate) mod rng;
 #[cfg(test)]
 mod test_oracle;
 

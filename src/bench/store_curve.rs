@@ -11,6 +11,7 @@ use crate::memory;
 use crate::model::pod::{Phase, PodFacts};
 use crate::model::requests::Demand;
 use crate::model::store::{PodStore, uid_key};
+use crate::rng::Rng;
 
 const PODS_PER_NODE: usize = 30;
 
@@ -26,18 +27,6 @@ pub struct Point {
     pub bytes_per_pod: f64,
     /// Of which the pod map's entries.
     pub map_bytes: usize,
-}
-
-/// xorshift64*: the same pods on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
 }
 
 /// A version-4 UID as the apiserver writes it.

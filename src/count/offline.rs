@@ -65,25 +65,11 @@ mod tests {
     //! (its ties are random); otherwise no more than podcount's bound.
 
     use super::*;
+    use crate::rng::Rng;
     use serde_json::{Value, json};
 
-    /// A small deterministic generator (xorshift64*): the same seed, the
-    /// same cases.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-        fn chance(&mut self, percent: u64) -> bool {
-            self.below(100) < percent
-        }
+    fn chance(rng: &mut Rng, percent: u64) -> bool {
+        rng.below(100) < percent
     }
 
     const ZONE: &str = "topology.kubernetes.io/zone";
@@ -112,10 +98,10 @@ mod tests {
                            "capacity": {"cpu": cpu, "memory": "16Gi", "pods": pods},
                            "conditions": [{"type": "Ready", "status": "True"}]}
             });
-            if rng.chance(15) {
+            if chance(rng, 15) {
                 node["spec"]["taints"] = json!([{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]);
             }
-            if rng.chance(10) {
+            if chance(rng, 10) {
                 node["spec"]["unschedulable"] = json!(true);
                 node["spec"]["taints"] = json!([{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]);
             }
@@ -131,12 +117,12 @@ mod tests {
                 "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": used}}}],
                 "tolerations": [{"operator": "Exists"}]
             });
-            if rng.chance(15) {
-                let key = if rng.chance(70) { HOST } else { ZONE };
+            if chance(rng, 15) {
+                let key = if chance(rng, 70) { HOST } else { ZONE };
                 spec["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
                     {"labelSelector": selector("web"), "topologyKey": key}]}});
             }
-            if rng.chance(10) {
+            if chance(rng, 10) {
                 spec["containers"][0]["ports"] = json!([{"containerPort": 8080, "hostPort": 8080}]);
             }
             placed.push(json!({
@@ -165,7 +151,7 @@ mod tests {
             }
             2 => {
                 spec["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                {"labelSelector": selector("db"), "topologyKey": if rng.chance(50) { HOST } else { ZONE }}]}})
+                {"labelSelector": selector("db"), "topologyKey": if chance(rng, 50) { HOST } else { ZONE }}]}})
             }
             3 => {
                 spec["affinity"] = json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
@@ -181,7 +167,7 @@ mod tests {
                 "nodeSelectorTerms": [{"matchExpressions": [{"key": "pool", "operator": "In", "values": ["a"]}]}]}}})
             }
         }
-        if rng.chance(20) {
+        if chance(rng, 20) {
             spec["tolerations"] = json!([{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]);
         }
         let pod = json!({
