@@ -131,6 +131,16 @@ mod tests {
                 "spec": spec,
                 "status": {"phase": "Running"}
             }));
+            // Finished pods free their node; terminating ones do not.
+            let last = placed.last_mut().unwrap();
+            match rng.below(12) {
+                0 => last["status"]["phase"] = json!(["Succeeded", "Failed"][rng.below(2) as usize]),
+                1 => {
+                    last["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+                    last["metadata"]["finalizers"] = json!(["podcount.test/hold"]);
+                }
+                _ => {}
+            }
         }
         let wants = ["250m", "500m", "1", "2"][rng.below(4) as usize];
         let mut spec = json!({
@@ -169,6 +179,33 @@ mod tests {
         }
         if chance(rng, 20) {
             spec["tolerations"] = json!([{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]);
+        }
+        // The request rule: an init container above the containers' sum,
+        // a second container, memory.
+        match rng.below(6) {
+            0 => {
+                spec["initContainers"] =
+                    json!([{"name": "init", "image": "x", "resources": {"requests": {"cpu": "3"}}}])
+            }
+            1 => spec["containers"].as_array_mut().unwrap().push(json!({"name": "side", "image": "x",
+                    "resources": {"requests": {"cpu": "300m", "memory": "5Gi"}}})),
+            _ => {}
+        }
+        // A preferred term: it moves where pods land, and so may change
+        // how many a spread admits.
+        if chance(rng, 15) {
+            let prefer =
+                json!([{"weight": 100, "podAffinityTerm": {"labelSelector": selector("db"), "topologyKey": HOST}}]);
+            match spec["affinity"].as_object_mut() {
+                Some(a) => {
+                    a.entry("podAntiAffinity").or_insert_with(|| json!({}))["preferredDuringSchedulingIgnoredDuringExecution"] =
+                        prefer;
+                }
+                None => {
+                    spec["affinity"] =
+                        json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": prefer}})
+                }
+            }
         }
         let pod = json!({
             "apiVersion": "v1", "kind": "Pod",

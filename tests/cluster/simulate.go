@@ -113,6 +113,11 @@ func simulate(q simQuestion) (simAnswer, error) {
 		return p
 	}
 	for i := range q.Pods {
+		// kube-scheduler's pod informer leaves finished pods out with a
+		// field selector, which a fake clientset does not apply.
+		if phase := q.Pods[i].Status.Phase; phase == v1.PodSucceeded || phase == v1.PodFailed {
+			continue
+		}
 		objs = append(objs, defaulted(&q.Pods[i], i+1))
 	}
 	client := fake.NewSimpleClientset(objs...)
@@ -178,7 +183,7 @@ func simulate(q simQuestion) (simAnswer, error) {
 	// anti-affinity with them), and every placed pod.
 	placed := 0
 	for i := range q.Pods {
-		if q.Pods[i].Spec.NodeName != "" {
+		if phase := q.Pods[i].Status.Phase; q.Pods[i].Spec.NodeName != "" && phase != v1.PodSucceeded && phase != v1.PodFailed {
 			placed++
 		}
 	}
