@@ -2,10 +2,8 @@
 //! rows, the footer with totals and filters, and on a terminal a bar per
 //! node and the saturation histogram.
 
-use comfy_table::{Cell, Color};
-
 use super::cells::{or_dash, percent};
-use super::style::{grid, kubectl_columns, lines, new_table};
+use super::style::{Cell, Color, grid};
 use crate::report::Counted;
 use crate::report::fits::{answer_line, summary};
 use crate::report::histogram::{RANGES, histogram};
@@ -290,7 +288,6 @@ fn resources_line(c: &Counted) -> Option<String> {
 /// `--group-by`: one row per label value (nodes, pods, allocatable, free,
 /// saturation, the fullest node), then the same footer as the node table.
 fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
-    let mut t = new_table(opts.color);
     let first = counted.iter().find_map(|c| c.groups.as_ref());
     let by = first.map_or_else(String::new, |g| label_header(&g.by));
     let at = first.and_then(|g| g.threshold).map(|t| format!(">={t}")).unwrap_or_default();
@@ -305,9 +302,8 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
     let shapes = shape_names(counted);
     header.extend(fits_headers(&shapes, false));
     header.extend(["FULLEST".into(), "FULLEST NODE".into(), at]);
-    if !opts.no_headers {
-        t.set_header(header.iter().map(Cell::new));
-    }
+    let head = (!opts.no_headers).then(|| header.iter().map(Cell::new).collect());
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
     for c in counted {
         let Some(g) = &c.groups else { continue };
         for r in g.rows.iter().take(opts.top.unwrap_or(usize::MAX)) {
@@ -332,12 +328,13 @@ fn group_table(counted: &[Counted], opts: &TableOptions) -> String {
             row.push(Cell::new(r.fullest_node.as_deref().unwrap_or("-")));
             let n = Cell::new(r.at_or_above_threshold);
             row.push(if opts.color && r.at_or_above_threshold > 0 { n.fg(Color::Red) } else { n });
-            t.add_row(row);
+            rows.push(row);
         }
     }
-    kubectl_columns(&mut t);
     let mut out = String::new();
-    out.push_str(&lines(&t));
+    if !rows.is_empty() || head.is_some() {
+        out.push_str(&grid(head, rows.len(), |i| rows[i].clone(), opts.color));
+    }
     if !opts.no_headers {
         for c in counted {
             let shown = TableOptions { top: None, ..*opts };
