@@ -212,13 +212,18 @@ async fn a_drain_completes_and_a_budget_that_allows_none_answers_429() {
     })
     .await;
     let victim = pods[0].metadata.name.clone().unwrap();
-    let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    // One eviction, as kubectl sends it (kube's default client would
+    // retry a 429 for minutes).
     let eviction =
         json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": victim, "namespace": ns}});
-    match api.create_subresource::<Value, Value>("eviction", &victim, &PostParams::default(), &eviction).await {
-        Err(kube::Error::Api(s)) => assert_eq!(s.code, 429, "{s:?}"),
-        other => panic!("the eviction was not refused: {other:?}"),
-    }
+    let path = c.dir.join(format!("eviction-{ns}.json"));
+    std::fs::write(&path, eviction.to_string()).unwrap();
+    let raw = format!("/api/v1/namespaces/{ns}/pods/{victim}/eviction");
+    let (raw2, file) = (raw.clone(), path.display().to_string());
+    let out = blocking(move || kubectl(&["create", "--raw", &raw2, "-f", &file, "--request-timeout", "20s"])).await;
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "the eviction was not refused");
+    assert!(said.contains("TooManyRequests") && said.contains("disruption budget"), "{said}");
     pdbs.delete("web", &Default::default()).await.unwrap();
     let node = node_of(&pods[0]);
     let drained = node.clone();
