@@ -5,57 +5,51 @@ export GOTOOLCHAIN=local GOWORK=off GOFLAGS=-buildvcs=false
 
 die() { echo "tests/cluster: $*" >&2; exit 1; }
 
-# Builds the cluster program when its sources changed; prints its path.
-cluster_bin() {
+# Builds a Go binary into the cache as NAME-HASH unless it is there (one
+# build at a time, across processes); prints its path. Arguments: NAME,
+# HASH, the module folder, what to say while building, then go build's
+# arguments.
+cached_go_build() {
+  local name=$1 hash=$2 dir=$3 what=$4
+  shift 4
   local cache=${PODCOUNT_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-podcount}
-  local hash
-  hash=$(cd "$here" && cat go.mod go.sum ./*.go lib.sh | sha256sum | cut -c1-16)
-  local bin=$cache/podcount-cluster-$hash
+  local bin=$cache/$name-$hash
   mkdir -p "$cache"
   if [ ! -x "$bin" ]; then
     (
       flock 9
       if [ ! -x "$bin" ]; then
-        echo "tests/cluster: building the cluster program (kube-apiserver + etcd; 10-20 min the first time)..." >&2
+        echo "tests/cluster: building $what..." >&2
         local start=$SECONDS
-        # Stamp the version /version reports (the module build leaves it unset).
-        local v pkg=k8s.io/component-base/version
-        v=$(awk '$1 == "k8s.io/kubernetes" {print $2}' "$here/go.mod")
-        local minor=${v#v1.}; minor=${minor%%.*}
-        (cd "$here" && go build -o "$bin.tmp" \
-          -ldflags "-s -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" .) >&2 \
-          || die "go build failed"
+        (cd "$dir" && go build -o "$bin.tmp" "$@") >&2 || die "go build of $name failed"
         mv "$bin.tmp" "$bin"
         echo "tests/cluster: built in $((SECONDS - start))s: $bin" >&2
       fi
-    ) 9>"$cache/build.lock"
+    ) 9>"$cache/$name.lock"
   fi
   echo "$bin"
+}
+
+# Builds the cluster program when its sources changed; prints its path.
+cluster_bin() {
+  local hash
+  hash=$(cd "$here" && cat go.mod go.sum ./*.go lib.sh | sha256sum | cut -c1-16)
+  # Stamp the version /version reports (the module build leaves it unset).
+  local v pkg=k8s.io/component-base/version
+  v=$(awk '$1 == "k8s.io/kubernetes" {print $2}' "$here/go.mod")
+  local minor=${v#v1.}
+  minor=${minor%%.*}
+  cached_go_build podcount-cluster "$hash" "$here" "the cluster program (kube-apiserver + etcd; 10-20 min the first time)" \
+    -ldflags "-s -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" .
 }
 
 # Builds kwok (the bed's kubelets) from tests/cluster/kwok when its module
 # changed; prints its path. Its own module: its k8s.io/* versions are not the
 # cluster program's.
 kwok_bin() {
-  local cache=${PODCOUNT_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-podcount}
   local hash
   hash=$(cd "$here/kwok" && cat go.mod go.sum | sha256sum | cut -c1-16)
-  local bin=$cache/kwok-$hash
-  mkdir -p "$cache"
-  if [ ! -x "$bin" ]; then
-    (
-      flock 9
-      if [ ! -x "$bin" ]; then
-        echo "tests/cluster: building kwok (1-3 min the first time)..." >&2
-        local start=$SECONDS
-        (cd "$here/kwok" && go build -ldflags -s -o "$bin.tmp" sigs.k8s.io/kwok/cmd/kwok) >&2 \
-          || die "go build of kwok failed"
-        mv "$bin.tmp" "$bin"
-        echo "tests/cluster: kwok built in $((SECONDS - start))s: $bin" >&2
-      fi
-    ) 9>"$cache/kwok.lock"
-  fi
-  echo "$bin"
+  cached_go_build kwok "$hash" "$here/kwok" "kwok (1-3 min the first time)" -ldflags -s sigs.k8s.io/kwok/cmd/kwok
 }
 
 need_dir() {
