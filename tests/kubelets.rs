@@ -536,6 +536,19 @@ async fn count_from_a_service_is_answered_through_a_port_forward() {
         assert_eq!((out.status.code(), support::stderr(&out)), (Some(0), String::new()), "{named}");
         assert_eq!(strip(&out), strip(&want), "{named}");
     }
+    // And against kubectl's own JSON, which shares none of our code.
+    let out = support::podcount(
+        &user_kc,
+        &["-n", &group, "--from", "service/podcount/podcount", "--from-fingerprint", &pin, "-o", "json"],
+    );
+    assert_eq!((out.status.code(), support::stderr(&out)), (Some(0), String::new()));
+    let served: std::collections::BTreeMap<String, u64> = support::nodes_of(&support::json_of(&out))
+        .into_iter()
+        .map(|(n, v)| (n, v["pods"].as_u64().unwrap()))
+        .filter(|(_, p)| *p > 0)
+        .collect();
+    assert_eq!(served, support::kubectl_counts(&c.kubeconfig, &group));
+    assert_eq!(served.values().sum::<u64>(), 5);
     // By pod: the admin may get pods there; the user may not.
     let out = from(&c.kubeconfig, &format!("pod/podcount/{pod}:metrics"));
     assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
