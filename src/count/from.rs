@@ -158,7 +158,7 @@ async fn fetch_forwarded(
             return Err(Error::cluster(format!("--from {named} ({pod}): {}", unreachable_https(&e, trust))));
         }
     };
-    Ok(read_answer(&format!("--from {named}"), status, &body))
+    Ok(read_answer(&base, status, &body))
 }
 
 /// The first cause of type `T` in `e`'s chain.
