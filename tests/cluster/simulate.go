@@ -141,7 +141,10 @@ func simulate(q simQuestion) (simAnswer, error) {
 		if err := client.Tracker().Update(podsResource, p, b.Namespace); err != nil {
 			return true, nil, err
 		}
-		outcomes <- outcome{node: b.Target.Name}
+		select { // not past the end of the question
+		case outcomes <- outcome{node: b.Target.Name}:
+		case <-ctx.Done():
+		}
 		return true, b, nil
 	})
 	client.PrependReactor("patch", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
