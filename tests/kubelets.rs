@@ -387,6 +387,28 @@ async fn kubectl_port_forward_reaches_a_loopback_target() {
     assert_eq!(said, "echo: hello\n");
 }
 
+/// Binds ServiceAccount `who` of namespace `sa_ns` to a Role in `ns`, or
+/// (None) to a ClusterRole cluster-wide.
+async fn bind(client: &kube::Client, ns: Option<&str>, role: &str, sa_ns: &str, who: &str) {
+    use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+    let kind = if ns.is_some() { "Role" } else { "ClusterRole" };
+    let binding = json!({"metadata": {"name": format!("{sa_ns}-{who}-{role}"), "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+        "subjects": [{"kind": "ServiceAccount", "name": who, "namespace": sa_ns}]});
+    let pp = PostParams::default();
+    match ns {
+        Some(ns) => {
+            let b: RoleBinding = serde_json::from_value(binding).unwrap();
+            Api::<RoleBinding>::namespaced(client.clone(), ns).create(&pp, &b).await.map(|_| ())
+        }
+        None => {
+            let b: ClusterRoleBinding = serde_json::from_value(binding).unwrap();
+            Api::<ClusterRoleBinding>::all(client.clone()).create(&pp, &b).await.map(|_| ())
+        }
+    }
+    .unwrap_or_else(|e| panic!("bind {who} to {kind} {role}: {e}"));
+}
+
 /// `count --from service/NAMESPACE/NAME`: the Service's ready pod found from
 /// its EndpointSlices, a port-forward opened through the apiserver (as
 /// `kubectl port-forward` does) that kwok sends to a `watch --listen` on
@@ -394,7 +416,7 @@ async fn kubectl_port_forward_reaches_a_loopback_target() {
 /// exactly the RBAC deploy/base grants; the answer equals `count`'s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn count_from_a_service_is_answered_through_a_port_forward() {
-    use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, Role, RoleBinding};
+    use k8s_openapi::api::rbac::v1::Role;
     let c = cluster();
     let client = c.client().await;
     // deploy/base's namespace and names, so its Role applies as written.
@@ -458,21 +480,9 @@ async fn count_from_a_service_is_answered_through_a_port_forward() {
     let user = support::service_account_token(&client, &group, "user").await;
     let stranger = support::service_account_token(&client, &group, "stranger").await;
     for who in ["user", "stranger"] {
-        let crb = json!({"metadata": {"name": format!("{group}-{who}")},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "podcount-metrics-reader"},
-            "subjects": [{"kind": "ServiceAccount", "name": who, "namespace": group}]});
-        Api::<ClusterRoleBinding>::all(client.clone())
-            .create(&PostParams::default(), &serde_json::from_value(crb).unwrap())
-            .await
-            .unwrap();
+        bind(&client, None, "podcount-metrics-reader", &group, who).await;
     }
-    let rb = json!({"metadata": {"name": format!("{group}-user"), "namespace": ns},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "podcount-from"},
-        "subjects": [{"kind": "ServiceAccount", "name": "user", "namespace": group}]});
-    Api::<RoleBinding>::namespaced(client.clone(), ns)
-        .create(&PostParams::default(), &serde_json::from_value(rb).unwrap())
-        .await
-        .unwrap();
+    bind(&client, Some(ns), "podcount-from", &group, "user").await;
     let (user_kc, stranger_kc) = (c.token_kubeconfig("user", &user), c.token_kubeconfig("stranger", &stranger));
     // One who may find the pod but not forward to it.
     let mut finds = find("Role", "podcount-from");
@@ -482,13 +492,7 @@ async fn count_from_a_service_is_answered_through_a_port_forward() {
         .create(&PostParams::default(), &serde_json::from_value(finds).unwrap())
         .await
         .unwrap();
-    let rb = json!({"metadata": {"name": format!("{group}-finds"), "namespace": ns},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "podcount-finds"},
-        "subjects": [{"kind": "ServiceAccount", "name": "finder", "namespace": group}]});
-    Api::<RoleBinding>::namespaced(client.clone(), ns)
-        .create(&PostParams::default(), &serde_json::from_value(rb).unwrap())
-        .await
-        .unwrap();
+    bind(&client, Some(ns), "podcount-finds", &group, "finder").await;
     let finder = support::service_account_token(&client, &group, "finder").await;
     let finder_kc = c.token_kubeconfig("finder", &finder);
 
