@@ -153,7 +153,7 @@ mod tests {
             }
             s
         };
-        match rng.below(10) {
+        match rng.below(14) {
             0 => {}
             1 => {
                 spec["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
@@ -172,6 +172,31 @@ mod tests {
             6 => spec["topologySpreadConstraints"] = json!([spread(ZONE, 1, Some(1 + rng.below(4)))]),
             7 => spec["topologySpreadConstraints"] = json!([spread(ZONE, 1, None), spread(HOST, 1, None)]),
             8 => spec["containers"][0]["ports"] = json!([{"containerPort": 8080, "hostPort": 8080}]),
+            // Several constraints tying nodes together: replayed.
+            10 => {
+                spec["topologySpreadConstraints"] = json!([
+                    spread(ZONE, 1 + rng.below(2), Some(1 + rng.below(4))),
+                    spread(HOST, 1 + rng.below(2), None)
+                ])
+            }
+            11 => {
+                spec["topologySpreadConstraints"] = json!([spread(HOST, 1, None)]);
+                spec["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": selector("web"), "topologyKey": "pool"}]}});
+            }
+            12 => {
+                spec["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": selector("web"), "topologyKey": "pool"},
+                {"labelSelector": selector("web"), "topologyKey": ZONE}]}});
+            }
+            // Affinity to its own kind, none placed unless some are.
+            13 => {
+                spec["affinity"] = json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": selector("web"), "topologyKey": if chance(rng, 50) { HOST } else { ZONE }}]}});
+                if chance(rng, 50) {
+                    spec["topologySpreadConstraints"] = json!([spread(HOST, 1, None)]);
+                }
+            }
             _ => {
                 spec["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
                 "nodeSelectorTerms": [{"matchExpressions": [{"key": "pool", "operator": "In", "values": ["a"]}]}]}}})
@@ -240,28 +265,38 @@ mod tests {
             asked.push((a, pod));
         }
         let answers = crate::test_oracle::ask("simulate", &questions);
-        let (mut exact, mut bounded, mut differ) = (0, 0, Vec::new());
+        let (mut exact, mut ranged, mut bounded, mut differ) = (0, 0, 0, Vec::new());
+        let (mut at_least, mut at_most) = (0, 0);
         for (i, (a, pod)) in asked.iter().enumerate() {
             let more = a.more.unwrap();
+            let (least, most) = a.bounds().unwrap();
             for run in &answers[2 * i..2 * i + 2] {
                 assert!(run["error"].is_null(), "the oracle failed: {run}");
                 let placed = run["placed"].as_u64().unwrap();
-                let ok = if a.exact { placed == more } else { placed <= more };
+                let ok = if a.exact { placed == more } else { placed >= least && most.is_none_or(|m| placed <= m) };
+                if !a.exact && a.bound_by.is_empty() && least < more {
+                    at_least += usize::from(placed == least);
+                    at_most += usize::from(placed == more);
+                }
                 if !ok {
                     // The question, to replay: tests/cluster/ctl simulate < FILE.
                     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/diff-cases");
                     let _ = std::fs::create_dir_all(&dir);
                     let _ = std::fs::write(dir.join(format!("{seed}-{i}.json")), &questions[2 * i]);
                     differ.push(format!(
-                        "case {i}: podcount {more} (exact: {}), kube-scheduler {placed} ({}) for {pod}; bound by {:?}",
-                        a.exact, run["stopped"], a.bound_by
+                        "case {i}: podcount {least}..{more} (exact: {}), kube-scheduler {placed} ({}) for {pod}; bound by {:?}, order {:?}",
+                        a.exact, run["stopped"], a.bound_by, a.order
                     ));
                 }
             }
-            if a.exact { exact += 1 } else { bounded += 1 }
+            match (a.exact, a.bound_by.is_empty()) {
+                (true, _) => exact += 1,
+                (false, true) => ranged += 1,
+                (false, false) => bounded += 1,
+            }
         }
         eprintln!(
-            "{} cases (seed {seed}): {exact} exact, {bounded} bounds; {} runs differed",
+            "{} cases (seed {seed}): {exact} exact, {ranged} ranges (runs at their least {at_least}, at their most {at_most}), {bounded} bounds; {} runs differed",
             asked.len(),
             differ.len()
         );

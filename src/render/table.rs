@@ -245,18 +245,28 @@ fn fits_lines(c: &Counted) -> Vec<String> {
         };
         out.push(format!("fits {}: {}", s.name, answer_line(a, c.rows.iter().filter(|r| !r.missing).count(), &limits)));
         if let (Some(n), Some(more)) = (a.asked, a.more) {
-            out.push(match a.lands {
-                Some(true) => format!("  {n} asked: all land"),
-                Some(false) => format!("  {n} asked: {more} land, {} would stay Pending", n - more.min(n)),
-                None if a.bound_by.is_empty() => {
-                    format!("  {n} asked: at least {more} land (preemption could place more)")
+            let ordered = a.bound_by.is_empty() && !a.order.is_empty();
+            let (least, most) = a.bounds().unwrap_or((0, Some(more)));
+            out.push(match (a.lands, most) {
+                (Some(true), _) => format!("  {n} asked: all land"),
+                (Some(false), Some(most)) if ordered => format!(
+                    "  {n} asked: between {least} and {most} land, by the order; at least {} would stay Pending",
+                    n - most.min(n)
+                ),
+                (Some(false), _) => format!("  {n} asked: {more} land, {} would stay Pending", n - more.min(n)),
+                (None, None) => format!("  {n} asked: at least {least} land (preemption could place more)"),
+                (None, Some(most)) if ordered => {
+                    format!("  {n} asked: between {least} and {most} land, by the order the scheduler places them in")
                 }
-                None => format!("  {n} asked: they may land (at most {more} more fit: an upper bound)"),
+                (None, _) => format!("  {n} asked: they may land (at most {more} more fit: an upper bound)"),
             });
         }
         if let Some(by) = &a.by {
             let parts: Vec<String> = a.by_domain.iter().map(|(d, n)| format!("{d} {n}")).collect();
             out.push(format!("  by {}: {}", label_header(by).to_lowercase(), parts.join(", ")));
+        }
+        for why in &a.order {
+            out.push(format!("  the order decides: {why}"));
         }
         for why in &a.bound_by {
             out.push(format!("  an upper bound: {why}"));

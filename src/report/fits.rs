@@ -100,6 +100,15 @@ pub struct FitsAnswer {
     /// is not modelled, or an order its scoring decides.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bound_by: Vec<String>,
+    /// Why the count depends on the order the scheduler places them in
+    /// (its scores and random ties): `range` holds every order's count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order: Vec<String>,
+    /// Where not exact: the least and the most that land. The least is 0
+    /// where `bound_by` says what was not modelled; the most is null where
+    /// preemption could place more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<(u64, Option<u64>)>,
     /// Why the scheduler could place more than `more` (preemption).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub may_place_more: Vec<String>,
@@ -128,12 +137,21 @@ impl FitsAnswer {
     /// Whether `n` more land: yes or no where the answer says, None where
     /// it could be either (a bound at or above n; preemption below it).
     pub fn lands(&self, n: u64) -> Option<bool> {
-        let more = self.more?;
-        match (more >= n, self.bound_by.is_empty(), self.may_place_more.is_empty()) {
-            (true, true, _) => Some(true),
-            (false, _, true) => Some(false),
-            _ => None,
+        let (least, most) = self.bounds()?;
+        if least >= n {
+            Some(true)
+        } else if most.is_some_and(|m| m < n) {
+            Some(false)
+        } else {
+            None
         }
+    }
+
+    /// The least that land, and the most (None: preemption could place any
+    /// number more); None without a node list.
+    pub fn bounds(&self) -> Option<(u64, Option<u64>)> {
+        let more = self.more?;
+        Some(if self.exact { (more, Some(more)) } else { self.range.unwrap_or((0, Some(more))) })
     }
 }
 
@@ -219,7 +237,12 @@ pub fn answers(
             a.by = Some(key);
             a.by_domain = by;
         }
-        a.exact = a.bound_by.is_empty() && a.may_place_more.is_empty();
+        a.order = placed.order;
+        a.exact = a.bound_by.is_empty() && a.may_place_more.is_empty() && a.order.is_empty();
+        if !a.exact {
+            let least = if a.bound_by.is_empty() { placed.least } else { 0 };
+            a.range = Some((least, a.may_place_more.is_empty().then_some(placed.more)));
+        }
         if !shape.daemon_set {
             a.asked = shape.asked;
             a.lands = shape.asked.and_then(|n| a.lands(n));
@@ -294,11 +317,12 @@ pub fn answer_line(a: &FitsAnswer, nodes: usize, limits: &BTreeMap<Limit, u64>) 
         let head = format!("runs on {more} of {nodes} node{}", if nodes == 1 { "" } else { "s" });
         return if a.exact { format!("{head}{why}") } else { format!("{head} at most{why}") };
     }
-    match (a.exact, a.bound_by.is_empty()) {
-        (true, _) => format!("{more} more{why}"),
-        (false, false) => format!("at most {more} more{why}"),
+    match a.bounds() {
+        _ if a.exact => format!("{more} more{why}"),
         // Only preemption could change it: at least this many.
-        (false, true) => format!("at least {more} more{why}"),
+        Some((least, None)) => format!("at least {least} more{why}"),
+        Some((least, Some(most))) if least > 0 => format!("between {least} and {most} more{why}"),
+        _ => format!("at most {more} more{why}"),
     }
 }
 
@@ -353,7 +377,7 @@ pub fn min_fits_breaches(min: u64, flag: &str, context: Option<&str>, c: &Counte
                 // A group's sum of per-node answers is exact only where the
                 // shape's answer is per node.
                 let per_node = a.is_none_or(|a| a.by.is_none());
-                let verdict = verdict(min, more, a.filter(|_| per_node), a.filter(|_| !per_node));
+                let verdict = verdict(min, more, a.filter(|_| per_node), a.filter(|_| !per_node), false);
                 if let Some((code, why)) = verdict {
                     out.push((code, format!("{prefix}{}{why}", too_few(shape, more, &place, flag, min, &limits))));
                 }
@@ -364,7 +388,7 @@ pub fn min_fits_breaches(min: u64, flag: &str, context: Option<&str>, c: &Counte
     let t = c.totals();
     for (shape, more) in t.fits.iter().filter_map(|(s, m)| Some((s, (*m)?))) {
         let limits = t.fits_limited_by.get(shape).cloned().unwrap_or_default();
-        if let Some((code, why)) = verdict(min, more, c.answers.get(shape), None) {
+        if let Some((code, why)) = verdict(min, more, c.answers.get(shape), None, true) {
             let line = if more < min {
                 format!("{}{why}", too_few(shape, more, "in the cluster", flag, min, &limits))
             } else {
@@ -378,14 +402,28 @@ pub fn min_fits_breaches(min: u64, flag: &str, context: Option<&str>, c: &Counte
 
 /// The verdict for `more` against `min`: None (passes), or the exit code
 /// and what makes it uncertain. `split`: a per-domain answer, whose sum
-/// over a group is not exact.
-fn verdict(min: u64, more: u64, a: Option<&FitsAnswer>, split: Option<&FitsAnswer>) -> Option<(i32, String)> {
+/// over a group is not exact. `whole`: `more` is the cluster's answer (its
+/// range's least decides), not a group's sum of per-node answers.
+fn verdict(
+    min: u64,
+    more: u64,
+    a: Option<&FitsAnswer>,
+    split: Option<&FitsAnswer>,
+    whole: bool,
+) -> Option<(i32, String)> {
     use crate::error::exit;
     let bound: Vec<&str> = a.iter().chain(split.iter()).flat_map(|a| a.bound_by.iter().map(String::as_str)).collect();
     let more_possible: Vec<&str> = a.iter().flat_map(|a| a.may_place_more.iter().map(String::as_str)).collect();
     let split_said = split.map(|s| format!("per {} answer", s.by.as_deref().unwrap_or("domain")));
     let mut uncertain: Vec<String> = bound.iter().map(|b| b.to_string()).collect();
     uncertain.extend(split_said);
+    // The order decides: it passes only where every order places enough.
+    for a in a.iter().chain(split.iter()) {
+        let least = a.bounds().map_or(0, |(least, _)| least);
+        if !(whole && least >= min) {
+            uncertain.extend(a.order.iter().cloned());
+        }
+    }
     match (more < min, uncertain.is_empty(), more_possible.is_empty()) {
         // Below, and nothing could place more: too few for sure.
         (true, _, true) => Some((exit::THRESHOLD, String::new())),
@@ -424,8 +462,24 @@ mod tests {
             (None, Some(false)),
             "a bound says no below it, nothing at or above"
         );
-        let preempt = FitsAnswer { more: Some(8), may_place_more: vec!["priority".into()], ..Default::default() };
+        let preempt = FitsAnswer {
+            more: Some(8),
+            may_place_more: vec!["priority".into()],
+            range: Some((8, None)),
+            ..Default::default()
+        };
         assert_eq!((preempt.lands(8), preempt.lands(9)), (Some(true), None));
+        let ordered = FitsAnswer {
+            more: Some(7),
+            order: vec!["a zone and a hostname spread".into()],
+            range: Some((5, Some(7))),
+            ..Default::default()
+        };
+        assert_eq!(
+            (ordered.lands(5), ordered.lands(6), ordered.lands(7), ordered.lands(8)),
+            (Some(true), None, None, Some(false)),
+            "yes at or below the least, no above the most, either way between"
+        );
         assert_eq!(FitsAnswer::default().lands(1), None, "no node list");
     }
 

@@ -312,6 +312,21 @@ mod tests {
         let v = judge(&full, Some((10, "--min-fits")), std::slice::from_ref(&c), true);
         assert_eq!((v.code, v.lines.len()), (exit::THRESHOLD, 2), "{v:?}");
         assert!(v.lines[0].starts_with("context prod: node node-0000 is 100.0% saturated"), "{v:?}");
+        // Every order places 5 to 7: 0 at or below 5, 4 between, 1 above 7.
+        let ordered = FitsAnswer {
+            more: Some(7),
+            order: vec!["a spread over zone with a spread over hostname".into()],
+            range: Some((5, Some(7))),
+            ..Default::default()
+        };
+        c.answers.insert("web".into(), ordered);
+        let codes: Vec<i32> = [5, 6, 7, 8]
+            .iter()
+            .map(|n| judge(&none, Some((*n, "--min-fits")), std::slice::from_ref(&c), false).code)
+            .collect();
+        assert_eq!(codes, [0, exit::NOT_EXACT, exit::NOT_EXACT, exit::THRESHOLD]);
+        let v = judge(&none, Some((6, "--min-fits")), std::slice::from_ref(&c), false);
+        assert!(v.lines[0].contains("not exact: a spread over zone"), "{v:?}");
     }
 
     #[test]
