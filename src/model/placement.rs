@@ -973,7 +973,11 @@ fn replayed(
         .chain(anti.iter().map(|k| format!("anti-affinity to its own pods over {k}")))
         .collect();
     let what = what.join(" with ");
-    let (least, most, why) = match replay::range(&problem, upper, replay::BUDGET) {
+    let searched = match replay::settled(&problem) {
+        Some(k) => Some(replay::Range { least: k, most: k }),
+        None => replay::range(&problem, upper, replay::BUDGET),
+    };
+    let (least, most, why) = match searched {
         Some(r) if r.least == r.most => (r.least, r.most, None),
         Some(r) => (
             r.least,
@@ -1398,6 +1402,24 @@ mod tests {
         let zone_only = Constraints { spread: vec![spread("topology.kubernetes.io/zone", 1, 1)], ..web() };
         let z = answer(&zone_only, &zones(), &offers(&[3, 3, 3, 3, 3, 3]), &placed(&zone_only, &[]));
         assert_eq!(z.more, 11, "{z:?}");
+    }
+
+    #[test]
+    fn a_zone_and_hostname_spread_at_scale_settles_or_says_its_bound() {
+        let c =
+            Constraints { spread: vec![spread("topology.kubernetes.io/zone", 1, 1), spread(HOSTNAME, 1, 1)], ..web() };
+        let nodes: Vec<NodeInfo> = (0..900).map(|i| node(&format!("n{i}"), ["a", "b", "c"][i % 3])).collect();
+        // One full node (a cordoned one, say) holds the hostname minimum at
+        // 0: one a node, then the zones within one of zone a's 299.
+        let mut more = vec![3; 900];
+        more[0] = 0;
+        let a = answer(&c, &nodes, &offers(&more), &placed(&c, &[]));
+        assert_eq!((a.least, a.more, a.order.len()), (899, 899, 0), "{:?}", a.order);
+        // Nothing holds it: too many orders to replay here; between 0 and
+        // each constraint's bound, said.
+        let a = answer(&c, &nodes, &offers(&[3; 900]), &placed(&c, &[]));
+        assert_eq!((a.least, a.more), (0, 2700));
+        assert!(a.order[0].contains("too many orders"), "{:?}", a.order);
     }
 
     #[test]
