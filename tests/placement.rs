@@ -569,6 +569,102 @@ async fn self_affinity_with_none_placed_is_a_range_over_the_first_zone() {
     assert!(placed == 4 || placed == 8, "one zone's worth: {bound:?}");
 }
 
+/// `--fits-release`: workloads placed together, in whatever order they
+/// arrive. One that always lands (room to spare), one that never does
+/// (one a node, more replicas than nodes), and one where the order decides
+/// (anti-affinity between two workloads): applied in both orders, each
+/// outcome within the predicted range.
+#[tokio::test]
+async fn a_release_that_lands_one_that_strands_and_one_the_order_decides() {
+    let _serial = support::serial().await;
+    let case = Case::new(
+        "release",
+        vec![n("a1", "a", "2", 110), n("a2", "a", "2", 110), n("b1", "b", "2", 110), n("b2", "b", "2", 110)],
+    )
+    .await;
+    let write = |name: &str, manifests: &[Value]| {
+        let text: Vec<String> = manifests.iter().map(|m| serde_yaml::to_string(m).unwrap()).collect();
+        let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc", "namespace": case.ns},
+            "spec": {"ports": [{"port": 80}]}});
+        let path = std::env::temp_dir().join(format!("{}-{name}.yaml", case.ns));
+        // As helm template writes it: a comment a document, a Service among them.
+        let docs: Vec<String> = text.iter().map(|t| format!("# Source: chart/templates/x.yaml\n{t}")).collect();
+        std::fs::write(&path, format!("{}---\n{}", docs.join("---\n"), serde_yaml::to_string(&service).unwrap()))
+            .unwrap();
+        path
+    };
+    let cpu = |m: &str| json!([{"name": "app", "image": "a", "resources": {"requests": {"cpu": m}}}]);
+    let id = |name: &str| format!("Deployment/{}/{name}", case.ns);
+
+    // Lands: 3 × 500m and 2 × 1 on 8 cores, nothing else between them.
+    let web = case.manifest("Deployment", "web", 3, app("web"), json!({"containers": cpu("500m")}));
+    let api = case.manifest("Deployment", "api", 2, app("api"), json!({"containers": cpu("1")}));
+    let path = write("lands", &[web.clone(), api.clone()]);
+    let out = podcount(&case.c.kubeconfig, &["--fits-release", path.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--fits-release: skipped 1 Service"), "{}", stderr(&out));
+    let r = json_of(&out)["release"].clone();
+    assert_eq!((r["verdict"].clone(), r["exact"].clone()), (json!("lands"), json!(true)), "{r}");
+    assert_eq!(r["workloads"][id("web")]["lands"], 3, "{r}");
+    assert_eq!(r["workloads"][id("api")]["pending"], 0, "{r}");
+    let bound = case.run(api, 2).await;
+    assert_eq!(bound.values().sum::<u64>(), 2);
+    let bound = case.run(web, 3).await;
+    assert_eq!(bound.values().sum::<u64>(), 3);
+
+    // Strands: 6 replicas one a node on 4 nodes, in every order.
+    let db = case.manifest("Deployment", "db", 6, app("db"), json!({"affinity": anti(HOSTNAME, app("db"))}));
+    let path = write("strands", std::slice::from_ref(&db));
+    let out = podcount(&case.c.kubeconfig, &["--fits-release", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("release: strands replicas in every order"), "{text}");
+    assert!(text.contains(&format!("  {}: 6 asked, 4 land, 2 stay Pending (4 more fit alone)", id("db"))), "{text}");
+    let bound = case.run(db, 6).await;
+    assert_eq!(bound.values().sum::<u64>(), 4, "{bound:?}");
+
+    // Depends: front one a node; back keeps off nodes with a front pod.
+    let fresh =
+        Case::new("release-order", vec![n("a1", "a", "2", 110), n("a2", "a", "2", 110), n("b1", "b", "2", 110)]).await;
+    let front =
+        fresh.manifest("Deployment", "front", 3, app("front"), json!({"affinity": anti(HOSTNAME, app("front"))}));
+    let back = fresh.manifest("Deployment", "back", 2, app("back"), json!({"affinity": anti(HOSTNAME, app("front"))}));
+    let path = write("depends", &[front.clone(), back.clone()]);
+    let out = podcount(&fresh.c.kubeconfig, &["--fits-release", path.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the order decides"), "{}", stderr(&out));
+    let r = serde_json::from_slice::<Value>(&out.stdout).unwrap()["release"].clone();
+    let (front_id, back_id) = (format!("Deployment/{}/front", fresh.ns), format!("Deployment/{}/back", fresh.ns));
+    assert_eq!(r["verdict"], "depends", "{r}");
+    let range = |w: &str| -> (u64, u64) {
+        match &r["workloads"][w]["lands"] {
+            Value::Array(a) => (a[0].as_u64().unwrap(), a[1].as_u64().unwrap()),
+            v => (v.as_u64().unwrap(), v.as_u64().unwrap()),
+        }
+    };
+    let (front_range, back_range) = (range(&front_id), range(&back_id));
+    assert_eq!((front_range.1, back_range.1), (3, 2), "{r}");
+    // Front first: 3 front, then 0 back (every node holds a front pod).
+    let f = fresh.run(front.clone(), 3).await.values().sum::<u64>();
+    let b = fresh.run(back.clone(), 2).await.values().sum::<u64>();
+    assert_eq!((f, b), (3, 0));
+    for (got, (least, most)) in [(f, front_range), (b, back_range)] {
+        assert!(least <= got && got <= most, "{got} outside {least}..={most}: {r}");
+    }
+    // Back first, on fresh nodes: 2 back, then 1 front.
+    let other =
+        Case::new("release-back", vec![n("a1", "a", "2", 110), n("a2", "a", "2", 110), n("b1", "b", "2", 110)]).await;
+    let front =
+        other.manifest("Deployment", "front", 3, app("front"), json!({"affinity": anti(HOSTNAME, app("front"))}));
+    let back = other.manifest("Deployment", "back", 2, app("back"), json!({"affinity": anti(HOSTNAME, app("front"))}));
+    let b = other.run(back, 2).await.values().sum::<u64>();
+    let f = other.run(front, 3).await.values().sum::<u64>();
+    assert_eq!((f, b), (1, 2));
+    for (got, (least, most)) in [(f, front_range), (b, back_range)] {
+        assert!(least <= got && got <= most, "{got} outside {least}..={most}: {r}");
+    }
+}
+
 #[tokio::test]
 async fn spread_and_anti_affinity_together() {
     let _serial = support::serial().await;

@@ -254,6 +254,12 @@ pub struct FitsArgs {
     /// (a DaemonSet: which nodes run one); the answer says whether it is exact or a bound
     #[arg(long, value_name = "FILE|-", help_heading = "Fits")]
     pub fits_pod: Option<PathBuf>,
+    /// Every workload of these manifests placed together, each with its replicas (helm template
+    /// | kubectl podcount --fits-release -): how many of each land over every order they could
+    /// arrive in; exit 0 when all land in every order, 1 when some stay Pending in every order, 4
+    /// when it depends on the order
+    #[arg(long, value_name = "FILE|-", conflicts_with = "fits_pod", help_heading = "Fits")]
+    pub fits_release: Option<PathBuf>,
     /// With --fits: a taint the shape tolerates, KEY[=VALUE][:EFFECT] (repeatable)
     #[arg(long, value_name = "KEY[=VALUE][:EFFECT]", help_heading = "Fits")]
     pub tolerate: Vec<String>,

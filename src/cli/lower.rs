@@ -205,7 +205,7 @@ fn sorts_by_fits(sort: Option<&SortBy>, fits: &[(Shape, Option<String>)]) -> err
 /// uses that is not modelled (one note).
 type Shapes = (Vec<(Shape, Option<String>)>, Vec<String>);
 
-fn shapes(FitsArgs { fits, fits_pod, tolerate }: &FitsArgs) -> error::Result<Shapes> {
+fn shapes(FitsArgs { fits, fits_pod, fits_release, tolerate }: &FitsArgs) -> error::Result<Shapes> {
     let tolerations =
         tolerate.iter().map(|t| Toleration::parse(t)).collect::<Result<Vec<_>, _>>().map_err(Error::usage)?;
     let mut out: Vec<(Shape, Option<String>)> = Vec::new();
@@ -213,13 +213,43 @@ fn shapes(FitsArgs { fits, fits_pod, tolerate }: &FitsArgs) -> error::Result<Sha
         out.push((Shape::parse(f).map_err(Error::usage)?, None));
     }
     let mut notes = Vec::new();
-    if let Some(path) = fits_pod {
+    let read = |flag: &str, path: &std::path::Path| {
         let text = if path.as_os_str() == "-" {
             std::io::read_to_string(std::io::stdin())
         } else {
             std::fs::read_to_string(path)
         };
-        let text = text.map_err(|e| Error::usage(format!("--fits-pod {}: cannot read it: {e}", path.display())))?;
+        text.map_err(|e| Error::usage(format!("{flag} {}: cannot read it: {e}", path.display())))
+    };
+    if let Some(path) = fits_release {
+        let (manifests, skipped) = manifest::read_release(&read("--fits-release", path)?).map_err(Error::usage)?;
+        if !skipped.is_empty() {
+            let kinds: Vec<String> = skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            notes.push(format!("--fits-release: skipped {} (they make no pods)", kinds.join(", ")));
+        }
+        let names: Vec<&str> = manifests.iter().map(|m| m.shape.name.as_str()).collect();
+        let whats: Vec<&str> = manifests.iter().map(|m| m.what.as_str()).collect();
+        let mut shapes = Vec::new();
+        for m in &manifests {
+            for why in &m.shape.bound_by {
+                notes.push(format!("{}: the answer is an upper bound: {why}", m.what));
+            }
+            let mut shape = m.shape.clone();
+            // The manifest's name, or more of it where two share one.
+            if names.iter().filter(|n| **n == shape.name).count() > 1 {
+                shape.name = match whats.iter().filter(|w| **w == m.what).count() {
+                    1 => m.what.clone(),
+                    _ => format!("{}/{}", m.namespace.as_deref().unwrap_or("-"), m.what),
+                };
+            }
+            shape.asked = m.replicas;
+            shape.workload = Some(m.what.clone());
+            shapes.push((shape, m.runtime_class.clone()));
+        }
+        out.extend(shapes);
+    }
+    if let Some(path) = fits_pod {
+        let text = read("--fits-pod", path)?;
         let m = manifest::read(&text).map_err(Error::usage)?;
         for why in &m.shape.bound_by {
             notes.push(format!("{}: the answer is an upper bound: {why}", m.what));
@@ -276,6 +306,11 @@ fn resources(selection: Option<&str>, limits: bool) -> error::Result<(Option<Sel
 fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
     let (resources, limits) = resources(a.resources.as_deref(), a.limits)?;
     let resources = sorted_resource(resources, Some(&a.sort_by));
+    if a.fits.fits_release.is_some() {
+        return Err(Error::usage(
+            "--fits-release goes with count (a release is asked once, before it is applied); watch takes --fits-pod",
+        ));
+    }
     let (fits, notes) = shapes(&a.fits)?;
     if a.until_fits_below.is_some() && fits.is_empty() {
         return Err(Error::usage("--until-fits-below goes with --fits or --fits-pod (fewer than N of which pods?)"));

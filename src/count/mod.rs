@@ -28,6 +28,7 @@ use crate::report::Counted;
 use crate::report::fits::{answers, unallocated};
 use crate::report::group::{GroupKey, grouped, labels_read};
 use crate::report::percent::Percent;
+use crate::report::release;
 use crate::report::resources::{Selection, Shown, shown};
 use crate::report::rows::{Extra, leave_out_closed, rows};
 use crate::report::sort::{SortBy, sort_rows};
@@ -201,6 +202,8 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let mut rows = rows(&pods.tally, nodes.as_deref(), sel.node_selector.is_none(), &extra);
     let neighbours = (!query.placing.is_empty()).then_some(pods.neighbours.as_slice());
     let answers = answers(&mut rows, nodes.as_deref(), &shapes, neighbours, sel.node_selector.is_some());
+    // Before sorting: the release reads the rows in node order.
+    let release = shapes.iter().any(|s| s.workload.is_some()).then(|| release::of(&shapes, &answers, &rows));
     sort_rows(&mut rows, &opts.sort);
     for r in rows.iter().filter(|r| r.missing) {
         status.warn(&format!(
@@ -232,6 +235,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         left_out: None,
         shapes,
         answers,
+        release,
     })
 }
 

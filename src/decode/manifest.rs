@@ -115,7 +115,51 @@ pub fn read(text: &str) -> Result<Manifest, String> {
             if kinds.is_empty() { String::new() } else { format!(" (it has: {})", kinds.join(", ")) }
         ));
     };
-    let ignored = bearing.count();
+    let mut m = read_object(kind, obj, spec)?;
+    m.ignored = bearing.count();
+    Ok(m)
+}
+
+/// `--fits-release`: every pod-bearing object of `text` (`helm template`
+/// output, several documents, Lists), each with the replicas it asks for:
+/// `spec.replicas` (1 when not given), a Job's `parallelism` (at most its
+/// `completions`), a CronJob's job's, a Pod 1; and the kinds of the objects
+/// that bear no pod (skipped), by kind with how many.
+pub fn read_release(text: &str) -> Result<(Vec<Manifest>, BTreeMap<String, usize>), String> {
+    let mut out = Vec::new();
+    let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+    for obj in objects(text)? {
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let Some(spec) = pod_spec(kind, &obj) else {
+            *skipped.entry(if kind.is_empty() { "(no kind)".to_string() } else { kind.to_string() }).or_default() += 1;
+            continue;
+        };
+        let mut m = read_object(kind, &obj, spec).map_err(|e| e.replacen("--fits-pod", "--fits-release", 1))?;
+        let job = |spec: &Value| {
+            let parallel = spec["parallelism"].as_u64().unwrap_or(1);
+            spec["completions"].as_u64().map_or(parallel, |c| parallel.min(c))
+        };
+        m.replicas = match kind {
+            "DaemonSet" => None,
+            "Pod" => Some(1),
+            "Job" => Some(job(&obj["spec"])),
+            "CronJob" => Some(job(&obj["spec"]["jobTemplate"]["spec"])),
+            _ => Some(obj["spec"]["replicas"].as_u64().unwrap_or(1)),
+        };
+        out.push(m);
+    }
+    if out.is_empty() {
+        let kinds: Vec<&str> = skipped.keys().map(String::as_str).collect();
+        return Err(format!(
+            "--fits-release: no Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob in the manifests{}",
+            if kinds.is_empty() { String::new() } else { format!(" (they have: {})", kinds.join(", ")) }
+        ));
+    }
+    Ok((out, skipped))
+}
+
+/// One pod-bearing object, read.
+fn read_object(kind: &str, obj: &Value, spec: Value) -> Result<Manifest, String> {
     let name = obj["metadata"]["name"].as_str().unwrap_or("pod").to_string();
     let what = format!("{kind}/{name}");
     let spec: PodSpec =
@@ -178,12 +222,13 @@ pub fn read(text: &str) -> Result<Manifest, String> {
             may_place_more,
             notes,
             asked: None,
+            workload: None,
         },
         what,
         runtime_class: spec.runtime_class_name.clone(),
         namespace,
         replicas: obj["spec"]["replicas"].as_u64().filter(|_| kind != "Pod" && !daemon_set),
-        ignored,
+        ignored: 0,
     })
 }
 
@@ -593,5 +638,46 @@ spec:
         let e = read("kind: Pod\nspec: {containers: [{name: a, resources: {requests: {cpu: lots}}}]}\n").unwrap_err();
         assert!(e.contains("containers[a].resources.requests.cpu = \"lots\" is not a Kubernetes quantity"), "{e}");
         assert!(read("{{{").is_err());
+    }
+
+    #[test]
+    fn a_release_reads_every_pod_bearing_object_with_its_replicas() {
+        let text = "\
+# Source: chart/templates/web.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: x}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec: {parallelism: 4, completions: 2, template: {spec: {containers: [{name: c, image: x}]}}}
+---
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}
+- {apiVersion: v1, kind: Pod, metadata: {name: one}, spec: {containers: [{name: c, image: x}]}}
+- apiVersion: apps/v1
+  kind: DaemonSet
+  metadata: {name: agent}
+  spec: {selector: {matchLabels: {app: a}}, template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c, image: x}]}}}
+";
+        let (ms, skipped) = read_release(text).unwrap();
+        let got: Vec<(&str, Option<u64>)> = ms.iter().map(|m| (m.what.as_str(), m.replicas)).collect();
+        assert_eq!(
+            got,
+            [("Deployment/web", Some(1)), ("Job/migrate", Some(2)), ("Pod/one", Some(1)), ("DaemonSet/agent", None)]
+        );
+        assert_eq!(skipped, [("ConfigMap".to_string(), 1), ("Service".to_string(), 1)].into());
+        let err = read_release("apiVersion: v1\nkind: Service\nmetadata: {name: s}\n").unwrap_err();
+        assert!(err.starts_with("--fits-release: no Pod") && err.ends_with("(they have: Service)"), "{err}");
     }
 }

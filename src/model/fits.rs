@@ -104,6 +104,8 @@ pub struct Shape {
     /// How many replicas are asked about (`--replicas`, or a workload's
     /// `spec.replicas`): the answer says whether they land.
     pub asked: Option<u64>,
+    /// `--fits-release`: the workload it is the pod of, `Kind/name`.
+    pub workload: Option<String>,
 }
 
 /// Resource names a pod may request: the standard ones, hugepages, and

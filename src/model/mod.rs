@@ -12,6 +12,7 @@ pub mod pod;
 pub mod quantity;
 #[cfg(test)]
 mod quantity_oracle;
+pub mod release;
 pub mod replay;
 pub mod requests;
 pub mod resource_name;

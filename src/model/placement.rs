@@ -133,8 +133,14 @@ pub struct Spread {
 
 impl Spread {
     /// `countPodsMatchSelector`: an empty selector counts no existing pod.
-    fn counts(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn counts_placed(&self, labels: &BTreeMap<String, String>) -> bool {
         self.selector.as_ref().is_some_and(|s| !s.is_everything() && s.matches_map(labels))
+    }
+
+    /// Whether the incoming pod counts toward its own domains (its labels
+    /// match the selector).
+    pub fn counts_incoming(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.selector.as_ref().is_some_and(|sel| sel.matches_map(labels))
     }
 }
 
@@ -373,7 +379,7 @@ impl Neighbours {
             bump(&mut self.affinity);
         }
         for (s, counts) in c.spread.iter().zip(self.spread.iter_mut()) {
-            if !p.terminating && p.namespace == c.namespace && s.counts(&p.labels) {
+            if !p.terminating && p.namespace == c.namespace && s.counts_placed(&p.labels) {
                 bump(counts);
             }
         }
@@ -1014,7 +1020,7 @@ fn eligible(s: &Spread, keys: &[&str], n: &NodeInfo, offer: &Offer) -> bool {
 
 /// Whether the new pod counts toward a spread constraint's domains.
 fn self_counts(c: &Constraints, s: &Spread) -> bool {
-    s.selector.as_ref().is_some_and(|sel| sel.matches_map(&c.labels))
+    s.counts_incoming(&c.labels)
 }
 
 /// The spread's eligible domains (nodes with every constraint's key that

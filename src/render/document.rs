@@ -10,6 +10,7 @@ use crate::report::Counted;
 use crate::report::fits::{FitsAnswer, ShapeDoc};
 use crate::report::group::{GroupRow, Grouped};
 use crate::report::histogram::{SaturationRange, histogram};
+use crate::report::release::Release;
 use crate::report::rows::{NodeRow, Totals};
 
 pub const API_VERSION: &str = "podcount/v1";
@@ -41,6 +42,9 @@ struct PodCountDoc<'a> {
     /// upper bound and why.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     fits: &'a BTreeMap<String, FitsAnswer>,
+    /// `--fits-release`: how its workloads land over every order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    release: Option<&'a Release>,
     unscheduled: u64,
     totals: Totals,
     saturation_histogram: Vec<SaturationRange>,
@@ -70,6 +74,7 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         unschedulable_nodes_left_out: c.left_out,
         shapes: c.shapes.iter().map(ShapeDoc::of).collect(),
         fits: &c.answers,
+        release: c.release.as_ref(),
         unscheduled: c.unscheduled,
         totals: c.totals(),
         saturation_histogram: histogram(&c.rows),
@@ -108,6 +113,8 @@ struct ServedDoc {
     #[serde(default)]
     fits: BTreeMap<String, FitsAnswer>,
     #[serde(default)]
+    release: Option<Release>,
+    #[serde(default)]
     items: Vec<ServedDoc>,
 }
 
@@ -128,6 +135,7 @@ pub fn parse(json: &[u8]) -> Result<Vec<Counted>, String> {
         left_out: d.unschedulable_nodes_left_out,
         shapes: d.shapes.iter().map(ShapeDoc::shape).collect(),
         answers: d.fits,
+        release: d.release,
     };
     match doc.kind.as_str() {
         "PodCount" => Ok(vec![one(doc)]),

@@ -49,6 +49,7 @@ pub(crate) mod testing {
             left_out: None,
             shapes: Vec::new(),
             answers: Default::default(),
+            release: None,
             rows: vec![
                 row("node-0000", 110, 110, "Ready", false),
                 row("node-0001", 0, 30, "NotReady,SchedulingDisabled", false),

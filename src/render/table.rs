@@ -244,7 +244,8 @@ fn fits_lines(c: &Counted) -> Vec<String> {
             continue;
         };
         out.push(format!("fits {}: {}", s.name, answer_line(a, c.rows.iter().filter(|r| !r.missing).count(), &limits)));
-        if let (Some(n), Some(more)) = (a.asked, a.more) {
+        // A release's workloads say what lands in the release's lines.
+        if let (Some(n), Some(more), None) = (a.asked, a.more, &s.workload) {
             let ordered = a.bound_by.is_empty() && !a.order.is_empty();
             let (least, most) = a.bounds().unwrap_or((0, Some(more)));
             out.push(match (a.lands, most) {
@@ -393,6 +394,9 @@ fn footer(c: &Counted, opts: &TableOptions) -> String {
         s.push_str(&format!("{prefix}{line}\n"));
     }
     for line in fits_lines(c) {
+        s.push_str(&format!("{prefix}{line}\n"));
+    }
+    for line in c.release.iter().flat_map(crate::report::release::footer) {
         s.push_str(&format!("{prefix}{line}\n"));
     }
     if let Some(n) = c.left_out {

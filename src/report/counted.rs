@@ -35,6 +35,8 @@ pub struct Counted {
     /// `--fits`: per shape, the answer over the cluster (how many more,
     /// exact or a bound and why); a shape without one sums its rows.
     pub answers: BTreeMap<String, FitsAnswer>,
+    /// `--fits-release`: how its workloads land over every order.
+    pub release: Option<super::release::Release>,
 }
 
 impl Counted {

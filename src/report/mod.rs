@@ -10,6 +10,7 @@ pub mod group;
 pub mod histogram;
 pub mod percent;
 pub mod ratio;
+pub mod release;
 pub mod resources;
 pub mod rows;
 pub mod sort;

@@ -35,6 +35,10 @@ pub fn judge(thresholds: &Thresholds, min_fits: Option<(u64, &str)>, counted: &[
     if let Some((min, flag)) = min_fits {
         breaches.extend(counted.iter().flat_map(|c| min_fits_breaches(min, flag, context(c).as_deref(), c)));
     }
+    for c in counted {
+        let prefix = context(c).map(|c| format!("context {c}: ")).unwrap_or_default();
+        breaches.extend(c.release.iter().flat_map(|r| super::release::breaches(r, &prefix)));
+    }
     let codes: Vec<i32> = breaches.iter().map(|(c, _)| *c).collect();
     let code = if codes.contains(&exit::THRESHOLD) {
         exit::THRESHOLD
@@ -299,6 +303,7 @@ mod tests {
             left_out: None,
             shapes: Vec::new(),
             answers: Default::default(),
+            release: None,
         };
         let bound = FitsAnswer { more: Some(12), exact: false, bound_by: vec!["spread".into()], ..Default::default() };
         c.answers.insert("web".into(), bound);

@@ -318,6 +318,7 @@ impl Cluster {
             left_out,
             shapes: shapes.to_vec(),
             answers,
+            release: None,
         }
     }
 

@@ -1,0 +1,276 @@
+//! `--fits-release`: several workloads placed together, in an order no one
+//! can know in advance (the controllers create their pods as they will, and
+//! the scheduler takes them in queue order). Each workload's answer alone is
+//! known (the most and the least of its own replicas that land over the
+//! cluster as it is); this module says how the others' pods can move it:
+//!
+//! - they can only take room from it (resources, pod slots), unless they
+//!   help it (its pod affinity matches them, or its spread counts them):
+//!   then its most is what it asks;
+//! - a pod of another workload lowers a node's room for it by at most
+//!   `d` replicas (per resource it asks, the other's request over its own,
+//!   rounded up; a pod slot is 1), so where its answer is the sum of its
+//!   nodes' room, its least falls by at most `d` times the other's most;
+//!   where it is one a node, by at most one node a pod;
+//! - where the others' pods can block it outright (its anti-affinity
+//!   matches them, theirs matches it, a host port they share, a spread that
+//!   counts them) or its own constraints tie its nodes together, nothing
+//!   short of the scheduler's order is known: its least is 0.
+//!
+//! Each workload's landing is then a range, and the release lands in every
+//! order only where every least reaches what it asks. Pure.
+
+/// How a workload's answer alone is made up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alone {
+    /// The sum of each node's room (resources, slots, fixed filters).
+    Additive,
+    /// One a node (a DaemonSet, a host port, anti-affinity to its own by
+    /// hostname), no other tie between nodes.
+    OneANode,
+    /// Its constraints tie nodes together (spread, anti-affinity over a
+    /// wider domain, affinity to its own kind).
+    Tied,
+}
+
+/// One workload of the release, with its answer alone.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// `Kind/namespace/name`.
+    pub name: String,
+    pub asked: u64,
+    /// Alone: the least and the most of its replicas that land.
+    pub least: u64,
+    pub most: u64,
+    /// Preemption could place more than `most`.
+    pub may_place_more: bool,
+    pub alone: Alone,
+    /// By resource, as a shape's (cpu in millicores, the rest whole units).
+    pub requests: Vec<(String, i64)>,
+    /// The nodes (indices) it has room on alone: others compete for those.
+    pub nodes: Vec<usize>,
+}
+
+/// What one workload's pods can do to another's beyond taking room.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Relation {
+    /// They can let more of it land (its affinity, its spread counts them).
+    pub helps: bool,
+    /// They can keep it off nodes outright: why.
+    pub blocks: Option<String>,
+}
+
+/// How many of a workload land, over every order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Landing {
+    pub asked: u64,
+    pub least: u64,
+    pub most: u64,
+    /// Why fewer than asked can land.
+    pub why: Vec<String>,
+}
+
+/// The release's verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every workload lands whole in every order.
+    Lands,
+    /// Some workload strands replicas in every order: which.
+    Strands(Vec<String>),
+    /// Whether they land depends on the order: which.
+    Depends(Vec<String>),
+}
+
+/// At most how many replicas of `w` one pod of `x` takes a node's room for.
+pub fn displaces(x: &[(String, i64)], w: &[(String, i64)]) -> u64 {
+    let mut d: u64 = 1; // a pod slot
+    for (r, want) in w.iter().filter(|(_, q)| *q > 0) {
+        let taken = x.iter().find(|(n, _)| n == r).map_or(0, |(_, q)| *q).max(0);
+        d = d.max((taken as u64).div_ceil(*want as u64));
+    }
+    d
+}
+
+/// Each workload's landing (aligned with `ws`), given what each one's pods
+/// can do to another's (`relation(x, w)`: x's pods on w).
+pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec<Landing> {
+    let n = ws.len();
+    let relations: Vec<Vec<Relation>> =
+        (0..n).map(|x| (0..n).map(|w| if x == w { Relation::default() } else { relation(x, w) }).collect()).collect();
+    // The most of each: what it asks where others can help or preemption
+    // could place more; else its answer alone (others only take room).
+    let most: Vec<u64> = (0..n)
+        .map(|w| {
+            let helped = (0..n).any(|x| relations[x][w].helps);
+            if helped || ws[w].may_place_more { ws[w].asked } else { ws[w].asked.min(ws[w].most) }
+        })
+        .collect();
+    (0..n)
+        .map(|w| {
+            let me = &ws[w];
+            let mut why = Vec::new();
+            if me.most < me.asked && !me.may_place_more {
+                why.push(format!("{} more fit alone", me.most));
+            }
+            let others: Vec<usize> = (0..n).filter(|&x| x != w && most[x] > 0).collect();
+            let blockers: Vec<&str> = others.iter().filter_map(|&x| relations[x][w].blocks.as_deref()).collect();
+            let competing: Vec<usize> =
+                others.iter().copied().filter(|&x| ws[x].nodes.iter().any(|i| me.nodes.contains(i))).collect();
+            let least = if !blockers.is_empty() {
+                why.extend(blockers.iter().map(|b| b.to_string()));
+                0
+            } else {
+                let loss: Option<u64> = match me.alone {
+                    Alone::Additive => {
+                        Some(competing.iter().map(|&x| most[x] * displaces(&ws[x].requests, &me.requests)).sum())
+                    }
+                    Alone::OneANode => Some(competing.iter().map(|&x| most[x]).sum()),
+                    Alone::Tied if competing.is_empty() => Some(0),
+                    Alone::Tied => None,
+                };
+                let least = loss.map_or(0, |l| me.least.saturating_sub(l));
+                if least < me.asked.min(me.least) {
+                    let names: Vec<&str> = competing.iter().map(|&x| ws[x].name.as_str()).collect();
+                    why.push(format!("room taken by {} on the same nodes", names.join(", ")));
+                }
+                least
+            };
+            let most = most[w];
+            Landing { asked: me.asked, least: least.min(me.asked).min(most), most, why }
+        })
+        .collect()
+}
+
+/// Whether the release lands, from each workload's landing.
+pub fn verdict(ws: &[Workload], landings: &[Landing]) -> Verdict {
+    let named = |f: &dyn Fn(&Landing) -> bool| -> Vec<String> {
+        ws.iter().zip(landings).filter(|(_, l)| f(l)).map(|(w, _)| w.name.clone()).collect()
+    };
+    let stranded = named(&|l| l.most < l.asked);
+    if !stranded.is_empty() {
+        return Verdict::Strands(stranded);
+    }
+    let depends = named(&|l| l.least < l.asked);
+    if depends.is_empty() { Verdict::Lands } else { Verdict::Depends(depends) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn w(name: &str, asked: u64, cpu: i64, alone: Alone) -> Workload {
+        Workload {
+            name: name.into(),
+            asked,
+            least: 0,
+            most: 0,
+            may_place_more: false,
+            alone,
+            requests: vec![("cpu".into(), cpu)],
+            nodes: vec![],
+        }
+    }
+
+    #[test]
+    fn one_pod_of_another_displaces_its_requests_over_ours_rounded_up() {
+        let cpu = |m: i64| vec![("cpu".to_string(), m)];
+        assert_eq!(displaces(&cpu(1000), &cpu(250)), 4);
+        assert_eq!(displaces(&cpu(300), &cpu(250)), 2);
+        assert_eq!(displaces(&cpu(100), &cpu(250)), 1, "a pod slot at least");
+        assert_eq!(displaces(&[("memory".into(), 1 << 30)], &cpu(250)), 1, "memory it does not ask");
+    }
+
+    /// Nodes of cpu and pod slots; workloads of a cpu request each; the
+    /// pods of all in a random order, each to a random node with room (the
+    /// scheduler's order and ties, as any of them could be).
+    fn simulate(rng: &mut Rng, cpu: &[i64], slots: &[u64], ws: &[(u64, i64)]) -> Vec<u64> {
+        let mut free: Vec<(i64, u64)> = cpu.iter().copied().zip(slots.iter().copied()).collect();
+        let mut pods: Vec<usize> =
+            ws.iter().enumerate().flat_map(|(i, (n, _))| std::iter::repeat_n(i, *n as usize)).collect();
+        for k in (1..pods.len()).rev() {
+            pods.swap(k, rng.below(k as u64 + 1) as usize);
+        }
+        let mut landed = vec![0; ws.len()];
+        for p in pods {
+            let want = ws[p].1;
+            let room: Vec<usize> = (0..free.len()).filter(|&i| free[i].0 >= want && free[i].1 > 0).collect();
+            if room.is_empty() {
+                continue;
+            }
+            let i = room[rng.below(room.len() as u64) as usize];
+            free[i].0 -= want;
+            free[i].1 -= 1;
+            landed[p] += 1;
+        }
+        landed
+    }
+
+    #[test]
+    fn every_order_of_workloads_that_only_share_room_lands_within_the_range() {
+        let mut rng = Rng(0x5e1ea5e);
+        let (mut sure, mut ranged) = (0, 0);
+        for _ in 0..500 {
+            let nodes = 1 + rng.below(5) as usize;
+            let cpu: Vec<i64> = (0..nodes).map(|_| [1000, 2000, 4000][rng.below(3) as usize]).collect();
+            let slots: Vec<u64> = (0..nodes).map(|_| 1 + rng.below(8)).collect();
+            let asks: Vec<(u64, i64)> =
+                (0..1 + rng.below(3)).map(|_| (rng.below(8), [100, 250, 500, 1000][rng.below(4) as usize])).collect();
+            let ws: Vec<Workload> = asks
+                .iter()
+                .enumerate()
+                .map(|(i, (n, c))| {
+                    let room: Vec<u64> = (0..nodes).map(|j| ((cpu[j] / c) as u64).min(slots[j])).collect();
+                    let alone: u64 = room.iter().sum();
+                    Workload {
+                        least: alone,
+                        most: alone,
+                        nodes: (0..nodes).filter(|&j| room[j] > 0).collect(),
+                        ..w(&format!("w{i}"), *n, *c, Alone::Additive)
+                    }
+                })
+                .collect();
+            let landings = land(&ws, |_, _| Relation::default());
+            for _ in 0..30 {
+                let got = simulate(&mut rng, &cpu, &slots, &asks);
+                for (g, l) in got.iter().zip(&landings) {
+                    assert!(l.least <= *g && *g <= l.most, "{g} outside {l:?} for {asks:?} on {cpu:?} {slots:?}");
+                }
+            }
+            if landings.iter().all(|l| l.least == l.most) { sure += 1 } else { ranged += 1 }
+        }
+        assert!(sure > 100 && ranged > 50, "{sure} sure, {ranged} ranges: the generator must reach both");
+    }
+
+    #[test]
+    fn blocked_helped_and_the_verdict() {
+        let mut front = w("Deployment/shop/front", 5, 100, Alone::OneANode);
+        (front.least, front.most, front.nodes) = (7, 7, (0..7).collect());
+        let mut back = w("Deployment/shop/back", 3, 100, Alone::OneANode);
+        (back.least, back.most, back.nodes) = (7, 7, (0..7).collect());
+        let ws = [front, back];
+        // back's anti-affinity to front: front's pods block back; back's
+        // pods take one node each from front.
+        let l = land(&ws, |x, w| Relation {
+            blocks: (x == 0 && w == 1).then(|| "its anti-affinity matches Deployment/shop/front".into()),
+            ..Default::default()
+        });
+        assert_eq!((l[0].least, l[0].most), (4, 5));
+        assert_eq!((l[1].least, l[1].most), (0, 3));
+        assert_eq!(
+            verdict(&ws, &l),
+            Verdict::Depends(vec!["Deployment/shop/front".into(), "Deployment/shop/back".into()])
+        );
+        // Asking for more than fits alone strands in every order.
+        let mut big = ws.clone();
+        big[1].asked = 9;
+        let l = land(&big, |_, _| Relation::default());
+        assert_eq!(verdict(&big, &l), Verdict::Strands(vec!["Deployment/shop/back".into()]));
+        assert!(l[1].why[0].starts_with("7 more fit alone"), "{:?}", l[1].why);
+        // Affinity to the other: its most is what it asks.
+        let mut helped = ws.clone();
+        helped[1].most = 0;
+        let l = land(&helped, |x, w| Relation { helps: x == 0 && w == 1, ..Default::default() });
+        assert_eq!(l[1].most, 3);
+    }
+}
