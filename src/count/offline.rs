@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use crate::decode::{Item, manifest, node_info};
 use crate::error::{Error, Result};
 use crate::model::filter::Filter;
+use crate::model::fits::Shape;
 use crate::model::node::NodeKeep;
 use crate::report::fits::{FitsAnswer, answers};
 use crate::report::group::labels_read;
@@ -30,19 +31,57 @@ pub fn fits_pod(
     manifest_text: &str,
 ) -> Result<FitsAnswer> {
     let m = manifest::read(manifest_text).map_err(Error::usage)?;
-    let mut shape = m.shape;
+    let shape = bound(m.shape, m.namespace.as_deref(), namespaces);
+    let name = shape.name.clone();
+    let (mut all, _) = answer(nodes, pods, vec![shape])?;
+    Ok(all.remove(&name).expect("one answer a shape"))
+}
+
+/// `count --fits-release`'s release for the manifests' workloads over these
+/// nodes and placed pods.
+#[cfg(test)]
+pub fn fits_release(
+    nodes: &[Vec<u8>],
+    pods: &[Vec<u8>],
+    namespaces: &BTreeMap<String, BTreeMap<String, String>>,
+    text: &str,
+) -> Result<crate::report::release::Release> {
+    let (ms, _) = manifest::read_release(text).map_err(Error::usage)?;
+    let shapes: Vec<Shape> = ms
+        .into_iter()
+        .map(|m| {
+            let mut s = bound(m.shape, m.namespace.as_deref(), namespaces);
+            s.asked = m.replicas;
+            s.workload = Some(m.what);
+            s
+        })
+        .collect();
+    let (answers, (shapes, rows)) = answer(nodes, pods, shapes)?;
+    Ok(crate::report::release::of(&shapes, &answers, &rows))
+}
+
+/// A manifest's shape with its namespace (default: `default`) and that
+/// namespace's labels bound.
+fn bound(mut shape: Shape, ns: Option<&str>, namespaces: &BTreeMap<String, BTreeMap<String, String>>) -> Shape {
     let c = &mut shape.constraints;
-    c.bind_namespace(m.namespace.as_deref().unwrap_or("default"));
+    c.bind_namespace(ns.unwrap_or("default"));
     let ns = c.namespace.clone();
     c.namespace_labels = namespaces.get(&ns).cloned().unwrap_or_else(|| [(NAME_LABEL.to_string(), ns.clone())].into());
     if c.selects_namespaces() {
         c.resolve_namespaces(namespaces);
     }
-    let shapes = vec![shape];
+    shape
+}
+
+/// The shapes' answers over the nodes and pods, with the shapes and the
+/// rows (in node order) they were made from.
+type Answered = (BTreeMap<String, FitsAnswer>, (Vec<Shape>, Vec<crate::report::rows::NodeRow>));
+
+fn answer(nodes: &[Vec<u8>], pods: &[Vec<u8>], shapes: Vec<Shape>) -> Result<Answered> {
     let mut query = PodQuery::new(&Filter::default(), 0, Method::Objects);
     query.resources = true;
-    if shapes[0].constraints.reads_neighbours() {
-        query.placing = vec![shapes[0].constraints.clone()];
+    if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
+        query.placing = shapes.iter().map(|s| s.constraints.clone()).collect();
     }
     let keep = NodeKeep { labels: labels_read(&[], None, &shapes), resources: true };
     let nodes = nodes
@@ -52,8 +91,8 @@ pub fn fits_pod(
     let pods = fold_pods(&query, pods.iter().map(|b| Item::Json(b)))?;
     let mut rows = rows(&pods.tally, Some(&nodes), true, &Extra { shown: None, shapes: &shapes });
     let neighbours = (!query.placing.is_empty()).then_some(pods.neighbours.as_slice());
-    let mut all = answers(&mut rows, Some(&nodes), &shapes, neighbours, false);
-    Ok(all.remove(&shapes[0].name).expect("one answer a shape"))
+    let all = answers(&mut rows, Some(&nodes), &shapes, neighbours, false);
+    Ok((all, (shapes, rows)))
 }
 
 #[cfg(test)]
@@ -81,6 +120,14 @@ mod tests {
 
     /// One case: nodes, placed pods and the pod to place.
     fn case(rng: &mut Rng) -> (Vec<Value>, Vec<Value>, Value) {
+        let (nodes, placed) = cluster(rng);
+        (nodes, placed, pod(rng))
+    }
+
+    /// Nodes in zones and pools, some tainted or cordoned, and pods placed
+    /// on them (some with anti-affinity or host ports, some finished, some
+    /// terminating).
+    fn cluster(rng: &mut Rng) -> (Vec<Value>, Vec<Value>) {
         let zones = 1 + rng.below(3);
         let n = 2 + rng.below(9);
         let mut nodes = Vec::new();
@@ -142,6 +189,11 @@ mod tests {
                 _ => {}
             }
         }
+        (nodes, placed)
+    }
+
+    /// A pod to place: each filter the answers model, alone or together.
+    fn pod(rng: &mut Rng) -> Value {
         let wants = ["250m", "500m", "1", "2"][rng.below(4) as usize];
         let mut spec = json!({
             "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": wants}}}]
@@ -232,12 +284,11 @@ mod tests {
                 }
             }
         }
-        let pod = json!({
+        json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
             "spec": spec
-        });
-        (nodes, placed, pod)
+        })
     }
 
     /// How many cases: `PODCOUNT_DIFF_CASES` (the long run), else a few
@@ -297,6 +348,124 @@ mod tests {
         }
         eprintln!(
             "{} cases (seed {seed}): {exact} exact, {ranged} ranges (runs at their least {at_least}, at their most {at_most}), {bounded} bounds; {} runs differed",
+            asked.len(),
+            differ.len()
+        );
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+    }
+
+    /// A release: two or three workloads, each a few replicas, alone or
+    /// kept apart, drawn together, spread or bound to a port.
+    fn release(rng: &mut Rng) -> Vec<(String, u64, Value)> {
+        let n = 2 + rng.below(2) as usize;
+        let names: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
+        (0..n)
+            .map(|i| {
+                let me = &names[i];
+                let other = &names[(i + 1 + rng.below(n as u64 - 1) as usize) % n];
+                let cpu = ["250m", "500m", "1"][rng.below(3) as usize];
+                let mut spec = json!({"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": cpu}}}]});
+                let term = |app: &str, key: &str| json!([{"labelSelector": selector(app), "topologyKey": key}]);
+                match rng.below(7) {
+                    0 | 1 => {}
+                    2 => spec["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term(me, HOST)}}),
+                    3 => spec["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term(other, HOST)}}),
+                    4 => spec["affinity"] = json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term(other, ZONE)}}),
+                    5 => {
+                        spec["topologySpreadConstraints"] = json!([{"maxSkew": 1, "topologyKey": ZONE,
+                            "whenUnsatisfiable": "DoNotSchedule", "labelSelector": selector(me)}])
+                    }
+                    _ => spec["containers"][0]["ports"] = json!([{"containerPort": 9000, "hostPort": 9000}]),
+                }
+                if chance(rng, 20) {
+                    spec["tolerations"] = json!([{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]);
+                }
+                (me.clone(), 1 + rng.below(6), spec)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fits_release_holds_every_order_kube_scheduler_takes() {
+        let seed: u64 = std::env::var("PODCOUNT_DIFF_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed);
+        let cases = std::env::var("PODCOUNT_DIFF_RELEASES").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+        let mut rng = Rng(seed ^ 0xa11);
+        let mut asked = Vec::new();
+        let mut questions = Vec::new();
+        for _ in 0..cases {
+            let (nodes, placed) = cluster(&mut rng);
+            let ws = release(&mut rng);
+            let text: Vec<String> = ws
+                .iter()
+                .map(|(name, replicas, spec)| {
+                    json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+                        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                                 "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}})
+                    .to_string()
+                })
+                .collect();
+            let to_bytes = |v: &[Value]| v.iter().map(|o| serde_json::to_vec(o).unwrap()).collect::<Vec<_>>();
+            let r = fits_release(&to_bytes(&nodes), &to_bytes(&placed), &BTreeMap::new(), &text.join("\n---\n"))
+                .unwrap_or_else(|e| panic!("{e}: {text:?}"));
+            // Three orders: workload by workload (two of them), and every
+            // pod shuffled.
+            let pod = |name: &str, spec: &Value| {
+                json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": name, "namespace": "default", "labels": {"app": name}}, "spec": spec})
+            };
+            let mut pods: Vec<Value> =
+                ws.iter().flat_map(|(n, k, spec)| std::iter::repeat_n(pod(n, spec), *k as usize)).collect();
+            for round in 0..3 {
+                if round < 2 {
+                    let mut order: Vec<usize> = (0..ws.len()).collect();
+                    order.rotate_left(round + rng.below(ws.len() as u64) as usize);
+                    pods = order
+                        .iter()
+                        .flat_map(|&i| std::iter::repeat_n(pod(&ws[i].0, &ws[i].2), ws[i].1 as usize))
+                        .collect();
+                } else {
+                    for k in (1..pods.len()).rev() {
+                        pods.swap(k, rng.below(k as u64 + 1) as usize);
+                    }
+                }
+                questions.push(json!({"nodes": nodes, "pods": placed, "arrivals": pods}).to_string());
+            }
+            asked.push((r, text));
+        }
+        let answers = crate::test_oracle::ask("simulate", &questions);
+        let (mut exact, mut runs, mut differ) = (0, 0, Vec::new());
+        let (mut at_least, mut at_most, mut inside) = (0, 0, 0);
+        for (i, (r, text)) in asked.iter().enumerate() {
+            exact += usize::from(r.exact);
+            for run in &answers[3 * i..3 * i + 3] {
+                assert!(run["error"].is_null(), "the oracle failed: {run}");
+                runs += 1;
+                for (id, w) in &r.workloads {
+                    let name = id.rsplit('/').next().unwrap();
+                    let got = run["landed"][name].as_u64().unwrap_or(0);
+                    let (least, most) = match w.lands {
+                        crate::report::release::Count::One(n) => (n, n),
+                        crate::report::release::Count::Range([l, m]) => (l, m),
+                    };
+                    if got < least || got > most {
+                        differ.push(format!(
+                            "case {i}: {id} landed {got}, podcount {least}..={most} ({:?}): {text:?}",
+                            w.why
+                        ));
+                    } else if least < most {
+                        if got == least {
+                            at_least += 1
+                        } else if got == most {
+                            at_most += 1
+                        } else {
+                            inside += 1
+                        }
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "{} releases (seed {seed}), {runs} orders: {exact} exact; workloads of ranges at their least {at_least}, at their most {at_most}, inside {inside}; {} differed",
             asked.len(),
             differ.len()
         );

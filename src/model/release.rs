@@ -49,6 +49,8 @@ pub struct Workload {
     pub requests: Vec<(String, i64)>,
     /// The nodes (indices) it has room on alone: others compete for those.
     pub nodes: Vec<usize>,
+    /// The most one node takes of it alone.
+    pub max_room: u64,
 }
 
 /// What one workload's pods can do to another's beyond taking room.
@@ -56,8 +58,16 @@ pub struct Workload {
 pub struct Relation {
     /// They can let more of it land (its affinity, its spread counts them).
     pub helps: bool,
-    /// They can keep it off nodes outright: why.
-    pub blocks: Option<String>,
+    /// They can keep it off nodes outright.
+    pub blocks: Option<Block>,
+}
+
+/// How far one pod's block reaches, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Only the node it lands on (anti-affinity by hostname, a host port).
+    pub node_only: bool,
+    pub why: String,
 }
 
 /// How many of a workload land, over every order.
@@ -112,29 +122,34 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
             if me.most < me.asked && !me.may_place_more {
                 why.push(format!("{} more fit alone", me.most));
             }
-            let others: Vec<usize> = (0..n).filter(|&x| x != w && most[x] > 0).collect();
-            let blockers: Vec<&str> = others.iter().filter_map(|&x| relations[x][w].blocks.as_deref()).collect();
-            let competing: Vec<usize> =
-                others.iter().copied().filter(|&x| ws[x].nodes.iter().any(|i| me.nodes.contains(i))).collect();
-            let least = if !blockers.is_empty() {
-                why.extend(blockers.iter().map(|b| b.to_string()));
-                0
-            } else {
-                let loss: Option<u64> = match me.alone {
-                    Alone::Additive => {
-                        Some(competing.iter().map(|&x| most[x] * displaces(&ws[x].requests, &me.requests)).sum())
-                    }
-                    Alone::OneANode => Some(competing.iter().map(|&x| most[x]).sum()),
-                    Alone::Tied if competing.is_empty() => Some(0),
-                    Alone::Tied => None,
+            // What each other workload's pods can take from it at most
+            // (None: anything), and why.
+            let mut loss: Option<u64> = Some(0);
+            let mut reasons: Vec<String> = Vec::new();
+            for x in (0..n).filter(|&x| x != w && most[x] > 0) {
+                let shares = ws[x].nodes.iter().any(|i| me.nodes.contains(i));
+                let per_pod = match (&relations[x][w].blocks, me.alone) {
+                    // A pod closes the node it lands on: all that node takes.
+                    (Some(b), Alone::Additive) if b.node_only => Some(me.max_room),
+                    (Some(b), Alone::OneANode) if b.node_only => Some(1),
+                    (Some(_), _) => None,
+                    (None, _) if !shares => Some(0),
+                    (None, Alone::Additive) => Some(displaces(&ws[x].requests, &me.requests)),
+                    (None, Alone::OneANode) => Some(1),
+                    (None, Alone::Tied) => None,
                 };
-                let least = loss.map_or(0, |l| me.least.saturating_sub(l));
-                if least < me.asked.min(me.least) {
-                    let names: Vec<&str> = competing.iter().map(|&x| ws[x].name.as_str()).collect();
-                    why.push(format!("room taken by {} on the same nodes", names.join(", ")));
+                if per_pod != Some(0) {
+                    reasons.push(match &relations[x][w].blocks {
+                        Some(b) => b.why.clone(),
+                        None => format!("room taken by {} on the same nodes", ws[x].name),
+                    });
                 }
-                least
-            };
+                loss = loss.zip(per_pod).map(|(l, p)| l + most[x] * p);
+            }
+            let least = loss.map_or(0, |l| me.least.saturating_sub(l));
+            if least < me.asked.min(me.least) {
+                why.extend(reasons);
+            }
             let most = most[w];
             Landing { asked: me.asked, least: least.min(me.asked).min(most), most, why }
         })
@@ -169,6 +184,7 @@ mod tests {
             alone,
             requests: vec![("cpu".into(), cpu)],
             nodes: vec![],
+            max_room: 1,
         }
     }
 
@@ -226,6 +242,7 @@ mod tests {
                         least: alone,
                         most: alone,
                         nodes: (0..nodes).filter(|&j| room[j] > 0).collect(),
+                        max_room: room.iter().copied().max().unwrap_or(0),
                         ..w(&format!("w{i}"), *n, *c, Alone::Additive)
                     }
                 })
@@ -251,12 +268,25 @@ mod tests {
         let ws = [front, back];
         // back's anti-affinity to front: front's pods block back; back's
         // pods take one node each from front.
+        let block = |why: &str| Some(Block { node_only: true, why: why.into() });
         let l = land(&ws, |x, w| Relation {
-            blocks: (x == 0 && w == 1).then(|| "its anti-affinity matches Deployment/shop/front".into()),
+            blocks: if x == 0 && w == 1 {
+                block("its anti-affinity matches Deployment/shop/front's pods")
+            } else {
+                block("Deployment/shop/back's anti-affinity matches its pods")
+            },
             ..Default::default()
         });
+        // Each pod of the other closes one node of the 7: 7 - 3 and 7 - 5.
         assert_eq!((l[0].least, l[0].most), (4, 5));
+        assert_eq!((l[1].least, l[1].most), (2, 3));
+        // By zone, a pod's block reaches past its node: nothing is sure.
+        let l = land(&ws, |x, w| Relation {
+            blocks: (x == 0 && w == 1).then(|| Block { node_only: false, why: "by zone".into() }),
+            ..Default::default()
+        });
         assert_eq!((l[1].least, l[1].most), (0, 3));
+        assert_eq!(l[1].why, ["by zone"]);
         assert_eq!(
             verdict(&ws, &l),
             Verdict::Depends(vec!["Deployment/shop/front".into(), "Deployment/shop/back".into()])

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::fits::FitsAnswer;
 use super::rows::NodeRow;
 use crate::model::fits::Shape;
-use crate::model::placement::HOSTNAME;
-use crate::model::release::{self, Alone, Landing, Relation, Verdict, Workload};
+use crate::model::placement::{HOSTNAME, PodTerm};
+use crate::model::release::{self, Alone, Block, Landing, Relation, Verdict, Workload};
 
 /// A count that is one number, or `[least, most]` where the order decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +75,7 @@ fn id(s: &Shape) -> String {
 /// How a shape's answer alone is made up.
 fn alone(s: &Shape) -> Alone {
     let c = &s.constraints;
-    let own = |t: &crate::model::placement::PodTerm| t.matches(&c.namespace, &c.namespace_labels, &c.labels);
+    let own = |t: &PodTerm| t.matches(&c.namespace, &c.namespace_labels, &c.labels);
     let ties = c.spread.iter().any(|sp| sp.counts_incoming(&c.labels))
         || c.affinity.iter().any(own)
         || c.anti_affinity.iter().any(|t| own(t) && t.topology_key != HOSTNAME)
@@ -92,19 +92,27 @@ fn alone(s: &Shape) -> Alone {
 /// What `x`'s pods can do to `w`'s beyond taking room.
 fn relation(x: &Shape, w: &Shape) -> Relation {
     let (xc, wc) = (&x.constraints, &w.constraints);
-    let matches_x = |t: &crate::model::placement::PodTerm| t.matches(&xc.namespace, &xc.namespace_labels, &xc.labels);
+    let matches_x = |t: &PodTerm| t.matches(&xc.namespace, &xc.namespace_labels, &xc.labels);
     let spread_counts_x = xc.namespace == wc.namespace && wc.spread.iter().any(|s| s.counts_placed(&xc.labels));
     let helps = wc.affinity.iter().any(matches_x) || spread_counts_x;
     let xid = id(x);
-    let blocks = if wc.anti_affinity.iter().any(matches_x) {
-        Some(format!("its anti-affinity matches {xid}'s pods"))
-    } else if xc.anti_affinity.iter().any(|t| t.matches(&wc.namespace, &wc.namespace_labels, &wc.labels)) {
-        Some(format!("{xid}'s anti-affinity matches its pods"))
-    } else if spread_counts_x {
-        Some(format!("its spread counts {xid}'s pods"))
+    let ours: Vec<&PodTerm> = wc.anti_affinity.iter().filter(|t| matches_x(t)).collect();
+    let theirs: Vec<&PodTerm> =
+        xc.anti_affinity.iter().filter(|t| t.matches(&wc.namespace, &wc.namespace_labels, &wc.labels)).collect();
+    let by_host = |terms: &[&PodTerm]| terms.iter().all(|t| t.topology_key == HOSTNAME);
+    let block = |node_only: bool, why: String| Some(Block { node_only, why });
+    let blocks = if spread_counts_x {
+        block(false, format!("its spread counts {xid}'s pods"))
+    } else if !ours.is_empty() || !theirs.is_empty() {
+        let why = if ours.is_empty() {
+            format!("{xid}'s anti-affinity matches its pods")
+        } else {
+            format!("its anti-affinity matches {xid}'s pods")
+        };
+        block(by_host(&ours) && by_host(&theirs), why)
     } else {
         let shared = wc.host_ports.iter().find(|p| xc.host_ports.iter().any(|q| q.conflicts(p)));
-        shared.map(|p| format!("host port {p} also bound by {xid}"))
+        shared.and_then(|p| block(true, format!("host port {p} also bound by {xid}")))
     };
     Relation { helps, blocks }
 }
@@ -134,6 +142,7 @@ pub fn of(shapes: &[Shape], answers: &BTreeMap<String, FitsAnswer>, rows: &[Node
                     .filter(|(_, r)| r.fits.get(&s.name).copied().flatten().unwrap_or(0) > 0)
                     .map(|(i, _)| i)
                     .collect(),
+                max_room: rows.iter().filter_map(|r| r.fits.get(&s.name).copied().flatten()).max().unwrap_or(0),
             }
         })
         .collect();
@@ -243,14 +252,9 @@ mod tests {
         );
         // back's anti-affinity matches front: front's pods block back, and
         // back's pods (holding that term) repel front's.
-        assert_eq!(
-            relation(front, back).blocks.as_deref(),
-            Some("its anti-affinity matches Deployment/shop/front's pods")
-        );
-        assert_eq!(
-            relation(back, front).blocks.as_deref(),
-            Some("Deployment/shop/back's anti-affinity matches its pods")
-        );
+        let blocks = |x, w| relation(x, w).blocks.map(|b| (b.node_only, b.why));
+        assert_eq!(blocks(front, back), Some((true, "its anti-affinity matches Deployment/shop/front's pods".into())));
+        assert_eq!(blocks(back, front), Some((true, "Deployment/shop/back's anti-affinity matches its pods".into())));
         // near's affinity to front: front's pods help it.
         assert_eq!(relation(front, near), Relation { helps: true, blocks: None });
         assert_eq!(relation(plain, near), Relation::default());

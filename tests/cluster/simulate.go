@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -36,6 +37,10 @@ type simQuestion struct {
 	Pods       []v1.Pod       `json:"pods"`
 	Pod        v1.Pod         `json:"pod"`
 	Max        int            `json:"max"`
+	// A release instead of one pod: these pods created in this order (each
+	// named for its workload), each after the one before was bound or
+	// refused; Landed says how many of each workload's were bound.
+	Arrivals []v1.Pod `json:"arrivals"`
 }
 
 // What kube-scheduler did: how many landed, where, in order, and the
@@ -46,6 +51,8 @@ type simAnswer struct {
 	Order   []string       `json:"order"`
 	Stopped string         `json:"stopped,omitempty"`
 	Error   string         `json:"error,omitempty"`
+	// A release: per workload, its pods bound at the end.
+	Landed map[string]int `json:"landed,omitempty"`
 }
 
 // cmdSimulate answers one question a line on stdin, one JSON answer a line
@@ -77,6 +84,14 @@ func cmdSimulate(args []string) error {
 		}
 	}
 	return in.Err()
+}
+
+// What became of one pod: bound to a node, or refused (the scheduler's
+// message).
+type outcome struct {
+	pod     string
+	node    string
+	refused string
 }
 
 type discard struct{}
@@ -121,11 +136,13 @@ func simulate(q simQuestion) (simAnswer, error) {
 		objs = append(objs, defaulted(&q.Pods[i], i+1))
 	}
 	client := fake.NewSimpleClientset(objs...)
-	type outcome struct {
-		node    string
-		refused string
-	}
-	outcomes := make(chan outcome, 1)
+	// Room for every pod's outcomes: a refused pod is retried, and refused
+	// again, while later pods are asked about; none may be dropped.
+	outcomes := make(chan outcome, 1<<16)
+	// Every bind, by pod name (a refused pod may be bound later, when
+	// another's arrival lets it).
+	var mu sync.Mutex
+	boundTo := map[string]string{}
 	podsResource := v1.SchemeGroupVersion.WithResource("pods")
 	client.PrependReactor("create", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
 		if action.GetSubresource() != "binding" {
@@ -141,8 +158,11 @@ func simulate(q simQuestion) (simAnswer, error) {
 		if err := client.Tracker().Update(podsResource, p, b.Namespace); err != nil {
 			return true, nil, err
 		}
+		mu.Lock()
+		boundTo[b.Name] = b.Target.Name
+		mu.Unlock()
 		select { // not past the end of the question
-		case outcomes <- outcome{node: b.Target.Name}:
+		case outcomes <- outcome{pod: b.Name, node: b.Target.Name}:
 		case <-ctx.Done():
 		}
 		return true, b, nil
@@ -152,7 +172,7 @@ func simulate(q simQuestion) (simAnswer, error) {
 			patch := string(action.(clienttesting.PatchAction).GetPatch())
 			if strings.Contains(patch, v1.PodReasonUnschedulable) {
 				select {
-				case outcomes <- outcome{refused: messageOf(patch)}:
+				case outcomes <- outcome{pod: action.(clienttesting.PatchAction).GetName(), refused: messageOf(patch)}:
 				default:
 				}
 			}
@@ -208,6 +228,17 @@ func simulate(q simQuestion) (simAnswer, error) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	go sched.Run(ctx)
+	if len(q.Arrivals) > 0 {
+		return arrive(ctx, client, q, defaulted, outcomes, func() map[string]string {
+			mu.Lock()
+			defer mu.Unlock()
+			out := map[string]string{}
+			for k, v := range boundTo {
+				out[k] = v
+			}
+			return out
+		})
+	}
 	base := q.Pod.Name
 	if base == "" {
 		base = q.Pod.GenerateName + "sim"
@@ -220,8 +251,20 @@ func simulate(q simQuestion) (simAnswer, error) {
 		if _, err := client.CoreV1().Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{}); err != nil {
 			return a, fmt.Errorf("create pod %d: %w", i, err)
 		}
-		select {
-		case o := <-outcomes:
+		want := p.Name
+		var o outcome
+	wait:
+		for {
+			select {
+			case o = <-outcomes:
+				if o.pod == want {
+					break wait
+				}
+			case <-time.After(30 * time.Second):
+				return a, fmt.Errorf("pod %d: the scheduler neither bound nor refused it in 30 s", i)
+			}
+		}
+		{
 			if o.node == "" {
 				a.Stopped = o.refused
 				return a, nil
@@ -229,8 +272,54 @@ func simulate(q simQuestion) (simAnswer, error) {
 			a.Placed++
 			a.ByNode[o.node]++
 			a.Order = append(a.Order, o.node)
-		case <-time.After(30 * time.Second):
-			return a, fmt.Errorf("pod %d: the scheduler neither bound nor refused it in 30 s", i)
+		}
+	}
+	return a, nil
+}
+
+// arrive creates a release's pods in the order given, each after the one
+// before was bound or refused, then (where a pod's affinity could let a
+// refused one land later) gives the scheduler's retries time, and counts
+// each workload's bound pods.
+func arrive(ctx context.Context, client *fake.Clientset, q simQuestion, defaulted func(*v1.Pod, int) *v1.Pod,
+	outcomes chan outcome, bound func() map[string]string) (simAnswer, error) {
+	a := simAnswer{ByNode: map[string]int{}, Landed: map[string]int{}}
+	workload := map[string]string{}
+	retries := false
+	for i := range q.Arrivals {
+		w := q.Arrivals[i].Name
+		a.Landed[w] += 0
+		p := defaulted(&q.Arrivals[i], 2000000+i)
+		p.Name = fmt.Sprintf("%s-%d", w, i)
+		p.Spec.NodeName = ""
+		p.Spec.SchedulerName = v1.DefaultSchedulerName
+		workload[p.Name] = w
+		if aff := p.Spec.Affinity; aff != nil && aff.PodAffinity != nil {
+			retries = true
+		}
+		if _, err := client.CoreV1().Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			return a, fmt.Errorf("create pod %d: %w", i, err)
+		}
+	wait:
+		for {
+			select {
+			case o := <-outcomes:
+				if o.pod == p.Name {
+					break wait
+				}
+			case <-time.After(30 * time.Second):
+				return a, fmt.Errorf("pod %d: the scheduler neither bound nor refused it in 30 s", i)
+			}
+		}
+	}
+	if retries {
+		time.Sleep(1500 * time.Millisecond) // past the 1 s initial backoff
+	}
+	for pod, node := range bound() {
+		if w, ok := workload[pod]; ok {
+			a.Landed[w]++
+			a.ByNode[node]++
+			a.Placed++
 		}
 	}
 	return a, nil
