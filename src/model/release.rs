@@ -12,10 +12,12 @@
 //!   rounded up; a pod slot is 1), so where its answer is the sum of its
 //!   nodes' room, its least falls by at most `d` times the other's most;
 //!   where it is one a node, by at most one node a pod;
-//! - where the others' pods can block it outright (its anti-affinity
-//!   matches them, theirs matches it, a host port they share, a spread that
-//!   counts them) or its own constraints tie its nodes together, nothing
-//!   short of the scheduler's order is known: its least is 0.
+//! - a pod whose anti-affinity (or ours) matches by hostname, or that binds
+//!   the same host port, closes the node it lands on;
+//! - where the others' pods can block it over a wider domain (anti-affinity
+//!   by zone, a spread that counts them), may preempt it (a priority), or
+//!   its own constraints tie its nodes together, nothing short of the
+//!   scheduler's order is known: its least is 0.
 //!
 //! Each workload's landing is then a range, and the release lands in every
 //! order only where every least reaches what it asks. Pure.
@@ -128,6 +130,12 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
             let mut reasons: Vec<String> = Vec::new();
             for x in (0..n).filter(|&x| x != w && most[x] > 0) {
                 let shares = ws[x].nodes.iter().any(|i| me.nodes.contains(i));
+                if ws[x].may_place_more {
+                    // Its pods may preempt ours (a higher priority).
+                    reasons.push(format!("{} may preempt its pods", ws[x].name));
+                    loss = None;
+                    continue;
+                }
                 let per_pod = match (&relations[x][w].blocks, me.alone) {
                     // A pod closes the node it lands on: all that node takes.
                     (Some(b), Alone::Additive) if b.node_only => Some(me.max_room),
@@ -297,6 +305,12 @@ mod tests {
         let l = land(&big, |_, _| Relation::default());
         assert_eq!(verdict(&big, &l), Verdict::Strands(vec!["Deployment/shop/back".into()]));
         assert!(l[1].why[0].starts_with("7 more fit alone"), "{:?}", l[1].why);
+        // One that may preempt: nothing of the others is sure.
+        let mut preempting = ws.clone();
+        preempting[0].may_place_more = true;
+        let l = land(&preempting, |_, _| Relation::default());
+        assert_eq!((l[1].least, l[1].most), (0, 3));
+        assert_eq!(l[1].why, ["Deployment/shop/front may preempt its pods"]);
         // Affinity to the other: its most is what it asks.
         let mut helped = ws.clone();
         helped[1].most = 0;
