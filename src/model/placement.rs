@@ -784,8 +784,9 @@ fn filtered(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighbou
         }
         return answer;
     }
-    let mut answer = match (dynamic.as_slice(), coarsest) {
-        ([], None) => {
+    // At most one spread is left here (several are tangled, above).
+    let mut answer = match (dynamic.first(), coarsest) {
+        (None, None) => {
             // Fixed filters only: every node's own capacity.
             let more = fine.iter().sum();
             for (slot, f) in answer_nodes.iter_mut().zip(&fine) {
@@ -793,7 +794,7 @@ fn filtered(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighbou
             }
             Answer { more, least: more, order: vec![], nodes: answer_nodes, bound_by, by_domain: None }
         }
-        ([], Some(key)) => {
+        (None, Some(key)) => {
             // One replica a domain of `key` (and nodes without it, all they take).
             let taken = one_per(key, &fine);
             let more = taken.iter().sum();
@@ -809,14 +810,14 @@ fn filtered(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighbou
             let by_domain = (key != HOSTNAME).then(|| (key.to_string(), by));
             Answer { more, least: more, order: vec![], nodes: answer_nodes, bound_by, by_domain }
         }
-        ([(si, s)], anti) => {
+        (Some(&(si, s)), anti) => {
             // One spread constraint with the per-domain caps (and one a
             // domain of a key within its domains): water-filling, exact.
             let mut caps = fine.clone();
             if let Some(key) = anti {
                 caps = one_per(key, &caps);
             }
-            let counts = nb.spread.get(*si).unwrap_or(&none);
+            let counts = nb.spread.get(si).unwrap_or(&none);
             let (existing, capacity) = spread_domains(s, &keys, nodes, offers, counts, &caps);
             let by = water_fill(s, &existing, &capacity);
             let more: u64 = by.values().sum();
@@ -831,7 +832,6 @@ fn filtered(c: &Constraints, nodes: &[NodeInfo], offers: &[Offer], nb: &Neighbou
             let by_domain = (key != HOSTNAME).then_some((key, by));
             Answer { more, least: more, order: vec![], nodes: answer_nodes, bound_by, by_domain }
         }
-        _ => unreachable!("several spread constraints are replayed"),
     };
     // ReadWriteOncePod: one pod in the cluster mounts the claim.
     if one_pod {
