@@ -51,8 +51,9 @@ pub struct Workload {
     pub requests: Vec<(String, i64)>,
     /// The nodes (indices) it has room on alone: others compete for those.
     pub nodes: Vec<usize>,
-    /// The most one node takes of it alone.
-    pub max_room: u64,
+    /// How many each node takes of it alone, the most first (nodes with
+    /// none left out).
+    pub rooms: Vec<u64>,
 }
 
 /// What one workload's pods can do to another's beyond taking room.
@@ -127,6 +128,9 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
             // What each other workload's pods can take from it at most
             // (None: anything), and why.
             let mut loss: Option<u64> = Some(0);
+            // Pods of others that each close the node they land on: they
+            // close at most that many nodes, the roomiest at worst.
+            let mut closing: u64 = 0;
             let mut reasons: Vec<String> = Vec::new();
             for x in (0..n).filter(|&x| x != w && most[x] > 0) {
                 let shares = ws[x].nodes.iter().any(|i| me.nodes.contains(i));
@@ -137,9 +141,12 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
                     continue;
                 }
                 let per_pod = match (&relations[x][w].blocks, me.alone) {
-                    // A pod closes the node it lands on: all that node takes.
-                    (Some(b), Alone::Additive) if b.node_only => Some(me.max_room),
-                    (Some(b), Alone::OneANode) if b.node_only => Some(1),
+                    // A pod closes the node it lands on: counted below.
+                    (Some(b), Alone::Additive | Alone::OneANode) if b.node_only => {
+                        closing += most[x];
+                        reasons.push(b.why.clone());
+                        continue;
+                    }
                     (Some(_), _) => None,
                     (None, _) if !shares => Some(0),
                     (None, Alone::Additive) => Some(displaces(&ws[x].requests, &me.requests)),
@@ -154,7 +161,8 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
                 }
                 loss = loss.zip(per_pod).map(|(l, p)| l + most[x] * p);
             }
-            let least = loss.map_or(0, |l| me.least.saturating_sub(l));
+            let closed: u64 = me.rooms.iter().take(usize::try_from(closing).unwrap_or(usize::MAX)).sum();
+            let least = loss.map_or(0, |l| me.least.saturating_sub(l + closed));
             if least < me.asked.min(me.least) {
                 why.extend(reasons);
             }
@@ -192,7 +200,7 @@ mod tests {
             alone,
             requests: vec![("cpu".into(), cpu)],
             nodes: vec![],
-            max_room: 1,
+            rooms: vec![],
         }
     }
 
@@ -250,7 +258,11 @@ mod tests {
                         least: alone,
                         most: alone,
                         nodes: (0..nodes).filter(|&j| room[j] > 0).collect(),
-                        max_room: room.iter().copied().max().unwrap_or(0),
+                        rooms: {
+                            let mut r: Vec<u64> = room.iter().copied().filter(|r| *r > 0).collect();
+                            r.sort_unstable_by(|a, b| b.cmp(a));
+                            r
+                        },
                         ..w(&format!("w{i}"), *n, *c, Alone::Additive)
                     }
                 })
@@ -270,9 +282,9 @@ mod tests {
     #[test]
     fn blocked_helped_and_the_verdict() {
         let mut front = w("Deployment/shop/front", 5, 100, Alone::OneANode);
-        (front.least, front.most, front.nodes) = (7, 7, (0..7).collect());
+        (front.least, front.most, front.nodes, front.rooms) = (7, 7, (0..7).collect(), vec![1; 7]);
         let mut back = w("Deployment/shop/back", 3, 100, Alone::OneANode);
-        (back.least, back.most, back.nodes) = (7, 7, (0..7).collect());
+        (back.least, back.most, back.nodes, back.rooms) = (7, 7, (0..7).collect(), vec![1; 7]);
         let ws = [front, back];
         // back's anti-affinity to front: front's pods block back; back's
         // pods take one node each from front.
@@ -288,6 +300,17 @@ mod tests {
         // Each pod of the other closes one node of the 7: 7 - 3 and 7 - 5.
         assert_eq!((l[0].least, l[0].most), (4, 5));
         assert_eq!((l[1].least, l[1].most), (2, 3));
+        // Additive: a pod closes one node, the roomiest at worst: 4 nodes
+        // of 10, 3, 2, 1; 3 of front's close 10 + 3 + 2.
+        let mut roomy = ws.clone();
+        roomy[1].alone = Alone::Additive;
+        (roomy[1].least, roomy[1].most, roomy[1].rooms) = (16, 16, vec![10, 3, 2, 1]);
+        roomy[0].asked = 3;
+        let l = land(&roomy, |x, w| Relation {
+            blocks: (x == 0 && w == 1).then(|| Block { node_only: true, why: "by hostname".into() }),
+            ..Default::default()
+        });
+        assert_eq!((l[1].least, l[1].most), (1, 3));
         // By zone, a pod's block reaches past its node: nothing is sure.
         let l = land(&ws, |x, w| Relation {
             blocks: (x == 0 && w == 1).then(|| Block { node_only: false, why: "by zone".into() }),

@@ -142,7 +142,12 @@ pub fn of(shapes: &[Shape], answers: &BTreeMap<String, FitsAnswer>, rows: &[Node
                     .filter(|(_, r)| r.fits.get(&s.name).copied().flatten().unwrap_or(0) > 0)
                     .map(|(i, _)| i)
                     .collect(),
-                max_room: rows.iter().filter_map(|r| r.fits.get(&s.name).copied().flatten()).max().unwrap_or(0),
+                rooms: {
+                    let mut r: Vec<u64> =
+                        rows.iter().filter_map(|r| r.fits.get(&s.name).copied().flatten()).filter(|k| *k > 0).collect();
+                    r.sort_unstable_by(|a, b| b.cmp(a));
+                    r
+                },
             }
         })
         .collect();
