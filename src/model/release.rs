@@ -30,8 +30,14 @@ pub enum Alone {
     /// One a node (a DaemonSet, a host port, anti-affinity to its own by
     /// hostname), no other tie between nodes.
     OneANode,
-    /// Its constraints tie nodes together (spread, anti-affinity over a
-    /// wider domain, affinity to its own kind).
+    /// One spread constraint it counts toward, over this many domains, and
+    /// no other tie: water-filling over the domains' room. Room taken in a
+    /// domain lowers that domain's end and the level every domain fills to
+    /// by at most as much, so Δ taken anywhere lowers the total by at most
+    /// (1 + domains) · Δ.
+    Spread(u64),
+    /// Its constraints tie nodes together otherwise (several spreads,
+    /// anti-affinity over a wider domain, affinity to its own kind).
     Tied,
 }
 
@@ -142,14 +148,14 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
                 }
                 let per_pod = match (&relations[x][w].blocks, me.alone) {
                     // A pod closes the node it lands on: counted below.
-                    (Some(b), Alone::Additive | Alone::OneANode) if b.node_only => {
+                    (Some(b), Alone::Additive | Alone::OneANode | Alone::Spread(_)) if b.node_only => {
                         closing += most[x];
                         reasons.push(b.why.clone());
                         continue;
                     }
                     (Some(_), _) => None,
                     (None, _) if !shares => Some(0),
-                    (None, Alone::Additive) => Some(displaces(&ws[x].requests, &me.requests)),
+                    (None, Alone::Additive | Alone::Spread(_)) => Some(displaces(&ws[x].requests, &me.requests)),
                     (None, Alone::OneANode) => Some(1),
                     (None, Alone::Tied) => None,
                 };
@@ -162,7 +168,11 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
                 loss = loss.zip(per_pod).map(|(l, p)| l + most[x] * p);
             }
             let closed: u64 = me.rooms.iter().take(usize::try_from(closing).unwrap_or(usize::MAX)).sum();
-            let least = loss.map_or(0, |l| me.least.saturating_sub(l + closed));
+            let taken = loss.map(|l| match me.alone {
+                Alone::Spread(domains) => (l + closed).saturating_mul(1 + domains),
+                _ => l + closed,
+            });
+            let least = taken.map_or(0, |t| me.least.saturating_sub(t));
             if least < me.asked.min(me.least) {
                 why.extend(reasons);
             }
@@ -216,8 +226,18 @@ mod tests {
     /// Nodes of cpu and pod slots; workloads of a cpu request each; the
     /// pods of all in a random order, each to a random node with room (the
     /// scheduler's order and ties, as any of them could be).
-    fn simulate(rng: &mut Rng, cpu: &[i64], slots: &[u64], ws: &[(u64, i64)]) -> Vec<u64> {
+    /// `spread`: the first workload spreads over `zone` (maxSkew 1).
+    fn simulate(
+        rng: &mut Rng,
+        cpu: &[i64],
+        slots: &[u64],
+        ws: &[(u64, i64)],
+        zone: &[usize],
+        spread: bool,
+    ) -> Vec<u64> {
         let mut free: Vec<(i64, u64)> = cpu.iter().copied().zip(slots.iter().copied()).collect();
+        let zones: Vec<usize> = (0..3).filter(|z| zone.contains(z)).collect();
+        let mut in_zone = [0u64; 3];
         let mut pods: Vec<usize> =
             ws.iter().enumerate().flat_map(|(i, (n, _))| std::iter::repeat_n(i, *n as usize)).collect();
         for k in (1..pods.len()).rev() {
@@ -226,7 +246,10 @@ mod tests {
         let mut landed = vec![0; ws.len()];
         for p in pods {
             let want = ws[p].1;
-            let room: Vec<usize> = (0..free.len()).filter(|&i| free[i].0 >= want && free[i].1 > 0).collect();
+            let min = zones.iter().map(|z| in_zone[*z]).min().unwrap_or(0);
+            let skewed = |i: usize| spread && p == 0 && in_zone[zone[i]] + 1 > min + 1;
+            let room: Vec<usize> =
+                (0..free.len()).filter(|&i| free[i].0 >= want && free[i].1 > 0 && !skewed(i)).collect();
             if room.is_empty() {
                 continue;
             }
@@ -234,6 +257,9 @@ mod tests {
             free[i].0 -= want;
             free[i].1 -= 1;
             landed[p] += 1;
+            if p == 0 {
+                in_zone[zone[i]] += 1;
+            }
         }
         landed
     }
@@ -248,12 +274,25 @@ mod tests {
             let slots: Vec<u64> = (0..nodes).map(|_| 1 + rng.below(8)).collect();
             let asks: Vec<(u64, i64)> =
                 (0..1 + rng.below(3)).map(|_| (rng.below(8), [100, 250, 500, 1000][rng.below(4) as usize])).collect();
+            let zone: Vec<usize> = (0..nodes).map(|_| rng.below(3) as usize).collect();
+            let spread = rng.below(2) == 0;
             let ws: Vec<Workload> = asks
                 .iter()
                 .enumerate()
                 .map(|(i, (n, c))| {
                     let room: Vec<u64> = (0..nodes).map(|j| ((cpu[j] / c) as u64).min(slots[j])).collect();
-                    let alone: u64 = room.iter().sum();
+                    let mut alone: u64 = room.iter().sum();
+                    let mut kind = Alone::Additive;
+                    if spread && i == 0 {
+                        // Water-filling over the zones' room (maxSkew 1, nothing there).
+                        let caps: Vec<u64> = (0..3)
+                            .filter(|z| zone.contains(z))
+                            .map(|z| (0..nodes).filter(|&j| zone[j] == z).map(|j| room[j]).sum())
+                            .collect();
+                        let level = caps.iter().copied().min().unwrap_or(0);
+                        alone = caps.iter().map(|c| (*c).min(level + 1)).sum();
+                        kind = Alone::Spread(caps.len() as u64);
+                    }
                     Workload {
                         least: alone,
                         most: alone,
@@ -263,13 +302,13 @@ mod tests {
                             r.sort_unstable_by(|a, b| b.cmp(a));
                             r
                         },
-                        ..w(&format!("w{i}"), *n, *c, Alone::Additive)
+                        ..w(&format!("w{i}"), *n, *c, kind)
                     }
                 })
                 .collect();
             let landings = land(&ws, |_, _| Relation::default());
             for _ in 0..30 {
-                let got = simulate(&mut rng, &cpu, &slots, &asks);
+                let got = simulate(&mut rng, &cpu, &slots, &asks, &zone, spread);
                 for (g, l) in got.iter().zip(&landings) {
                     assert!(l.least <= *g && *g <= l.most, "{g} outside {l:?} for {asks:?} on {cpu:?} {slots:?}");
                 }

@@ -73,16 +73,25 @@ fn id(s: &Shape) -> String {
 }
 
 /// How a shape's answer alone is made up.
-fn alone(s: &Shape) -> Alone {
+fn alone(s: &Shape, a: Option<&FitsAnswer>) -> Alone {
     let c = &s.constraints;
     let own = |t: &PodTerm| t.matches(&c.namespace, &c.namespace_labels, &c.labels);
-    let ties = c.spread.iter().any(|sp| sp.counts_incoming(&c.labels))
-        || c.affinity.iter().any(own)
+    let spreads = c.spread.iter().filter(|sp| sp.counts_incoming(&c.labels)).count();
+    let ties = c.affinity.iter().any(own)
         || c.anti_affinity.iter().any(|t| own(t) && t.topology_key != HOSTNAME)
         || c.claims.iter().any(|k| k.one_pod());
-    if ties {
+    let one_a_node = s.daemon_set || !c.host_ports.is_empty() || c.anti_affinity.iter().any(own);
+    // One spread alone, answered per domain (every eligible domain listed).
+    let domains = a.filter(|a| a.exact && a.by.is_some()).map(|a| a.by_domain.len() as u64);
+    if spreads == 1
+        && !ties
+        && !one_a_node
+        && let Some(d) = domains
+    {
+        Alone::Spread(d)
+    } else if ties || spreads > 0 {
         Alone::Tied
-    } else if s.daemon_set || !c.host_ports.is_empty() || c.anti_affinity.iter().any(own) {
+    } else if one_a_node {
         Alone::OneANode
     } else {
         Alone::Additive
@@ -134,7 +143,7 @@ pub fn of(shapes: &[Shape], answers: &BTreeMap<String, FitsAnswer>, rows: &[Node
                 least,
                 most: most.unwrap_or(asked),
                 may_place_more: most.is_none() || a.is_none_or(|a| a.more.is_none()),
-                alone: alone(s),
+                alone: alone(s, a),
                 requests: s.requests.clone(),
                 nodes: rows
                     .iter()
@@ -252,7 +261,7 @@ mod tests {
         let [front, back, near, plain] = [&s[0], &s[1], &s[2], &s[3]];
         assert_eq!(id(front), "Deployment/shop/front");
         assert_eq!(
-            (alone(front), alone(back), alone(near), alone(plain)),
+            (alone(front, None), alone(back, None), alone(near, None), alone(plain, None)),
             (Alone::OneANode, Alone::Additive, Alone::Additive, Alone::Additive)
         );
         // back's anti-affinity matches front: front's pods block back, and
