@@ -139,7 +139,10 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
             let mut closing: u64 = 0;
             let mut reasons: Vec<String> = Vec::new();
             for x in (0..n).filter(|&x| x != w && most[x] > 0) {
-                let shares = ws[x].nodes.iter().any(|i| me.nodes.contains(i));
+                // A helped workload lands where its answer alone had no
+                // room (its affinity met by the others' pods): anywhere.
+                let helped = (0..n).any(|y| relations[y][x].helps);
+                let shares = helped || ws[x].nodes.iter().any(|i| me.nodes.contains(i));
                 if ws[x].may_place_more {
                     // Its pods may preempt ours (a higher priority).
                     reasons.push(format!("{} may preempt its pods", ws[x].name));
@@ -373,6 +376,14 @@ mod tests {
         let l = land(&preempting, |_, _| Relation::default());
         assert_eq!((l[1].least, l[1].most), (0, 3));
         assert_eq!(l[1].why, ["Deployment/shop/front may preempt its pods"]);
+        // A helped workload's pods land on nodes its answer alone lacks:
+        // they take room there too.
+        let mut near = ws.clone();
+        near[0].alone = Alone::Additive;
+        (near[0].least, near[0].most, near[0].rooms) = (7, 7, vec![1; 7]);
+        near[1].nodes = vec![];
+        let l = land(&near, |x, w| Relation { helps: x == 0 && w == 1, ..Default::default() });
+        assert_eq!((l[0].least, l[0].most), (4, 5), "back's 3 may take 3 of front's nodes");
         // Affinity to the other: its most is what it asks.
         let mut helped = ws.clone();
         helped[1].most = 0;
