@@ -940,7 +940,7 @@ fn replayed(
                     room[*d] += c;
                 }
             }
-            let level = spread_level(s, &room);
+            let level = s.level(&room);
             for (c, d) in caps.iter_mut().zip(&s.domain) {
                 if let Some(d) = d {
                     let e = s.existing[*d];
@@ -957,10 +957,7 @@ fn replayed(
                 room[*d] += c;
             }
         }
-        let level = spread_level(s, &room);
-        let filled: u64 =
-            s.existing.iter().zip(&room).map(|(e, r)| (e + r).min((*e).max(level + s.max_skew)) - e).sum();
-        upper = upper.min(filled);
+        upper = upper.min(s.filled(&room));
     }
     for o in &problem.one_per {
         let mut open = vec![false; o.domains];
@@ -998,16 +995,6 @@ fn replayed(
         }
     };
     Replayed { per_node: problem.caps, least, most, why }
-}
-
-/// The minimum a spread's domains can all reach (`room`: per domain, how
-/// many more it takes); 0 while there are fewer domains than minDomains.
-fn spread_level(s: &replay::Spread, room: &[u64]) -> u64 {
-    if s.existing.len() < s.min_domains {
-        0
-    } else {
-        s.existing.iter().zip(room).map(|(e, r)| e + r).min().unwrap_or(0)
-    }
 }
 
 /// Whether a node is one of a spread's domains: it has every constraint's

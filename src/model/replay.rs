@@ -191,12 +191,27 @@ pub fn settled(p: &Problem) -> Option<u64> {
             room[s.domain[i]?] += held[&unit[i]];
         }
     }
-    let level = if s.existing.len() < s.min_domains {
-        0
-    } else {
-        s.existing.iter().zip(&room).map(|(e, r)| e + r).min().unwrap_or(0)
-    };
-    Some(s.existing.iter().zip(&room).map(|(e, r)| (e + r).min((*e).max(level + s.max_skew)) - e).sum())
+    Some(s.filled(&room))
+}
+
+impl Spread {
+    /// The minimum its domains can all reach (`room`: per domain, how many
+    /// more it takes); 0 while there are fewer domains than minDomains.
+    pub fn level(&self, room: &[u64]) -> u64 {
+        if self.existing.len() < self.min_domains {
+            0
+        } else {
+            self.existing.iter().zip(room).map(|(e, r)| e + r).min().unwrap_or(0)
+        }
+    }
+
+    /// How many more it admits over domains with this `room`, placed one at
+    /// a time in any order (water-filling: each domain ends at its room or
+    /// at the level + maxSkew, whichever is less).
+    pub fn filled(&self, room: &[u64]) -> u64 {
+        let level = self.level(room);
+        self.existing.iter().zip(room).map(|(e, r)| (e + r).min((*e).max(level + self.max_skew)) - e).sum()
+    }
 }
 
 /// What makes a node one of a kind: its capacity, and per constraint the
