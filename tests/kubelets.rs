@@ -585,3 +585,287 @@ async fn count_from_a_service_is_answered_through_a_port_forward() {
     assert!(support::stderr(&out).contains("has no port 80 (it has 9464 (metrics))"), "{}", support::stderr(&out));
     drop(w);
 }
+
+/// Creates the objects (JSON) in `ns` with `kubectl apply`.
+fn apply(ns: &str, objects: &[Value]) {
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": objects});
+    let path = cluster().dir.join(format!("apply-{ns}-{}.json", objects.len()));
+    std::fs::write(&path, list.to_string()).unwrap();
+    kubectl_ok(&["apply", "-n", ns, "-f", path.to_str().unwrap()]);
+}
+
+/// A pod template's spec on this test's nodes, with `extra` merged in.
+fn pod_spec(ns: &str, extra: Value) -> Value {
+    let mut pod = json!({
+        "schedulerName": "podcount-fits",
+        "nodeSelector": {"podcount.test/group": ns},
+        "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10",
+                        "resources": {"requests": {"cpu": "100m"}}}]
+    });
+    if let (Some(p), Some(e)) = (pod.as_object_mut(), extra.as_object()) {
+        p.extend(e.clone());
+    }
+    pod
+}
+
+/// podcount's answer (any exit code) as JSON, with the exit code.
+fn what_if(args: &[&str]) -> (i32, Value) {
+    let out = support::podcount(&cluster().kubeconfig, args);
+    let code = out.status.code().unwrap_or(-1);
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("exit {code}: {e}\nstderr: {}", support::stderr(&out)));
+    eprintln!("podcount {args:?}: exit {code}\n{}", support::stderr(&out));
+    (code, doc)
+}
+
+/// The pods of `app` now: (bound and running, bound and terminating,
+/// Pending with no node).
+async fn states(client: &kube::Client, ns: &str, app: &str) -> (usize, usize, usize) {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let pods = api.list(&ListParams::default().labels(&format!("app={app}"))).await.unwrap().items;
+    let terminating = pods.iter().filter(|p| p.metadata.deletion_timestamp.is_some()).count();
+    let live: Vec<&Pod> = pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()).collect();
+    let bound = live.iter().filter(|p| !node_of(p).is_empty()).count();
+    (bound, terminating, live.len() - bound)
+}
+
+/// `--drain NODE` against a real `kubectl drain` (kwok kubelets, the
+/// disruption controller): a Deployment whose replacements land, one whose
+/// anti-affinity leaves its replacement Pending, a PDB that allows none
+/// (the drain blocks on it; its pod has emptyDir data), a bare pod (lost
+/// with --force) and a DaemonSet's pod (stays).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_says_what_a_real_kubectl_drain_does() {
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("whatif-drain").await;
+    let nodes = kwok_nodes(&client, &ns, 3, 1).await;
+    let k0 = nodes[0].clone();
+    let host = |n: &str| json!({"nodeSelector": {"podcount.test/group": ns, "kubernetes.io/hostname": n}});
+    let anti = json!({"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}]}}});
+    let deploy = |name: &str, replicas: u32, spec: Value| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec(&ns, spec)}}})
+    };
+    // api and cache start on k0 (pinned by a node affinity that also
+    // admits k1 and k2, which are cordoned while they start).
+    for n in &nodes[1..] {
+        kubectl_ok(&["cordon", n]);
+    }
+    let any_of_ours = json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "podcount.test/group", "operator": "In", "values": [ns]}]}]}}}});
+    let mut api = deploy("api", 2, any_of_ours.clone());
+    api["spec"]["template"]["spec"]["volumes"] = json!([{"name": "scratch", "emptyDir": {}}]);
+    apply(&ns, &[api, deploy("cache", 1, any_of_ours)]);
+    running(&client, &ns, "api", 2).await;
+    running(&client, &ns, "cache", 1).await;
+    for n in &nodes[1..] {
+        kubectl_ok(&["uncordon", n]);
+    }
+    let mut lonely = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "lonely", "labels": {"app": "lonely"}}, "spec": pod_spec(&ns, host(&k0))});
+    lonely["spec"]["nodeName"] = json!(k0);
+    let ds = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                 "template": {"metadata": {"labels": {"app": "agent"}}, "spec": pod_spec(&ns, json!({}))}}});
+    let pdb = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "cache"},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "cache"}}}});
+    apply(&ns, &[deploy("web", 3, anti), lonely, ds, pdb]);
+    running(&client, &ns, "web", 3).await;
+    running(&client, &ns, "agent", 3).await;
+    running(&client, &ns, "lonely", 1).await;
+    let pdbs: Api<k8s_openapi::api::policy::v1::PodDisruptionBudget> = Api::namespaced(client.clone(), &ns);
+    wait_for(Duration::from_secs(30), "the budget's status", || async {
+        let s = pdbs.get("cache").await.unwrap().status?;
+        (s.observed_generation == Some(1) && s.expected_pods == Some(1) && s.disruptions_allowed == Some(0))
+            .then_some(())
+    })
+    .await;
+
+    let (code, doc) = what_if(&["--drain", &k0, "-o", "json", "--default-scheduler-name", "podcount-fits"]);
+    let w = &doc["whatIf"];
+    let owner = |id: &str| w["owners"][id].clone();
+    assert_eq!(code, 1, "{w:#}");
+    assert_eq!(w["removal"], "drain");
+    assert_eq!(w["nodes"], json!([k0]));
+    let api_doc = owner(&format!("Deployment/{ns}/api"));
+    assert_eq!(
+        (api_doc["displaced"].as_u64(), api_doc["lands"].as_u64(), api_doc["pending"].as_u64()),
+        (Some(2), Some(2), Some(0)),
+        "{w:#}"
+    );
+    let web = owner(&format!("Deployment/{ns}/web"));
+    assert_eq!(
+        (web["displaced"].as_u64(), web["lands"].as_u64(), web["pending"].as_u64()),
+        (Some(1), Some(0), Some(1)),
+        "{w:#}"
+    );
+    assert_eq!(w["lost"], json!([format!("{ns}/lonely")]));
+    assert_eq!(w["blockedBy"], json!([{"pdb": format!("{ns}/cache"), "allowed": 0, "wanted": 1}]));
+    let cache_pod = running(&client, &ns, "cache", 1).await.remove(0).metadata.name.unwrap();
+    let mut api_pods: Vec<String> = running(&client, &ns, "api", 2)
+        .await
+        .into_iter()
+        .map(|p| format!("{ns}/{}", p.metadata.name.unwrap()))
+        .collect();
+    api_pods.sort();
+    assert_eq!(w["emptyDir"], json!(api_pods));
+    assert!(owner(&format!("Deployment/{ns}/cache")).is_null(), "the budget holds cache's pod: {w:#}");
+    assert!(owner(&format!("DaemonSet/{ns}/agent")).is_null(), "the DaemonSet's pod stays: {w:#}");
+    assert_eq!(w["exact"], true);
+    // The table shows the node after: cordoned, the DaemonSet's and the
+    // blocked pods' places only.
+    let row = doc["nodes"].as_array().unwrap().iter().find(|r| r["name"] == k0).unwrap().clone();
+    assert_eq!(row["schedulable"], false, "{row:#}");
+
+    // The real drain: it evicts what it can and times out on the budget.
+    let k = k0.clone();
+    let out = blocking(move || {
+        kubectl(&["drain", &k, "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout", "20s"])
+    })
+    .await;
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success() && said.contains("disruption budget"), "the drain should block on the PDB: {said}");
+    let settled = wait_for(Duration::from_secs(60), "api replaced and running, web's replacement Pending", || async {
+        let s = (states(&client, &ns, "api").await, states(&client, &ns, "web").await);
+        (s == ((2, 0, 0), (2, 0, 1))).then_some(s)
+    })
+    .await;
+    eprintln!("after the drain: api {:?}, web {:?}", settled.0, settled.1);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    assert!(pods.get_opt("lonely").await.unwrap().is_none(), "the bare pod is gone for good");
+    let api_nodes: Vec<String> = running(&client, &ns, "api", 2).await.iter().map(node_of).collect();
+    assert!(api_nodes.iter().all(|n| *n != k0), "{api_nodes:?}");
+    assert_eq!(node_of(&pods.get(&cache_pod).await.unwrap()), k0, "the budget kept cache on the node");
+    let on_k0: Vec<String> = pods
+        .list(&ListParams::default().fields(&format!("spec.nodeName={k0}")))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| p.metadata.labels.unwrap_or_default().get("app").cloned().unwrap_or_default())
+        .collect();
+    let mut on_k0 = on_k0;
+    on_k0.sort();
+    assert_eq!(on_k0, ["agent", "cache"]);
+    assert_eq!(row["pods"].as_u64(), Some(2), "podcount's row for the node after: {row:#}");
+}
+
+/// `--lose` a zone against real dead kubelets (the node lifecycle and
+/// taint eviction controllers): a zone spread with DoNotSchedule strands
+/// its replacements (the dead zone is still a domain), the same with
+/// `nodeTaintsPolicy: Honor` lands them, a StatefulSet is not replaced, a
+/// bare pod is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lose_a_zone_says_what_real_dead_kubelets_do() {
+    let c = cluster();
+    let client = c.client().await;
+    let ns = c.namespace("whatif-lose").await;
+    let nodes = kwok_nodes(&client, &ns, 4, 2).await;
+    // Evicted 2 s after the unreachable taint (the admission default is 300 s).
+    let soon = json!([{"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 2}]);
+    let spread = |honor: bool| {
+        let mut s =
+            json!({"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule"});
+        if honor {
+            s["nodeTaintsPolicy"] = json!("Honor");
+        }
+        s
+    };
+    let deploy = |name: &str, extra: Value| {
+        let mut e = extra;
+        e["tolerations"] = soon.clone();
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": 4, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec(&ns, e)}}})
+    };
+    let with_spread = |app: &str, honor: bool| {
+        let mut s = spread(honor);
+        s["labelSelector"] = json!({"matchLabels": {"app": app}});
+        json!({"topologySpreadConstraints": [s]})
+    };
+    let zone_a = json!({"tolerations": soon, "nodeSelector": {"podcount.test/group": ns, "topology.kubernetes.io/zone": "zone-a"}});
+    let db = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+        "spec": {"replicas": 2, "serviceName": "db", "podManagementPolicy": "Parallel",
+                 "selector": {"matchLabels": {"app": "db"}},
+                 "template": {"metadata": {"labels": {"app": "db"}}, "spec": pod_spec(&ns, zone_a.clone())}}});
+    let mut lonely = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "lonely", "labels": {"app": "lonely"}}, "spec": pod_spec(&ns, zone_a)});
+    lonely["spec"]["nodeName"] = json!(nodes[0]);
+    apply(
+        &ns,
+        &[deploy("strict", with_spread("strict", false)), deploy("honor", with_spread("honor", true)), db, lonely],
+    );
+    for app in ["strict", "honor"] {
+        running(&client, &ns, app, 4).await;
+    }
+    running(&client, &ns, "db", 2).await;
+    running(&client, &ns, "lonely", 1).await;
+
+    let zone = format!("podcount.test/group={ns},topology.kubernetes.io/zone=zone-a");
+    let (code, doc) = what_if(&["--lose", &zone, "-o", "json", "--default-scheduler-name", "podcount-fits"]);
+    let w = &doc["whatIf"];
+    assert_eq!(code, 1, "{w:#}");
+    assert_eq!(w["nodes"], json!([nodes[0], nodes[2]]));
+    let owner = |id: String| w["owners"][id].clone();
+    let strict = owner(format!("Deployment/{ns}/strict"));
+    assert_eq!(
+        (strict["displaced"].as_u64(), strict["lands"].as_u64(), strict["pending"].as_u64()),
+        (Some(2), Some(0), Some(2)),
+        "{w:#}"
+    );
+    let honor = owner(format!("Deployment/{ns}/honor"));
+    assert_eq!(
+        (honor["displaced"].as_u64(), honor["lands"].as_u64(), honor["pending"].as_u64()),
+        (Some(2), Some(2), Some(0)),
+        "{w:#}"
+    );
+    let db = owner(format!("StatefulSet/{ns}/db"));
+    assert_eq!(
+        (db["displaced"].as_u64(), db["replaced"].as_u64(), db["notReplaced"].as_u64()),
+        (Some(2), Some(0), Some(2)),
+        "{w:#}"
+    );
+    assert_eq!(w["lost"], json!([format!("{ns}/lonely")]));
+    assert_eq!(w["blockedBy"], json!([]));
+
+    // The real loss: zone-a's kubelets stop.
+    let dir = c.dir.display().to_string();
+    for dead in [&nodes[0], &nodes[2]] {
+        let stop = Command::new(support::repo_path("tests/cluster/kubelet"))
+            .args(["--dir", &dir, "stop", dead])
+            .status()
+            .unwrap();
+        assert!(stop.success());
+    }
+    let settled = wait_for(Duration::from_secs(90), "the replacements placed or Pending", || async {
+        let s = [
+            states(&client, &ns, "strict").await,
+            states(&client, &ns, "honor").await,
+            states(&client, &ns, "db").await,
+        ];
+        (s == [(2, 2, 2), (4, 2, 0), (0, 2, 0)]).then_some(s)
+    })
+    .await;
+    eprintln!(
+        "after the loss (bound, terminating, Pending): strict {:?}, honor {:?}, db {:?}",
+        settled[0], settled[1], settled[2]
+    );
+    // Held still: the Pending ones stay Pending.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(states(&client, &ns, "strict").await, (2, 2, 2));
+    assert_eq!(states(&client, &ns, "db").await, (0, 2, 0));
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    assert!(pods.get("lonely").await.unwrap().metadata.deletion_timestamp.is_some(), "lonely deleted, not replaced");
+    for dead in [&nodes[0], &nodes[2]] {
+        let start = Command::new(support::repo_path("tests/cluster/kubelet"))
+            .args(["--dir", &dir, "start", dead])
+            .status()
+            .unwrap();
+        assert!(start.success());
+    }
+}

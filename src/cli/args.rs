@@ -358,6 +358,24 @@ pub struct CountArgs {
     /// question: the manifest's spec.replicas); given, it is a gate as --min-fits N
     #[arg(long, value_name = "N", conflicts_with = "min_fits", requires = "fits_pod", help_heading = "Fits")]
     pub replicas: Option<u64>,
+    /// What if these nodes are drained (kubectl drain: cordoned, DaemonSet and mirror pods stay,
+    /// the rest evicted as PodDisruptionBudgets allow, replaced by their controllers): NODE,...
+    /// or a node label selector (karpenter.sh/nodepool=old). The table shows the nodes after;
+    /// the footer and whatIf say, per owner, what lands again, what stays Pending and why; exit 1
+    /// when something stays Pending, is not replaced or lost, or a PDB blocks, 4 when the order
+    /// decides
+    #[arg(long, value_name = "NODES|SELECTOR", conflicts_with = "lose", help_heading = "What if")]
+    pub drain: Option<String>,
+    /// What if these nodes are lost (they stop answering: tainted unreachable, their pods deleted
+    /// after tolerationSeconds and left terminating, no PDB asked; StatefulSets make no
+    /// replacement while the old pods remain): NODE,... or a node label selector
+    /// (topology.kubernetes.io/zone=zone-b). Outputs and exit codes as --drain
+    #[arg(long, value_name = "NODES|SELECTOR", help_heading = "What if")]
+    pub lose: Option<String>,
+    /// With --drain/--lose: a schedulerName that runs kube-scheduler's default profile too, so
+    /// that pods naming it are answered as the default profile's (repeatable)
+    #[arg(long, value_name = "NAME", help_heading = "What if")]
+    pub default_scheduler_name: Vec<String>,
     /// Exit 1 when a node's saturation is above this percentage: 90 or 90% for pod slots,
     /// or per resource: cpu=85%,memory=90%,pods=95%
     #[arg(long, value_name = "PCT|RES=PCT,...", value_parser = parse_max_saturation, help_heading = "CI")]

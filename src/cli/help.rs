@@ -10,14 +10,15 @@ non-terminal phase are shown as unscheduled.
 
 Exit codes:
   0  ok
-  1  a threshold (--max-saturation, --min-free, --min-fits) was breached, or a --fits-release
-     workload strands replicas in every order; one stderr line each
+  1  a threshold (--max-saturation, --min-free, --min-fits) was breached, a --fits-release
+     workload strands replicas in every order, or --drain/--lose leaves replacements Pending,
+     pods not replaced or lost, or a PodDisruptionBudget blocks; one stderr line each
   2  usage or configuration error (bad flag value, unreadable kubeconfig, unknown context,
      exec credential plugin missing or failing, server certificate not signed by the cluster's CA)
   3  cluster error (unreachable, timed out, forbidden, server error)
   4  --min-fits: the answer is not exact (an upper bound: something the scheduler applies is not
      modelled; a range the order decides; or preemption could place more) and could be on either
-     side of N; --fits-release: whether a workload lands whole depends on the order
+     side of N; --fits-release, --drain, --lose: whether a workload lands whole depends on the order
 
 Every wait is bounded: connect + TLS handshake 10s; each request --request-timeout or 60s;
 4 attempts on 5xx/429/dropped connections (kubectl podcount docs reading).";

@@ -13,11 +13,13 @@ use crate::decode::manifest;
 use crate::error::{self, Error, exit};
 use crate::model::filter::Filter;
 use crate::model::fits::{Shape, Toleration};
+use crate::model::removal::Kind;
 use crate::report::group::GroupKey;
 use crate::report::resources::Selection;
 use crate::report::sort::SortBy;
 use crate::report::verdict::Thresholds;
 use crate::source::query::Method;
+use crate::source::removal::{Asked, Nodes};
 use crate::{bench, count, watch};
 
 /// Runs what the command line asks for; the process's exit code.
@@ -131,10 +133,16 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
     let filter = filter(a.filter);
     every_pod(&filter, &fits)?;
     sorts_by_fits(a.sort_by.as_ref(), &fits)?;
+    let mut what_if = what_if(a.drain.as_deref(), a.lose.as_deref(), &filter, a.from.as_deref())?;
+    if let Some(w) = what_if.as_mut() {
+        w.default_profile = a.default_scheduler_name.clone();
+    } else if !a.default_scheduler_name.is_empty() {
+        return Err(Error::usage("--default-scheduler-name goes with --drain or --lose (whose pods?)"));
+    }
     let thresholds =
         Thresholds { max_saturation: a.max_saturation.unwrap_or_default(), min_free: a.min_free.unwrap_or_default() };
     // Pod objects carry requests; Table rows do not.
-    let objects = resources.is_some() || !thresholds.resources().is_empty() || !fits.is_empty();
+    let objects = resources.is_some() || !thresholds.resources().is_empty() || !fits.is_empty() || what_if.is_some();
     let method = match (a.method, &output) {
         (MethodChoice::Table, _) if objects => {
             return Err(Error::usage(
@@ -173,7 +181,42 @@ pub(crate) fn count_options(a: CountArgs) -> error::Result<count::Options> {
         min_fits,
         min_fits_flag: if a.replicas.is_some() { "--replicas" } else { "--min-fits" },
         notes,
+        what_if,
     })
+}
+
+/// `--drain`/`--lose`: which nodes, and how; they read every pod on every
+/// node (where the replacements could land), from a List.
+fn what_if(
+    drain: Option<&str>,
+    lose: Option<&str>,
+    filter: &Filter,
+    from: Option<&str>,
+) -> error::Result<Option<Asked>> {
+    let (kind, value) = match (drain, lose) {
+        (Some(d), _) => (Kind::Drain, d),
+        (None, Some(l)) => (Kind::Lose, l),
+        (None, None) => return Ok(None),
+    };
+    let flag = kind.flag();
+    let narrowed = [
+        filter.namespace.as_ref().map(|_| "-n"),
+        filter.label_selector.as_ref().map(|_| "-l"),
+        filter.field_selector.as_ref().map(|_| "--field-selector"),
+        filter.node_selector.as_ref().map(|_| "--node-selector"),
+    ];
+    if let Some(other) = narrowed.into_iter().flatten().next() {
+        return Err(Error::usage(format!(
+            "{flag} places the displaced pods over every node and pod, and {other} leaves some out: drop {other} (--group-by shows a part of the cluster)"
+        )));
+    }
+    if from.is_some_and(|f| !f.trim().is_empty()) {
+        return Err(Error::usage(format!(
+            "{flag} reads the removed nodes' pods whole, which a watch does not serve: drop --from"
+        )));
+    }
+    let nodes = Nodes::parse(flag, value).map_err(Error::usage)?;
+    Ok(Some(Asked { kind, nodes, default_profile: Vec::new() }))
 }
 
 /// What fits on a node depends on every pod on it: a narrowed count

@@ -5,6 +5,7 @@
 mod from;
 #[cfg(test)]
 mod offline;
+mod whatif;
 pub use from::Trust as FromTrust;
 
 use std::io::{IsTerminal, Write};
@@ -90,6 +91,8 @@ pub struct Options {
     pub min_fits_flag: &'static str,
     /// Lines to say once before counting (what `--fits-pod` does not model).
     pub notes: Vec<String>,
+    /// `--drain`/`--lose`: the nodes that go, and how.
+    pub what_if: Option<crate::source::removal::Asked>,
 }
 
 impl Options {
@@ -111,7 +114,8 @@ impl Options {
 
     /// The flag that needs the node list, if one is given.
     fn needs_node_list(&self) -> Option<&'static str> {
-        self.thresholds.needs_allocatable().or(self.filter.needs_node_list())
+        let what_if = self.what_if.as_ref().map(|a| a.kind.flag());
+        self.thresholds.needs_allocatable().or(self.filter.needs_node_list()).or(what_if)
     }
 
     /// Which resources the rows carry: `--resources`, cpu and memory for
@@ -155,7 +159,17 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let mut query = PodQuery::new(sel, opts.chunk_size, opts.method);
     query.resources = opts.selection().is_some() || !opts.fits.is_empty();
     query.limits = opts.limits;
-    let shapes = with_cluster_facts(&target, with_overhead(&target, &opts.fits).await?).await?;
+    let prepared = match &opts.what_if {
+        Some(asked) => Some(whatif::prepare(&target, asked).await?),
+        None => None,
+    };
+    let mut fits = opts.fits.clone();
+    if let Some(p) = &prepared {
+        whatif::before_replacements(&mut fits, p);
+        fits.extend(p.shapes.iter().map(|s| (s.clone(), None)));
+    }
+    query.resources |= !fits.is_empty();
+    let shapes = with_cluster_facts(&target, with_overhead(&target, &fits).await?).await?;
     // The placed pods are read for the shapes' inter-pod filters only when
     // one has any (one entry a shape, aligned).
     if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
@@ -178,9 +192,9 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     // Both run to the end; a pods error is reported first, since a user who
     // cannot list pods learns the most from that one.
     let (nodes, pods) = tokio::join!(nodes, pods);
-    let pods = pods.map_err(|e| suggest_namespace(e, query.namespace.as_deref(), &target))?;
+    let mut pods = pods.map_err(|e| suggest_namespace(e, query.namespace.as_deref(), &target))?;
     let mut node_resource_version = None;
-    let nodes = match nodes {
+    let mut nodes = match nodes {
         Ok(list) => {
             node_resource_version = list.resource_version;
             Some(list.nodes)
@@ -194,6 +208,10 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         }
         Err(e) => return Err(e),
     };
+    // (needs_node_list: a what-if has the node list here.)
+    if let (Some(p), Some(nodes)) = (&prepared, nodes.as_deref_mut()) {
+        whatif::apply(p, nodes, &mut pods.tally, query.resources, &query.placing, &mut pods.neighbours)?;
+    }
     for w in nodes.as_deref().map(|n| unallocated(&shapes, n)).unwrap_or_default() {
         status.warn(&format!("context {}: {w}", target.context));
     }
@@ -222,7 +240,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
             }
         }
     }
-    Ok(Counted {
+    let mut counted = Counted {
         context: target.context,
         cluster_id: None,
         observed_at: time::now(),
@@ -236,7 +254,12 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         shapes,
         answers,
         release,
-    })
+        what_if: None,
+    };
+    if let Some(p) = &prepared {
+        counted.what_if = Some(whatif::conclude(p, &mut counted));
+    }
+    Ok(counted)
 }
 
 /// Runs `count` and returns the exit code.

@@ -158,6 +158,21 @@ pub fn read_release(text: &str) -> Result<(Vec<Manifest>, BTreeMap<String, usize
     Ok((out, skipped))
 }
 
+/// A placed pod's replacement, as its controller would make it: the pod's
+/// own spec (admission's defaults already in it: tolerations, priority,
+/// overhead) without its node; a `schedulerName` in `default_profile` is
+/// one that runs kube-scheduler's default profile (answered as it).
+pub fn read_replacement(pod: &Value, default_profile: &[String]) -> Result<Manifest, String> {
+    let mut spec = pod_spec("Pod", pod).unwrap_or_default();
+    if let Some(s) = spec.as_object_mut() {
+        s.remove("nodeName");
+        if s.get("schedulerName").and_then(Value::as_str).is_some_and(|n| default_profile.iter().any(|d| d == n)) {
+            s.remove("schedulerName");
+        }
+    }
+    read_object("Pod", pod, spec)
+}
+
 /// One pod-bearing object, read.
 fn read_object(kind: &str, obj: &Value, spec: Value) -> Result<Manifest, String> {
     let name = obj["metadata"]["name"].as_str().unwrap_or("pod").to_string();

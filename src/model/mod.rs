@@ -13,6 +13,7 @@ pub mod quantity;
 #[cfg(test)]
 mod quantity_oracle;
 pub mod release;
+pub mod removal;
 pub mod replay;
 pub mod requests;
 pub mod resource_name;

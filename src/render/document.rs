@@ -12,6 +12,7 @@ use crate::report::group::{GroupRow, Grouped};
 use crate::report::histogram::{SaturationRange, histogram};
 use crate::report::release::Release;
 use crate::report::rows::{NodeRow, Totals};
+use crate::report::whatif::WhatIf;
 
 pub const API_VERSION: &str = "podcount/v1";
 
@@ -45,6 +46,9 @@ struct PodCountDoc<'a> {
     /// `--fits-release`: how its workloads land over every order.
     #[serde(skip_serializing_if = "Option::is_none")]
     release: Option<&'a Release>,
+    /// `--drain`/`--lose`: what the removal displaces and where it lands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    what_if: Option<&'a WhatIf>,
     unscheduled: u64,
     totals: Totals,
     saturation_histogram: Vec<SaturationRange>,
@@ -75,6 +79,7 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         shapes: c.shapes.iter().map(ShapeDoc::of).collect(),
         fits: &c.answers,
         release: c.release.as_ref(),
+        what_if: c.what_if.as_ref(),
         unscheduled: c.unscheduled,
         totals: c.totals(),
         saturation_histogram: histogram(&c.rows),
@@ -115,6 +120,8 @@ struct ServedDoc {
     #[serde(default)]
     release: Option<Release>,
     #[serde(default)]
+    what_if: Option<WhatIf>,
+    #[serde(default)]
     items: Vec<ServedDoc>,
 }
 
@@ -136,6 +143,7 @@ pub fn parse(json: &[u8]) -> Result<Vec<Counted>, String> {
         shapes: d.shapes.iter().map(ShapeDoc::shape).collect(),
         answers: d.fits,
         release: d.release,
+        what_if: d.what_if,
     };
     match doc.kind.as_str() {
         "PodCount" => Ok(vec![one(doc)]),

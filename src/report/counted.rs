@@ -37,6 +37,8 @@ pub struct Counted {
     pub answers: BTreeMap<String, FitsAnswer>,
     /// `--fits-release`: how its workloads land over every order.
     pub release: Option<super::release::Release>,
+    /// `--drain`/`--lose`: what the removal displaces and where it lands.
+    pub what_if: Option<super::whatif::WhatIf>,
 }
 
 impl Counted {

@@ -15,6 +15,7 @@ pub mod resources;
 pub mod rows;
 pub mod sort;
 pub mod verdict;
+pub mod whatif;
 
 pub use counted::Counted;
 pub use ratio::round4;

@@ -174,6 +174,35 @@ pub fn of(shapes: &[Shape], answers: &BTreeMap<String, FitsAnswer>, rows: &[Node
     }
 }
 
+/// The release's workloads named by `ids`, and the rest, each with its own
+/// verdict (replayed together, judged apart: `--drain` with
+/// `--fits-release`).
+pub fn split(r: Release, ids: &std::collections::BTreeSet<String>) -> (Release, Release) {
+    let (ours, theirs): (BTreeMap<_, _>, BTreeMap<_, _>) = r.workloads.into_iter().partition(|(k, _)| ids.contains(k));
+    (judged(ours), judged(theirs))
+}
+
+/// A release's verdict from its workloads' counts: strands where some stay
+/// Pending in every order, depends where some may.
+fn judged(workloads: BTreeMap<String, WorkloadDoc>) -> Release {
+    let named = |f: &dyn Fn(&WorkloadDoc) -> bool| -> Vec<String> {
+        workloads.iter().filter(|(_, w)| f(w)).map(|(k, _)| k.clone()).collect()
+    };
+    let stranded = named(&|w| matches!(w.pending, Count::One(n) | Count::Range([n, _]) if n > 0));
+    let depends = named(&|w| matches!(w.pending, Count::Range([_, m]) if m > 0));
+    let (verdict, naming) = match (stranded.is_empty(), depends.is_empty()) {
+        (false, _) => ("strands", stranded),
+        (true, false) => ("depends", depends),
+        (true, true) => ("lands", vec![]),
+    };
+    Release {
+        exact: workloads.values().all(|w| matches!(w.lands, Count::One(_))),
+        workloads,
+        verdict: verdict.to_string(),
+        naming,
+    }
+}
+
 fn doc(s: &Shape, l: &Landing) -> WorkloadDoc {
     WorkloadDoc {
         shape: s.name.clone(),

@@ -38,6 +38,7 @@ pub fn judge(thresholds: &Thresholds, min_fits: Option<(u64, &str)>, counted: &[
     for c in counted {
         let prefix = context(c).map(|c| format!("context {c}: ")).unwrap_or_default();
         breaches.extend(c.release.iter().flat_map(|r| super::release::breaches(r, &prefix)));
+        breaches.extend(c.what_if.iter().flat_map(|w| super::whatif::breaches(w, &prefix)));
     }
     let codes: Vec<i32> = breaches.iter().map(|(c, _)| *c).collect();
     let code = if codes.contains(&exit::THRESHOLD) {
@@ -304,6 +305,7 @@ mod tests {
             shapes: Vec::new(),
             answers: Default::default(),
             release: None,
+            what_if: None,
         };
         let bound = FitsAnswer { more: Some(12), exact: false, bound_by: vec!["spread".into()], ..Default::default() };
         c.answers.insert("web".into(), bound);

@@ -10,4 +10,5 @@ pub mod list;
 pub mod nodes;
 pub mod placing;
 pub mod query;
+pub mod removal;
 pub mod runtime_class;

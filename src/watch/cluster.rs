@@ -319,6 +319,7 @@ impl Cluster {
             shapes: shapes.to_vec(),
             answers,
             release: None,
+            what_if: None,
         }
     }
 

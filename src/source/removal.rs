@@ -1,0 +1,267 @@
+//! `--drain`/`--lose`: the nodes named (a comma list, or a label
+//! selector), every pod bound to them as a whole object (a List by
+//! `spec.nodeName` a node, a few at a time: only these pods need their
+//! scheduling spec; the rest keep the lean pass), each pod's owner as a
+//! user names it (a ReplicaSet's Deployment), and, for a drain, the
+//! PodDisruptionBudgets. Every request bounded by `--request-timeout`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::{Node, Pod as K8sPod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::Api;
+use kube::api::ListParams;
+
+use crate::client::connect::Target;
+use crate::client::http;
+use crate::decode::terms::selector;
+use crate::error::{Error, Result, chain};
+use crate::model::fits::Toleration;
+use crate::model::removal::{Budget, Kind, Owner, Pod};
+
+/// Which nodes go, as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Nodes {
+    Names(Vec<String>),
+    Selector(String),
+}
+
+impl Nodes {
+    /// A value with `=`, `!=`, ` in ` or ` notin ` is a label selector;
+    /// else a comma list of node names.
+    pub fn parse(flag: &str, s: &str) -> std::result::Result<Nodes, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(format!(
+                "{flag} needs node names (node-1,node-2) or a node label selector (topology.kubernetes.io/zone=zone-b)"
+            ));
+        }
+        if s.contains('=') || s.contains(" in ") || s.contains(" notin ") {
+            return Ok(Nodes::Selector(s.to_string()));
+        }
+        let names: Vec<String> = s.split(',').map(str::trim).filter(|n| !n.is_empty()).map(String::from).collect();
+        Ok(Nodes::Names(names))
+    }
+}
+
+/// `--drain` or `--lose`, as asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Asked {
+    pub kind: Kind,
+    pub nodes: Nodes,
+    /// `--default-scheduler-name`: other schedulerNames that run
+    /// kube-scheduler's default profile.
+    pub default_profile: Vec<String>,
+}
+
+/// What the cluster says about the removal.
+#[derive(Clone, Debug, Default)]
+pub struct Read {
+    /// The nodes removed, by name.
+    pub nodes: Vec<String>,
+    /// Every pod bound to them, and its bytes (JSON) for the decoders the
+    /// lean pass uses.
+    pub pods: Vec<(Pod, Vec<u8>)>,
+    /// A drain's PDBs in the namespaces of those pods.
+    pub budgets: Vec<Budget>,
+}
+
+/// How many nodes' pods are listed at once.
+const AT_ONCE: usize = 8;
+
+/// Reads what `asked` removes.
+pub async fn read(t: &Target, asked: &Asked) -> Result<Read> {
+    let flag = asked.kind.flag();
+    let nodes = resolve(t, flag, &asked.nodes).await?;
+    let mut pods = Vec::new();
+    for chunk in nodes.chunks(AT_ONCE) {
+        let mut set = tokio::task::JoinSet::new();
+        for name in chunk {
+            let (t, name) = (t.clone(), name.clone());
+            set.spawn(async move { on_node(&t, &name).await });
+        }
+        while let Some(r) = set.join_next().await {
+            let listed = r.map_err(|e| Error::cluster(format!("internal error: a pod list failed: {e}")))??;
+            pods.extend(listed);
+        }
+    }
+    pods.sort_by(|a: &K8sPod, b: &K8sPod| {
+        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+    });
+    let mut deployments: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
+    let mut out = Vec::with_capacity(pods.len());
+    for p in pods {
+        let bytes =
+            serde_json::to_vec(&p).map_err(|e| Error::cluster(format!("internal error: a pod re-encoded: {e}")))?;
+        let mut pod = model_pod(&p);
+        if let Some(o) = pod.owner.as_mut().filter(|o| o.kind == "ReplicaSet") {
+            let key = (pod.namespace.clone(), o.name.clone());
+            if !deployments.contains_key(&key) {
+                let d = deployment_of(t, &key.0, &key.1).await?;
+                deployments.insert(key.clone(), d);
+            }
+            if let Some(d) = &deployments[&key] {
+                *o = Owner { kind: "Deployment".into(), name: d.clone() };
+            }
+        }
+        out.push((pod, bytes));
+    }
+    let budgets = match asked.kind {
+        Kind::Drain => budgets(t, &out).await?,
+        Kind::Lose => Vec::new(),
+    };
+    Ok(Read { nodes, pods: out, budgets })
+}
+
+fn within<T>(
+    t: &Target,
+    what: &str,
+    verb: &str,
+    f: impl std::future::Future<Output = kube::Result<T>>,
+) -> impl std::future::Future<Output = Result<T>> {
+    let deadline = http::deadline(&t.at);
+    let (what, verb) = (what.to_string(), verb.to_string());
+    async move {
+        match tokio::time::timeout_at(deadline, f).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(kube::Error::Api(s))) if s.code == 403 => Err(Error::forbidden(format!(
+                "cannot {what}: forbidden (needs: {verb}); see kubectl podcount docs rbac"
+            ))),
+            Ok(Err(e)) => Err(Error::cluster(format!("cannot {what}: {}", chain(&e)))),
+            Err(_) => Err(Error::cluster(format!(
+                "the API server did not answer in time while trying to {what} (raise --request-timeout)"
+            ))),
+        }
+    }
+}
+
+/// The node names, checked: each named node exists, a selector selects one.
+async fn resolve(t: &Target, flag: &str, nodes: &Nodes) -> Result<Vec<String>> {
+    let api: Api<Node> = Api::all(t.client.clone());
+    let (params, what) = match nodes {
+        Nodes::Selector(s) => (ListParams::default().labels(s), format!("list the nodes {flag} {s} selects")),
+        Nodes::Names(_) => (ListParams::default(), format!("list nodes for {flag}")),
+    };
+    let listed = within(t, &what, "list nodes", api.list_metadata(&params)).await?;
+    let have: Vec<String> = listed.items.into_iter().filter_map(|n| n.metadata.name).collect();
+    match nodes {
+        Nodes::Selector(s) if have.is_empty() => Err(Error::usage(format!("{flag} {s}: no node has those labels"))),
+        Nodes::Selector(_) => Ok(have),
+        Nodes::Names(names) => {
+            let missing: Vec<&str> = names.iter().filter(|n| !have.contains(n)).map(String::as_str).collect();
+            if !missing.is_empty() {
+                return Err(Error::usage(format!(
+                    "{flag}: no node named {} (kubectl get nodes lists them; a label selector needs = or in)",
+                    missing.join(", ")
+                )));
+            }
+            let mut names = names.clone();
+            names.sort();
+            names.dedup();
+            Ok(names)
+        }
+    }
+}
+
+async fn on_node(t: &Target, node: &str) -> Result<Vec<K8sPod>> {
+    let api: Api<K8sPod> = Api::all(t.client.clone());
+    let params = ListParams::default().fields(&format!("spec.nodeName={node}"));
+    let listed = within(t, &format!("list the pods on node {node}"), "list pods", api.list(&params)).await?;
+    Ok(listed.items)
+}
+
+/// A ReplicaSet's Deployment, if it has one.
+async fn deployment_of(t: &Target, ns: &str, rs: &str) -> Result<Option<String>> {
+    let api: Api<ReplicaSet> = Api::namespaced(t.client.clone(), ns);
+    let what = format!("read ReplicaSet {ns}/{rs} (the Deployment its pods belong to)");
+    let got = within(t, &what, "get replicasets.apps", api.get_metadata_opt(rs)).await?;
+    Ok(got
+        .and_then(|m| controller(m.metadata.owner_references.as_deref()))
+        .filter(|o| o.kind == "Deployment")
+        .map(|o| o.name))
+}
+
+fn controller(refs: Option<&[k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference]>) -> Option<Owner> {
+    refs.into_iter()
+        .flatten()
+        .find(|r| r.controller == Some(true))
+        .map(|r| Owner { kind: r.kind.clone(), name: r.name.clone() })
+}
+
+/// What the what-if reads of a pod.
+fn model_pod(p: &K8sPod) -> Pod {
+    let meta = &p.metadata;
+    let spec = p.spec.clone().unwrap_or_default();
+    let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+    let tolerations = spec.tolerations.clone().unwrap_or_default();
+    Pod {
+        namespace: meta.namespace.clone().unwrap_or_default(),
+        name: meta.name.clone().unwrap_or_default(),
+        node: spec.node_name.clone().unwrap_or_default(),
+        labels: meta.labels.clone().unwrap_or_default(),
+        owner: controller(meta.owner_references.as_deref()),
+        mirror: meta.annotations.as_ref().is_some_and(|a| a.contains_key("kubernetes.io/config.mirror")),
+        finished: matches!(phase, Some("Succeeded" | "Failed")),
+        terminating: meta.deletion_timestamp.is_some(),
+        empty_dir: spec.volumes.iter().flatten().any(|v| v.empty_dir.is_some()),
+        held_by: None,
+        toleration_seconds: tolerations.iter().map(|t| t.toleration_seconds).collect(),
+        tolerations: tolerations
+            .iter()
+            .map(|t| Toleration {
+                key: t.key.clone().filter(|k| !k.is_empty()),
+                exists: t.operator.as_deref() == Some("Exists"),
+                value: t.value.clone().unwrap_or_default(),
+                effect: t.effect.clone().filter(|e| !e.is_empty()),
+            })
+            .collect(),
+    }
+}
+
+/// The PDBs of the namespaces the pods are in.
+async fn budgets(t: &Target, pods: &[(Pod, Vec<u8>)]) -> Result<Vec<Budget>> {
+    let mut namespaces: Vec<&str> = pods.iter().map(|(p, _)| p.namespace.as_str()).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    let mut out = Vec::new();
+    for ns in namespaces {
+        let api: Api<PodDisruptionBudget> = Api::namespaced(t.client.clone(), ns);
+        let what = format!("list the PodDisruptionBudgets in namespace {ns} (a drain asks them)");
+        let listed = within(t, &what, "list poddisruptionbudgets.policy", api.list(&ListParams::default())).await?;
+        for b in listed.items {
+            let name = b.metadata.name.clone().unwrap_or_default();
+            // policy/v1: no selector selects no pod, `{}` every pod.
+            let sel = selector(
+                &format!("PodDisruptionBudget {ns}/{name} selector"),
+                b.spec.as_ref().and_then(|s| s.selector.as_ref()),
+            )
+            .map_err(Error::cluster)?;
+            out.push(Budget {
+                namespace: ns.to_string(),
+                name,
+                selector: sel,
+                allowed: b.status.as_ref().map_or(0, |s| i64::from(s.disruptions_allowed.unwrap_or(0))),
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_or_a_selector() {
+        let p = |s| Nodes::parse("--drain", s);
+        assert_eq!(p("n1, n2,"), Ok(Nodes::Names(vec!["n1".into(), "n2".into()])));
+        assert_eq!(
+            p("topology.kubernetes.io/zone=zone-b"),
+            Ok(Nodes::Selector("topology.kubernetes.io/zone=zone-b".into()))
+        );
+        assert_eq!(p("pool notin (a,b)"), Ok(Nodes::Selector("pool notin (a,b)".into())));
+        assert_eq!(p("tier!=old"), Ok(Nodes::Selector("tier!=old".into())));
+        assert!(p(" ").is_err());
+    }
+}
