@@ -221,7 +221,10 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let neighbours = (!query.placing.is_empty()).then_some(pods.neighbours.as_slice());
     let answers = answers(&mut rows, nodes.as_deref(), &shapes, neighbours, sel.node_selector.is_some());
     // Before sorting: the release reads the rows in node order.
-    let release = shapes.iter().any(|s| s.workload.is_some()).then(|| release::of(&shapes, &answers, &rows));
+    let release = shapes.iter().any(|s| s.workload.is_some()).then(|| {
+        let free = release::free_on(nodes.as_deref().unwrap_or_default(), &pods.tally);
+        release::of(&shapes, &answers, &rows, &free)
+    });
     sort_rows(&mut rows, &opts.sort);
     for r in rows.iter().filter(|r| r.missing) {
         status.warn(&format!(

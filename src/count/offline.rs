@@ -33,7 +33,7 @@ pub fn fits_pod(
     let m = manifest::read(manifest_text).map_err(Error::usage)?;
     let shape = bound(m.shape, m.namespace.as_deref(), namespaces);
     let name = shape.name.clone();
-    let (mut all, _) = answer(nodes, pods, vec![shape])?;
+    let (mut all, _, _) = answer(nodes, pods, vec![shape])?;
     Ok(all.remove(&name).expect("one answer a shape"))
 }
 
@@ -56,8 +56,9 @@ pub fn fits_release(
             s
         })
         .collect();
-    let (answers, (shapes, rows)) = answer(nodes, pods, shapes)?;
-    Ok(crate::report::release::of(&shapes, &answers, &rows))
+    let (answers, (shapes, rows), (nodes, tally)) = answer(nodes, pods, shapes)?;
+    let free = crate::report::release::free_on(&nodes, &tally);
+    Ok(crate::report::release::of(&shapes, &answers, &rows, &free))
 }
 
 /// A manifest's shape with its namespace (default: `default`) and that
@@ -74,8 +75,12 @@ fn bound(mut shape: Shape, ns: Option<&str>, namespaces: &BTreeMap<String, BTree
 }
 
 /// The shapes' answers over the nodes and pods, with the shapes and the
-/// rows (in node order) they were made from.
-type Answered = (BTreeMap<String, FitsAnswer>, (Vec<Shape>, Vec<crate::report::rows::NodeRow>));
+/// rows (in node order) they were made from, and the nodes and the tally.
+type Answered = (
+    BTreeMap<String, FitsAnswer>,
+    (Vec<Shape>, Vec<crate::report::rows::NodeRow>),
+    (Vec<crate::model::node::NodeInfo>, crate::model::tally::Tally<String>),
+);
 
 fn answer(nodes: &[Vec<u8>], pods: &[Vec<u8>], shapes: Vec<Shape>) -> Result<Answered> {
     let mut query = PodQuery::new(&Filter::default(), 0, Method::Objects);
@@ -92,7 +97,7 @@ fn answer(nodes: &[Vec<u8>], pods: &[Vec<u8>], shapes: Vec<Shape>) -> Result<Ans
     let mut rows = rows(&pods.tally, Some(&nodes), true, &Extra { shown: None, shapes: &shapes });
     let neighbours = (!query.placing.is_empty()).then_some(pods.neighbours.as_slice());
     let all = answers(&mut rows, Some(&nodes), &shapes, neighbours, false);
-    Ok((all, (shapes, rows)))
+    Ok((all, (shapes, rows), (nodes, pods.tally)))
 }
 
 #[cfg(test)]

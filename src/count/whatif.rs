@@ -170,6 +170,14 @@ pub fn conclude(p: &Prepared, c: &mut Counted) -> WhatIf {
             Some((id.clone(), format!("on the nodes left, {}", answer_line(a, nodes, &limits))))
         })
         .collect();
+    // Free slots on the nodes any replacement has room on (before the
+    // owners' fits are taken out of the rows).
+    let free_slots: u64 = c
+        .rows
+        .iter()
+        .filter(|r| ids.iter().any(|id| r.fits.get(id).copied().flatten().unwrap_or(0) > 0))
+        .map(|r| r.free.unwrap_or(0).max(0) as u64)
+        .sum();
     let (ours, theirs) = match c.release.take() {
         Some(r) => {
             let (ours, theirs) = release::split(r, &ids);
@@ -229,6 +237,7 @@ pub fn conclude(p: &Prepared, c: &mut Counted) -> WhatIf {
         notes
             .push(format!("held on the nodes by a PodDisruptionBudget that allows no disruption: {}", held.join(", ")));
     }
-    let gone = Gone { nodes: p.read.nodes.clone(), lost, empty_dir, notes };
+    let slots = free_slots;
+    let gone = Gone { nodes: p.read.nodes.clone(), lost, empty_dir, notes, slots };
     whatif::of(p.kind, gone, &p.owners, ours.as_ref(), &short, &blocking)
 }

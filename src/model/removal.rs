@@ -153,6 +153,12 @@ pub fn fate(kind: Kind, p: &Pod) -> Fate {
                 o.kind
             )),
         },
+        // Its controller's replacement is for the same node, and its
+        // controller adds the toleration anyway.
+        Kind::Lose if daemon_set => Fate::Stays("a DaemonSet's pod: it belongs to its node".into()),
+        Kind::Lose if p.mirror => {
+            Fate::Stays("a static pod's mirror: its node's kubelet runs it, and nothing moves it".into())
+        }
         Kind::Lose => {
             let after = match p.stays_unreachable_for() {
                 None => return Fate::Stays("it tolerates node.kubernetes.io/unreachable:NoExecute for ever".into()),
@@ -325,6 +331,7 @@ mod tests {
         let ds = Pod { toleration_seconds: vec![None], ..owned("DaemonSet") };
         assert_eq!(ds.stays_unreachable_for(), None);
         assert!(matches!(fate(Kind::Lose, &ds), Fate::Stays(_)));
+        assert!(matches!(fate(Kind::Lose, &owned("DaemonSet")), Fate::Stays(_)), "even with seconds");
         // No toleration: at once; the shortest of several.
         assert_eq!(
             Pod { tolerations: vec![], toleration_seconds: vec![], ..owned("x") }.stays_unreachable_for(),

@@ -126,10 +126,53 @@ fn relation(x: &Shape, w: &Shape) -> Relation {
     Relation { helps, blocks }
 }
 
+/// What is free on a row's node in a dimension (`pods`, or a resource in
+/// the scheduler's units); None where not known.
+pub type Free<'a> = &'a dyn Fn(&NodeRow, &str) -> Option<i64>;
+
+/// What is free on each row's node, from the nodes' allocatable and the
+/// counted pods' requests.
+pub fn free_on<'a>(
+    nodes: &'a [crate::model::node::NodeInfo],
+    tally: &'a crate::model::tally::Tally<String>,
+) -> impl Fn(&NodeRow, &str) -> Option<i64> + 'a {
+    let by_name: BTreeMap<&str, &crate::model::node::NodeInfo> = nodes.iter().map(|n| (n.name.as_str(), n)).collect();
+    move |r: &NodeRow, dim: &str| {
+        if dim == "pods" {
+            return r.free;
+        }
+        let n = by_name.get(r.name.as_str())?;
+        let allocatable = i128::from(*n.resources.get(dim)?);
+        let requested = tally.demand(r.name.as_str()).and_then(|d| d.requests.get(dim)).copied().unwrap_or(0);
+        i64::try_from(allocatable - requested).ok()
+    }
+}
+
+/// Per dimension of `s`'s room (slots, then each resource it requests),
+/// per node it has room on: that room and the dimension's slack.
+fn slack(s: &Shape, rows: &[NodeRow], free: Free<'_>) -> Vec<(String, Vec<(u64, u64)>)> {
+    let dims = std::iter::once(("pods".to_string(), 1)).chain(s.requests.iter().cloned());
+    let mut out = Vec::new();
+    for (dim, want) in dims.filter(|(_, q)| *q > 0) {
+        let mut nodes = Vec::new();
+        for r in rows {
+            let room = r.fits.get(&s.name).copied().flatten().unwrap_or(0);
+            if room == 0 {
+                continue;
+            }
+            // Not known: no slack (the room itself is all it can lose).
+            let alone = free(r, &dim).map_or(0, |f| (f.max(0) / want) as u64);
+            nodes.push((room, alone.saturating_sub(room)));
+        }
+        out.push((dim, nodes));
+    }
+    out
+}
+
 /// The release's landing, from the shapes that are its workloads (those
 /// with `workload`), their answers and the rows (in node order, as
-/// [`super::fits::answers`] leaves them).
-pub fn of(shapes: &[Shape], answers: &BTreeMap<String, FitsAnswer>, rows: &[NodeRow]) -> Release {
+/// [`super::fits::answers`] leaves them), with what is free on each.
+pub fn of(shapes: &[Shape], answers: &BTreeMap<String, FitsAnswer>, rows: &[NodeRow], free: Free<'_>) -> Release {
     let shapes: Vec<&Shape> = shapes.iter().filter(|s| s.workload.is_some()).collect();
     let ws: Vec<Workload> = shapes
         .iter()
@@ -151,6 +194,7 @@ pub fn of(shapes: &[Shape], answers: &BTreeMap<String, FitsAnswer>, rows: &[Node
                     .filter(|(_, r)| r.fits.get(&s.name).copied().flatten().unwrap_or(0) > 0)
                     .map(|(i, _)| i)
                     .collect(),
+                slack: slack(s, rows, free),
                 rooms: {
                     let mut r: Vec<u64> =
                         rows.iter().filter_map(|r| r.fits.get(&s.name).copied().flatten()).filter(|k| *k > 0).collect();

@@ -48,6 +48,10 @@ pub struct WhatIf {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub empty_dir: Vec<String>,
     pub blocked_by: Vec<BlockedBy>,
+    /// At least this many replacements stay Pending in every order, of
+    /// whichever owners (more than the free pod slots where any could go).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pending_at_least: u64,
     /// Every count is one number, and whether a PDB blocks does not
     /// depend on the order.
     pub exact: bool,
@@ -64,6 +68,8 @@ pub struct Gone {
     pub lost: Vec<String>,
     pub empty_dir: Vec<String>,
     pub notes: Vec<String>,
+    /// Free pod slots on the nodes any replacement has room on.
+    pub slots: u64,
 }
 
 /// The what-if, from the owners' displaced pods, the replay of their
@@ -78,7 +84,9 @@ pub fn of(
     short: &BTreeMap<String, String>,
     blocking: &[Blocking],
 ) -> WhatIf {
-    let Gone { nodes, lost, empty_dir, mut notes } = gone;
+    let Gone { nodes, lost, empty_dir, mut notes, slots } = gone;
+    let replaced: u64 = owners.values().map(|d| d.replaced).sum();
+    let pending_at_least = replaced.saturating_sub(slots);
     let mut docs = BTreeMap::new();
     for (id, d) in owners {
         let landed = release.and_then(|r| r.workloads.get(id));
@@ -134,9 +142,14 @@ pub fn of(
         lost,
         empty_dir,
         blocked_by,
+        pending_at_least,
         exact,
         notes,
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn least(c: Count) -> u64 {
@@ -164,7 +177,15 @@ pub fn footer(w: &WhatIf) -> Vec<String> {
         abbreviated(&w.nodes),
         if displaced == 1 { "" } else { "s" }
     )];
-    for (id, o) in &w.owners {
+    // Owners whose replacements all land are one line where there are many.
+    let whole = |o: &OwnerDoc| o.not_replaced == 0 && matches!(o.pending, Count::One(0));
+    let landing: Vec<&OwnerDoc> = w.owners.values().filter(|o| whole(o)).collect();
+    let together = w.owners.len() > 3 && landing.len() > 1;
+    if together {
+        let pods: u64 = landing.iter().map(|o| o.replaced).sum();
+        out.push(format!("  {} owners: all {pods} of their replacements land", landing.len()));
+    }
+    for (id, o) in w.owners.iter().filter(|(_, o)| !together || !whole(o)) {
         let mut parts = vec![format!("{} displaced", o.displaced)];
         if o.replaced > 0 {
             parts.push(format!("{} replaced, {} land", o.replaced, o.lands));
@@ -179,10 +200,18 @@ pub fn footer(w: &WhatIf) -> Vec<String> {
         out.push(format!("  {id}: {}{why}", parts.join(", ")));
     }
     if !w.lost.is_empty() {
-        out.push(format!("  lost for good (no controller): {}", w.lost.join(", ")));
+        out.push(format!("  lost for good (no controller): {}", abbreviated(&w.lost)));
     }
     if !w.empty_dir.is_empty() {
-        out.push(format!("  emptyDir data lost: {}", w.empty_dir.join(", ")));
+        let n = w.empty_dir.len();
+        out.push(format!(
+            "  emptyDir data lost with {n} pod{}: {}",
+            if n == 1 { "" } else { "s" },
+            abbreviated(&w.empty_dir)
+        ));
+    }
+    if w.pending_at_least > 0 {
+        out.push(format!("  {}", at_least(w)));
     }
     for b in &w.blocked_by {
         out.push(format!(
@@ -197,6 +226,16 @@ pub fn footer(w: &WhatIf) -> Vec<String> {
         out.push(format!("  note: {n}"));
     }
     out
+}
+
+/// The line for replacements that outnumber the free pod slots.
+fn at_least(w: &WhatIf) -> String {
+    let replaced: u64 = w.owners.values().map(|o| o.replaced).sum();
+    format!(
+        "at least {} of the {replaced} replacements stay Pending in every order: {} pod slots are free where they could land",
+        w.pending_at_least,
+        replaced - w.pending_at_least
+    )
 }
 
 /// At most five names, then how many more.
@@ -232,6 +271,9 @@ pub fn breaches(w: &WhatIf, prefix: &str) -> Vec<(i32, String)> {
     }
     for b in &w.blocked_by {
         out.push((exit::THRESHOLD, format!("{prefix}{flag}: blocked by PodDisruptionBudget {}", b.pdb)));
+    }
+    if w.pending_at_least > 0 {
+        out.push((exit::THRESHOLD, format!("{prefix}{flag}: {}", at_least(w))));
     }
     if !w.exact && !out.iter().any(|(c, _)| *c == exit::NOT_EXACT) {
         out.push((
@@ -270,7 +312,7 @@ mod tests {
     }
 
     fn n1() -> Gone {
-        Gone { nodes: vec!["n1".into()], ..Default::default() }
+        Gone { nodes: vec!["n1".into()], slots: 100, ..Default::default() }
     }
 
     fn blocking(allowed: i64) -> Blocking {
