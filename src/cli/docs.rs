@@ -10,6 +10,7 @@ pub const TOPICS: &[(&str, &str, &str)] = &[
     ("counting", "The counting rule", "which pods count against a node"),
     ("resources", "Resources: cpu, memory, GPUs", "the scheduler's request rule (--resources)"),
     ("fits", "Will it fit: --fits", "how many more pods land, exact or a bound"),
+    ("what-if", "What if: --drain and --lose", "what draining or losing nodes displaces, and where it lands"),
     ("outputs", "Outputs", "table, wide, json, yaml, csv, jsonpath, custom-columns"),
     ("exit-codes", "Exit codes", "what each exit code means"),
     ("serving", "Serving in a cluster securely", "watch --listen with TLS, TokenReview and SubjectAccessReview"),

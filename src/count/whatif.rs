@@ -224,8 +224,8 @@ pub fn conclude(p: &Prepared, c: &mut Counted) -> WhatIf {
     let stays = stays.count();
     if stays > 0 {
         notes.push(format!(
-            "{stays} pod{} stay on the nodes (DaemonSets', mirrors', or tolerating the removal)",
-            if stays == 1 { "" } else { "s" }
+            "{stays} pod{} on the nodes (DaemonSets', mirrors', or tolerating the removal)",
+            if stays == 1 { " stays" } else { "s stay" }
         ));
     }
     let held: Vec<String> = pods

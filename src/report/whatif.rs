@@ -166,6 +166,9 @@ fn most(c: Count) -> u64 {
     }
 }
 
+/// Owners the footer lists one a line; the rest are counted.
+const LISTED: usize = 10;
+
 /// The footer: what goes, per owner, then what is lost and what blocks.
 pub fn footer(w: &WhatIf) -> Vec<String> {
     let what = if w.removal == "drain" { "draining" } else { "losing" };
@@ -185,7 +188,9 @@ pub fn footer(w: &WhatIf) -> Vec<String> {
         let pods: u64 = landing.iter().map(|o| o.replaced).sum();
         out.push(format!("  {} owners: all {pods} of their replacements land", landing.len()));
     }
-    for (id, o) in w.owners.iter().filter(|(_, o)| !together || !whole(o)) {
+    let listed: Vec<(&String, &OwnerDoc)> = w.owners.iter().filter(|(_, o)| !together || !whole(o)).collect();
+    let hidden = listed.len().saturating_sub(LISTED);
+    for (id, o) in listed.into_iter().take(LISTED) {
         let mut parts = vec![format!("{} displaced", o.displaced)];
         if o.replaced > 0 {
             parts.push(format!("{} replaced, {} land", o.replaced, o.lands));
@@ -198,6 +203,9 @@ pub fn footer(w: &WhatIf) -> Vec<String> {
         }
         let why = if o.why.is_empty() { String::new() } else { format!(" ({})", o.why.join("; ")) };
         out.push(format!("  {id}: {}{why}", parts.join(", ")));
+    }
+    if hidden > 0 {
+        out.push(format!("  and {hidden} more owners (-o json lists every owner)"));
     }
     if !w.lost.is_empty() {
         out.push(format!("  lost for good (no controller): {}", abbreviated(&w.lost)));
@@ -253,13 +261,27 @@ pub fn breaches(w: &WhatIf, prefix: &str) -> Vec<(i32, String)> {
     use crate::error::exit;
     let flag = if w.removal == "drain" { "--drain" } else { "--lose" };
     let mut out = Vec::new();
+    // Many owners the order decides for: one line (whatIf names them).
+    let ordered: Vec<&String> =
+        w.owners.iter().filter(|(_, o)| least(o.pending) == 0 && most(o.pending) > 0).map(|(id, _)| id).collect();
+    let many = ordered.len() > 5;
+    if many {
+        let pods: u64 = w.owners.values().filter(|o| least(o.pending) == 0).map(|o| most(o.pending)).sum();
+        out.push((
+            exit::NOT_EXACT,
+            format!(
+                "{prefix}{flag}: up to {pods} replacements of {} owners may stay Pending; the order decides (the footer or -o json names them)",
+                ordered.len()
+            ),
+        ));
+    }
     for (id, o) in &w.owners {
         if least(o.pending) > 0 {
             out.push((
                 exit::THRESHOLD,
                 format!("{prefix}{flag}: {id}: {} of its replacements stay Pending", o.pending),
             ));
-        } else if most(o.pending) > 0 {
+        } else if most(o.pending) > 0 && !many {
             out.push((
                 exit::NOT_EXACT,
                 format!("{prefix}{flag}: {id}: {} of its replacements stay Pending; the order decides", o.pending),
