@@ -165,6 +165,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     };
     let mut fits = opts.fits.clone();
     if let Some(p) = &prepared {
+        query.removed = Some(p.removed());
         whatif::before_replacements(&mut fits, p);
         fits.extend(p.shapes.iter().map(|s| (s.clone(), None)));
     }
@@ -192,7 +193,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     // Both run to the end; a pods error is reported first, since a user who
     // cannot list pods learns the most from that one.
     let (nodes, pods) = tokio::join!(nodes, pods);
-    let mut pods = pods.map_err(|e| suggest_namespace(e, query.namespace.as_deref(), &target))?;
+    let pods = pods.map_err(|e| suggest_namespace(e, query.namespace.as_deref(), &target))?;
     let mut node_resource_version = None;
     let mut nodes = match nodes {
         Ok(list) => {
@@ -210,7 +211,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     };
     // (needs_node_list: a what-if has the node list here.)
     if let (Some(p), Some(nodes)) = (&prepared, nodes.as_deref_mut()) {
-        whatif::apply(p, nodes, &mut pods.tally, query.resources, &query.placing, &mut pods.neighbours)?;
+        whatif::apply(p, nodes);
     }
     for w in nodes.as_deref().map(|n| unallocated(&shapes, n)).unwrap_or_default() {
         status.warn(&format!("context {}: {w}", target.context));

@@ -182,42 +182,173 @@ pub fn fate(kind: Kind, p: &Pod) -> Fate {
 /// An owner's displaced pods, as the what-if counts them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Displaced {
-    /// The pods that go (Replaced, NotReplaced, Lost), by index into the
-    /// pods given.
-    pub pods: Vec<usize>,
+    /// The pods that go (Replaced, NotReplaced, Lost).
+    pub displaced: u64,
     pub replaced: u64,
     pub not_replaced: u64,
     /// Why some are not replaced (once each).
     pub why: Vec<String>,
 }
 
-/// The pods that go, by owner (`Kind/namespace/name`; a bare pod is its
-/// own: `Pod/namespace/name`).
-pub fn owners(kind: Kind, pods: &[Pod]) -> BTreeMap<String, Displaced> {
-    let mut out: BTreeMap<String, Displaced> = BTreeMap::new();
-    for (i, p) in pods.iter().enumerate() {
-        let fate = fate(kind, p);
-        if matches!(fate, Fate::Ignored | Fate::Stays(_)) {
-            continue;
+/// The owner a user names for `p` (`Kind/namespace/name`; a bare pod is
+/// its own: `Pod/namespace/name`).
+pub fn owner_id(p: &Pod) -> String {
+    match &p.owner {
+        Some(o) => format!("{}/{}/{}", o.kind, p.namespace, o.name),
+        None => format!("Pod/{}/{}", p.namespace, p.name),
+    }
+}
+
+/// The UIDs of the pods that go, compactly (a UUID as 16 bytes), for the
+/// count's pass to take out or leave terminating.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Going {
+    uuids: std::collections::HashSet<u128>,
+    other: std::collections::HashSet<String>,
+}
+
+impl Going {
+    fn uuid(uid: &str) -> Option<u128> {
+        let hex: String = uid.chars().filter(|c| *c != '-').collect();
+        (hex.len() == 32).then(|| u128::from_str_radix(&hex, 16).ok()).flatten()
+    }
+
+    pub fn insert(&mut self, uid: &str) {
+        match Going::uuid(uid) {
+            Some(u) => {
+                self.uuids.insert(u);
+            }
+            None => {
+                self.other.insert(uid.to_string());
+            }
         }
-        let id = match &p.owner {
-            Some(o) => format!("{}/{}/{}", o.kind, p.namespace, o.name),
-            None => format!("Pod/{}/{}", p.namespace, p.name),
-        };
-        let d = out.entry(id).or_default();
-        d.pods.push(i);
-        match fate {
-            Fate::Replaced => d.replaced += 1,
+    }
+
+    pub fn contains(&self, uid: &str) -> bool {
+        match Going::uuid(uid) {
+            Some(u) => self.uuids.contains(&u),
+            None => self.other.contains(uid),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.uuids.len() + self.other.len()
+    }
+}
+
+/// What a removal does, folded pod by pod as the removed nodes' pods are
+/// read (none is kept whole).
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub kind: Kind,
+    /// By [`owner_id`].
+    pub owners: BTreeMap<String, Displaced>,
+    pub going: Going,
+    /// `namespace/name` of the pods lost for good, those whose emptyDir
+    /// data goes, and those a PDB holds on their node.
+    pub lost: Vec<String>,
+    pub empty_dir: Vec<String>,
+    pub held: Vec<String>,
+    /// Pods that stay (DaemonSets', mirrors', tolerating the loss).
+    pub stays: u64,
+    budgets: Vec<Budget>,
+    /// Per budget: the evictions it would take (were none held), and the
+    /// owners of those pods.
+    covered: Vec<(u64, std::collections::BTreeSet<String>)>,
+}
+
+impl Plan {
+    /// A drain asks `budgets`; a loss none.
+    pub fn new(kind: Kind, budgets: Vec<Budget>) -> Plan {
+        let budgets = if kind == Kind::Drain { budgets } else { Vec::new() };
+        Plan {
+            kind,
+            owners: BTreeMap::new(),
+            going: Going::default(),
+            lost: Vec::new(),
+            empty_dir: Vec::new(),
+            held: Vec::new(),
+            stays: 0,
+            covered: vec![Default::default(); budgets.len()],
+            budgets,
+        }
+    }
+
+    /// Adds a pod on a removed node; true when it is the first replaced
+    /// pod of its owner (its spec stands for them all: replicas of one
+    /// owner share one).
+    pub fn add(&mut self, mut p: Pod, uid: &str) -> bool {
+        let gone = |f: &Fate| matches!(f, Fate::Replaced | Fate::NotReplaced(_) | Fate::Lost(_));
+        let id = owner_id(&p);
+        // Which budgets the drain would ask for it, and whether one that
+        // allows no disruption holds it.
+        if gone(&fate(self.kind, &p)) {
+            for (b, (wanted, owners)) in self.budgets.iter().zip(self.covered.iter_mut()) {
+                if b.namespace == p.namespace && b.selector.as_ref().is_some_and(|s| s.matches_map(&p.labels)) {
+                    *wanted += 1;
+                    owners.insert(id.clone());
+                    if b.allowed <= 0 && p.held_by.is_none() {
+                        p.held_by = Some(format!("{}/{}", b.namespace, b.name));
+                    }
+                }
+            }
+        }
+        let name = format!("{}/{}", p.namespace, p.name);
+        let f = fate(self.kind, &p);
+        if p.held_by.is_some() {
+            self.held.push(name);
+            return false;
+        }
+        match f {
+            Fate::Ignored => return false,
+            Fate::Stays(_) => {
+                self.stays += 1;
+                return false;
+            }
+            _ => {}
+        }
+        self.going.insert(uid);
+        if p.empty_dir {
+            self.empty_dir.push(name.clone());
+        }
+        let d = self.owners.entry(id).or_default();
+        d.displaced += 1;
+        match f {
+            Fate::Replaced => {
+                d.replaced += 1;
+                return d.replaced == 1;
+            }
             Fate::NotReplaced(why) | Fate::Lost(why) => {
+                if matches!(fate(self.kind, &p), Fate::Lost(_)) {
+                    self.lost.push(name);
+                }
                 d.not_replaced += 1;
                 if !d.why.contains(&why) {
                     d.why.push(why);
                 }
             }
-            Fate::Ignored | Fate::Stays(_) => unreachable!("skipped above"),
+            Fate::Ignored | Fate::Stays(_) => unreachable!("returned above"),
         }
+        false
     }
-    out
+
+    /// The PDBs that allow fewer disruptions than the drain's evictions of
+    /// the pods they select would take (were none held). Whether the drain
+    /// then waits for good depends on the replacements becoming ready.
+    pub fn blocking(&self) -> Vec<Blocking> {
+        self.budgets
+            .iter()
+            .zip(&self.covered)
+            .filter(|(b, (wanted, _))| *wanted > 0 && i128::from(*wanted) > i128::from(b.allowed))
+            .map(|(b, (wanted, owners))| Blocking {
+                pdb: format!("{}/{}", b.namespace, b.name),
+                allowed: b.allowed,
+                wanted: *wanted,
+                owners: owners.iter().cloned().collect(),
+            })
+            .collect()
+    }
 }
 
 /// A PodDisruptionBudget, as a drain reads it.
@@ -231,17 +362,6 @@ pub struct Budget {
     pub allowed: i64,
 }
 
-/// Marks the pods a drain cannot evict: those a PDB that allows no
-/// disruption selects (the Eviction API answers 429 until it allows one).
-pub fn hold(budgets: &[Budget], pods: &mut [Pod]) {
-    for b in budgets.iter().filter(|b| b.allowed <= 0) {
-        let Some(sel) = &b.selector else { continue };
-        for p in pods.iter_mut().filter(|p| p.namespace == b.namespace && sel.matches_map(&p.labels)) {
-            p.held_by.get_or_insert_with(|| format!("{}/{}", b.namespace, b.name));
-        }
-    }
-}
-
 /// A PDB a drain would wait on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Blocking {
@@ -252,37 +372,6 @@ pub struct Blocking {
     pub wanted: u64,
     /// Each owner of the pods it covers.
     pub owners: Vec<String>,
-}
-
-/// The PDBs that allow fewer disruptions than the drain's evictions
-/// (`evicted`: the pods it evicts) of the pods they select would take.
-/// Whether the drain then waits for good depends on the replacements
-/// becoming ready (the caller knows whether they land).
-pub fn blocking(
-    budgets: &[Budget],
-    pods: &[Pod],
-    evicted: &[usize],
-    owner_of: impl Fn(usize) -> String,
-) -> Vec<Blocking> {
-    budgets
-        .iter()
-        .filter_map(|b| {
-            let sel = b.selector.as_ref()?;
-            let covered: Vec<usize> = evicted
-                .iter()
-                .copied()
-                .filter(|i| pods[*i].namespace == b.namespace && sel.matches_map(&pods[*i].labels))
-                .collect();
-            let wanted = covered.len() as u64;
-            if wanted == 0 || i128::from(wanted) <= i128::from(b.allowed) {
-                return None;
-            }
-            let mut owners: Vec<String> = covered.iter().map(|i| owner_of(*i)).collect();
-            owners.sort();
-            owners.dedup();
-            Some(Blocking { pdb: format!("{}/{}", b.namespace, b.name), allowed: b.allowed, wanted, owners })
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -356,29 +445,48 @@ mod tests {
     }
 
     #[test]
-    fn owners_count_what_goes_and_budgets_that_allow_too_few_block() {
-        let mut pods =
-            vec![owned("Deployment"), owned("Deployment"), owned("DaemonSet"), Pod { owner: None, ..owned("x") }];
-        pods[0].labels.insert("app".into(), "web".into());
-        pods[1].labels.insert("app".into(), "web".into());
-        let by = owners(Kind::Drain, &pods);
-        assert_eq!(by.keys().collect::<Vec<_>>(), ["Deployment/shop/web", "Pod/shop/web-1"]);
-        assert_eq!((by["Deployment/shop/web"].replaced, by["Deployment/shop/web"].not_replaced), (2, 0));
-        assert_eq!((by["Pod/shop/web-1"].replaced, by["Pod/shop/web-1"].not_replaced), (0, 1));
+    fn a_plan_counts_what_goes_by_owner_and_budgets_that_allow_too_few_block() {
+        let uid = |i: u32| format!("00000000-0000-4000-8000-{i:012x}");
+        let web = |i: u32| {
+            let mut p = owned("Deployment");
+            p.name = format!("web-{i}");
+            p.labels.insert("app".into(), "web".into());
+            p
+        };
         let budget = |allowed| Budget {
             namespace: "shop".into(),
             name: "web".into(),
             selector: Some(LabelSelector(vec![super::super::selector::Requirement::equals("app", "web")])),
             allowed,
         };
-        let owner_of = |_| "Deployment/shop/web".to_string();
-        assert_eq!(blocking(&[budget(2)], &pods, &[0, 1, 3], owner_of), []);
-        let b = blocking(&[budget(1)], &pods, &[0, 1, 3], owner_of);
+        let mut plan = Plan::new(Kind::Drain, vec![budget(1)]);
+        assert!(plan.add(web(0), &uid(0)), "the first replaced pod of its owner");
+        assert!(!plan.add(web(1), &uid(1)));
+        assert!(!plan.add(owned("DaemonSet"), &uid(2)));
+        assert!(!plan.add(Pod { owner: None, empty_dir: true, ..owned("x") }, "not-a-uuid"));
+        assert_eq!(plan.owners.keys().collect::<Vec<_>>(), ["Deployment/shop/web", "Pod/shop/web-1"]);
+        let d = &plan.owners["Deployment/shop/web"];
+        assert_eq!((d.displaced, d.replaced, d.not_replaced), (2, 2, 0));
+        assert_eq!(
+            (plan.stays, plan.lost.as_slice(), plan.empty_dir.as_slice()),
+            (1, &["shop/web-1".to_string()][..], &["shop/web-1".to_string()][..])
+        );
+        assert!(plan.going.contains(&uid(0)) && plan.going.contains("not-a-uuid") && !plan.going.contains(&uid(2)));
+        assert_eq!(plan.going.len(), 3);
+        let b = plan.blocking();
         assert_eq!((b[0].pdb.as_str(), b[0].allowed, b[0].wanted), ("shop/web", 1, 2));
         assert_eq!(b[0].owners, ["Deployment/shop/web"]);
-        // Another namespace, or no selector: not covered.
-        let other = Budget { namespace: "else".into(), ..budget(0) };
-        let none = Budget { selector: None, ..budget(0) };
-        assert_eq!(blocking(&[other, none], &pods, &[0, 1, 3], owner_of), []);
+        // A budget that allows none holds its pods on the node.
+        let mut held = Plan::new(Kind::Drain, vec![budget(0)]);
+        assert!(!held.add(web(0), &uid(0)));
+        assert_eq!(
+            (held.held.as_slice(), held.owners.len(), held.going.len()),
+            (&["shop/web-0".to_string()][..], 0, 0)
+        );
+        assert_eq!(held.blocking()[0].wanted, 1);
+        // A loss asks no budget.
+        let mut lose = Plan::new(Kind::Lose, vec![budget(0)]);
+        assert!(lose.add(web(0), &uid(0)));
+        assert!(lose.blocking().is_empty());
     }
 }

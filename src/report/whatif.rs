@@ -101,7 +101,7 @@ pub fn of(
         if least(pending) > 0 || most(pending) > 0 {
             why.extend(short.get(id).cloned());
         }
-        let displaced = d.pods.len() as u64;
+        let displaced = d.displaced;
         docs.insert(
             id.clone(),
             OwnerDoc { displaced, replaced: d.replaced, lands, pending, not_replaced: d.not_replaced, why },
@@ -313,7 +313,7 @@ mod tests {
 
     fn displaced(n: usize, replaced: u64, why: &[&str]) -> Displaced {
         Displaced {
-            pods: (0..n).collect(),
+            displaced: n as u64,
             replaced,
             not_replaced: n as u64 - replaced,
             why: why.iter().map(|s| s.to_string()).collect(),

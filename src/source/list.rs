@@ -3,7 +3,7 @@
 //! dropped, so memory stays flat however many pods the cluster has. Pod
 //! objects or Table API rows, as the query asks.
 
-use super::query::{MAX_RESTARTS, Method, PodQuery};
+use super::query::{MAX_RESTARTS, Method, PodQuery, Removed};
 use crate::client::connect::Target;
 use crate::client::http::Failure;
 use crate::client::pager::{ItemSink, Items, PageMeta, PageSink, Pager, decode_error};
@@ -54,6 +54,7 @@ pub async fn count_pods(
         fold.resources = q.resources;
         fold.limits = q.limits;
         fold.placing = &q.placing;
+        fold.removed = q.removed.as_ref();
         fold.neighbours = q.placing.iter().map(Neighbours::new).collect();
         let mut pager = Pager::new(q.list_request());
         let result = if q.method == Method::Table {
@@ -105,6 +106,7 @@ pub fn fold_pods<'i>(q: &PodQuery, items: impl IntoIterator<Item = Item<'i>>) ->
     fold.resources = q.resources;
     fold.limits = q.limits;
     fold.placing = &q.placing;
+    fold.removed = q.removed.as_ref();
     fold.neighbours = q.placing.iter().map(Neighbours::new).collect();
     fold.begin_page();
     for item in items {
@@ -127,6 +129,8 @@ struct Fold<'p, P: FnMut(Progress)> {
     /// Shapes whose inter-pod filters read the placed pods, and what those
     /// tell them (the page's own until it is complete).
     placing: &'p [Constraints],
+    /// `--drain`/`--lose`: the pods that go.
+    removed: Option<&'p Removed>,
     neighbours: Vec<Neighbours>,
     page_neighbours: Vec<Neighbours>,
     page: Tally<String>,
@@ -148,6 +152,7 @@ impl<'p, P: FnMut(Progress)> Fold<'p, P> {
         Fold {
             tally: Tally::new(),
             placing: &[],
+            removed: None,
             neighbours: Vec::new(),
             page_neighbours: Vec::new(),
             page: Tally::new(),
@@ -177,7 +182,18 @@ impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
 
     fn item(&mut self, item: Item<'_>) -> Result<()> {
         let pod = LeanPod::decode(item).map_err(|e| decode_error("pod", e))?;
-        let facts = pod.facts();
+        let mut facts = pod.facts();
+        // A what-if: a drain's evicted pods are gone; a loss's stay on
+        // their dead node, terminating.
+        let going = self.removed.filter(|r| r.going.contains(pod.uid()));
+        match going {
+            Some(r) if !r.lose => {
+                self.page_pods += 1;
+                return Ok(());
+            }
+            Some(_) => facts.terminating = true,
+            None => {}
+        }
         if let (true, Contribution::Node { node, .. }) = (self.resources, facts.contribution()) {
             let r = ResourcePod::decode(item).map_err(|e| decode_error("pod", e))?;
             let (resources, bad) = r.resources();
@@ -196,8 +212,9 @@ impl<P: FnMut(Progress)> ItemSink for Fold<'_, P> {
             self.page.add_demand(node, &demand);
         }
         if let (false, Contribution::Node { node, .. }) = (self.placing.is_empty(), facts.contribution())
-            && let Some(p) = neighbour::decode_for(item, self.placing).map_err(|e| decode_error("pod", e))?
+            && let Some(mut p) = neighbour::decode_for(item, self.placing).map_err(|e| decode_error("pod", e))?
         {
+            p.terminating |= going.is_some();
             for (c, nb) in self.placing.iter().zip(self.page_neighbours.iter_mut()) {
                 nb.add(c, node, &p);
             }
@@ -312,6 +329,48 @@ mod tests {
             "{}",
             fold.unreadable[0]
         );
+    }
+
+    /// A what-if's pods that go: a drain takes them out (count, requests,
+    /// what they tell the inter-pod filters); a loss leaves them on their
+    /// node, terminating (they count there, not for spread).
+    #[test]
+    fn a_drain_takes_its_pods_out_and_a_loss_leaves_them_terminating() {
+        let pod = |name: &str, uid: &str| {
+            format!(
+                r#"{{"metadata":{{"name":"{name}","namespace":"ns","uid":"{uid}","labels":{{"app":"web"}}}},"spec":{{"nodeName":"n1","containers":[{{"name":"a","resources":{{"requests":{{"cpu":"100m"}}}}}}]}},"status":{{"phase":"Running"}}}}"#
+            )
+        };
+        let (a, b) =
+            (pod("a", "00000000-0000-4000-8000-00000000000a"), pod("b", "00000000-0000-4000-8000-00000000000b"));
+        let mut going = crate::model::removal::Going::default();
+        going.insert("00000000-0000-4000-8000-00000000000a");
+        let spread = crate::model::placement::Spread {
+            max_skew: 1,
+            topology_key: "kubernetes.io/hostname".into(),
+            selector: Some(crate::model::selector::LabelSelector(vec![crate::model::selector::Requirement::equals(
+                "app", "web",
+            )])),
+            min_domains: 1,
+            honor_node_affinity: true,
+            honor_taints: false,
+        };
+        let c = Constraints { namespace: "ns".into(), spread: vec![spread], ..Default::default() };
+        let mut q = PodQuery::new(&crate::model::filter::Filter::default(), 0, Method::Objects);
+        q.resources = true;
+        q.placing = vec![c];
+        for lose in [false, true] {
+            q.removed = Some(Removed { lose, going: std::sync::Arc::new(going.clone()) });
+            let count = fold_pods(&q, [Item::Json(a.as_bytes()), Item::Json(b.as_bytes())]).unwrap();
+            let n = count.tally.node("n1");
+            let cpu = count.tally.demand("n1").unwrap().requests["cpu"];
+            let spread = count.neighbours[0].spread[0].get("n1").copied();
+            if lose {
+                assert_eq!((n.pods, n.terminating, cpu, spread), (2, 1, 200, Some(1)), "a loss");
+            } else {
+                assert_eq!((n.pods, n.terminating, cpu, spread), (1, 0, 100, Some(1)), "a drain");
+            }
+        }
     }
 
     /// A page cut mid-body and retried counts once; a body that ends early

@@ -54,6 +54,18 @@ pub struct PodQuery {
     /// Also read what each placed pod tells these shapes' inter-pod
     /// filters (labels, host ports, anti-affinity; a third lean pass).
     pub placing: Vec<Constraints>,
+    /// `--drain`/`--lose`: the pods that go, taken out of the count (a
+    /// drain) or counted as terminating (a loss).
+    pub removed: Option<Removed>,
+}
+
+/// The pods a what-if removes, by UID.
+#[derive(Clone, Debug)]
+pub struct Removed {
+    /// A loss: they stay terminating on their node (they count there and
+    /// for inter-pod affinity, not for spread); a drain: they are gone.
+    pub lose: bool,
+    pub going: std::sync::Arc<crate::model::removal::Going>,
 }
 
 impl PodQuery {
@@ -69,6 +81,7 @@ impl PodQuery {
             resources: false,
             limits: false,
             placing: Vec::new(),
+            removed: None,
         }
     }
 

@@ -18,7 +18,7 @@ use crate::client::http;
 use crate::decode::terms::selector;
 use crate::error::{Error, Result, chain};
 use crate::model::fits::Toleration;
-use crate::model::removal::{Budget, Kind, Owner, Pod};
+use crate::model::removal::{Budget, Kind, Owner, Plan, Pod, owner_id};
 
 /// Which nodes go, as given.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,16 +55,15 @@ pub struct Asked {
     pub default_profile: Vec<String>,
 }
 
-/// What the cluster says about the removal.
-#[derive(Clone, Debug, Default)]
+/// What the cluster says about the removal: the nodes, and the plan their
+/// pods fold into, with one pod's spec per owner that replaces any.
+#[derive(Clone, Debug)]
 pub struct Read {
     /// The nodes removed, by name.
     pub nodes: Vec<String>,
-    /// Every pod bound to them, and its bytes (JSON) for the decoders the
-    /// lean pass uses.
-    pub pods: Vec<(Pod, Vec<u8>)>,
-    /// A drain's PDBs in the namespaces of those pods.
-    pub budgets: Vec<Budget>,
+    pub plan: Plan,
+    /// By owner: the first of its pods that is replaced, as JSON.
+    pub specs: BTreeMap<String, serde_json::Value>,
 }
 
 /// How many nodes' pods are listed at once.
@@ -74,44 +73,53 @@ const AT_ONCE: usize = 8;
 pub async fn read(t: &Target, asked: &Asked) -> Result<Read> {
     let flag = asked.kind.flag();
     let nodes = resolve(t, flag, &asked.nodes).await?;
-    let mut pods = Vec::new();
-    for chunk in nodes.chunks(AT_ONCE) {
-        let mut set = tokio::task::JoinSet::new();
-        for name in chunk {
-            let (t, name) = (t.clone(), name.clone());
-            set.spawn(async move { on_node(&t, &name).await });
-        }
-        while let Some(r) = set.join_next().await {
-            let listed = r.map_err(|e| Error::cluster(format!("internal error: a pod list failed: {e}")))??;
-            pods.extend(listed);
-        }
-    }
-    pods.sort_by(|a: &K8sPod, b: &K8sPod| {
-        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
-    });
-    let mut deployments: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
-    let mut out = Vec::with_capacity(pods.len());
-    for p in pods {
-        let bytes =
-            serde_json::to_vec(&p).map_err(|e| Error::cluster(format!("internal error: a pod re-encoded: {e}")))?;
-        let mut pod = model_pod(&p);
-        if let Some(o) = pod.owner.as_mut().filter(|o| o.kind == "ReplicaSet") {
-            let key = (pod.namespace.clone(), o.name.clone());
-            if !deployments.contains_key(&key) {
-                let d = deployment_of(t, &key.0, &key.1).await?;
-                deployments.insert(key.clone(), d);
-            }
-            if let Some(d) = &deployments[&key] {
-                *o = Owner { kind: "Deployment".into(), name: d.clone() };
-            }
-        }
-        out.push((pod, bytes));
-    }
     let budgets = match asked.kind {
-        Kind::Drain => budgets(t, &out).await?,
+        Kind::Drain => budgets(t).await?,
         Kind::Lose => Vec::new(),
     };
-    Ok(Read { nodes, pods: out, budgets })
+    let mut plan = Plan::new(asked.kind, budgets);
+    let mut specs = BTreeMap::new();
+    let mut deployments: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
+    for chunk in nodes.chunks(AT_ONCE) {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, name) in chunk.iter().enumerate() {
+            let (t, name) = (t.clone(), name.clone());
+            set.spawn(async move { (i, on_node(&t, &name).await) });
+        }
+        // In node order, so that the pod standing for an owner is the same
+        // whichever list answers first.
+        let mut listed: Vec<Option<Vec<K8sPod>>> = vec![None; chunk.len()];
+        while let Some(r) = set.join_next().await {
+            let (i, pods) = r.map_err(|e| Error::cluster(format!("internal error: a pod list failed: {e}")))?;
+            listed[i] = Some(pods?);
+        }
+        for mut pods in listed.into_iter().flatten() {
+            pods.sort_by(|a, b| {
+                (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+            });
+            for p in pods {
+                let mut pod = model_pod(&p);
+                if let Some(o) = pod.owner.as_mut().filter(|o| o.kind == "ReplicaSet") {
+                    let key = (pod.namespace.clone(), o.name.clone());
+                    if !deployments.contains_key(&key) {
+                        let d = deployment_of(t, &key.0, &key.1).await?;
+                        deployments.insert(key.clone(), d);
+                    }
+                    if let Some(d) = &deployments[&key] {
+                        *o = Owner { kind: "Deployment".into(), name: d.clone() };
+                    }
+                }
+                let id = owner_id(&pod);
+                let uid = p.metadata.uid.clone().unwrap_or_default();
+                if plan.add(pod, &uid) {
+                    let v = serde_json::to_value(&p)
+                        .map_err(|e| Error::cluster(format!("internal error: a pod re-encoded: {e}")))?;
+                    specs.insert(id, v);
+                }
+            }
+        }
+    }
+    Ok(Read { nodes, plan, specs })
 }
 
 fn within<T>(
@@ -219,17 +227,15 @@ fn model_pod(p: &K8sPod) -> Pod {
     }
 }
 
-/// The PDBs of the namespaces the pods are in.
-async fn budgets(t: &Target, pods: &[(Pod, Vec<u8>)]) -> Result<Vec<Budget>> {
-    let mut namespaces: Vec<&str> = pods.iter().map(|(p, _)| p.namespace.as_str()).collect();
-    namespaces.sort_unstable();
-    namespaces.dedup();
+/// Every PodDisruptionBudget (a drain asks those that select its pods).
+async fn budgets(t: &Target) -> Result<Vec<Budget>> {
+    let api: Api<PodDisruptionBudget> = Api::all(t.client.clone());
+    let what = "list PodDisruptionBudgets (a drain asks them)";
+    let listed = within(t, what, "list poddisruptionbudgets.policy", api.list(&ListParams::default())).await?;
     let mut out = Vec::new();
-    for ns in namespaces {
-        let api: Api<PodDisruptionBudget> = Api::namespaced(t.client.clone(), ns);
-        let what = format!("list the PodDisruptionBudgets in namespace {ns} (a drain asks them)");
-        let listed = within(t, &what, "list poddisruptionbudgets.policy", api.list(&ListParams::default())).await?;
+    {
         for b in listed.items {
+            let ns = b.metadata.namespace.clone().unwrap_or_default();
             let name = b.metadata.name.clone().unwrap_or_default();
             // policy/v1: no selector selects no pod, `{}` every pod.
             let sel = selector(
@@ -238,7 +244,7 @@ async fn budgets(t: &Target, pods: &[(Pod, Vec<u8>)]) -> Result<Vec<Budget>> {
             )
             .map_err(Error::cluster)?;
             out.push(Budget {
-                namespace: ns.to_string(),
+                namespace: ns,
                 name,
                 selector: sel,
                 allowed: b.status.as_ref().map_or(0, |s| i64::from(s.disruptions_allowed.unwrap_or(0))),
