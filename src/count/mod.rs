@@ -170,7 +170,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         fits.extend(p.shapes.iter().map(|s| (s.clone(), None)));
     }
     query.resources |= !fits.is_empty();
-    let shapes = with_cluster_facts(&target, with_overhead(&target, &fits).await?).await?;
+    let mut shapes = with_cluster_facts(&target, with_overhead(&target, &fits).await?).await?;
     // The placed pods are read for the shapes' inter-pod filters only when
     // one has any (one entry a shape, aligned).
     if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
@@ -178,6 +178,9 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     }
     // The shapes as read from the cluster (their volumes' labels too).
     let keep = NodeKeep { labels: opts.labels_needed(&shapes), resources: query.resources };
+    // A what-if's owners are answered apart, a few at a time (they come
+    // last, in the placed pods' facts too).
+    let owners = shapes.split_off(opts.fits.len());
     let nodes = list_nodes_metered(&target, sel.node_selector.as_deref(), opts.chunk_size, &keep);
     let mut last_pods = 0;
     let pods = count_pods(
@@ -193,7 +196,11 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     // Both run to the end; a pods error is reported first, since a user who
     // cannot list pods learns the most from that one.
     let (nodes, pods) = tokio::join!(nodes, pods);
-    let pods = pods.map_err(|e| suggest_namespace(e, query.namespace.as_deref(), &target))?;
+    let mut pods = pods.map_err(|e| suggest_namespace(e, query.namespace.as_deref(), &target))?;
+    let owner_neighbours = match query.placing.is_empty() {
+        true => Vec::new(),
+        false => pods.neighbours.split_off(shapes.len()),
+    };
     let mut node_resource_version = None;
     let mut nodes = match nodes {
         Ok(list) => {
@@ -221,11 +228,20 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let mut rows = rows(&pods.tally, nodes.as_deref(), sel.node_selector.is_none(), &extra);
     let neighbours = (!query.placing.is_empty()).then_some(pods.neighbours.as_slice());
     let answers = answers(&mut rows, nodes.as_deref(), &shapes, neighbours, sel.node_selector.is_some());
-    // Before sorting: the release reads the rows in node order.
-    let release = shapes.iter().any(|s| s.workload.is_some()).then(|| {
-        let free = release::free_on(nodes.as_deref().unwrap_or_default(), &pods.tally);
-        release::of(&shapes, &answers, &rows, &free)
+    // Before sorting: the release reads the rows in node order. A
+    // what-if's owners are workloads of it too, placed together.
+    let free = release::free_on(nodes.as_deref().unwrap_or_default(), &pods.tally);
+    let mut workloads: Vec<&Shape> = shapes.iter().filter(|s| s.workload.is_some()).collect();
+    let mut ws: Vec<_> = workloads.iter().map(|s| release::workload(s, answers.get(&s.name), &rows, &free)).collect();
+    let placed = prepared.as_ref().map(|_| {
+        let at = whatif::At { tally: &pods.tally, nodes: nodes.as_deref(), neighbours: &owner_neighbours, free: &free };
+        whatif::place(&owners, &at)
     });
+    if let Some(p) = &placed {
+        workloads.extend(owners.iter());
+        ws.extend(p.workloads.iter().cloned());
+    }
+    let release = (!ws.is_empty()).then(|| release::judge(&workloads, &ws));
     sort_rows(&mut rows, &opts.sort);
     for r in rows.iter().filter(|r| r.missing) {
         status.warn(&format!(
@@ -260,8 +276,8 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         release,
         what_if: None,
     };
-    if let Some(p) = &prepared {
-        counted.what_if = Some(whatif::conclude(p, &mut counted));
+    if let (Some(p), Some(placed)) = (&prepared, placed) {
+        counted.what_if = Some(whatif::conclude(p, placed, &mut counted));
     }
     Ok(counted)
 }

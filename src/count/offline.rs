@@ -58,7 +58,10 @@ pub fn fits_release(
         .collect();
     let (answers, (shapes, rows), (nodes, tally)) = answer(nodes, pods, shapes)?;
     let free = crate::report::release::free_on(&nodes, &tally);
-    Ok(crate::report::release::of(&shapes, &answers, &rows, &free))
+    let shapes: Vec<&Shape> = shapes.iter().filter(|s| s.workload.is_some()).collect();
+    let ws: Vec<_> =
+        shapes.iter().map(|s| crate::report::release::workload(s, answers.get(&s.name), &rows, &free)).collect();
+    Ok(crate::report::release::judge(&shapes, &ws))
 }
 
 /// A manifest's shape with its namespace (default: `default`) and that

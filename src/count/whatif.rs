@@ -6,7 +6,7 @@
 //! left them terminating), and the release's answer split into the
 //! what-if ([`conclude`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::client::connect::Target;
@@ -14,11 +14,14 @@ use crate::decode::manifest;
 use crate::error::{Error, Result};
 use crate::model::fits::Shape;
 use crate::model::node::{Effect, NodeInfo, Taint};
+use crate::model::placement::Neighbours;
+use crate::model::release::Workload;
 use crate::model::removal::{Kind, UNREACHABLE};
+use crate::model::tally::Tally;
 use crate::report::Counted;
-use crate::report::fits::answer_line;
+use crate::report::fits::{answer_line, answers};
 use crate::report::release;
-use crate::report::rows::totals;
+use crate::report::rows::{Extra, rows, totals};
 use crate::report::whatif::{self, Gone, WhatIf};
 use crate::source::query::Removed;
 use crate::source::removal::{Asked, Read, read};
@@ -99,44 +102,76 @@ pub fn apply(p: &Prepared, nodes: &mut [NodeInfo]) {
     }
 }
 
+/// What the owners' replacements are placed over: the count after the
+/// removal, and the placed pods' facts for their filters (aligned with the
+/// owners; empty where none reads them).
+pub struct At<'a> {
+    pub tally: &'a Tally<String>,
+    pub nodes: Option<&'a [NodeInfo]>,
+    pub neighbours: &'a [Neighbours],
+    pub free: release::Free<'a>,
+}
+
+/// Each owner's replacement as a release workload, why it falls short in
+/// words, and the free pod slots where any could land.
+pub struct Placed {
+    pub workloads: Vec<Workload>,
+    pub short: BTreeMap<String, String>,
+    pub slots: u64,
+}
+
+/// Owners answered this many at a time: their per-node fits live only
+/// while their workloads are made (hundreds of owners over thousands of
+/// nodes would otherwise hold a map entry for each pair).
+const BATCH: usize = 16;
+
+/// The owners' workloads, from their answers over the nodes after the
+/// removal, a batch at a time.
+pub fn place(owners: &[Shape], at: &At<'_>) -> Placed {
+    let mut out = Placed { workloads: Vec::new(), short: BTreeMap::new(), slots: 0 };
+    let mut any_room: Vec<u64> = Vec::new();
+    let mut free_slots: Vec<u64> = Vec::new();
+    for (b, batch) in owners.chunks(BATCH).enumerate() {
+        let mut rows = rows(at.tally, at.nodes, true, &Extra { shown: None, shapes: batch });
+        let neighbours = (!at.neighbours.is_empty()).then(|| &at.neighbours[b * BATCH..b * BATCH + batch.len()]);
+        let answers = answers(&mut rows, at.nodes, batch, neighbours, false);
+        let t = totals(&rows);
+        let listed = rows.iter().filter(|r| !r.missing).count();
+        if free_slots.is_empty() {
+            free_slots = rows.iter().map(|r| r.free.unwrap_or(0).max(0) as u64).collect();
+            any_room = vec![0; rows.len().div_ceil(64)];
+        }
+        for s in batch {
+            let a = answers.get(&s.name);
+            let w = release::workload(s, a, &rows, at.free);
+            for (into, bits) in any_room.iter_mut().zip(&w.nodes) {
+                *into |= bits;
+            }
+            out.workloads.push(w);
+            if let Some(a) = a {
+                let limits = t.fits_limited_by.get(&s.name).cloned().unwrap_or_default();
+                out.short.insert(s.name.clone(), format!("on the nodes left, {}", answer_line(a, listed, &limits)));
+            }
+        }
+    }
+    out.slots =
+        free_slots.iter().enumerate().filter(|(i, _)| any_room[i / 64] & (1 << (i % 64)) != 0).map(|(_, f)| f).sum();
+    out
+}
+
 /// The what-if, from the counted cluster after the removal: the owners'
-/// workloads taken out of the release (and their shapes out of the
-/// fits), why replacements fall short in words, the PDBs.
-pub fn conclude(p: &Prepared, c: &mut Counted) -> WhatIf {
+/// workloads taken out of the release, the PDBs.
+pub fn conclude(p: &Prepared, placed: Placed, c: &mut Counted) -> WhatIf {
     let plan = &p.read.plan;
     let ids: BTreeSet<String> = p.shapes.iter().map(|s| s.name.clone()).collect();
-    let t = totals(&c.rows);
-    let nodes = c.rows.iter().filter(|r| !r.missing).count();
-    let short = ids
-        .iter()
-        .filter_map(|id| {
-            let a = c.answers.get(id)?;
-            let limits = t.fits_limited_by.get(id).cloned().unwrap_or_default();
-            Some((id.clone(), format!("on the nodes left, {}", answer_line(a, nodes, &limits))))
-        })
-        .collect();
-    // Free slots on the nodes any replacement has room on (before the
-    // owners' fits are taken out of the rows).
-    let slots: u64 = c
-        .rows
-        .iter()
-        .filter(|r| ids.iter().any(|id| r.fits.get(id).copied().flatten().unwrap_or(0) > 0))
-        .map(|r| r.free.unwrap_or(0).max(0) as u64)
-        .sum();
-    let (ours, theirs) = match c.release.take() {
+    let ours = match c.release.take() {
         Some(r) => {
             let (ours, theirs) = release::split(r, &ids);
-            (Some(ours), (!theirs.workloads.is_empty()).then_some(theirs))
+            c.release = (!theirs.workloads.is_empty()).then_some(theirs);
+            Some(ours)
         }
-        None => (None, None),
+        None => None,
     };
-    c.release = theirs;
-    c.shapes.retain(|s| !ids.contains(&s.name));
-    c.answers.retain(|k, _| !ids.contains(k));
-    for r in &mut c.rows {
-        r.fits.retain(|k, _| !ids.contains(k));
-        r.fits_limited_by.retain(|k, _| !ids.contains(k));
-    }
     let mut notes = Vec::new();
     if plan.stays > 0 {
         notes.push(format!(
@@ -161,7 +196,7 @@ pub fn conclude(p: &Prepared, c: &mut Counted) -> WhatIf {
         lost: sorted(&plan.lost),
         empty_dir: sorted(&plan.empty_dir),
         notes,
-        slots,
+        slots: placed.slots,
     };
-    whatif::of(plan.kind, gone, &plan.owners, ours.as_ref(), &short, &plan.blocking())
+    whatif::of(plan.kind, gone, &plan.owners, ours.as_ref(), &placed.short, &plan.blocking())
 }

@@ -22,6 +22,8 @@
 //! Each workload's landing is then a range, and the release lands in every
 //! order only where every least reaches what it asks. Pure.
 
+use std::collections::BTreeMap;
+
 /// How a workload's answer alone is made up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Alone {
@@ -55,16 +57,44 @@ pub struct Workload {
     pub alone: Alone,
     /// By resource, as a shape's (cpu in millicores, the rest whole units).
     pub requests: Vec<(String, i64)>,
-    /// The nodes (indices) it has room on alone: others compete for those.
-    pub nodes: Vec<usize>,
-    /// How many each node takes of it alone, the most first (nodes with
-    /// none left out).
-    pub rooms: Vec<u64>,
+    /// The nodes it has room on alone, a bit a node (bit i: node i):
+    /// others compete for those.
+    pub nodes: Vec<u64>,
+    /// How many each node takes of it alone, as (room, nodes with that
+    /// room), the most first (nodes with none left out).
+    pub rooms: Vec<(u64, u64)>,
     /// Per dimension its room is counted in (pod slots, `pods`, then each
-    /// resource it requests): on each node it has room on, that room and
-    /// how many more that dimension alone would admit (its slack). Empty:
-    /// not known (the room taken is then bounded pod by pod).
-    pub slack: Vec<(String, Vec<(u64, u64)>)>,
+    /// resource it requests): over the nodes it has room on, (room, slack,
+    /// nodes with both), the slack being how many more that dimension alone
+    /// would admit. Empty: not known (the room taken is then bounded pod
+    /// by pod).
+    pub slack: Vec<Slack>,
+}
+
+/// One dimension of a workload's room: its name, and (room, slack, nodes)
+/// over the nodes it has room on.
+pub type Slack = (String, Vec<(u64, u64, u64)>);
+
+/// Node indices as a bit set ([`Workload::nodes`]).
+pub fn bits(indices: impl IntoIterator<Item = usize>) -> Vec<u64> {
+    let mut out: Vec<u64> = Vec::new();
+    for i in indices {
+        if out.len() <= i / 64 {
+            out.resize(i / 64 + 1, 0);
+        }
+        out[i / 64] |= 1 << (i % 64);
+    }
+    out
+}
+
+/// Equal values counted, the largest first ([`Workload::rooms`], and
+/// `slack`'s pairs): memory by kinds of node, not by nodes.
+pub fn counted<T: Ord + Copy>(values: impl IntoIterator<Item = T>) -> Vec<(T, u64)> {
+    let mut by: BTreeMap<T, u64> = BTreeMap::new();
+    for v in values {
+        *by.entry(v).or_default() += 1;
+    }
+    by.into_iter().rev().collect()
 }
 
 impl Workload {
@@ -92,19 +122,20 @@ impl Workload {
         }
         let mut total: u128 = 0;
         for ((_, nodes), &u) in self.slack.iter().zip(units) {
-            let mut items: Vec<(u64, u64)> = nodes.iter().copied().filter(|(room, _)| *room > 0).collect();
+            let mut items: Vec<(u64, u64, u64)> = nodes.iter().copied().filter(|(room, _, _)| *room > 0).collect();
             // The cheapest room first: the least slack per unit of room.
             items.sort_by(|a, b| (u128::from(a.1) * u128::from(b.0)).cmp(&(u128::from(b.1) * u128::from(a.0))));
             let mut left = u128::from(u);
-            for (room, slack) in items {
+            for (room, slack, count) in items {
                 if left == 0 {
                     break;
                 }
                 let cost = u128::from(room) + u128::from(slack);
-                if left >= cost {
-                    total += u128::from(room);
-                    left -= cost;
-                } else {
+                // Whole nodes of this kind, then part of one.
+                let whole = (left / cost).min(u128::from(count));
+                total += whole * u128::from(room);
+                left -= whole * cost;
+                if whole < u128::from(count) && left > 0 {
                     total += (left * u128::from(room)).div_ceil(cost);
                     left = 0;
                 }
@@ -166,6 +197,9 @@ pub fn displaces(x: &[(String, i64)], w: &[(String, i64)]) -> u64 {
 /// can do to another's (`relation(x, w)`: x's pods on w).
 pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec<Landing> {
     let n = ws.len();
+    // Each workload's nodes as a bit set: whether two share a node is a
+    // few words, not a search (hundreds of owners over thousands of nodes).
+    let share = |a: usize, b: usize| ws[a].nodes.iter().zip(&ws[b].nodes).any(|(x, y)| x & y != 0);
     let relations: Vec<Vec<Relation>> =
         (0..n).map(|x| (0..n).map(|w| if x == w { Relation::default() } else { relation(x, w) }).collect()).collect();
     // The most of each: what it asks where others can help or preemption
@@ -199,7 +233,7 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
                 // A helped workload lands where its answer alone had no
                 // room (its affinity met by the others' pods): anywhere.
                 let helped = (0..n).any(|y| relations[y][x].helps);
-                let shares = helped || ws[x].nodes.iter().any(|i| me.nodes.contains(i));
+                let shares = helped || share(x, w);
                 if ws[x].may_place_more {
                     // Its pods may preempt ours (a higher priority).
                     reasons.push(format!("{} may preempt its pods", ws[x].name));
@@ -242,7 +276,17 @@ pub fn land(ws: &[Workload], relation: impl Fn(usize, usize) -> Relation) -> Vec
             // Room taken: pod by pod, or past each node's slack, the less.
             let taken_room = me.slack_bound(&brought).map_or(additive, |s| s.min(additive));
             loss = loss.map(|l| l + taken_room);
-            let closed: u64 = me.rooms.iter().take(usize::try_from(closing).unwrap_or(usize::MAX)).sum();
+            // The roomiest `closing` nodes' room.
+            let mut closed: u64 = 0;
+            let mut left = closing;
+            for &(room, count) in &me.rooms {
+                let k = count.min(left);
+                closed += room * k;
+                left -= k;
+                if left == 0 {
+                    break;
+                }
+            }
             let taken = loss.map(|l| match me.alone {
                 Alone::Spread(domains) => (l + closed).saturating_mul(1 + domains),
                 _ => l + closed,
@@ -383,15 +427,12 @@ mod tests {
                     Workload {
                         least: alone,
                         most: alone,
-                        nodes: (0..nodes).filter(|&j| room[j] > 0).collect(),
-                        rooms: {
-                            let mut r: Vec<u64> = room.iter().copied().filter(|r| *r > 0).collect();
-                            r.sort_unstable_by(|a, b| b.cmp(a));
-                            r
-                        },
+                        nodes: bits((0..nodes).filter(|&j| room[j] > 0)),
+                        rooms: counted(room.iter().copied().filter(|r| *r > 0)),
                         slack: if slacked {
-                            let of = |alone: &dyn Fn(usize) -> u64| -> Vec<(u64, u64)> {
-                                (0..nodes).filter(|&j| room[j] > 0).map(|j| (room[j], alone(j) - room[j])).collect()
+                            let of = |alone: &dyn Fn(usize) -> u64| -> Vec<(u64, u64, u64)> {
+                                let pairs = (0..nodes).filter(|&j| room[j] > 0).map(|j| (room[j], alone(j) - room[j]));
+                                counted(pairs).into_iter().map(|((r, s), n)| (r, s, n)).collect()
                             };
                             vec![
                                 ("pods".to_string(), of(&|j| slots[j])),
@@ -423,15 +464,15 @@ mod tests {
         // cpu slack 6. Another's 4 pods of 1 cpu take a slot each (4 of
         // our room) but, pod by pod, 1 each too: the same 4.
         let mut me = w("ours", 6, 1000, Alone::Additive);
-        (me.least, me.most, me.nodes, me.rooms) = (6, 6, vec![0, 1, 2], vec![2, 2, 2]);
-        me.slack = vec![("pods".into(), vec![(2, 0); 3]), ("cpu".into(), vec![(2, 6); 3])];
+        (me.least, me.most, me.nodes, me.rooms) = (6, 6, bits(0..3), vec![(2, 3)]);
+        me.slack = vec![("pods".into(), vec![(2, 0, 3)]), ("cpu".into(), vec![(2, 6, 3)])];
         assert_eq!(me.slack_bound(&[4, 4]), Some(4 + 1), "slots: 4; cpu: 4 units past 8 of slack per 2 of room");
         // Pods of 4 cpus: 4 units each pod by pod; with the slack, 2 pods
         // take 2 slots and 8 cpus, which cost 2 of room.
         assert_eq!(displaces(&[("cpu".into(), 4000)], &me.requests), 4);
         assert_eq!(me.slack_bound(&[2, 8]), Some(2 + 2));
         let mut big = w("big", 2, 4000, Alone::Additive);
-        (big.least, big.most, big.nodes, big.rooms) = (6, 6, vec![0, 1, 2], vec![2, 2, 2]);
+        (big.least, big.most, big.nodes, big.rooms) = (6, 6, bits(0..3), vec![(2, 3)]);
         let l = land(&[me.clone(), big.clone()], |_, _| Relation::default());
         assert_eq!(l[0].least, 2, "6 - min(pod by pod 8, past slack 4)");
         // Unknown slack: pod by pod.
@@ -443,9 +484,9 @@ mod tests {
     #[test]
     fn blocked_helped_and_the_verdict() {
         let mut front = w("Deployment/shop/front", 5, 100, Alone::OneANode);
-        (front.least, front.most, front.nodes, front.rooms) = (7, 7, (0..7).collect(), vec![1; 7]);
+        (front.least, front.most, front.nodes, front.rooms) = (7, 7, bits(0..7), vec![(1, 7)]);
         let mut back = w("Deployment/shop/back", 3, 100, Alone::OneANode);
-        (back.least, back.most, back.nodes, back.rooms) = (7, 7, (0..7).collect(), vec![1; 7]);
+        (back.least, back.most, back.nodes, back.rooms) = (7, 7, bits(0..7), vec![(1, 7)]);
         let ws = [front, back];
         // back's anti-affinity to front: front's pods block back; back's
         // pods take one node each from front.
@@ -465,7 +506,7 @@ mod tests {
         // of 10, 3, 2, 1; 3 of front's close 10 + 3 + 2.
         let mut roomy = ws.clone();
         roomy[1].alone = Alone::Additive;
-        (roomy[1].least, roomy[1].most, roomy[1].rooms) = (16, 16, vec![10, 3, 2, 1]);
+        (roomy[1].least, roomy[1].most, roomy[1].rooms) = (16, 16, counted([10, 3, 2, 1]));
         roomy[0].asked = 3;
         let l = land(&roomy, |x, w| Relation {
             blocks: (x == 0 && w == 1).then(|| Block { node_only: true, why: "by hostname".into() }),
@@ -499,7 +540,7 @@ mod tests {
         // they take room there too.
         let mut near = ws.clone();
         near[0].alone = Alone::Additive;
-        (near[0].least, near[0].most, near[0].rooms) = (7, 7, vec![1; 7]);
+        (near[0].least, near[0].most, near[0].rooms) = (7, 7, vec![(1, 7)]);
         near[1].nodes = vec![];
         let l = land(&near, |x, w| Relation { helps: x == 0 && w == 1, ..Default::default() });
         assert_eq!((l[0].least, l[0].most), (4, 5), "back's 3 may take 3 of front's nodes");

@@ -150,7 +150,7 @@ pub fn free_on<'a>(
 
 /// Per dimension of `s`'s room (slots, then each resource it requests),
 /// per node it has room on: that room and the dimension's slack.
-fn slack(s: &Shape, rows: &[NodeRow], free: Free<'_>) -> Vec<(String, Vec<(u64, u64)>)> {
+fn slack(s: &Shape, rows: &[NodeRow], free: Free<'_>) -> Vec<release::Slack> {
     let dims = std::iter::once(("pods".to_string(), 1)).chain(s.requests.iter().cloned());
     let mut out = Vec::new();
     for (dim, want) in dims.filter(|(_, q)| *q > 0) {
@@ -164,48 +164,36 @@ fn slack(s: &Shape, rows: &[NodeRow], free: Free<'_>) -> Vec<(String, Vec<(u64, 
             let alone = free(r, &dim).map_or(0, |f| (f.max(0) / want) as u64);
             nodes.push((room, alone.saturating_sub(room)));
         }
-        out.push((dim, nodes));
+        out.push((dim, release::counted(nodes).into_iter().map(|((room, slack), n)| (room, slack, n)).collect()));
     }
     out
 }
 
-/// The release's landing, from the shapes that are its workloads (those
-/// with `workload`), their answers and the rows (in node order, as
-/// [`super::fits::answers`] leaves them), with what is free on each.
-pub fn of(shapes: &[Shape], answers: &BTreeMap<String, FitsAnswer>, rows: &[NodeRow], free: Free<'_>) -> Release {
-    let shapes: Vec<&Shape> = shapes.iter().filter(|s| s.workload.is_some()).collect();
-    let ws: Vec<Workload> = shapes
-        .iter()
-        .map(|s| {
-            let a = answers.get(&s.name);
-            let (least, most) = a.and_then(FitsAnswer::bounds).unwrap_or((0, None));
-            let asked = if s.daemon_set { a.and_then(|a| a.more).unwrap_or(0) } else { s.asked.unwrap_or(1) };
-            Workload {
-                name: id(s),
-                asked,
-                least,
-                most: most.unwrap_or(asked),
-                may_place_more: most.is_none() || a.is_none_or(|a| a.more.is_none()),
-                alone: alone(s, a),
-                requests: s.requests.clone(),
-                nodes: rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.fits.get(&s.name).copied().flatten().unwrap_or(0) > 0)
-                    .map(|(i, _)| i)
-                    .collect(),
-                slack: slack(s, rows, free),
-                rooms: {
-                    let mut r: Vec<u64> =
-                        rows.iter().filter_map(|r| r.fits.get(&s.name).copied().flatten()).filter(|k| *k > 0).collect();
-                    r.sort_unstable_by(|a, b| b.cmp(a));
-                    r
-                },
-            }
-        })
-        .collect();
-    let landings = release::land(&ws, |x, w| relation(shapes[x], shapes[w]));
-    let (verdict, naming) = match release::verdict(&ws, &landings) {
+/// A release shape's workload, from its answer and the rows that carry its
+/// per-node fits: what [`judge`] needs of it, by kind of node (the rows can
+/// go once it is made).
+pub fn workload(s: &Shape, a: Option<&FitsAnswer>, rows: &[NodeRow], free: Free<'_>) -> Workload {
+    let (least, most) = a.and_then(FitsAnswer::bounds).unwrap_or((0, None));
+    let asked = if s.daemon_set { a.and_then(|a| a.more).unwrap_or(0) } else { s.asked.unwrap_or(1) };
+    let room = |r: &NodeRow| r.fits.get(&s.name).copied().flatten().unwrap_or(0);
+    Workload {
+        name: id(s),
+        asked,
+        least,
+        most: most.unwrap_or(asked),
+        may_place_more: most.is_none() || a.is_none_or(|a| a.more.is_none()),
+        alone: alone(s, a),
+        requests: s.requests.clone(),
+        nodes: release::bits(rows.iter().enumerate().filter(|(_, r)| room(r) > 0).map(|(i, _)| i)),
+        slack: slack(s, rows, free),
+        rooms: release::counted(rows.iter().map(room).filter(|k| *k > 0)),
+    }
+}
+
+/// The release over the workloads of `shapes` (aligned).
+pub fn judge(shapes: &[&Shape], ws: &[Workload]) -> Release {
+    let landings = release::land(ws, |x, w| relation(shapes[x], shapes[w]));
+    let (verdict, naming) = match release::verdict(ws, &landings) {
         Verdict::Lands => ("lands", vec![]),
         Verdict::Strands(n) => ("strands", n),
         Verdict::Depends(n) => ("depends", n),
