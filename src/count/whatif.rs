@@ -52,7 +52,9 @@ pub async fn prepare(t: &Target, asked: &Asked) -> Result<Prepared> {
     let mut shapes = Vec::new();
     for (id, spec) in &read.specs {
         let d = &read.plan.owners[id];
-        let m = manifest::read_replacement(spec, &asked.default_profile)
+        let spec: serde_json::Value = serde_json::from_str(spec.get())
+            .map_err(|e| Error::cluster(format!("{id}: a pod on a removed node cannot be read: {e}")))?;
+        let m = manifest::read_replacement(&spec, &asked.default_profile)
             .map_err(|e| Error::cluster(format!("{id}: {e}")))?;
         let mut shape = m.shape;
         let mut parts = id.splitn(3, '/');

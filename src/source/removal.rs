@@ -8,10 +8,13 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::{Node, Pod as K8sPod};
+use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::Api;
 use kube::api::ListParams;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::client::connect::Target;
 use crate::client::http;
@@ -62,8 +65,8 @@ pub struct Read {
     /// The nodes removed, by name.
     pub nodes: Vec<String>,
     pub plan: Plan,
-    /// By owner: the first of its pods that is replaced, as JSON.
-    pub specs: BTreeMap<String, serde_json::Value>,
+    /// By owner: the first of its pods that is replaced, as its bytes.
+    pub specs: BTreeMap<String, Box<RawValue>>,
 }
 
 /// How many nodes' pods are listed at once.
@@ -88,17 +91,24 @@ pub async fn read(t: &Target, asked: &Asked) -> Result<Read> {
         }
         // In node order, so that the pod standing for an owner is the same
         // whichever list answers first.
-        let mut listed: Vec<Option<Vec<K8sPod>>> = vec![None; chunk.len()];
+        let mut listed: Vec<Option<Vec<Box<RawValue>>>> = vec![None; chunk.len()];
         while let Some(r) = set.join_next().await {
             let (i, pods) = r.map_err(|e| Error::cluster(format!("internal error: a pod list failed: {e}")))?;
             listed[i] = Some(pods?);
         }
-        for mut pods in listed.into_iter().flatten() {
-            pods.sort_by(|a, b| {
+        for raw in listed.into_iter().flatten() {
+            let mut pods: Vec<(LeanPod, Box<RawValue>)> = Vec::with_capacity(raw.len());
+            for r in raw {
+                let lean: LeanPod = serde_json::from_str(r.get())
+                    .map_err(|e| Error::cluster(format!("a pod on a removed node cannot be read: {e}")))?;
+                pods.push((lean, r));
+            }
+            pods.sort_by(|(a, _), (b, _)| {
                 (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
             });
-            for p in pods {
-                let mut pod = model_pod(&p);
+            for (lean, raw) in pods {
+                let uid = lean.metadata.uid.clone();
+                let mut pod = model_pod(lean);
                 if let Some(o) = pod.owner.as_mut().filter(|o| o.kind == "ReplicaSet") {
                     let key = (pod.namespace.clone(), o.name.clone());
                     if !deployments.contains_key(&key) {
@@ -110,11 +120,8 @@ pub async fn read(t: &Target, asked: &Asked) -> Result<Read> {
                     }
                 }
                 let id = owner_id(&pod);
-                let uid = p.metadata.uid.clone().unwrap_or_default();
                 if plan.add(pod, &uid) {
-                    let v = serde_json::to_value(&p)
-                        .map_err(|e| Error::cluster(format!("internal error: a pod re-encoded: {e}")))?;
-                    specs.insert(id, v);
+                    specs.insert(id, raw);
                 }
             }
         }
@@ -172,11 +179,77 @@ async fn resolve(t: &Target, flag: &str, nodes: &Nodes) -> Result<Vec<String>> {
     }
 }
 
-async fn on_node(t: &Target, node: &str) -> Result<Vec<K8sPod>> {
-    let api: Api<K8sPod> = Api::all(t.client.clone());
+/// The pods bound to `node`, each as its bytes (read lean; only an owner's
+/// first is read whole).
+async fn on_node(t: &Target, node: &str) -> Result<Vec<Box<RawValue>>> {
     let params = ListParams::default().fields(&format!("spec.nodeName={node}"));
-    let listed = within(t, &format!("list the pods on node {node}"), "list pods", api.list(&params)).await?;
+    let what = format!("list the pods on node {node}");
+    let req = kube::core::Request::new("/api/v1/pods")
+        .list(&params)
+        .map_err(|e| Error::cluster(format!("cannot {what}: {e}")))?;
+    let listed: RawList = within(t, &what, "list pods", t.client.request(req)).await?;
     Ok(listed.items)
+}
+
+#[derive(Deserialize)]
+struct RawList {
+    #[serde(default)]
+    items: Vec<Box<RawValue>>,
+}
+
+/// What the what-if reads of a pod on a removed node.
+#[derive(Default, Deserialize)]
+struct LeanPod {
+    #[serde(default)]
+    metadata: LeanMeta,
+    #[serde(default)]
+    spec: LeanSpec,
+    #[serde(default)]
+    status: LeanStatus,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LeanMeta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    uid: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    owner_references: Vec<OwnerReference>,
+    /// Only whether the mirror key is there (values can be long).
+    #[serde(default)]
+    annotations: BTreeMap<String, serde::de::IgnoredAny>,
+    #[serde(default)]
+    deletion_timestamp: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LeanSpec {
+    #[serde(default)]
+    node_name: String,
+    #[serde(default)]
+    tolerations: Vec<k8s_openapi::api::core::v1::Toleration>,
+    #[serde(default)]
+    volumes: Vec<LeanVolume>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LeanVolume {
+    #[serde(default)]
+    empty_dir: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Default, Deserialize)]
+struct LeanStatus {
+    #[serde(default)]
+    phase: Option<String>,
 }
 
 /// A ReplicaSet's Deployment, if it has one.
@@ -190,7 +263,7 @@ async fn deployment_of(t: &Target, ns: &str, rs: &str) -> Result<Option<String>>
         .map(|o| o.name))
 }
 
-fn controller(refs: Option<&[k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference]>) -> Option<Owner> {
+fn controller(refs: Option<&[OwnerReference]>) -> Option<Owner> {
     refs.into_iter()
         .flatten()
         .find(|r| r.controller == Some(true))
@@ -198,21 +271,19 @@ fn controller(refs: Option<&[k8s_openapi::apimachinery::pkg::apis::meta::v1::Own
 }
 
 /// What the what-if reads of a pod.
-fn model_pod(p: &K8sPod) -> Pod {
-    let meta = &p.metadata;
-    let spec = p.spec.clone().unwrap_or_default();
-    let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
-    let tolerations = spec.tolerations.clone().unwrap_or_default();
+fn model_pod(p: LeanPod) -> Pod {
+    let LeanPod { metadata: meta, spec, status } = p;
+    let tolerations = spec.tolerations;
     Pod {
-        namespace: meta.namespace.clone().unwrap_or_default(),
-        name: meta.name.clone().unwrap_or_default(),
-        node: spec.node_name.clone().unwrap_or_default(),
-        labels: meta.labels.clone().unwrap_or_default(),
-        owner: controller(meta.owner_references.as_deref()),
-        mirror: meta.annotations.as_ref().is_some_and(|a| a.contains_key("kubernetes.io/config.mirror")),
-        finished: matches!(phase, Some("Succeeded" | "Failed")),
+        owner: controller(Some(&meta.owner_references)),
+        mirror: meta.annotations.contains_key("kubernetes.io/config.mirror"),
+        finished: matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")),
         terminating: meta.deletion_timestamp.is_some(),
-        empty_dir: spec.volumes.iter().flatten().any(|v| v.empty_dir.is_some()),
+        namespace: meta.namespace,
+        name: meta.name,
+        node: spec.node_name,
+        labels: meta.labels,
+        empty_dir: spec.volumes.iter().any(|v| v.empty_dir.is_some()),
         held_by: None,
         toleration_seconds: tolerations.iter().map(|t| t.toleration_seconds).collect(),
         tolerations: tolerations
