@@ -659,9 +659,13 @@ async fn drain_says_what_a_real_kubectl_drain_does() {
             {"key": "podcount.test/group", "operator": "In", "values": [ns]}]}]}}}});
     let mut api = deploy("api", 2, any_of_ours.clone());
     api["spec"]["template"]["spec"]["volumes"] = json!([{"name": "scratch", "emptyDir": {}}]);
-    apply(&ns, &[api, deploy("cache", 1, any_of_ours)]);
+    let db = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+        "spec": {"replicas": 1, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                 "template": {"metadata": {"labels": {"app": "db"}}, "spec": pod_spec(&ns, any_of_ours.clone())}}});
+    apply(&ns, &[api, deploy("cache", 1, any_of_ours), db]);
     running(&client, &ns, "api", 2).await;
     running(&client, &ns, "cache", 1).await;
+    running(&client, &ns, "db", 1).await;
     for n in &nodes[1..] {
         kubectl_ok(&["uncordon", n]);
     }
@@ -703,6 +707,13 @@ async fn drain_says_what_a_real_kubectl_drain_does() {
         (Some(1), Some(0), Some(1)),
         "{w:#}"
     );
+    // A drain evicts a StatefulSet's pod, and the StatefulSet makes it again.
+    let db = owner(&format!("StatefulSet/{ns}/db"));
+    assert_eq!(
+        (db["displaced"].as_u64(), db["replaced"].as_u64(), db["lands"].as_u64()),
+        (Some(1), Some(1), Some(1)),
+        "{w:#}"
+    );
     assert_eq!(w["lost"], json!([format!("{ns}/lonely")]));
     assert_eq!(w["blockedBy"], json!([{"pdb": format!("{ns}/cache"), "allowed": 0, "wanted": 1}]));
     let cache_pod = running(&client, &ns, "cache", 1).await.remove(0).metadata.name.unwrap();
@@ -729,12 +740,15 @@ async fn drain_says_what_a_real_kubectl_drain_does() {
     .await;
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success() && said.contains("disruption budget"), "the drain should block on the PDB: {said}");
-    let settled = wait_for(Duration::from_secs(60), "api replaced and running, web's replacement Pending", || async {
-        let s = (states(&client, &ns, "api").await, states(&client, &ns, "web").await);
-        (s == ((2, 0, 0), (2, 0, 1))).then_some(s)
+    let settled = wait_for(Duration::from_secs(60), "api and db made again and running, web's Pending", || async {
+        let s =
+            (states(&client, &ns, "api").await, states(&client, &ns, "web").await, states(&client, &ns, "db").await);
+        (s == ((2, 0, 0), (2, 0, 1), (1, 0, 0))).then_some(s)
     })
     .await;
-    eprintln!("after the drain: api {:?}, web {:?}", settled.0, settled.1);
+    eprintln!("after the drain: api {:?}, web {:?}, db {:?}", settled.0, settled.1, settled.2);
+    let db_node = node_of(&running(&client, &ns, "db", 1).await[0]);
+    assert_ne!(db_node, k0, "the StatefulSet's pod made again elsewhere");
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
     assert!(pods.get_opt("lonely").await.unwrap().is_none(), "the bare pod is gone for good");
     let api_nodes: Vec<String> = running(&client, &ns, "api", 2).await.iter().map(node_of).collect();

@@ -125,7 +125,7 @@ pub struct Placed {
 /// Owners answered this many at a time: their per-node fits live only
 /// while their workloads are made (hundreds of owners over thousands of
 /// nodes would otherwise hold a map entry for each pair).
-const BATCH: usize = 16;
+const BATCH: usize = 4;
 
 /// The owners' workloads, from their answers over the nodes after the
 /// removal, a batch at a time.

@@ -151,20 +151,31 @@ fn within<T>(
     }
 }
 
-/// The node names, checked: each named node exists, a selector selects one.
+/// The node names, checked: each named node exists (asked one by one: a
+/// drain names a few), a selector selects one (listed by it, names only
+/// kept).
 async fn resolve(t: &Target, flag: &str, nodes: &Nodes) -> Result<Vec<String>> {
     let api: Api<Node> = Api::all(t.client.clone());
-    let (params, what) = match nodes {
-        Nodes::Selector(s) => (ListParams::default().labels(s), format!("list the nodes {flag} {s} selects")),
-        Nodes::Names(_) => (ListParams::default(), format!("list nodes for {flag}")),
-    };
-    let listed = within(t, &what, "list nodes", api.list_metadata(&params)).await?;
-    let have: Vec<String> = listed.items.into_iter().filter_map(|n| n.metadata.name).collect();
     match nodes {
-        Nodes::Selector(s) if have.is_empty() => Err(Error::usage(format!("{flag} {s}: no node has those labels"))),
-        Nodes::Selector(_) => Ok(have),
+        Nodes::Selector(s) => {
+            let what = format!("list the nodes {flag} {s} selects");
+            let params = ListParams::default().labels(s);
+            let listed = within(t, &what, "list nodes", api.list_metadata(&params)).await?;
+            let mut have: Vec<String> = listed.items.into_iter().filter_map(|n| n.metadata.name).collect();
+            if have.is_empty() {
+                return Err(Error::usage(format!("{flag} {s}: no node has those labels")));
+            }
+            have.sort();
+            Ok(have)
+        }
         Nodes::Names(names) => {
-            let missing: Vec<&str> = names.iter().filter(|n| !have.contains(n)).map(String::as_str).collect();
+            let mut missing = Vec::new();
+            for n in names {
+                let what = format!("read node {n} for {flag}");
+                if within(t, &what, "get nodes", api.get_metadata_opt(n)).await?.is_none() {
+                    missing.push(n.as_str());
+                }
+            }
             if !missing.is_empty() {
                 return Err(Error::usage(format!(
                     "{flag}: no node named {} (kubectl get nodes lists them; a label selector needs = or in)",
