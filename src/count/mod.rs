@@ -233,13 +233,13 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
     let free = release::free_on(nodes.as_deref().unwrap_or_default(), &pods.tally);
     let mut workloads: Vec<&Shape> = shapes.iter().filter(|s| s.workload.is_some()).collect();
     let mut ws: Vec<_> = workloads.iter().map(|s| release::workload(s, answers.get(&s.name), &rows, &free)).collect();
-    let placed = prepared.as_ref().map(|_| {
+    let mut placed = prepared.as_ref().map(|_| {
         let at = whatif::At { tally: &pods.tally, nodes: nodes.as_deref(), neighbours: &owner_neighbours, free: &free };
         whatif::place(&owners, &at)
     });
-    if let Some(p) = &placed {
+    if let Some(p) = placed.as_mut() {
         workloads.extend(owners.iter());
-        ws.extend(p.workloads.iter().cloned());
+        ws.append(&mut p.workloads);
     }
     let release = (!ws.is_empty()).then(|| release::judge(&workloads, &ws));
     sort_rows(&mut rows, &opts.sort);
