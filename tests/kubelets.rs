@@ -104,15 +104,7 @@ where
 
 /// A Deployment the bed's scheduler places on this test's nodes.
 async fn deployment(client: &kube::Client, ns: &str, name: &str, replicas: u32, extra: Value) {
-    let mut pod = json!({
-        "schedulerName": "podcount-fits",
-        "nodeSelector": {"podcount.test/group": ns},
-        "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10",
-                        "resources": {"requests": {"cpu": "100m"}}}]
-    });
-    if let (Some(p), Some(e)) = (pod.as_object_mut(), extra.as_object()) {
-        p.extend(e.clone());
-    }
+    let pod = pod_spec(ns, extra);
     let d = json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": name, "namespace": ns},

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container as K8sContainer, PodSpec, ResourceRequirements};
 use serde_json::Value;
 
-use super::terms::{merge_label_keys, node_selector, pod_term, selector};
+use super::terms::{merge_label_keys, node_selector, pod_term, selector, toleration};
 use crate::model::fits::{Shape, Toleration};
 use crate::model::placement::{Claim, ClaimState, Constraints, HostPort, Spread};
 use crate::model::quantity::{GRAMMAR, Quantity};
@@ -188,17 +188,7 @@ fn read_object(kind: &str, obj: &Value, spec: Value) -> Result<Manifest, String>
     let labels: BTreeMap<String, String> = serde_json::from_value(meta["labels"].clone()).unwrap_or_default();
     let namespace = obj["metadata"]["namespace"].as_str().filter(|n| !n.is_empty()).map(String::from);
     let host_network = spec.host_network == Some(true);
-    let mut tolerations: Vec<Toleration> = spec
-        .tolerations
-        .iter()
-        .flatten()
-        .map(|t| Toleration {
-            key: t.key.clone().filter(|k| !k.is_empty()),
-            exists: t.operator.as_deref() == Some("Exists"),
-            value: t.value.clone().unwrap_or_default(),
-            effect: t.effect.clone().filter(|e| !e.is_empty()),
-        })
-        .collect();
+    let mut tolerations: Vec<Toleration> = spec.tolerations.iter().flatten().map(toleration).collect();
     let daemon_set = kind == "DaemonSet";
     if daemon_set {
         tolerations.extend(daemon_set_tolerations(host_network));

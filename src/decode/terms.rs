@@ -109,3 +109,13 @@ pub fn node_selector(field: &str, required: &NodeSelector) -> Result<NodeAffinit
     }
     Ok(NodeAffinity(terms))
 }
+
+/// A toleration as the filters read it (empty key and effect: any).
+pub fn toleration(t: &k8s_openapi::api::core::v1::Toleration) -> crate::model::fits::Toleration {
+    crate::model::fits::Toleration {
+        key: t.key.clone().filter(|k| !k.is_empty()),
+        exists: t.operator.as_deref() == Some("Exists"),
+        value: t.value.clone().unwrap_or_default(),
+        effect: t.effect.clone().filter(|e| !e.is_empty()),
+    }
+}

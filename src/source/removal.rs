@@ -18,9 +18,8 @@ use serde_json::value::RawValue;
 
 use crate::client::connect::Target;
 use crate::client::http;
-use crate::decode::terms::selector;
+use crate::decode::terms::{selector, toleration};
 use crate::error::{Error, Result, chain};
-use crate::model::fits::Toleration;
 use crate::model::removal::{Budget, Kind, Owner, Plan, Pod, owner_id};
 
 /// Which nodes go, as given.
@@ -297,15 +296,7 @@ fn model_pod(p: LeanPod) -> Pod {
         empty_dir: spec.volumes.iter().any(|v| v.empty_dir.is_some()),
         held_by: None,
         toleration_seconds: tolerations.iter().map(|t| t.toleration_seconds).collect(),
-        tolerations: tolerations
-            .iter()
-            .map(|t| Toleration {
-                key: t.key.clone().filter(|k| !k.is_empty()),
-                exists: t.operator.as_deref() == Some("Exists"),
-                value: t.value.clone().unwrap_or_default(),
-                effect: t.effect.clone().filter(|e| !e.is_empty()),
-            })
-            .collect(),
+        tolerations: tolerations.iter().map(toleration).collect(),
     }
 }
 
