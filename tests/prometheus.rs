@@ -46,7 +46,7 @@ fn the_alert_rules_load_and_each_alert_fires_when_it_should() {
         .output()
         .unwrap();
     assert!(check.status.success(), "promtool check rules: {}", said(&check));
-    assert!(said(&check).contains("SUCCESS: 8 rules found"), "{}", said(&check));
+    assert!(said(&check).contains("SUCCESS: 9 rules found"), "{}", said(&check));
     let test = Command::new(&promtool)
         .args(["test", "rules", "alerts_test.yaml"])
         .current_dir(repo().join("tests/prometheus"))
@@ -86,7 +86,7 @@ fn every_alert_has_severity_summary_description_and_a_runbook() {
             assert!(tests.contains(&format!("alertname: {name}\n")), "{name} is not promtool-tested");
         }
     }
-    assert_eq!(alerts, 8);
+    assert_eq!(alerts, 9);
 }
 
 /// The operator overlay's PrometheusRule and the Helm chart hold exactly the
@@ -254,6 +254,44 @@ async fn a_real_prometheus_scrapes_the_watch_and_the_alerts_fire_and_clear() {
         .await
         .unwrap();
 
+    // Two racks for --lose-each (a label of this test's own nodes): rack a
+    // holds a bare pod and three pods of a ReplicaSet that may run only in
+    // rack a (losing it strands all three, and the bare pod is never
+    // replaced); rack b holds one pod that may run in either rack.
+    let rack = format!("podcount.test/rack-{}", ns.trim_start_matches("t-"));
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), &ns);
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    for r in ["a", "b"] {
+        let node = serde_json::json!({
+            "metadata": {"name": format!("{ns}-rack-{r}"), "labels": {rack.as_str(): r}},
+            "status": {"allocatable": {"pods": "8", "cpu": "4"}, "capacity": {"pods": "8", "cpu": "4"},
+                       "conditions": [{"type": "Ready", "status": "True"}]}
+        });
+        nodes.create(&PostParams::default(), &serde_json::from_value(node).unwrap()).await.unwrap();
+    }
+    let rack_pod = |name: &str, r: &str, owner: Option<&str>, racks: &[&str]| {
+        let owners = owner.map(|o| {
+            serde_json::json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": o,
+            "uid": "7f4bd2c0-0000-4000-8000-000000000001", "controller": true}])
+        });
+        serde_json::json!({
+            "metadata": {"name": name, "ownerReferences": owners.unwrap_or(serde_json::json!([]))},
+            "spec": {"nodeName": format!("{ns}-rack-{r}"), "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}],
+                     "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                         {"matchExpressions": [{"key": rack.as_str(), "operator": "In", "values": racks}]}]}}}}
+        })
+    };
+    let made = [
+        rack_pod("lonely", "a", None, &["a"]),
+        rack_pod("web-0", "a", Some("web"), &["a"]),
+        rack_pod("web-1", "a", Some("web"), &["a"]),
+        rack_pod("web-2", "a", Some("web"), &["a"]),
+        rack_pod("api-0", "b", Some("api"), &["a", "b"]),
+    ];
+    for p in made {
+        pods.create(&PostParams::default(), &serde_json::from_value(p).unwrap()).await.unwrap();
+    }
+
     // The watch, serving a certificate Prometheus verifies.
     let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
     let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
@@ -271,6 +309,10 @@ async fn a_real_prometheus_scrapes_the_watch_and_the_alerts_fire_and_clear() {
         &cs,
         "--listen-tls-key",
         &ks,
+        "--lose-each",
+        &rack,
+        "--lose-every",
+        "1s",
     ]);
     let w = support::watcher::Watcher::start(&c.kubeconfig, &args);
     let target = w.listen_url().trim_start_matches("https://").to_string();
@@ -358,6 +400,48 @@ async fn a_real_prometheus_scrapes_the_watch_and_the_alerts_fire_and_clear() {
     for g in doc["groups"].as_array().unwrap() {
         assert_eq!(groups[g["name"].as_str().unwrap()], g["pods"].as_f64().unwrap(), "group {g}");
     }
+
+    // --lose-each: what Prometheus holds is what `count --lose` says of each
+    // rack, and the alert fires for the rack whose loss strands pods.
+    let on_rack = |metric: &str| by(&format!(r#"{metric}{{context="{context}",label="{rack}"}}"#), "value");
+    prom.until("both racks answered", |p| p.query(&format!(r#"podcount_loss_nodes{{label="{rack}"}}"#)).len() == 2)
+        .await;
+    for r in ["a", "b"] {
+        let out = support::podcount(&c.kubeconfig, &["--lose", &format!("{rack}={r}"), "-o", "json"]);
+        let w: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let w = &w["whatIf"];
+        let count = |c: &serde_json::Value, end: usize| c.as_u64().or_else(|| c[end].as_u64()).unwrap() as f64;
+        let owners = w["owners"].as_object().unwrap();
+        let least: f64 = owners.values().map(|o| count(&o["pending"], 0)).sum();
+        let most: f64 = owners.values().map(|o| count(&o["pending"], 1)).sum();
+        // (A bare pod is an owner of its own, its notReplaced 1, and in lost.)
+        let not_replaced: f64 = owners.values().map(|o| o["notReplaced"].as_f64().unwrap()).sum();
+        assert_eq!(on_rack("podcount_loss_stranded_pods")[r], least, "rack {r}: {w}");
+        assert_eq!(on_rack("podcount_loss_stranded_pods_max")[r], most, "rack {r}: {w}");
+        assert_eq!(on_rack("podcount_loss_unreplaced_pods")[r], not_replaced, "rack {r}: {w}");
+    }
+    // The seeder's truth: losing rack a strands web's three and loses the
+    // bare pod; losing rack b moves api to rack a.
+    assert_eq!(on_rack("podcount_loss_stranded_pods"), [("a".into(), 3.0), ("b".into(), 0.0)].into());
+    assert_eq!(on_rack("podcount_loss_unreplaced_pods"), [("a".into(), 1.0), ("b".into(), 0.0)].into());
+    assert_eq!(on_rack("podcount_loss_displaced_pods"), [("a".into(), 4.0), ("b".into(), 1.0)].into());
+    let strands = |p: &Prometheus| {
+        p.firing("PodcountZoneLossStrandsPods")
+            .iter()
+            .filter(|a| a["labels"]["label"] == rack.as_str())
+            .map(|a| a["labels"]["value"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    prom.until("PodcountZoneLossStrandsPods fires for rack a", |p| strands(p) == ["a"]).await;
+    // web goes: the next round follows, and the alert clears.
+    for i in 0..3 {
+        support::delete_pod(&client, &ns, &format!("web-{i}"), false).await;
+    }
+    prom.until("the loss of rack a follows the change", |_| {
+        on_rack("podcount_loss_stranded_pods").get("a") == Some(&0.0)
+    })
+    .await;
+    prom.until("PodcountZoneLossStrandsPods clears", |p| strands(p).is_empty()).await;
 
     // Push a node over its pod limit: the alert fires, and clears after.
     let hot = support::make_nodes(&client, &ns, 1, 4).await.remove(0);

@@ -154,6 +154,20 @@ pub struct WatchArgs {
     /// TLS private key (PEM) for --listen-tls-cert
     #[arg(long, value_name = "FILE", requires = "listen_tls_cert", help_heading = "Watch")]
     pub listen_tls_key: Option<std::path::PathBuf>,
+    /// Keep, for each value of this node label (zone, or any label key), what losing all its
+    /// nodes at once would do, as `count --lose LABEL=VALUE` answers it: replacements that stay
+    /// Pending, pods never replaced. Printed when it changes; served as podcount_loss_* on
+    /// /metrics and lossEach on /v1/podcount. Each round re-reads the cluster (the pods'
+    /// scheduling specs are not in the lean store), after a change, at most once each --lose-every
+    #[arg(long, value_name = "LABEL", value_parser = label_key, help_heading = "What if")]
+    pub lose_each: Option<String>,
+    /// With --lose-each: at most one round this often (an idle cluster costs no round)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_interval, requires = "lose_each", help_heading = "What if")]
+    pub lose_every: Duration,
+    /// With --lose-each: a schedulerName that runs kube-scheduler's default profile too
+    /// (repeatable), as count's --default-scheduler-name
+    #[arg(long, value_name = "NAME", requires = "lose_each", help_heading = "What if")]
+    pub default_scheduler_name: Vec<String>,
 }
 
 #[derive(Clone, Debug, Args)]

@@ -199,6 +199,19 @@ fn what_if(
         (None, None) => return Ok(None),
     };
     let flag = kind.flag();
+    whole_cluster(flag, filter)?;
+    if from.is_some_and(|f| !f.trim().is_empty()) {
+        return Err(Error::usage(format!(
+            "{flag} reads the removed nodes' pods whole, which a watch does not serve: drop --from"
+        )));
+    }
+    let nodes = Nodes::parse(flag, value).map_err(Error::usage)?;
+    Ok(Some(Asked { kind, nodes, default_profile: Vec::new() }))
+}
+
+/// A removal places the displaced pods over every node and pod: a narrowed
+/// view would leave some out.
+fn whole_cluster(flag: &str, filter: &Filter) -> error::Result<()> {
     let narrowed = [
         filter.namespace.as_ref().map(|_| "-n"),
         filter.label_selector.as_ref().map(|_| "-l"),
@@ -210,13 +223,7 @@ fn what_if(
             "{flag} places the displaced pods over every node and pod, and {other} leaves some out: drop {other} (--group-by shows a part of the cluster)"
         )));
     }
-    if from.is_some_and(|f| !f.trim().is_empty()) {
-        return Err(Error::usage(format!(
-            "{flag} reads the removed nodes' pods whole, which a watch does not serve: drop --from"
-        )));
-    }
-    let nodes = Nodes::parse(flag, value).map_err(Error::usage)?;
-    Ok(Some(Asked { kind, nodes, default_profile: Vec::new() }))
+    Ok(())
 }
 
 /// What fits on a node depends on every pod on it: a narrowed count
@@ -361,6 +368,15 @@ fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
     let filter = filter(a.filter);
     every_pod(&filter, &fits)?;
     sorts_by_fits(Some(&a.sort_by), &fits)?;
+    let lose_each = match a.lose_each.as_deref() {
+        Some(label) => {
+            whole_cluster("--lose-each", &filter)?;
+            let label = GroupKey::parse(label).labels.swap_remove(0);
+            let every = a.lose_every;
+            Some(watch::loss::Options { label, every, default_profile: a.default_scheduler_name })
+        }
+        None => None,
+    };
     Ok(watch::Options {
         connect: connect(a.connection),
         filter,
@@ -382,6 +398,7 @@ fn watch_options(a: WatchArgs) -> error::Result<watch::Options> {
         fits,
         until_fits_below: a.until_fits_below,
         notes,
+        lose_each,
     })
 }
 

@@ -154,6 +154,25 @@ async fn count_bounded(target: Target, opts: Options, status: Status) -> Result<
     })
 }
 
+/// One removal over the whole cluster, answered as `count --drain`/`--lose`
+/// answers it (within `--request-timeout`): its what-if alone. What
+/// `watch --lose-each` asks for each value, a round at a time.
+pub async fn what_if(
+    target: Target,
+    asked: crate::source::removal::Asked,
+    chunk_size: u32,
+    status: Status,
+) -> Result<crate::report::whatif::WhatIf> {
+    let opts = Options {
+        what_if: Some(asked),
+        chunk_size,
+        method: crate::source::query::Method::Objects,
+        ..Default::default()
+    };
+    let counted = count_bounded(target, opts, status).await?;
+    counted.what_if.ok_or_else(|| Error::cluster("the removal was not answered"))
+}
+
 async fn count_one(target: Target, opts: Options, status: Status) -> Result<Counted> {
     let sel = &opts.filter;
     let mut query = PodQuery::new(sel, opts.chunk_size, opts.method);
@@ -275,6 +294,7 @@ async fn count_one(target: Target, opts: Options, status: Status) -> Result<Coun
         answers,
         release,
         what_if: None,
+        loss_each: None,
     };
     if let (Some(p), Some(placed)) = (&prepared, placed) {
         counted.what_if = Some(whatif::conclude(p, placed, &mut counted));

@@ -10,6 +10,7 @@ use crate::report::Counted;
 use crate::report::fits::{FitsAnswer, ShapeDoc};
 use crate::report::group::{GroupRow, Grouped};
 use crate::report::histogram::{SaturationRange, histogram};
+use crate::report::loss::LossEach;
 use crate::report::release::Release;
 use crate::report::rows::{NodeRow, Totals};
 use crate::report::whatif::WhatIf;
@@ -49,6 +50,9 @@ struct PodCountDoc<'a> {
     /// `--drain`/`--lose`: what the removal displaces and where it lands.
     #[serde(skip_serializing_if = "Option::is_none")]
     what_if: Option<&'a WhatIf>,
+    /// `watch --lose-each`: what losing each value of a node label does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loss_each: Option<&'a LossEach>,
     unscheduled: u64,
     totals: Totals,
     saturation_histogram: Vec<SaturationRange>,
@@ -80,6 +84,7 @@ fn doc(c: &Counted) -> PodCountDoc<'_> {
         fits: &c.answers,
         release: c.release.as_ref(),
         what_if: c.what_if.as_ref(),
+        loss_each: c.loss_each.as_ref(),
         unscheduled: c.unscheduled,
         totals: c.totals(),
         saturation_histogram: histogram(&c.rows),
@@ -122,6 +127,8 @@ struct ServedDoc {
     #[serde(default)]
     what_if: Option<WhatIf>,
     #[serde(default)]
+    loss_each: Option<LossEach>,
+    #[serde(default)]
     items: Vec<ServedDoc>,
 }
 
@@ -144,6 +151,7 @@ pub fn parse(json: &[u8]) -> Result<Vec<Counted>, String> {
         answers: d.fits,
         release: d.release,
         what_if: d.what_if,
+        loss_each: d.loss_each,
     };
     match doc.kind.as_str() {
         "PodCount" => Ok(vec![one(doc)]),
@@ -275,5 +283,30 @@ mod tests {
         assert_eq!(y["items"][0]["nodes"][0]["pods"], 110);
         let j: serde_json::Value = serde_json::from_str(&render(&[counted("a")], true, Format::Json)).unwrap();
         assert_eq!(j["kind"], "PodCountList");
+    }
+
+    #[test]
+    fn a_served_loss_each_is_read_back_by_count_from() {
+        use crate::report::loss::{Loss, LossEach};
+        use crate::report::release::Count;
+        let mut c = counted("a");
+        let mut l = LossEach { label: "topology.kubernetes.io/zone".into(), ..Default::default() };
+        let loss = Loss {
+            nodes: 2,
+            displaced: 9,
+            stranded: Count::Range([1, 4]),
+            unreplaced: 2,
+            exact: false,
+            ..Loss::default()
+        };
+        l.values.insert("zone-a".into(), loss);
+        l.evaluated_at = Some("2026-12-07T10:00:00.000Z".into());
+        c.loss_each = Some(l);
+        let json = render(std::slice::from_ref(&c), false, Format::Json);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["lossEach"]["values"]["zone-a"]["stranded"], serde_json::json!([1, 4]), "{v}");
+        assert_eq!(parse(json.as_bytes()).unwrap()[0].loss_each, c.loss_each);
+        let plain: serde_json::Value = serde_json::from_str(&render(&[counted("a")], false, Format::Json)).unwrap();
+        assert!(plain.get("lossEach").is_none(), "only a watch that asks serves it");
     }
 }

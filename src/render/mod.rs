@@ -51,6 +51,7 @@ pub(crate) mod testing {
             answers: Default::default(),
             release: None,
             what_if: None,
+            loss_each: None,
             rows: vec![
                 row("node-0000", 110, 110, "Ready", false),
                 row("node-0001", 0, 30, "NotReady,SchedulingDisabled", false),

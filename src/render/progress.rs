@@ -1,8 +1,8 @@
 //! The progress spinner both `count` and `watch` show on stderr while listing.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -16,6 +16,9 @@ pub struct Status {
     tty: bool,
     pods: Arc<AtomicU64>,
     pages: Arc<AtomicU64>,
+    /// Warnings kept for the caller to say, not printed (a background
+    /// question, asked again and again, says each once).
+    kept: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl Default for Status {
@@ -34,7 +37,18 @@ impl Status {
             tty: std::io::stderr().is_terminal(),
             pods: Arc::default(),
             pages: Arc::default(),
+            kept: None,
         }
+    }
+
+    /// No spinner, and warnings kept (see [`Status::kept`]).
+    pub fn keeping() -> Status {
+        Status { tty: false, kept: Some(Arc::default()), ..Status::new() }
+    }
+
+    /// The warnings a [`Status::keeping`] kept.
+    pub fn kept(&self) -> Vec<String> {
+        self.kept.as_ref().map(|k| k.lock().map(|v| v.clone()).unwrap_or_default()).unwrap_or_default()
     }
 
     /// One more page of `pods` received.
@@ -49,6 +63,12 @@ impl Status {
     }
 
     pub fn warn(&self, msg: &str) {
+        if let Some(kept) = &self.kept {
+            if let Ok(mut v) = kept.lock() {
+                v.push(msg.to_string());
+            }
+            return;
+        }
         self.bar.suspend(|| eprintln!("warning: {msg}"));
     }
 

@@ -402,6 +402,9 @@ fn footer(c: &Counted, opts: &TableOptions) -> String {
     for line in c.what_if.iter().flat_map(crate::report::whatif::footer) {
         s.push_str(&format!("{prefix}{line}\n"));
     }
+    for line in c.loss_each.iter().flat_map(crate::report::loss::footer) {
+        s.push_str(&format!("{prefix}{line}\n"));
+    }
     if let Some(n) = c.left_out {
         s.push_str(&format!("{prefix}{n} cordoned or tainted nodes left out (--schedulable-only)\n"));
     }

@@ -39,6 +39,8 @@ pub struct Counted {
     pub release: Option<super::release::Release>,
     /// `--drain`/`--lose`: what the removal displaces and where it lands.
     pub what_if: Option<super::whatif::WhatIf>,
+    /// `watch --lose-each`: what losing each value of a node label does.
+    pub loss_each: Option<super::loss::LossEach>,
 }
 
 impl Counted {

@@ -8,6 +8,7 @@ mod counted;
 pub mod fits;
 pub mod group;
 pub mod histogram;
+pub mod loss;
 pub mod percent;
 pub mod ratio;
 pub mod release;

@@ -22,8 +22,22 @@ pub enum Count {
 }
 
 impl Count {
-    fn of(least: u64, most: u64) -> Count {
+    pub fn of(least: u64, most: u64) -> Count {
         if least == most { Count::One(least) } else { Count::Range([least, most]) }
+    }
+
+    /// The count in the order that gives the fewest.
+    pub fn least(self) -> u64 {
+        match self {
+            Count::One(n) | Count::Range([n, _]) => n,
+        }
+    }
+
+    /// The count in the order that gives the most.
+    pub fn most(self) -> u64 {
+        match self {
+            Count::One(n) | Count::Range([_, n]) => n,
+        }
     }
 }
 

@@ -306,6 +306,7 @@ mod tests {
             answers: Default::default(),
             release: None,
             what_if: None,
+            loss_each: None,
         };
         let bound = FitsAnswer { more: Some(12), exact: false, bound_by: vec!["spread".into()], ..Default::default() };
         c.answers.insert("web".into(), bound);

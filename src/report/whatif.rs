@@ -98,7 +98,7 @@ pub fn of(
         if let Some(w) = landed {
             why.extend(w.why.iter().cloned());
         }
-        if least(pending) > 0 || most(pending) > 0 {
+        if pending.least() > 0 || pending.most() > 0 {
             why.extend(short.get(id).cloned());
         }
         let displaced = d.displaced;
@@ -114,8 +114,8 @@ pub fn of(
         // round's replacements are ready: it waits for good only where
         // some of them stay Pending.
         let pending: Vec<Count> = b.owners.iter().filter_map(|o| docs.get(o)).map(|o| o.pending).collect();
-        let surely = b.allowed <= 0 || pending.iter().any(|p| least(*p) > 0);
-        let maybe = pending.iter().any(|p| most(*p) > 0);
+        let surely = b.allowed <= 0 || pending.iter().any(|p| p.least() > 0);
+        let maybe = pending.iter().any(|p| p.most() > 0);
         if surely {
             blocked_by.push(BlockedBy { pdb: b.pdb.clone(), allowed: b.allowed, wanted: b.wanted });
         } else if maybe {
@@ -150,20 +150,6 @@ pub fn of(
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
-}
-
-fn least(c: Count) -> u64 {
-    match c {
-        Count::One(n) => n,
-        Count::Range([l, _]) => l,
-    }
-}
-
-fn most(c: Count) -> u64 {
-    match c {
-        Count::One(n) => n,
-        Count::Range([_, m]) => m,
-    }
 }
 
 /// Owners the footer lists one a line; the rest are counted.
@@ -263,10 +249,10 @@ pub fn breaches(w: &WhatIf, prefix: &str) -> Vec<(i32, String)> {
     let mut out = Vec::new();
     // Many owners the order decides for: one line (whatIf names them).
     let ordered: Vec<&String> =
-        w.owners.iter().filter(|(_, o)| least(o.pending) == 0 && most(o.pending) > 0).map(|(id, _)| id).collect();
+        w.owners.iter().filter(|(_, o)| o.pending.least() == 0 && o.pending.most() > 0).map(|(id, _)| id).collect();
     let many = ordered.len() > 5;
     if many {
-        let pods: u64 = w.owners.values().filter(|o| least(o.pending) == 0).map(|o| most(o.pending)).sum();
+        let pods: u64 = w.owners.values().filter(|o| o.pending.least() == 0).map(|o| o.pending.most()).sum();
         out.push((
             exit::NOT_EXACT,
             format!(
@@ -276,12 +262,12 @@ pub fn breaches(w: &WhatIf, prefix: &str) -> Vec<(i32, String)> {
         ));
     }
     for (id, o) in &w.owners {
-        if least(o.pending) > 0 {
+        if o.pending.least() > 0 {
             out.push((
                 exit::THRESHOLD,
                 format!("{prefix}{flag}: {id}: {} of its replacements stay Pending", o.pending),
             ));
-        } else if most(o.pending) > 0 && !many {
+        } else if o.pending.most() > 0 && !many {
             out.push((
                 exit::NOT_EXACT,
                 format!("{prefix}{flag}: {id}: {} of its replacements stay Pending; the order decides", o.pending),

@@ -5,6 +5,7 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::cluster::{Cluster, Counters};
+use super::loss::Losses;
 use super::metrics;
 use super::serve::{Answer, Parts, Query, text};
 use super::view::View;
@@ -12,7 +13,14 @@ use crate::render::document::{self, Format};
 use crate::report::Counted;
 
 /// Answers one query; a client that went away is not an error.
-pub fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &metrics::Histogram) {
+pub fn answer(
+    q: Query,
+    clusters: &[Cluster],
+    view: &View,
+    several: bool,
+    lag: &metrics::Histogram,
+    losses: Option<&Losses>,
+) {
     let not_ready: Vec<String> = clusters.iter().filter_map(|c| c.readiness().why(c.context())).collect();
     match q {
         Query::Ready(reply) => {
@@ -24,10 +32,10 @@ pub fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &
             let _ = reply.send(a);
         }
         Query::PodCount(reply, parts) => {
-            let _ = reply.send(podcount(clusters, view, parts, several, &not_ready));
+            let _ = reply.send(podcount(clusters, view, parts, several, &not_ready, losses));
         }
         Query::Metrics(reply) => {
-            let body = exposition(clusters, view, lag);
+            let body = exposition(clusters, view, lag, losses);
             let _ = reply.send((StatusCode::OK, metrics::CONTENT_TYPE, body));
         }
     }
@@ -35,7 +43,14 @@ pub fn answer(q: Query, clusters: &[Cluster], view: &View, several: bool, lag: &
 
 /// The PodCount document `count -o json` prints (less what `parts` leaves
 /// out), or 503 (a Status) while any informer is not current.
-fn podcount(clusters: &[Cluster], view: &View, parts: Parts, several: bool, not_ready: &[String]) -> Answer {
+fn podcount(
+    clusters: &[Cluster],
+    view: &View,
+    parts: Parts,
+    several: bool,
+    not_ready: &[String],
+    losses: Option<&Losses>,
+) -> Answer {
     if !not_ready.is_empty() {
         let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 503,
             "message": format!("not synced: {}", not_ready.join("; "))});
@@ -48,9 +63,11 @@ fn podcount(clusters: &[Cluster], view: &View, parts: Parts, several: bool, not_
     };
     let counted: Vec<Counted> = clusters
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
             let mut counted = c.document_view(&asked);
             counted.groups = view.grouped(&counted.rows);
+            counted.loss_each = losses.and_then(|l| l.doc(i)).cloned();
             counted
         })
         .collect();
@@ -58,7 +75,7 @@ fn podcount(clusters: &[Cluster], view: &View, parts: Parts, several: bool, not_
 }
 
 /// `/metrics`: every cluster's rows, groups and informer health.
-fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> String {
+fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram, losses: Option<&Losses>) -> String {
     let views: Vec<(Counted, &Cluster)> = clusters
         .iter()
         .map(|c| {
@@ -77,7 +94,8 @@ fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> St
     };
     let contexts: Vec<metrics::Context> = views
         .iter()
-        .map(|(v, c)| {
+        .enumerate()
+        .map(|(i, (v, c))| {
             let ready = c.readiness();
             metrics::Context {
                 context: c.context(),
@@ -85,6 +103,7 @@ fn exposition(clusters: &[Cluster], view: &View, lag: &metrics::Histogram) -> St
                 groups: v.groups.as_ref().map(|g| (g.by.as_str(), g.rows.as_slice())),
                 unscheduled: v.unscheduled,
                 tracked_pods: c.pods().live().len() as u64,
+                losses: losses.and_then(|l| l.doc(i)),
                 store_bytes: c.pods().live().allocated_bytes() as u64,
                 informers: [
                     informer("pods", c.counters().0, ready.pods.is_none(), c.pods().resource_version()),

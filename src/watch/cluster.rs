@@ -320,6 +320,7 @@ impl Cluster {
             answers,
             release: None,
             what_if: None,
+            loss_each: None,
         }
     }
 

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::render::cells::percent;
 use crate::render::time::{clock, now};
+use crate::report::loss::Loss;
 use crate::report::resources::{BaseUnits, base_units, human};
 use crate::report::round4;
 use crate::report::rows::NodeRow;
@@ -233,7 +234,7 @@ impl Printer {
         let _ = writeln!(self.out, "{line}").and_then(|_| self.out.flush());
     }
 
-    fn note(&mut self, line: &str) {
+    pub fn note(&mut self, line: &str) {
         let _ = writeln!(self.err, "{line}").and_then(|_| self.err.flush());
     }
 
@@ -288,6 +289,27 @@ impl Printer {
     pub fn warn(&mut self, context: &str, msg: &str) {
         let prefix = if self.several { format!("context {context}: ") } else { String::new() };
         self.note(&format!("warning: {prefix}{msg}"));
+    }
+
+    /// `--lose-each`: losing `label=value` now does `loss` (a round that
+    /// took `took` found it changed). Data: stdout.
+    pub fn loss(&mut self, context: &str, label: &str, value: &str, loss: &Loss, took: std::time::Duration) {
+        if self.jsonl {
+            let mut line = match serde_json::to_value(loss) {
+                Ok(Value::Object(m)) => m,
+                _ => return,
+            };
+            line.insert("type".into(), "loss".into());
+            line.insert("time".into(), (self.clock.stamp)().into());
+            line.insert("context".into(), context.into());
+            line.insert("label".into(), label.into());
+            line.insert("value".into(), value.into());
+            line.insert("roundSeconds".into(), round4(took.as_secs_f64()).into());
+            self.out(&Value::Object(line).to_string());
+        } else {
+            let ctx = if self.several { format!("{context}  ") } else { String::new() };
+            self.out(&format!("{}  {ctx}losing {label}={value}: {}", (self.clock.wall)(), loss.said()));
+        }
     }
 
     /// One node's (or group's) pod count went from `from` to `to`; `moved`:

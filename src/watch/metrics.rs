@@ -15,6 +15,7 @@ use std::sync::atomic::AtomicU64;
 
 use crate::process::ProcessStats;
 use crate::report::group::GroupRow;
+use crate::report::loss::LossEach;
 use crate::report::resources::Unit;
 use crate::report::rows::{NodeRow, fits_sum};
 
@@ -89,6 +90,8 @@ pub struct Context<'a> {
     pub groups: Option<(&'a str, &'a [GroupRow])>,
     pub unscheduled: u64,
     pub tracked_pods: u64,
+    /// `--lose-each`: the last round's answers.
+    pub losses: Option<&'a LossEach>,
     pub store_bytes: u64,
     pub informers: [Informer; 2],
 }
@@ -157,6 +160,19 @@ struct ContextLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LossLabels {
+    context: String,
+    label: String,
+    value: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LossRoundLabels {
+    context: String,
+    label: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct InformerLabels {
     context: String,
     resource: String,
@@ -178,6 +194,72 @@ impl BuildLabels {
             revision: option_env!("PODCOUNT_REVISION").unwrap_or("unknown").to_string(),
         }
     }
+}
+
+/// `--lose-each`: each value's answer as of the last round (registered only
+/// by a watch that asks). Stranded is two series: the least (Pending in
+/// every order: what to alert on) and the most (where the order decides).
+fn loss_metrics(reg: &mut Registry, contexts: &[Context<'_>]) {
+    if contexts.iter().all(|c| c.losses.is_none()) {
+        return;
+    }
+    let stranded = Family::<LossLabels, Gauge>::default();
+    let stranded_max = Family::<LossLabels, Gauge>::default();
+    let unreplaced = Family::<LossLabels, Gauge>::default();
+    let displaced = Family::<LossLabels, Gauge>::default();
+    let nodes = Family::<LossLabels, Gauge>::default();
+    let exact = Family::<LossLabels, Gauge>::default();
+    let evaluated = Family::<LossRoundLabels, Gauge>::default();
+    let errors = Family::<LossRoundLabels, Gauge>::default();
+    for c in contexts {
+        let Some(l) = c.losses else { continue };
+        let round = LossRoundLabels { context: c.context.to_string(), label: l.label.clone() };
+        errors.get_or_create(&round).set(l.errors.len() as i64);
+        if let Some(at) = l.evaluated_at.as_deref().and_then(crate::render::time::unix_seconds) {
+            evaluated.get_or_create(&round).set(at);
+        }
+        for (value, loss) in &l.values {
+            let v = LossLabels { context: c.context.to_string(), label: l.label.clone(), value: value.clone() };
+            stranded.get_or_create(&v).set(loss.stranded.least() as i64);
+            stranded_max.get_or_create(&v).set(loss.stranded.most() as i64);
+            unreplaced.get_or_create(&v).set(loss.unreplaced as i64);
+            displaced.get_or_create(&v).set(loss.displaced as i64);
+            nodes.get_or_create(&v).set(loss.nodes as i64);
+            exact.get_or_create(&v).set(i64::from(loss.exact));
+        }
+    }
+    reg.register(
+        "podcount_loss_stranded_pods",
+        "--lose-each: replacements that stay Pending in every order if every node with label=value is lost",
+        stranded,
+    );
+    reg.register(
+        "podcount_loss_stranded_pods_max",
+        "--lose-each: replacements that stay Pending in the worst order if every node with label=value is lost",
+        stranded_max,
+    );
+    reg.register(
+        "podcount_loss_unreplaced_pods",
+        "--lose-each: pods nothing replaces if every node with label=value is lost (StatefulSets' while the nodes remain, pods with no controller)",
+        unreplaced,
+    );
+    reg.register(
+        "podcount_loss_displaced_pods",
+        "--lose-each: pods taken off their nodes if every node with label=value is lost",
+        displaced,
+    );
+    reg.register("podcount_loss_nodes", "--lose-each: the nodes with label=value", nodes);
+    reg.register(
+        "podcount_loss_exact",
+        "--lose-each: 1 when the answer does not depend on the order replacements arrive in, else 0",
+        exact,
+    );
+    reg.register(
+        "podcount_loss_evaluated_timestamp_seconds",
+        "--lose-each: when the last round ended (rounds run after a change, at most one each --lose-every)",
+        evaluated,
+    );
+    reg.register("podcount_loss_errors", "--lose-each: values the last round could not answer", errors);
 }
 
 /// Prometheus' standard `process_*` set, as client_golang names it; each
@@ -365,6 +447,7 @@ pub fn render(contexts: &[Context<'_>], lag: &Histogram, process: &ProcessStats)
         "From an event reaching the watch loop to its application",
         lag.clone(),
     );
+    loss_metrics(&mut reg, contexts);
     let build = Family::<BuildLabels, Gauge>::default();
     build.get_or_create(&BuildLabels::current()).set(1);
     reg.register("podcount_build_info", "The version and revision podcount was built from", build);
@@ -404,6 +487,7 @@ mod tests {
             groups: Some(("zone", &groups)),
             unscheduled: 4,
             tracked_pods: 103,
+            losses: None,
             store_bytes: 2688,
             informers,
         };
@@ -444,6 +528,54 @@ mod tests {
         // Off Linux the resident size is unknown: absent, not 0.
         let text = render(&[], &lag, &ProcessStats::default());
         assert!(!text.contains("process_"), "{text}");
+        assert!(!text.contains("podcount_loss_"), "no --lose-each, no loss families:\n{text}");
+    }
+
+    #[test]
+    fn each_loss_is_a_series_a_value_and_the_round_says_when() {
+        use crate::report::loss::{Loss, LossEach};
+        use crate::report::release::Count;
+        let loss = |stranded, unreplaced, exact| Loss {
+            nodes: 3,
+            displaced: 40,
+            stranded,
+            unreplaced,
+            exact,
+            short: Default::default(),
+            lost: vec![],
+        };
+        let mut l = LossEach { label: "topology.kubernetes.io/zone".into(), ..Default::default() };
+        l.values.insert("a".into(), loss(Count::Range([2, 5]), 1, false));
+        l.values.insert("b".into(), loss(Count::One(0), 0, true));
+        l.errors.insert("c".into(), "forbidden".into());
+        l.evaluated_at = Some("2026-12-07T10:00:00.000Z".into());
+        let informers = [Informer::default(); 2];
+        let c = Context {
+            context: "prod",
+            rows: &[],
+            groups: None,
+            unscheduled: 0,
+            tracked_pods: 0,
+            losses: Some(&l),
+            store_bytes: 0,
+            informers,
+        };
+        let text = render(&[c], &lag_histogram(), &ProcessStats::default());
+        let at = r#"{context="prod",label="topology.kubernetes.io/zone",value="a"}"#;
+        for want in [
+            format!("podcount_loss_stranded_pods{at} 2"),
+            format!("podcount_loss_stranded_pods_max{at} 5"),
+            format!("podcount_loss_unreplaced_pods{at} 1"),
+            format!("podcount_loss_displaced_pods{at} 40"),
+            format!("podcount_loss_nodes{at} 3"),
+            format!("podcount_loss_exact{at} 0"),
+            format!("podcount_loss_exact{} 1", at.replace("\"a\"", "\"b\"")),
+            r#"podcount_loss_evaluated_timestamp_seconds{context="prod",label="topology.kubernetes.io/zone"} 1796637600"#.into(),
+            r#"podcount_loss_errors{context="prod",label="topology.kubernetes.io/zone"} 1"#.into(),
+        ] {
+            assert!(text.contains(&want), "{want} missing from\n{text}");
+        }
+        assert!(!text.contains(r#"value="c""#), "a value not answered has no series:\n{text}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod answer;
 mod auth;
 mod cluster;
 mod lines;
+pub mod loss;
 pub mod metrics;
 pub mod serve;
 mod view;
@@ -72,6 +73,8 @@ pub struct Options {
     pub until_fits_below: Option<u64>,
     /// Said once at the start.
     pub notes: Vec<String>,
+    /// `--lose-each LABEL`: what losing each of its values would do.
+    pub lose_each: Option<loss::Options>,
 }
 
 /// From the informers to the loop; events carry when they reached it.
@@ -114,9 +117,20 @@ pub async fn run(opts: Options) -> Result<i32> {
     let mut tasks = tokio::task::JoinSet::new();
     let query = PodQuery::new(&opts.filter, opts.chunk_size, Method::Objects);
     let mut clusters = Vec::new();
+    let (losses, mut finished) = match &opts.lose_each {
+        Some(l) => {
+            let (losses, rx) = loss::Losses::new(l.clone(), opts.chunk_size, targets.clone());
+            (Some(losses), Some(rx))
+        }
+        None => (None, None),
+    };
     for (i, (t, shapes)) in targets.into_iter().zip(shapes_of).enumerate() {
         // Node labels kept: the group's, and those the shapes' nodeSelectors read.
-        let keep_labels = labels_read(&[], opts.group_by.as_ref(), &shapes);
+        let mut keep_labels = labels_read(&[], opts.group_by.as_ref(), &shapes);
+        // --lose-each: the values are read off the nodes the watch holds.
+        if let Some(l) = opts.lose_each.as_ref().filter(|l| !keep_labels.contains(&l.label)) {
+            keep_labels.push(l.label.clone());
+        }
         // The placed pods are read for the shapes' inter-pod filters only when
         // one has any (one entry a shape, aligned), as count reads them.
         let placing: Vec<_> = if shapes.iter().any(|s| s.constraints.reads_neighbours()) {
@@ -181,7 +195,10 @@ pub async fn run(opts: Options) -> Result<i32> {
     #[cfg(not(unix))]
     let mut sigterm = ();
 
-    let mut s = Session::new(opts, clusters, several);
+    let mut s = Session::new(opts, clusters, several, losses);
+    // --lose-each: whether a round is due is looked at every second.
+    let mut loss_tick = tokio::time::interval(Duration::from_secs(1));
+    loss_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let started = Instant::now();
     let deadline = s.opts.stop_after.map(|d| tokio::time::Instant::now() + d);
     let interval = Some(s.opts.interval).filter(|d| !d.is_zero());
@@ -207,7 +224,19 @@ pub async fn run(opts: Options) -> Result<i32> {
                 }
             }
             Some(q) = queries.recv() => {
-                answer::answer(q, &s.clusters, &s.view, s.several, &s.lag);
+                answer::answer(q, &s.clusters, &s.view, s.several, &s.lag, s.losses.as_ref());
+                continue;
+            }
+            _ = loss_tick.tick(), if s.losses.is_some() => {
+                if let Some(l) = s.losses.as_mut() {
+                    l.start_due(&s.clusters);
+                }
+                continue;
+            }
+            Some(f) = async { finished.as_mut()?.recv().await }, if finished.is_some() => {
+                if let Some(l) = s.losses.as_mut() {
+                    l.finished(f, &s.clusters, &mut s.printer);
+                }
                 continue;
             }
             _ = &mut ctrl_c => break exit::OK,
@@ -234,10 +263,11 @@ struct Session {
     status: Status,
     lag: metrics::Histogram,
     events: u64,
+    losses: Option<loss::Losses>,
 }
 
 impl Session {
-    fn new(opts: Options, clusters: Vec<Cluster>, several: bool) -> Session {
+    fn new(opts: Options, clusters: Vec<Cluster>, several: bool, losses: Option<loss::Losses>) -> Session {
         let view = View {
             group_key: opts.group_by.clone(),
             threshold: opts.until_saturated.unwrap_or(Percent::SATURATED),
@@ -257,6 +287,7 @@ impl Session {
             status: Status::new(),
             lag: metrics::lag_histogram(),
             events: 0,
+            losses,
         }
     }
 
@@ -267,6 +298,9 @@ impl Session {
         let i = match &msg {
             Msg::Pods(i, ..) | Msg::Nodes(i, ..) | Msg::Failed(i, ..) => *i,
         };
+        if let (Some(l), Msg::Pods(..) | Msg::Nodes(..)) = (self.losses.as_mut(), &msg) {
+            l.noticed(i);
+        }
         let c = &mut self.clusters[i];
         match msg {
             // Not allowed to list nodes: count on without allocatable.
