@@ -591,7 +591,7 @@ _kubectl__podcount() {
             return 0
             ;;
         kubectl__subcmd__podcount__subcmd__watch)
-            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --group-by --interval --for --until-saturated --chunk-size --initial-list --resources --limits --fits --fits-pod --fits-release --tolerate --until-fits-below --listen --listen-auth --listen-tls-cert --listen-tls-key --help"
+            opts="-n -A -l -o -h --kubeconfig --context --all-contexts --cluster --user --as --as-group --as-uid --request-timeout --wire --namespace --all-namespaces --selector --field-selector --node-selector --schedulable-only --output --sort-by --group-by --interval --for --until-saturated --chunk-size --initial-list --resources --limits --fits --fits-pod --fits-release --tolerate --until-fits-below --listen --listen-auth --listen-tls-cert --listen-tls-key --lose-each --lose-every --default-scheduler-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -730,6 +730,18 @@ _kubectl__podcount() {
                     return 0
                     ;;
                 --listen-tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lose-each)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lose-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --default-scheduler-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

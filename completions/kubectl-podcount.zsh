@@ -167,6 +167,9 @@ stream\:"WatchList\: one watch that starts with every object (sendInitialEvents)
 kubernetes\:"Bearer tokens checked by TokenReview, RBAC by SubjectAccessReview, over TLS"))' \
 '--listen-tls-cert=[TLS certificate chain (PEM) for --listen; without it, --listen-auth kubernetes makes a self-signed one (a warning says so)]:FILE:_files' \
 '--listen-tls-key=[TLS private key (PEM) for --listen-tls-cert]:FILE:_files' \
+'--lose-each=[Keep, for each value of this node label (zone, or any label key), what losing all its nodes at once would do, as \`count --lose LABEL=VALUE\` answers it\: replacements that stay Pending, pods never replaced. Printed when it changes; served as podcount_loss_* on /metrics and lossEach on /v1/podcount. Each round re-reads the cluster (the pods'\'' scheduling specs are not in the lean store), after a change, at most once each --lose-every]:LABEL:_default' \
+'--lose-every=[With --lose-each\: at most one round this often (an idle cluster costs no round)]:DURATION:_default' \
+'*--default-scheduler-name=[With --lose-each\: a schedulerName that runs kube-scheduler'\''s default profile too (repeatable), as count'\''s --default-scheduler-name]:NAME:_default' \
 '(--context)--all-contexts[Use every context in the kubeconfig]' \
 '(-n --namespace)-A[Count pods in all namespaces (the default)]' \
 '(-n --namespace)--all-namespaces[Count pods in all namespaces (the default)]' \

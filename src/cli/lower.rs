@@ -429,10 +429,44 @@ fn bench_run_options(a: BenchRunArgs) -> bench::RunOptions {
 mod tests {
     use super::*;
     use clap::Parser;
+    use std::time::Duration;
 
     fn count(args: &[&str]) -> error::Result<count::Options> {
         let cli = Cli::try_parse_from(std::iter::once("kubectl-podcount").chain(args.iter().copied())).unwrap();
         count_options(cli.count)
+    }
+
+    fn watch(args: &[&str]) -> error::Result<watch::Options> {
+        let all = ["kubectl-podcount", "watch"].into_iter().chain(args.iter().copied());
+        match Cli::try_parse_from(all).unwrap().command {
+            Some(Command::Watch(a)) => watch_options(a),
+            _ => unreachable!("watch parses as watch"),
+        }
+    }
+
+    #[test]
+    fn lose_each_names_a_label_and_needs_the_whole_cluster() {
+        let o = watch(&["--lose-each", "zone", "--default-scheduler-name", "bin-packer"]).unwrap();
+        let l = o.lose_each.unwrap();
+        assert_eq!(
+            (l.label.as_str(), l.every, l.default_profile),
+            ("topology.kubernetes.io/zone", Duration::from_secs(30), vec!["bin-packer".to_string()])
+        );
+        let o = watch(&["--lose-each", "karpenter.sh/nodepool", "--lose-every", "2m"]).unwrap();
+        assert_eq!(
+            o.lose_each.map(|l| (l.label, l.every)),
+            Some(("karpenter.sh/nodepool".into(), Duration::from_secs(120)))
+        );
+        assert!(watch(&[]).unwrap().lose_each.is_none());
+        let e = watch(&["--lose-each", "zone", "-n", "web"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.message
+                .starts_with("--lose-each places the displaced pods over every node and pod, and -n leaves some out"),
+            "{e}"
+        );
+        let e = watch(&["--lose-each", "zone", "--node-selector", "pool=a"]).unwrap_err();
+        assert!(e.message.contains("--node-selector leaves some out"), "{e}");
     }
 
     #[test]
