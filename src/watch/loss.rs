@@ -25,6 +25,10 @@ use crate::report::loss::{Loss, LossEach};
 use crate::report::whatif::WhatIf;
 use crate::source::removal::{Asked, Nodes};
 
+/// The longest one value's question may take before the round gives up on
+/// it (it is a full List of the cluster and a List a lost node).
+const VALUE_LIMIT: Duration = Duration::from_secs(300);
+
 /// What `--lose-each` asks.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -118,8 +122,17 @@ impl Losses {
                         nodes: Nodes::Selector(format!("{label}={value}")),
                         default_profile: default_profile.clone(),
                     };
-                    let got = crate::count::what_if(target.clone(), asked, chunk_size, status.clone()).await;
-                    answers.push((value, got.map_err(|e| e.to_string())));
+                    let asking = crate::count::what_if(target.clone(), asked, chunk_size, status.clone());
+                    // Every request in it is bounded; the whole is too, so a
+                    // round that cannot end does not stop the next ones.
+                    let got = match tokio::time::timeout(VALUE_LIMIT, asking).await {
+                        Ok(got) => got.map_err(|e| e.to_string()),
+                        Err(_) => Err(format!(
+                            "not answered within {} (the apiserver is slow to list the cluster)",
+                            humantime::format_duration(VALUE_LIMIT)
+                        )),
+                    };
+                    answers.push((value, got));
                 }
                 let took = started.elapsed();
                 let _ = tx.send(Finished { cluster: i, answers, warnings: status.kept(), took }).await;
