@@ -29,6 +29,9 @@ use crate::source::removal::{Asked, Nodes};
 /// it (it is a full List of the cluster and a List a lost node).
 const VALUE_LIMIT: Duration = Duration::from_secs(300);
 
+/// How many distinct warnings are remembered as said.
+const SAID_AT_MOST: usize = 256;
+
 /// What `--lose-each` asks.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -145,6 +148,11 @@ impl Losses {
     pub fn finished(&mut self, f: Finished, clusters: &[Cluster], printer: &mut Printer) {
         let Some(r) = self.rounds.get_mut(f.cluster) else { return };
         r.running = false;
+        // Said-once is kept for the last few hundred warnings only: a
+        // message that varies must not grow a watch that runs for months.
+        if r.said.len() > SAID_AT_MOST {
+            r.said.clear();
+        }
         let context = clusters.get(f.cluster).map(Cluster::context).unwrap_or_default();
         for w in f.warnings {
             if r.said.insert(w.clone()) {
